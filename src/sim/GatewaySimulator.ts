@@ -1,0 +1,240 @@
+/**
+ * The simulated IB Gateway: a TCP listener on loopback speaking TWS API v193, with pacing, latency and
+ * fault switches. This class is the in-process API tests drive; `Simulator.ts` wraps it in a scoped
+ * Layer and `controlApi.ts` exposes the same controls over HTTP.
+ */
+import { createServer, type Server, type Socket } from "node:net"
+import { noFaults, type FaultsPatch, type FaultState } from "./faults.ts"
+import { Pacing, type PacingMode } from "./pacing.ts"
+import { Text } from "./protocol.ts"
+import { Session, type SimContext, type SimCounters } from "./session.ts"
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  readonly port?: number
+  readonly host?: string
+  readonly pacing?: PacingMode
+  /** Shrinks every pacing window and every simulated latency by this factor. */
+  readonly timeScale?: number
+  /** Base latency of every answer, ms (before time scaling). */
+  readonly latencyMs?: number
+  /** Extra latency per bar in a historical answer, microseconds (before time scaling). */
+  readonly perBarUs?: number
+  readonly account?: string
+  /** The gateway's clock; tests may pin it. */
+  readonly clock?: () => number
+  readonly log?: (line: string) => void
+}
+
+export interface SimulatorStats {
+  readonly openConnections: number
+  readonly totalConnections: number
+  readonly clientIds: ReadonlyArray<number>
+  readonly requests: { readonly historical: number; readonly contractDetails: number; readonly headTimestamp: number; readonly currentTime: number }
+  readonly historicalCancels: number
+  readonly openHistorical: number
+  readonly pacingViolations: number
+  readonly errorsSent: number
+  readonly barsSent: number
+}
+
+const zeroCounters = (): SimCounters => ({
+  historical: 0, contractDetails: 0, headTimestamp: 0, currentTime: 0, historicalCancels: 0, pacingViolations: 0, errorsSent: 0, barsSent: 0
+})
+
+export class GatewaySimulator {
+  private server: Server
+  private readonly sessions = new Set<Session>()
+  private readonly clientIds = new Map<number, Session>()
+  private readonly restoreTimers = new Set<NodeJS.Timeout>()
+  private counters = zeroCounters()
+  private totalConnections = 0
+  private nextSessionId = 1
+  private listening = false
+  private boundPort = 0
+  readonly faults: FaultState = noFaults()
+  readonly pacing: Pacing
+  private readonly ctx: SimContext
+  private pacingMode: PacingMode
+  private timeScale: number
+  private latencyMs: number
+  private perBarUs: number
+
+  private constructor(private readonly options: SimulatorOptions) {
+    this.pacingMode = options.pacing ?? "strict"
+    this.timeScale = options.timeScale ?? 1
+    this.latencyMs = options.latencyMs ?? 0
+    this.perBarUs = options.perBarUs ?? 0
+    this.pacing = new Pacing(this.pacingMode, this.timeScale)
+    this.server = this.makeServer()
+    const self = this
+    this.ctx = {
+      now: options.clock ?? Date.now,
+      faults: this.faults,
+      pacing: this.pacing,
+      get counters() { return self.counters },
+      account: options.account ?? "DU1234567",
+      timeScale: () => this.timeScale,
+      latencyFor: (bars) => (this.latencyMs + (bars * this.perBarUs) / 1000) / this.timeScale,
+      claimClientId: (id, s) => {
+        const holder = this.clientIds.get(id)
+        if (holder && holder !== s) return false
+        this.clientIds.set(id, s)
+        return true
+      },
+      releaseClientId: (id, s) => {
+        if (this.clientIds.get(id) === s) this.clientIds.delete(id)
+      },
+      openHistorical: () => {
+        let n = 0
+        for (const s of this.sessions) n += s.inFlight.size
+        return n
+      },
+      log: options.log ?? (() => {}),
+      onClosed: (s) => this.sessions.delete(s)
+    }
+  }
+
+  static async start(options: SimulatorOptions = {}): Promise<GatewaySimulator> {
+    const sim = new GatewaySimulator(options)
+    await sim.listen(options.port ?? 0)
+    return sim
+  }
+
+  get port(): number {
+    return this.boundPort
+  }
+
+  get host(): string {
+    return this.options.host ?? "127.0.0.1"
+  }
+
+  private makeServer(): Server {
+    return createServer((socket: Socket) => {
+      this.totalConnections++
+      const s = new Session(this.nextSessionId++, this.ctx, socket)
+      this.sessions.add(s)
+    })
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject)
+      this.server.listen(port, this.host, () => {
+        this.server.off("error", reject)
+        const addr = this.server.address()
+        this.boundPort = typeof addr === "object" && addr ? addr.port : port
+        this.listening = true
+        resolve()
+      })
+    })
+  }
+
+  private async stopListening(): Promise<void> {
+    if (!this.listening) return
+    this.listening = false
+    const old = this.server
+    this.server = this.makeServer()
+    await new Promise<void>((resolve) => old.close(() => resolve()))
+  }
+
+  /** Configures pacing and latency at run time (the control API's `POST /config`). */
+  configure(c: { readonly pacing?: PacingMode | undefined; readonly timeScale?: number | undefined; readonly latencyMs?: number | undefined; readonly perBarUs?: number | undefined }): void {
+    this.pacingMode = c.pacing ?? this.pacingMode
+    this.timeScale = c.timeScale ?? this.timeScale
+    this.latencyMs = c.latencyMs ?? this.latencyMs
+    this.perBarUs = c.perBarUs ?? this.perBarUs
+    this.pacing.configure(this.pacingMode, this.timeScale)
+  }
+
+  /** Applies fault switches and runs one-shot fault actions against the open sessions. */
+  async setFaults(p: FaultsPatch): Promise<void> {
+    const f = this.faults
+    if (p.silentHandshake !== undefined) f.silentHandshake = p.silentHandshake
+    if (p.withholdNextValidId !== undefined) f.withholdNextValidId = p.withholdNextValidId
+    if (p.stall !== undefined) f.stall = p.stall
+    if (p.closeMidResponse !== undefined) f.closeMidResponse = p.closeMidResponse
+    if (p.closeAfterMessages !== undefined) f.closeAfterMessages = p.closeAfterMessages
+    if (p.notice165 !== undefined) f.notice165 = p.notice165
+    if (p.pacingViolationNext !== undefined) f.pacingViolationNext = p.pacingViolationNext
+    if (p.dropConnections) for (const s of [...this.sessions]) s.close()
+    if (p.garbageFrame) for (const s of this.readySessions()) s.send(["999", "garbage"])
+    if (p.serverBroken) for (const s of this.readySessions()) s.sendError(-1, 2110, Text.serverBroken)
+    if (p.connectivityLost) {
+      const { restoreAfterMs, dataLost } = p.connectivityLost
+      for (const s of this.readySessions()) s.sendError(-1, 1100, Text.connectivityLost)
+      this.afterMs(restoreAfterMs, () => {
+        for (const s of this.readySessions()) s.sendError(-1, dataLost ? 1101 : 1102, dataLost ? Text.restoredDataLost : Text.restoredDataMaintained)
+      })
+    }
+    if (p.hmdsBroken) {
+      f.hmdsBroken = true
+      for (const s of this.readySessions()) s.sendError(-1, 2105, Text.hmdsBroken)
+      this.afterMs(p.hmdsBroken.restoreAfterMs, () => this.restoreHmds())
+    }
+    if (p.refuseConnections === true) {
+      f.refuseConnections = true
+      await this.stopListening()
+    } else if (p.refuseConnections === false && f.refuseConnections) {
+      f.refuseConnections = false
+      await this.listen(this.boundPort)
+    }
+  }
+
+  private restoreHmds(): void {
+    this.faults.hmdsBroken = false
+    for (const s of this.readySessions()) {
+      s.sendError(-1, 2106, Text.hmdsOk)
+      s.hmdsRestored()
+    }
+  }
+
+  private afterMs(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.restoreTimers.delete(t)
+      fn()
+    }, ms)
+    this.restoreTimers.add(t)
+  }
+
+  private readySessions(): Array<Session> {
+    return [...this.sessions].filter((s) => s.isReady)
+  }
+
+  /** Clears faults, pacing history and counters; open sessions stay. */
+  async reset(): Promise<void> {
+    for (const t of this.restoreTimers) clearTimeout(t)
+    this.restoreTimers.clear()
+    if (this.faults.hmdsBroken) this.restoreHmds()
+    const wasRefusing = this.faults.refuseConnections
+    Object.assign(this.faults, noFaults())
+    if (wasRefusing) await this.listen(this.boundPort)
+    this.pacing.reset()
+    this.counters = zeroCounters()
+    this.totalConnections = this.sessions.size
+  }
+
+  stats(): SimulatorStats {
+    const c = this.counters
+    return {
+      openConnections: this.sessions.size,
+      totalConnections: this.totalConnections,
+      clientIds: [...this.clientIds.keys()].sort((a, b) => a - b),
+      requests: { historical: c.historical, contractDetails: c.contractDetails, headTimestamp: c.headTimestamp, currentTime: c.currentTime },
+      historicalCancels: c.historicalCancels,
+      openHistorical: this.ctx.openHistorical(),
+      pacingViolations: c.pacingViolations,
+      errorsSent: c.errorsSent,
+      barsSent: c.barsSent
+    }
+  }
+
+  /** Stops listening, drops every session and clears every timer. */
+  async close(): Promise<void> {
+    for (const t of this.restoreTimers) clearTimeout(t)
+    this.restoreTimers.clear()
+    for (const s of [...this.sessions]) s.close()
+    await this.stopListening()
+  }
+}
+
