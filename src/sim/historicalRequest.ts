@@ -20,44 +20,15 @@ const UPDATE_EVERY_MS = 5_000
 
 type Req = typeof HistoricalData.Type
 
-const decimalsOf = (tick: number): number => {
-  const s = String(tick)
-  const i = s.indexOf(".")
-  return i < 0 ? 0 : s.length - i - 1
-}
-
-const fractions = new Map<number, Array<string | undefined>>()
-
-/**
- * Shortest decimal form of x rounded to `decimals` places, from integers: double-to-string conversion
- * dominated the cost of a 390-bar answer.
- */
-const num = (x: number, decimals: number): string => {
-  const f = 10 ** decimals
-  const n = Math.round(Math.abs(x) * f)
-  const whole = Math.floor(n / f)
-  const frac = n - whole * f
-  const sign = x < 0 && n !== 0 ? "-" : ""
-  if (frac === 0) return `${sign}${whole}`
-  let table = fractions.get(decimals)
-  if (!table) fractions.set(decimals, (table = []))
-  let tail = decimals <= 5 ? table[frac] : undefined
-  if (tail === undefined) {
-    tail = "." + String(frac).padStart(decimals, "0").replace(/0+$/, "")
-    if (decimals <= 5) table[frac] = tail
-  }
-  return `${sign}${whole}${tail}`
-}
-
 /** HISTORICAL_DATA at ≥124: `17, reqId, start, end, count, (date, o, h, l, c, volume, WAP, count)*` — no version, no hasGaps. */
 export const historicalFrame = (reqId: number, inst: Instrument, formatDate: number, fromMs: number, toMs: number, bars: ReadonlyArray<Bar>) => {
   const zone = calendarFor(inst.calendar).timeZone
   const tzId = calendarFor(inst.calendar).ibTimeZoneId
-  const d = decimalsOf(inst.minTick)
   // Built as one string: answers run to thousands of bars and this is the simulator's hot path.
+  // Prices are already canonical decimals (roundTo), so String() gives IB's short form.
   let body = `${Msg.HISTORICAL_DATA}\0${reqId}\0${formatLocal(fromMs, zone)} ${tzId}\0${formatLocal(toMs, zone)} ${tzId}\0${bars.length}\0`
   for (const b of bars) {
-    body += `${barDate(b, formatDate, zone, tzId)}\0${num(b.o, d)}\0${num(b.h, d)}\0${num(b.l, d)}\0${num(b.c, d)}\0${b.v}\0${b.v < 0 ? -1 : num(b.wap, d + 2)}\0${b.count}\0`
+    body += `${barDate(b, formatDate, zone, tzId)}\0${b.o}\0${b.h}\0${b.l}\0${b.c}\0${b.v}\0${b.wap}\0${b.count}\0`
   }
   return { body, count: bars.length }
 }
@@ -146,13 +117,12 @@ export const handleHistorical = (session: Session, ctx: SimContext, m: Req): voi
  */
 const stream = (session: Session, ctx: SimContext, reqId: number, inst: Instrument, m: Req, last: Bar): void => {
   const cal = calendarFor(inst.calendar)
-  const d = decimalsOf(inst.minTick)
   let n = 0
   const interval = setInterval(() => {
     n++
     session.send([
       Msg.HISTORICAL_DATA_UPDATE, reqId, n, barDate(last, m.formatDate, cal.timeZone, cal.ibTimeZoneId),
-      num(last.o, d), num(last.c, d), num(last.h, d), num(last.l, d), last.v < 0 ? -1 : num(last.wap, d + 2), last.v
+      last.o, last.c, last.h, last.l, last.wap, last.v
     ])
   }, Math.max(10, UPDATE_EVERY_MS / ctx.timeScale()))
   session.inFlight.set(reqId, { interval })

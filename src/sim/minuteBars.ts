@@ -28,7 +28,14 @@ const MINUTE = 60_000
 const CACHE_LIMIT = 512
 const cache = new Map<string, MinuteBars | null>()
 
-export const roundTo = (x: number, tick: number): number => Math.round(x / tick) * tick
+/**
+ * Rounds to a multiple of `tick` as the double nearest the decimal (n / 100, not n × 0.01), so that
+ * `String(price)` is already IB's short form ("324.71", never "324.71000000000004").
+ */
+export const roundTo = (x: number, tick: number): number => {
+  const inv = Math.round(1 / tick)
+  return Math.round(x * inv) / inv
+}
 
 /** Intraday volume is U-shaped in regular hours and thin outside them. */
 const volumeWeight = (k: number, reg: number, regFrom: number, regTo: number): number => {
