@@ -5,7 +5,7 @@
 import { createServer } from "node:http"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, ParseResult, Schema } from "effect"
 import { FaultsPatch } from "./faults.ts"
 import type { GatewaySimulator } from "./GatewaySimulator.ts"
 
@@ -16,8 +16,18 @@ export const ConfigPatch = Schema.Struct({
   perBarUs: Schema.optional(Schema.Number.pipe(Schema.nonNegative()))
 })
 
+/** Unknown keys are errors too: a misspelt fault switch must not silently do nothing. */
+const strict = { onExcessProperty: "error" } as const
+
 const badRequest = (e: unknown) =>
-  HttpServerResponse.unsafeJson({ error: e instanceof Error ? e.message : String(e) }, { status: 400 })
+  HttpServerResponse.unsafeJson(
+    {
+      error: ParseResult.isParseError(e)
+        ? ParseResult.ArrayFormatter.formatErrorSync(e).map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
+        : [e instanceof Error ? e.message : String(e)]
+    },
+    { status: 400 }
+  )
 
 export const controlRouter = (sim: GatewaySimulator) =>
   HttpRouter.empty.pipe(
@@ -25,7 +35,7 @@ export const controlRouter = (sim: GatewaySimulator) =>
     HttpRouter.get("/faults", Effect.sync(() => HttpServerResponse.unsafeJson(sim.faults))),
     HttpRouter.post(
       "/faults",
-      HttpServerRequest.schemaBodyJson(FaultsPatch).pipe(
+      HttpServerRequest.schemaBodyJson(FaultsPatch, strict).pipe(
         Effect.flatMap((p) => Effect.promise(() => sim.setFaults(p))),
         Effect.map(() => HttpServerResponse.unsafeJson(sim.faults)),
         Effect.catchAll((e) => Effect.succeed(badRequest(e)))
@@ -33,7 +43,7 @@ export const controlRouter = (sim: GatewaySimulator) =>
     ),
     HttpRouter.post(
       "/config",
-      HttpServerRequest.schemaBodyJson(ConfigPatch).pipe(
+      HttpServerRequest.schemaBodyJson(ConfigPatch, strict).pipe(
         Effect.map((c) => {
           sim.configure(c)
           return HttpServerResponse.unsafeJson({ ok: true })
@@ -44,6 +54,11 @@ export const controlRouter = (sim: GatewaySimulator) =>
     HttpRouter.post("/reset", Effect.promise(() => sim.reset()).pipe(Effect.as(HttpServerResponse.unsafeJson({ ok: true }))))
   )
 
-/** Serves the control API on 127.0.0.1:`port` for as long as the layer lives. */
-export const controlApiLayer = (sim: GatewaySimulator, port: number) =>
-  HttpServer.serve(controlRouter(sim)).pipe(Layer.provide(NodeHttpServer.layer(() => createServer(), { port, host: "127.0.0.1" })))
+/** Serves the control API on 127.0.0.1:`port` (0 = any free port) until the scope closes; returns the port. */
+export const startControlApi = (sim: GatewaySimulator, port: number) =>
+  Effect.gen(function* () {
+    const ctx = yield* Layer.build(NodeHttpServer.layer(() => createServer(), { port, host: "127.0.0.1" }))
+    yield* HttpServer.serveEffect(controlRouter(sim)).pipe(Effect.provide(ctx))
+    const address = Context.get(ctx, HttpServer.HttpServer).address
+    return address._tag === "TcpAddress" ? address.port : port
+  })

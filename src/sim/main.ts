@@ -4,8 +4,8 @@
  */
 import { Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Logger, LogLevel } from "effect"
-import { controlApiLayer } from "./controlApi.ts"
+import { Console, Effect, Logger, LogLevel } from "effect"
+import { startControlApi } from "./controlApi.ts"
 import { Simulator } from "./Simulator.ts"
 
 const port = Options.integer("port").pipe(Options.withDefault(4002), Options.withDescription("TWS API port (0 = any free port)"))
@@ -28,9 +28,9 @@ const sim = Command.make("sim", { port, controlPort, pacing, timeScale, latencyM
     const gateway = yield* Simulator.make({
       port: o.port, pacing: o.pacing, timeScale: o.timeScale, latencyMs: o.latencyMs, perBarUs: o.perBarUs, ...(log ? { log } : {})
     })
-    yield* Layer.launch(controlApiLayer(gateway, o.controlPort)).pipe(Effect.forkScoped)
+    const control = yield* startControlApi(gateway, o.controlPort)
     yield* Console.log(
-      `ktrdr sim: TWS API v193 on 127.0.0.1:${gateway.port}, control API on http://127.0.0.1:${o.controlPort} ` +
+      `ktrdr sim: TWS API v193 on 127.0.0.1:${gateway.port}, control API on http://127.0.0.1:${control} ` +
         `(pacing ${o.pacing}, time-scale ${o.timeScale}, latency ${o.latencyMs} ms + ${o.perBarUs} µs/bar)`
     )
     return yield* Effect.never

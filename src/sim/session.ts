@@ -98,7 +98,13 @@ export class Session {
           this.ctx.log(`session ${this.id}: closing on malformed message: ${req.left}`)
           return this.close()
         }
-        this.onRequest(req.right)
+        try {
+          this.onRequest(req.right)
+        } catch (e) {
+          // A request the simulator cannot serve must cost that session, never the gateway.
+          this.ctx.log(`session ${this.id}: closing after internal error: ${e instanceof Error ? e.stack : String(e)}`)
+          return this.close()
+        }
       }
     }
   }
