@@ -135,7 +135,10 @@ export class GatewaySimulator {
     this.listening = false
     const old = this.server
     this.server = this.makeServer()
-    await new Promise<void>((resolve) => old.close(() => resolve()))
+    // close() stops accepting at once but calls back only after every connection it accepted has ended:
+    // sessions outlive a refuseConnections fault, so only wait when none is open (as in close()).
+    const closed = new Promise<void>((resolve) => old.close(() => resolve()))
+    if (this.sessions.size === 0) await closed
   }
 
   /** Configures pacing and latency at run time (the control API's `POST /config`). */
