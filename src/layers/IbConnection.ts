@@ -1,0 +1,256 @@
+/**
+ * The process's one gateway session (DESIGN: exactly one owner). A supervisor fiber connects, moves to
+ * the next client id on 326 (bounded, ≥ 2 s apart), reconnects forever on loss with an exponential,
+ * jittered, capped Schedule, tracks 1100/1101/1102 and HMDS farm notices, and probes an idle socket so
+ * a silent or half-open gateway is replaced. Closing the layer's scope destroys the socket.
+ */
+import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Schedule, Stream, SubscriptionRef } from "effect"
+import { EventName } from "@stoqey/ib"
+import { IbError } from "../domain/errors.ts"
+import { IbConfig, type IbSettings } from "./Config.ts"
+import { closeSession, connectOnce, sessionNotices, type IbSession } from "./ibSession.ts"
+
+export type ConnectionState =
+  | { readonly _tag: "Disconnected" }
+  | { readonly _tag: "Connecting"; readonly attempt: number; readonly clientId: number }
+  | { readonly _tag: "Ready"; readonly clientId: number; readonly since: number }
+  | { readonly _tag: "Degraded"; readonly reason: "connectivity-lost" | "hmds-broken"; readonly clientId: number; readonly since: number }
+  | { readonly _tag: "Reconnecting"; readonly attempt: number; readonly lastError: IbError }
+
+export interface ConnectionCounters {
+  readonly connects: number
+  readonly connectFailures: number
+  readonly reconnects: number
+  readonly probes: number
+  readonly probeFailures: number
+}
+
+export interface ConnectionInfo {
+  readonly state: ConnectionState
+  readonly host: string
+  readonly port: number
+  readonly clientId: number | null
+  readonly serverVersion: number | null
+  readonly connectedSince: number | null
+  readonly accounts: ReadonlyArray<string>
+  readonly farms: { readonly hmds: "ok" | "broken"; readonly connectivity: "ok" | "lost" }
+  readonly counters: ConnectionCounters
+  readonly lastError: { readonly code: number; readonly category: string; readonly message: string; readonly at: number } | null
+}
+
+export class IbConnection extends Context.Tag("ktrdr/IbConnection")<IbConnection, {
+  /** Current state and its changes (disconnected → connecting → ready → degraded → reconnecting). */
+  readonly state: SubscriptionRef.SubscriptionRef<ConnectionState>
+  /**
+   * The live session once usable: Ready, or Degraded by the HMDS farm only for non-historical requests.
+   * Fails with the connection's error when an attempt fails after the call, or a timeout error after
+   * `requestTimeout`.
+   */
+  readonly session: (opts: { readonly historical: boolean }) => Effect.Effect<IbSession, IbError>
+  readonly info: Effect.Effect<ConnectionInfo>
+  /** Records a request failure as the "last error" shown in status. */
+  readonly recordError: (e: IbError) => Effect.Effect<void>
+  /** Request ids, unique across sessions of this process. */
+  readonly nextReqId: Effect.Effect<number>
+  readonly settings: IbSettings
+}>() {}
+
+const CLIENT_ID_SPACING = Duration.seconds(2)
+
+const usable = (s: ConnectionState, historical: boolean): boolean =>
+  s._tag === "Ready" || (!historical && s._tag === "Degraded" && s.reason === "hmds-broken")
+
+export const make = Effect.gen(function* () {
+  const cfg = yield* IbConfig
+  const state = yield* SubscriptionRef.make<ConnectionState>({ _tag: "Disconnected" })
+  const current = yield* Ref.make<Option.Option<IbSession>>(Option.none())
+  const counters = yield* Ref.make<ConnectionCounters>({ connects: 0, connectFailures: 0, reconnects: 0, probes: 0, probeFailures: 0 })
+  const lastError = yield* Ref.make<ConnectionInfo["lastError"]>(null)
+  const farms = yield* Ref.make<ConnectionInfo["farms"]>({ hmds: "ok", connectivity: "ok" })
+  const reqIds = yield* Ref.make(1000)
+  const attempt = yield* Ref.make(0)
+  const bump = (k: keyof ConnectionCounters) => Ref.update(counters, (c) => ({ ...c, [k]: c[k] + 1 }))
+  const recordError = (e: IbError) =>
+    Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Ref.set(lastError, { code: e.code, category: e.category, message: e.message, at })))
+
+  /** Tries client ids cfg.clientId, +1, … on 326 only, at most clientIdAttempts times, ≥ 2 s apart. */
+  const connectWithIds = Effect.gen(function* () {
+    const offset = yield* Ref.make(0)
+    const n = yield* Ref.updateAndGet(attempt, (a) => a + 1)
+    return yield* Effect.gen(function* () {
+      const id = cfg.clientId + (yield* Ref.get(offset))
+      yield* SubscriptionRef.set(state, { _tag: "Connecting", attempt: n, clientId: id })
+      yield* Effect.logInfo(`IB: connecting to ${cfg.host}:${cfg.port} as client ${id} (attempt ${n})`)
+      return yield* connectOnce(cfg.host, cfg.port, id, cfg.connectTimeout).pipe(
+        Effect.tapError((e) => (e.category === "client-id-in-use" ? Ref.update(offset, (o) => o + 1) : Effect.void))
+      )
+    }).pipe(
+      Effect.retry({
+        schedule: Schedule.spaced(CLIENT_ID_SPACING).pipe(Schedule.intersect(Schedule.recurs(cfg.clientIdAttempts - 1))),
+        while: (e) => e.category === "client-id-in-use"
+      }),
+      Effect.mapError((e) =>
+        e.category === "client-id-in-use"
+          ? new IbError({ ...e, message: `client ids ${cfg.clientId}–${cfg.clientId + cfg.clientIdAttempts - 1} are all in use at ${cfg.host}:${cfg.port} (IB 326)` })
+          : e
+      )
+    )
+  })
+
+  const reconnectSchedule = Schedule.exponential(cfg.reconnectBase, 2).pipe(
+    Schedule.union(Schedule.spaced(cfg.reconnectCap)),
+    Schedule.jittered
+  )
+
+  /** Lives for one session: reacts to notices, probes when idle, returns when the session is lost. */
+  const serve = (s: IbSession) =>
+    Effect.gen(function* () {
+      yield* bump("connects")
+      yield* Ref.set(farms, { hmds: "ok", connectivity: "ok" } as ConnectionInfo["farms"])
+      yield* Ref.set(current, Option.some(s))
+      yield* SubscriptionRef.set(state, { _tag: "Ready", clientId: s.clientId, since: s.connectedAt })
+      yield* Effect.logInfo(`IB: ready at ${cfg.host}:${cfg.port} as client ${s.clientId} (server ${s.serverVersion})`)
+      const setFarm = (patch: Partial<ConnectionInfo["farms"]>) =>
+        Effect.gen(function* () {
+          const f = yield* Ref.updateAndGet(farms, (f) => ({ ...f, ...patch }))
+          const since = yield* Clock.currentTimeMillis
+          yield* SubscriptionRef.set(
+            state,
+            f.connectivity === "lost"
+              ? { _tag: "Degraded", reason: "connectivity-lost", clientId: s.clientId, since }
+              : f.hmds === "broken"
+                ? { _tag: "Degraded", reason: "hmds-broken", clientId: s.clientId, since }
+                : { _tag: "Ready", clientId: s.clientId, since: s.connectedAt }
+          )
+        })
+      yield* sessionNotices(s).pipe(
+        Stream.runForEach(({ code, message }) => {
+          switch (code) {
+            case 1100:
+              return Effect.logWarning(`IB 1100: ${message}`).pipe(Effect.zipRight(setFarm({ connectivity: "lost" })))
+            case 1101:
+            case 1102:
+              return Effect.logInfo(`IB ${code}: ${message}`).pipe(Effect.zipRight(setFarm({ connectivity: "ok" })))
+            case 2105:
+              return Effect.logWarning(`IB 2105: ${message}`).pipe(Effect.zipRight(setFarm({ hmds: "broken" })))
+            case 2106:
+              return setFarm({ hmds: "ok" })
+            case 2110:
+              // As @stoqey/ib's IBApiNext does since PR #234: drop this session and reconnect.
+              return Deferred.fail(s.lost, IbError.fromIb(2110, -1, message))
+            case 1300:
+              return Deferred.fail(s.lost, IbError.fromIb(1300, -1, message))
+            default:
+              return Effect.void
+          }
+        }),
+        Effect.forkScoped
+      )
+      yield* probe(s).pipe(Effect.forkScoped)
+      return yield* Deferred.await(s.lost).pipe(Effect.flip)
+    })
+
+  /** A current-time request when nothing arrived for probeInterval; no answer within probeTimeout = dead. */
+  const probe = (s: IbSession) =>
+    Effect.gen(function* () {
+      const idle = Duration.toMillis(cfg.probeInterval)
+      for (;;) {
+        const now = yield* Clock.currentTimeMillis
+        const quiet = now - s.lastInbound()
+        if (quiet < idle) {
+          yield* Effect.sleep(Duration.millis(Math.max(10, idle - quiet)))
+          continue
+        }
+        yield* bump("probes")
+        const answered = yield* Effect.async<boolean>((resume) => {
+          const on = () => resume(Effect.succeed(true))
+          s.api.once(EventName.currentTime, on)
+          s.api.reqCurrentTime()
+          return Effect.sync(() => void s.api.off(EventName.currentTime, on))
+        }).pipe(Effect.timeoutTo({ duration: cfg.probeTimeout, onTimeout: () => false, onSuccess: (b) => b }))
+        if (!answered) {
+          yield* bump("probeFailures")
+          yield* Deferred.fail(s.lost, IbError.of("timeout", `gateway silent: no answer to a liveness probe within ${Duration.format(cfg.probeTimeout)}`))
+          return
+        }
+        yield* Effect.sleep(Duration.millis(Math.max(10, idle / 2)))
+      }
+    })
+
+  const lifecycle = Effect.gen(function* () {
+    const session = yield* connectWithIds.pipe(
+      Effect.tapError((e) =>
+        Effect.gen(function* () {
+          yield* bump("connectFailures")
+          yield* recordError(e)
+          const n = yield* Ref.get(attempt)
+          yield* SubscriptionRef.set(state, { _tag: "Reconnecting", attempt: n, lastError: e })
+          yield* Effect.logWarning(`IB: connection attempt ${n} failed: [${e.label}] ${e.message}; retrying`)
+        })
+      ),
+      Effect.retry(reconnectSchedule)
+    )
+    yield* Ref.set(attempt, 0)
+    const lostWith = yield* Effect.acquireUseRelease(
+      Effect.succeed(session),
+      (s) => Effect.scoped(serve(s)),
+      (s) => Ref.set(current, Option.none()).pipe(Effect.zipRight(closeSession(s)))
+    )
+    yield* recordError(lostWith)
+    yield* bump("reconnects")
+    yield* SubscriptionRef.set(state, { _tag: "Reconnecting", attempt: 0, lastError: lostWith })
+    yield* Effect.logWarning(`IB: session lost: [${lostWith.label}] ${lostWith.message}; reconnecting`)
+  }).pipe(Effect.forever)
+
+  const supervisor = yield* Effect.forkScoped(lifecycle)
+  yield* Effect.addFinalizer(() =>
+    Fiber.interrupt(supervisor).pipe(
+      Effect.zipRight(SubscriptionRef.set(state, { _tag: "Disconnected" })),
+      Effect.timeout("2 seconds"),
+      Effect.ignore
+    )
+  )
+
+  const session = (opts: { readonly historical: boolean }): Effect.Effect<IbSession, IbError> =>
+    Effect.gen(function* () {
+      const first = yield* SubscriptionRef.get(state)
+      const wasReconnecting = first._tag === "Reconnecting"
+      const ready = yield* state.changes.pipe(
+        // A Reconnecting state seen on entry is stale news: wait for the next attempt's outcome.
+        Stream.drop(wasReconnecting ? 1 : 0),
+        Stream.filter((s) => usable(s, opts.historical) || s._tag === "Reconnecting" || s._tag === "Disconnected"),
+        Stream.runHead,
+        Effect.timeoutFail({
+          duration: cfg.requestTimeout,
+          onTimeout: () => IbError.of("timeout", `gateway not ready within ${Duration.format(cfg.requestTimeout)} (state ${first._tag})`)
+        })
+      )
+      const s = Option.getOrUndefined(ready)
+      if (!s || s._tag === "Disconnected") return yield* IbError.of("connectivity", "IB connection is closed")
+      if (s._tag === "Reconnecting") return yield* s.lastError
+      const live = yield* Ref.get(current)
+      if (Option.isNone(live)) return yield* IbError.of("connectivity", "IB session is not available")
+      return live.value
+    })
+
+  const info = Effect.gen(function* () {
+    const s = yield* SubscriptionRef.get(state)
+    const live = Option.getOrUndefined(yield* Ref.get(current))
+    return {
+      state: s,
+      host: cfg.host,
+      port: cfg.port,
+      clientId: live?.clientId ?? null,
+      serverVersion: live?.serverVersion ?? null,
+      connectedSince: live?.connectedAt ?? null,
+      accounts: live?.accounts ?? [],
+      farms: yield* Ref.get(farms),
+      counters: yield* Ref.get(counters),
+      lastError: yield* Ref.get(lastError)
+    } satisfies ConnectionInfo
+  })
+
+  return IbConnection.of({ state, session, info, recordError, nextReqId: Ref.getAndUpdate(reqIds, (n) => n + 1), settings: cfg })
+})
+
+export const IbConnectionLive = Layer.scoped(IbConnection, make)
