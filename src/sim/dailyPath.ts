@@ -1,18 +1,18 @@
 /**
  * The day-to-day price level of each path: a mean-reverting walk in log space (so decades of history
- * stay plausible around the instrument's level), one step per trading session since the path's head.
+ * stay plausible around the instrument's level), one step per weekday since the path's head. Indexing
+ * by weekday (holidays simply take a step nobody trades) keeps it pure arithmetic: the first request
+ * for a 1980 listing costs ~12k steps, not a 45-year calendar scan.
  */
-import { calendarFor, type CalendarId } from "../domain/calendar/index.ts"
 import { gauss, seedOf } from "./random.ts"
 
 /** Half-life of about two years: long enough to look like a walk, short enough to never drift to 0. */
 const REVERSION = Math.LN2 / 500
+const DAY = 86_400_000
 
 interface Path {
-  readonly dayIndex: Map<string, number>
-  readonly closes: Array<number>
-  /** Exclusive epoch ms up to which sessions are indexed. */
-  indexedTo: number
+  closes: Float64Array
+  length: number
 }
 
 const paths = new Map<string, Path>()
@@ -20,45 +20,50 @@ const paths = new Map<string, Path>()
 export interface PathSpec {
   readonly pathKey: string
   readonly pathHeadDay: string
-  readonly calendar: CalendarId
   readonly level: number
   readonly annualVol: number
 }
 
-const YEAR_MS = 366 * 86_400_000
-
-const pathFor = (spec: PathSpec): Path => {
-  let p = paths.get(spec.pathKey)
-  if (!p) {
-    p = { dayIndex: new Map(), closes: [], indexedTo: Date.parse(`${spec.pathHeadDay}T00:00:00Z`) - 86_400_000 }
-    paths.set(spec.pathKey, p)
+/** Weekdays (Mon–Fri) from epoch day `a` (inclusive) to `b` (exclusive); 1970-01-01 was a Thursday. */
+const weekdaysBetween = (a: number, b: number): number => {
+  const count = (d: number) => {
+    // weekdays in [0, d): whole weeks, plus the remainder starting from Thursday
+    const weeks = Math.floor(d / 7)
+    let n = weeks * 5
+    for (let i = weeks * 7; i < d; i++) {
+      const dow = (i + 4) % 7
+      if (dow !== 0 && dow !== 6) n++
+    }
+    return n
   }
-  return p
+  return count(b) - count(a)
 }
 
+const epochDay = (iso: string) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY)
+
 /**
- * Closing level (log-space walk) of the session `tradingDay`, and the previous session's close.
- * Returns undefined for days before the path's head or without a session.
+ * Closing level of the session `tradingDay` and the previous weekday's close; undefined before the
+ * path's head. Sessions on weekends (forex, futures open Sunday evening) belong to their trading day.
  */
-export const dailyLevels = (spec: PathSpec, tradingDay: string, atMs: number): { prev: number; close: number; index: number } | undefined => {
-  const p = pathFor(spec)
-  const cal = calendarFor(spec.calendar)
-  const seed = seedOf(spec.pathKey)
-  const sigma = spec.annualVol / Math.sqrt(252)
-  const mean = Math.log(spec.level)
-  while (p.indexedTo <= atMs + 2 * 86_400_000) {
-    const to = p.indexedTo + YEAR_MS
-    for (const s of cal.sessionsBetween(p.indexedTo, to, "extended")) {
-      if (p.dayIndex.has(s.tradingDay) || s.tradingDay < spec.pathHeadDay) continue
-      const i = p.closes.length
-      const prevLog = i === 0 ? mean : Math.log(p.closes[i - 1]!)
-      const next = prevLog + REVERSION * (mean - prevLog) + sigma * gauss(seed, i)
-      p.dayIndex.set(s.tradingDay, i)
-      p.closes.push(Math.exp(next))
+export const dailyLevels = (spec: PathSpec, tradingDay: string): { prev: number; close: number; index: number } | undefined => {
+  const i = weekdaysBetween(epochDay(spec.pathHeadDay), epochDay(tradingDay))
+  if (i < 0) return undefined
+  let p = paths.get(spec.pathKey)
+  if (!p) paths.set(spec.pathKey, (p = { closes: new Float64Array(4096), length: 0 }))
+  if (i >= p.length) {
+    if (i >= p.closes.length) {
+      const grown = new Float64Array(Math.max(i + 1, p.closes.length * 2))
+      grown.set(p.closes.subarray(0, p.length))
+      p.closes = grown
     }
-    p.indexedTo = to
+    const seed = seedOf(spec.pathKey)
+    const sigma = spec.annualVol / Math.sqrt(252)
+    const mean = Math.log(spec.level)
+    for (let k = p.length; k <= i; k++) {
+      const prevLog = k === 0 ? mean : Math.log(p.closes[k - 1]!)
+      p.closes[k] = Math.exp(prevLog + REVERSION * (mean - prevLog) + sigma * gauss(seed, k))
+    }
+    p.length = i + 1
   }
-  const i = p.dayIndex.get(tradingDay)
-  if (i === undefined) return undefined
   return { prev: i === 0 ? spec.level : p.closes[i - 1]!, close: p.closes[i]!, index: i }
 }

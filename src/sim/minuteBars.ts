@@ -49,7 +49,7 @@ const build = (inst: Instrument, tradingDay: string): MinuteBars | null => {
   const ext = cal.session(tradingDay, "extended")
   const reg = cal.session(tradingDay, "regular")
   if (!ext || !reg) return null
-  const levels = dailyLevels(inst, tradingDay, ext.close)
+  const levels = dailyLevels(inst, tradingDay)
   if (!levels) return null
   const n = Math.round((ext.close - ext.open) / MINUTE)
   const regFrom = Math.round((reg.open - ext.open) / MINUTE)
