@@ -191,7 +191,8 @@ export const make = Effect.gen(function* () {
         if (id !== reqId) return
         // IB keeps a head-timestamp query open until cancelled (IBApiNext cancels too).
         s.api.cancelHeadTimestamp(reqId)
-        const ms = parseIbBarTime(ts, "UTC") ?? parseIbBarTime(ts.replace("-", " "), "UTC")
+        // Asked with formatDate 2: epoch seconds, whatever their digit count (1973 is 8 digits).
+        const ms = /^\d+$/.test(ts) ? Number(ts) * 1000 : parseIbBarTime(ts.replace("-", " "), "UTC")
         done(ms === undefined ? Effect.fail(IbError.of("other", `unparseable head timestamp ${JSON.stringify(ts)}`, reqId)) : Effect.succeed(ms))
       }
       s.api.on(EventName.headTimestamp, on)

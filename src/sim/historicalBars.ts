@@ -254,8 +254,15 @@ const periodBars = (q: HistoricalQuery, cal: TradingCalendar, hours: Hours, from
   }
   let agg: Bar | undefined
   let key = ""
+  let firstKey: string | undefined
   for (const s of cal.sessionsBetween(scanFrom, limit, hours)) {
     if (s.open < headTimestampMs(q.inst, q.useRTH)) continue
+    // The scan starts a day early; a session of the period before the first one is not part of the answer.
+    if (kind !== "day") {
+      const k = periodKey(s.tradingDay, kind as "week" | "month")
+      firstKey ??= periodKey(cal.sessionsBetween(from, limit, hours)[0]?.tradingDay ?? s.tradingDay, kind as "week" | "month")
+      if (k < firstKey) continue
+    }
     if (kind === "day" && s.close <= from) continue
     const b = sessionBar(q, s, hours, limit)
     if (!b) continue

@@ -1,5 +1,5 @@
 /** Test wiring: a simulator per test and the IB layers pointed at it, all closed with the test's scope. */
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import type { GatewaySimulator, SimulatorOptions } from "../../src/sim/GatewaySimulator.ts"
 import { Simulator } from "../../src/sim/Simulator.ts"
 import { IbConfig, type IbSettings } from "../../src/layers/Config.ts"
@@ -28,7 +28,9 @@ export const ibLayer = (settings: Partial<IbSettings>) => {
   const config = IbConfig.make(settings)
   return IbClientLive.pipe(
     Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.layer)),
-    Layer.provide(config)
+    Layer.provide(config),
+    // Connection chatter (info logs) would bury test output; warnings still show.
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
 }
 
