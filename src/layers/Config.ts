@@ -56,7 +56,7 @@ export const IbSettingsConfig: Config.Config<IbSettings> = Config.all({
   reconnectBase: seconds("KTRDR_IB_RECONNECT_BASE", 1),
   reconnectCap: seconds("KTRDR_IB_RECONNECT_CAP", 60),
   maxInFlight: positiveInt("KTRDR_IB_MAX_IN_FLIGHT").pipe(Config.withDefault(4)),
-  largeBarSpacing: seconds("KTRDR_IB_LARGE_BAR_SPACING", 0.05),
+  largeBarSpacing: seconds("KTRDR_IB_LARGE_BAR_SPACING", 0.02),
   pacingBackoff: seconds("KTRDR_IB_PACING_BACKOFF", 30),
   pacingTimeScale: Config.number("KTRDR_IB_PACING_TIME_SCALE").pipe(
     Config.validate({ message: "KTRDR_IB_PACING_TIME_SCALE must be positive", validation: (n) => n > 0 }),

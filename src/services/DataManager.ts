@@ -1,0 +1,224 @@
+/**
+ * Loads bars for one series in one of KTRDR's modes: resolve the symbol, clamp to the head timestamp,
+ * read the store, find missing expected bars with the trading calendar, plan IB-legal segments, fetch
+ * them (several in flight, paced by PaceGate), checkpoint merged bars atomically as it goes, and save.
+ * Cancellation is interruption: in-flight requests are cancelled at the gateway and what was fetched
+ * is saved. One load per series at a time; different series load in parallel.
+ */
+import { Clock, Context, Effect, Either, FiberSet, Layer, Option, Ref, Schedule, Stream, SynchronizedRef } from "effect"
+import type { Bar } from "../domain/Bar.ts"
+import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
+import { InvalidInput } from "../domain/dataErrors.ts"
+import type { IbError } from "../domain/errors.ts"
+import { analyzeGaps, missingIntervals, type Interval } from "../domain/GapAnalysis.ts"
+import type { Instrument } from "../domain/Instrument.ts"
+import { planSegments, type Segment } from "../domain/SegmentPlanner.ts"
+import { parseTimeframe, type Timeframe } from "../domain/Timeframe.ts"
+import { BarStore } from "../layers/BarStore.ts"
+import { DataConfig } from "../layers/DataConfig.ts"
+import { IbClient } from "../layers/IbClient.ts"
+import { PaceGate } from "../layers/PaceGate.ts"
+import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "./loadTypes.ts"
+import { SymbolCatalog } from "./SymbolCatalog.ts"
+
+const TAIL_DEFAULT_MS = 30 * 86_400_000
+
+/** Retryable segment failures (connectivity, timeout) are retried after the connection recovers. */
+const segmentRetry = Schedule.exponential("1 second", 2).pipe(Schedule.union(Schedule.spaced("30 seconds")), Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
+
+export interface DataManagerService {
+  readonly load: (req: LoadRequest) => Effect.Effect<LoadResult, LoadError>
+  /** The same load, emitting monotonic progress; the last element is phase "done". */
+  readonly loadWithProgress: (req: LoadRequest) => Stream.Stream<LoadProgress, LoadError>
+  /** Core with a progress callback: for the operations registry. */
+  readonly run: (req: LoadRequest, report: (p: LoadProgress) => Effect.Effect<void>) => Effect.Effect<LoadResult, LoadError>
+}
+
+export class DataManager extends Context.Tag("ktrdr/DataManager")<DataManager, DataManagerService>() {}
+
+const fmtRange = (s: Segment) => `${new Date(s.covers[0]).toISOString().slice(0, 16).replace("T", " ")} to ${new Date(s.covers[1]).toISOString().slice(0, 16).replace("T", " ")}`
+
+export const make = Effect.gen(function* () {
+  const catalog = yield* SymbolCatalog
+  const store = yield* BarStore
+  const ib = yield* IbClient
+  const gate = yield* PaceGate
+  const cfg = yield* DataConfig
+  /** One semaphore per series: a second load of the same series waits for the first. */
+  const locks = yield* SynchronizedRef.make(new Map<string, Effect.Semaphore>())
+  const lockFor = (key: string) =>
+    SynchronizedRef.modifyEffect(locks, (m) => {
+      const hit = m.get(key)
+      if (hit) return Effect.succeed([hit, m] as const)
+      return Effect.map(Effect.makeSemaphore(1), (s) => [s, new Map(m).set(key, s)] as const)
+    })
+
+  const storedBars = (key: string, tf: Timeframe) =>
+    store.read(key, tf.id, {}).pipe(
+      Effect.map((s) => s.bars),
+      Effect.catchTag("NotFound", () => Effect.succeed([] as ReadonlyArray<Bar>))
+    )
+
+  const run = (req: LoadRequest, report: (p: LoadProgress) => Effect.Effect<void>): Effect.Effect<LoadResult, LoadError> =>
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      let last: LoadProgress = { phase: "validating_symbol", percentage: 0, step: "Validating symbol", segmentsTotal: 0, segmentsCompleted: 0, barsFetched: 0 }
+      const progress = (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => {
+        last = { ...last, ...p, percentage: Math.max(last.percentage, p.percentage ?? last.percentage) }
+        return report(last)
+      }
+      const tf = yield* Either.match(parseTimeframe(req.timeframe), { onLeft: Effect.fail, onRight: Effect.succeed })
+      if (req.start !== undefined && req.end !== undefined && req.start >= req.end) {
+        return yield* new InvalidInput({ field: "start", value: new Date(req.start).toISOString(), message: "start must be before end" })
+      }
+      yield* progress({ phase: "validating_symbol", step: "Validating symbol", percentage: 2 })
+      if (req.mode === "local") {
+        const parsed = yield* catalog.parse(req.symbol)
+        return yield* localLoad(req, parsed, tf, progress, started)
+      }
+      const inst = yield* catalog.resolve(req.symbol)
+      const lock = yield* lockFor(`${inst.seriesKey}_${tf.id}`)
+      return yield* lock.withPermits(1)(Effect.scoped(remoteLoad(req, inst, tf, progress, started)))
+    })
+
+  /** Local mode needs no gateway: the symbol is only validated and mapped to its series key. */
+  const localLoad = (req: LoadRequest, inst: { readonly seriesKey: string; readonly symbol: string }, tf: Timeframe, progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>, started: number) =>
+    Effect.gen(function* () {
+      yield* progress({ phase: "loading_local_data", step: "Loading local data", percentage: 20 })
+      const s = yield* store.read(inst.seriesKey, tf.id, { ...(req.start === undefined ? {} : { start: req.start }), ...(req.end === undefined ? {} : { end: req.end }) })
+      yield* progress({ phase: "done", step: "Data loading completed", percentage: 100 })
+      const now = yield* Clock.currentTimeMillis
+      return {
+        symbol: inst.symbol, seriesKey: inst.seriesKey, timeframe: tf.id, mode: req.mode, range: null, barsFetched: 0, newBars: 0,
+        segmentsPlanned: 0, segmentsFetched: 0, segmentsEmpty: 0, segmentsFailed: 0, ibRequests: 0, pacingWaitMs: 0, gapsLeft: 0,
+        totalBars: s.bars.length, firstBar: s.bars[0]?.time ?? null, lastBar: s.bars.at(-1)?.time ?? null, checkpoints: 0, durationMs: now - started
+      } satisfies LoadResult
+    })
+
+  const remoteLoad = (req: LoadRequest, inst: Instrument, tf: Timeframe, progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>, started: number) =>
+    Effect.gen(function* () {
+      const key = inst.seriesKey
+      const useRTH = cfg.useRTH
+      const hours = hoursFor(useRTH)
+      yield* progress({ phase: "checking_head_timestamp", step: "Checking head timestamp", percentage: 4 })
+      const head = yield* catalog.headTimestamp(inst, tf.id)
+      yield* progress({ phase: "loading_local_data", step: "Loading existing local data", percentage: 6 })
+      const stored = yield* storedBars(key, tf)
+      const now = yield* Clock.currentTimeMillis
+      const firstStored = stored[0]?.time
+      const lastStored = stored.at(-1)?.time
+      const to0 = Math.min(req.end ?? now, now)
+      const from0 =
+        req.mode === "tail" ? req.start ?? lastStored ?? now - TAIL_DEFAULT_MS : req.start ?? head
+      const to = req.mode === "backfill" && firstStored !== undefined && req.end === undefined ? Math.min(firstStored, to0) : to0
+      const from = Math.max(from0, head)
+
+      yield* progress({ phase: "analyzing_gaps", step: "Analyzing data gaps with trading calendar", percentage: 8 })
+      const times = stored.map((b) => b.time)
+      const missing: ReadonlyArray<Interval> = from < to ? missingIntervals({ stored: times, calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head }) : []
+      const segments = planSegments({ calendarId: inst.calendarId, timeframe: tf, useRTH, missing, headTimestamp: head, now })
+      yield* progress({ phase: "planning_segments", step: `Planning ${segments.length} segments`, percentage: 10, segmentsTotal: segments.length })
+
+      const whatToShow = cfg.whatToShow[inst.secType]
+      const buffer = yield* Ref.make<Array<Bar>>([])
+      const counts = yield* Ref.make({ fetched: 0, empty: 0, failed: 0, bars: 0, newBars: 0, checkpoints: 0, sinceSave: 0, lastSave: now, requests: 0 })
+      const saveLock = yield* Effect.makeSemaphore(1)
+      const waitBefore = (yield* gate.stats).totalWaitMs
+
+      /**
+       * Merges what was fetched so far into the store, atomically; a no-op when nothing is pending.
+       * Uninterruptible: a batch taken from the buffer must reach the disk.
+       */
+      const checkpoint = Effect.uninterruptible(saveLock.withPermits(1)(
+        Effect.gen(function* () {
+          const pending = yield* Ref.getAndSet(buffer, [])
+          if (pending.length === 0) return
+          const out = yield* store.merge(key, tf.id, pending).pipe(Effect.onError(() => Ref.update(buffer, (b) => [...pending, ...b])))
+          const t = yield* Clock.currentTimeMillis
+          yield* Ref.update(counts, (c) => ({ ...c, newBars: c.newBars + out.added, checkpoints: c.checkpoints + 1, lastSave: t }))
+        })
+      ))
+      // Periodic checkpoints run beside the fetches, so a slow save never holds a segment slot.
+      const saves = yield* FiberSet.make<void, LoadError>()
+
+      let lastFailure: IbError | undefined
+      const fetchSegment = (s: Segment, i: number) =>
+        Effect.gen(function* () {
+          const bars = yield* ib
+            .historicalBars({ contract: inst.contract, end: s.endMs, duration: s.duration, barSize: s.barSize, whatToShow, useRTH, timeZone: inst.timeZone })
+            .pipe(
+              Effect.tap(() => Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 }))),
+              Effect.tapError(() => Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 }))),
+              Effect.retry({ schedule: segmentRetry, while: (e) => e.retryable && e.category !== "pacing" }),
+              Effect.map(Option.some),
+              Effect.catchIf(
+                (e) => e.category === "no-data",
+                () => Effect.succeed(Option.none<ReadonlyArray<Bar>>())
+              ),
+              // Permission, unknown contract and invalid requests end the load; anything else leaves a hole.
+              Effect.catchIf(
+                (e) => e.category !== "permission" && e.category !== "no-security-definition" && e.category !== "validation",
+                (e) => {
+                  lastFailure = e
+                  return Ref.update(counts, (c) => ({ ...c, failed: c.failed + 1 })).pipe(Effect.as(Option.none<ReadonlyArray<Bar>>()), Effect.tap(() => Effect.logWarning(`segment ${i + 1}/${segments.length} failed: [${e.label}] ${e.message}`)))
+                }
+              )
+            )
+          // Keep exactly the bars the segment was planned for (a window may reach over stored bars).
+          const wanted = new Set(expectedBarTimes(inst.calendarId, tf, hours, s.covers[0], s.covers[1]))
+          const inRange = Option.map(bars, (bs) => bs.filter((b) => wanted.has(b.time)))
+          if (Option.isSome(inRange)) yield* Ref.update(buffer, (b) => (b.push(...inRange.value), b))
+          const c = yield* Ref.updateAndGet(counts, (c) =>
+            Option.isSome(inRange)
+              ? { ...c, fetched: c.fetched + 1, empty: c.empty + (inRange.value.length === 0 ? 1 : 0), bars: c.bars + inRange.value.length, sinceSave: c.sinceSave + 1 }
+              : { ...c, empty: c.empty + (lastFailure ? 0 : 1), fetched: c.fetched + (lastFailure ? 0 : 1) }
+          )
+          const done = c.fetched + c.failed
+          yield* progress({
+            phase: "fetching_segments",
+            step: `Fetching segment ${done}/${segments.length} from IB`,
+            percentage: 10 + (86 * done) / Math.max(1, segments.length),
+            segmentsCompleted: done,
+            barsFetched: c.bars,
+            currentSegment: `Segment ${i + 1}/${segments.length}: ${fmtRange(s)}`
+          })
+          const t = yield* Clock.currentTimeMillis
+          if (c.sinceSave >= cfg.checkpointEverySegments || t - c.lastSave >= cfg.checkpointEveryMs) {
+            yield* Ref.update(counts, (x) => ({ ...x, sinceSave: 0, lastSave: t }))
+            yield* FiberSet.run(saves, checkpoint)
+          }
+        })
+
+      // Whatever happens — success, failure, interruption — fetched bars reach the store.
+      yield* Effect.forEach(segments, fetchSegment, { concurrency: cfg.segmentsInFlight, discard: true }).pipe(Effect.ensuring(checkpoint.pipe(Effect.ignoreLogged)))
+      yield* progress({ phase: "saving", step: "Saving dataset", percentage: 98 })
+      yield* FiberSet.awaitEmpty(saves)
+      yield* checkpoint
+      const c = yield* Ref.get(counts)
+      if (segments.length > 0 && c.failed === segments.length && lastFailure) return yield* Effect.fail(lastFailure)
+
+      const after = yield* storedBars(key, tf)
+      const left = from < to ? analyzeGaps({ stored: after.map((b) => b.time), calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head }).missingBars : 0
+      const end = yield* Clock.currentTimeMillis
+      const waitAfter = (yield* gate.stats).totalWaitMs
+      yield* progress({ phase: "done", step: "Data loading completed", percentage: 100, segmentsCompleted: segments.length })
+      return {
+        symbol: inst.symbol, seriesKey: key, timeframe: tf.id, mode: req.mode, range: { from, to }, barsFetched: c.bars, newBars: c.newBars,
+        segmentsPlanned: segments.length, segmentsFetched: c.fetched, segmentsEmpty: c.empty, segmentsFailed: c.failed, ibRequests: c.requests,
+        pacingWaitMs: Math.round(waitAfter - waitBefore), gapsLeft: left, totalBars: after.length, firstBar: after[0]?.time ?? null,
+        lastBar: after.at(-1)?.time ?? null, checkpoints: c.checkpoints, durationMs: end - started
+      } satisfies LoadResult
+    })
+
+  const loadWithProgress = (req: LoadRequest): Stream.Stream<LoadProgress, LoadError> =>
+    Stream.asyncScoped<LoadProgress, LoadError>((emit) =>
+      run(req, (p) => Effect.promise(() => emit.single(p))).pipe(
+        Effect.matchEffect({ onFailure: (e) => Effect.promise(() => emit.fail(e)), onSuccess: () => Effect.promise(() => emit.end()) }),
+        Effect.forkScoped
+      )
+    )
+
+  return DataManager.of({ load: (req) => run(req, () => Effect.void), loadWithProgress, run })
+})
+
+export const DataManagerLive = Layer.effect(DataManager, make)
