@@ -13,7 +13,7 @@ import { CorruptData, NotFound, StorageError } from "../domain/dataErrors.ts"
 
 const LF = 10, CR = 13, QUOTE = 34
 /** Bytes per read: about 4.5k rows, ~2 ms of parsing between two event-loop turns. */
-const READ_CHUNK = Number(process.env.CHUNK_KB ?? 256) * 1024
+const READ_CHUNK = 256 * 1024
 /** Rows per formatted write slice (~1 MB of text). */
 const WRITE_ROWS = 16_384
 /** Head/tail window of the range peek. */
@@ -68,7 +68,7 @@ export const readSeriesFile = (file: string, what: string): Effect.Effect<Parsed
     const fh = yield* openRead(file, what)
     const stat = yield* tryFs(file, () => fh.stat())
     const parser = new BarCsvParser()
-    if (!process.env.NOROOT) inFlight.add(parser)
+    inFlight.add(parser)
     yield* Effect.addFinalizer(() => Effect.sync(() => inFlight.delete(parser)))
     let buf = new Uint8Array(READ_CHUNK + 1)
     let have = 0

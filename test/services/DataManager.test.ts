@@ -56,6 +56,21 @@ describe("DataManager", () => {
       expect(again.totalBars).toBe(42)
     }).pipe(Effect.scoped))
 
+  it.live("local mode reads KTRDR's own files without asking the gateway", () =>
+    Effect.gen(function* () {
+      const { dm, dataDir, sim } = yield* setup()
+      const { copyFile } = yield* Effect.promise(() => import("node:fs/promises"))
+      yield* Effect.promise(() => copyFile(new URL("../fixtures/ktrdr/EURUSD_1h.csv", import.meta.url), join(dataDir, "EURUSD_1h.csv")))
+      const all = yield* dm.load({ symbol: "EUR.USD", timeframe: "1h", mode: "local" })
+      expect(all.seriesKey).toBe("EURUSD")
+      expect(all.totalBars).toBeGreaterThan(0)
+      const slice = yield* dm.load({ symbol: "eur/usd", timeframe: "1h", mode: "local", start: Date.parse("2025-01-02T00:00:00Z"), end: Date.parse("2025-01-02T05:00:00Z") })
+      // Inclusive bounds: 00:00 … 05:00 is six hourly bars.
+      expect(slice.totalBars).toBe(6)
+      expect(slice.firstBar).toBe(Date.parse("2025-01-02T00:00:00Z"))
+      expect(sim.stats().requests.historical + sim.stats().requests.contractDetails).toBe(0)
+    }).pipe(Effect.scoped))
+
   it.live("tail after Friday's last bar fetches Monday's bars on Monday", () =>
     Effect.gen(function* () {
       const { sim, dm, store } = yield* setup()
