@@ -12,6 +12,7 @@
  *   consistent about them in some years.
  */
 
+import { civilFromDays } from "../utcDays.ts"
 const DAY_MS = 86_400_000
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/
 
@@ -30,17 +31,9 @@ export const epochDayOf = (day: string): number => {
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
 
-/** The ISO day of an epoch day (Hinnant's civil-from-days; integer maths is much cheaper than Date formatting). */
+/** The ISO day of an epoch day (integer maths is much cheaper than Date formatting). */
 export const dayOfEpochDay = (epochDay: number): string => {
-  const z = epochDay + 719_468
-  const era = Math.floor(z / 146_097)
-  const doe = z - era * 146_097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const m = mp < 10 ? mp + 3 : mp - 9
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+  const [y, m, d] = civilFromDays(epochDay)
   return `${String(y).padStart(4, "0")}-${pad2(m)}-${pad2(d)}`
 }
 
