@@ -40,7 +40,8 @@ export interface CsvProblem {
 export const NO_EXTRAS: ReadonlyArray<string> = Object.freeze([])
 
 const TIME = 0, OPEN = 1, HIGH = 2, LOW = 3, CLOSE = 4, VOLUME = 5, EXTRA = 6
-const ROLE_NAMES: Record<string, number> = { open: OPEN, high: HIGH, low: LOW, close: CLOSE, volume: VOLUME }
+/** A Map, not an object literal: a column named `__proto__` or `constructor` must not find a role. */
+const ROLE_NAMES = new Map<string, number>([["open", OPEN], ["high", HIGH], ["low", LOW], ["close", CLOSE], ["volume", VOLUME]])
 const NAMES = ["time", "open", "high", "low", "close", "volume"]
 
 export class BarCsvParser extends FieldReader {
@@ -207,7 +208,7 @@ export class BarCsvParser extends FieldReader {
       const key = name.toLowerCase()
       if (seen.has(key)) throw this.fail(`duplicate column ${show(name)}`)
       seen.add(key)
-      const role = ROLE_NAMES[key]
+      const role = ROLE_NAMES.get(key)
       this.extraSlot[roles.length] = role === undefined ? this.extraColumns.length : -1
       if (role === undefined) this.extraColumns.push(name)
       roles.push(role ?? EXTRA)
