@@ -10,6 +10,7 @@ import { IbError } from "../domain/errors.ts"
 import type { IbErrorCategory } from "../domain/IbErrorCodes.ts"
 import { isInformational } from "../domain/IbErrorCodes.ts"
 import { formatIbUtc, isSmallBar, parseBarSize } from "../domain/IbHistoricalRules.ts"
+import type { ContractFacts } from "../domain/Instrument.ts"
 import { IbConnection } from "./IbConnection.ts"
 import type { IbSession } from "./ibSession.ts"
 import { PaceGate } from "./PaceGate.ts"
@@ -29,25 +30,12 @@ export interface ContractSpec {
   readonly includeExpired?: boolean
 }
 
-export interface ContractInfo {
-  readonly conId: number
-  readonly symbol: string
-  readonly secType: string
-  readonly exchange: string
-  readonly primaryExch: string
-  readonly currency: string
-  readonly localSymbol: string
+/** Contract details as this client returns them: the facts an Instrument is built from, plus a few more. */
+export interface ContractInfo extends ContractFacts {
   readonly tradingClass: string
-  readonly longName: string
   readonly minTick: number
-  readonly multiplier: string
-  readonly timeZoneId: string
-  readonly tradingHours: string
-  readonly liquidHours: string
   readonly validExchanges: string
-  readonly lastTradeDate: string
   readonly realExpirationDate: string
-  readonly contractMonth: string
 }
 
 export interface HistoricalRequest {
