@@ -18,7 +18,7 @@ import { BarStore } from "../layers/BarStore.ts"
 import { DataConfig } from "../layers/DataConfig.ts"
 import { IbClient } from "../layers/IbClient.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
-import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "./loadTypes.ts"
+import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
 import { SymbolCatalog } from "./SymbolCatalog.ts"
 
 const TAIL_DEFAULT_MS = 30 * 86_400_000

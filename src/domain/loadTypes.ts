@@ -1,7 +1,7 @@
 /** The contract of a load: request, progress updates (KTRDR's phase names) and the result. */
-import type { IbError } from "../domain/errors.ts"
-import type { CorruptData, InvalidInput, NotFound, StorageError } from "../domain/dataErrors.ts"
-import type { UnknownSymbol } from "../domain/Instrument.ts"
+import type { IbError } from "./errors.ts"
+import type { CorruptData, InvalidInput, NotFound, StorageError } from "./dataErrors.ts"
+import type { UnknownSymbol } from "./Instrument.ts"
 
 export type LoadMode = "local" | "tail" | "backfill" | "full"
 

@@ -1,0 +1,15 @@
+/**
+ * The one HttpApi contract of ktrdr: the server implements it, the CLI and tests derive their client
+ * from it, and /api/v1/openapi.json is generated from it.
+ */
+import { HttpApi, OpenApi } from "@effect/platform"
+import { DataGroup } from "./api/data.ts"
+import { HealthGroup } from "./api/health.ts"
+import { OperationsGroup } from "./api/operations.ts"
+
+export class KtrdrApi extends HttpApi.make("ktrdr")
+  .add(HealthGroup)
+  .add(DataGroup)
+  .add(OperationsGroup)
+  .annotate(OpenApi.Title, "ktrdr API")
+  .annotate(OpenApi.Description, "KTRDR's market-data API: stored bars, loads through one IB gateway session, operations with live progress") {}

@@ -1,0 +1,104 @@
+/**
+ * The HTTP server over the core graph: the HttpApi handlers, OpenAPI + docs, CORS, auth and the request
+ * middleware, on a Node server this layer owns. It requires the core services and never builds them,
+ * so the server, library calls and CLI commands in one process share one gateway session.
+ */
+import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { createServer, type Server } from "node:http"
+import { timingSafeEqual } from "node:crypto"
+import { ApiConfig, isLoopback, originAllowed } from "../layers/ApiConfig.ts"
+import { KtrdrApi } from "./Api.ts"
+import { Auth } from "./api/auth.ts"
+import { Unauthorized } from "./envelope.ts"
+import { DataLiveHandlers } from "./handlers/data.ts"
+import { HealthLive } from "./handlers/health.ts"
+import { OperationsLiveHandlers } from "./handlers/operations.ts"
+import { requestMiddleware } from "./middleware.ts"
+
+/** Refused at startup: a server reachable from other machines without a token would hand out the gateway. */
+export class UnsafeBind extends Error {
+  readonly _tag = "UnsafeBind"
+}
+
+const sameToken = (given: string, expected: string) => {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+export const AuthLive = Layer.effect(
+  Auth,
+  Effect.map(ApiConfig, (cfg) =>
+    Auth.of({
+      bearer: (token) =>
+        Option.match(cfg.token, {
+          onNone: () => Effect.void,
+          onSome: (expected) =>
+            sameToken(Redacted.value(token), Redacted.value(expected))
+              ? Effect.void
+              : Effect.fail(new Unauthorized({
+                  code: "UNAUTHORIZED",
+                  message: Redacted.value(token) === "" ? "This server needs `Authorization: Bearer <KTRDR_API_TOKEN>`" : "Wrong bearer token",
+                  details: null
+                }))
+        })
+    })
+  )
+)
+
+/** Every group's handlers; extra route layers (the chart page) are added by the caller. */
+export const ApiLive = HttpApiBuilder.api(KtrdrApi).pipe(
+  Layer.provide(Layer.mergeAll(HealthLive, DataLiveHandlers, OperationsLiveHandlers).pipe(Layer.provide(AuthLive)))
+)
+
+const CorsLive = Layer.unwrapEffect(
+  Effect.map(ApiConfig, (cfg) =>
+    HttpApiBuilder.middlewareCors({
+      allowedOrigins: (origin) => originAllowed(origin, cfg.corsOrigins),
+      allowedHeaders: ["authorization", "content-type", "x-request-id"],
+      exposedHeaders: ["x-process-time", "x-request-id"],
+      maxAge: 600
+    })
+  )
+)
+
+export interface ServerOptions {
+  /** Extra routes beside the API (e.g. the chart page). */
+  readonly routes?: Layer.Layer<never, never, never>
+}
+
+/**
+ * The server layer: listens on `KTRDR_API_HOST:KTRDR_API_PORT` until its scope closes, then stops
+ * accepting, drops open connections (SSE streams included, which would otherwise hold shutdown), and
+ * only then lets the core below it interrupt loads and close the gateway session.
+ */
+export const serverLayer = (options: ServerOptions = {}) =>
+  Layer.unwrapScoped(
+    Effect.gen(function* () {
+      const cfg = yield* ApiConfig
+      if (!isLoopback(cfg.host) && Option.isNone(cfg.token)) {
+        return yield* Effect.fail(new UnsafeBind(
+          `Refusing to listen on ${cfg.host}: binding a non-loopback address needs KTRDR_API_TOKEN (clients then send Authorization: Bearer <token>). ` +
+            "Set KTRDR_API_TOKEN, or use KTRDR_API_HOST=127.0.0.1."
+        ))
+      }
+      const server: Server = createServer()
+      server.keepAliveTimeout = 65_000
+      const dropConnections = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections())))
+      return dropConnections.pipe(
+        Layer.provideMerge(HttpApiBuilder.serve()),
+        // Built last-to-first: CORS is added last, so it wraps everything (error envelopes get CORS headers too).
+        Layer.provide(CorsLive),
+        Layer.provide(HttpApiBuilder.middleware(requestMiddleware({ maxBodyBytes: cfg.maxBodyBytes }))),
+        Layer.provide(HttpApiSwagger.layer({ path: "/api/v1/docs" })),
+        Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),
+        Layer.provide(options.routes ?? Layer.empty),
+        Layer.provide(ApiLive),
+        HttpServer.withLogAddress,
+        Layer.provideMerge(NodeHttpServer.layer(() => server, { port: cfg.port, host: cfg.host }))
+      )
+    })
+  )
+

@@ -1,0 +1,149 @@
+/** KTRDR's data endpoints (ktrdr-api-cli.md §2.2) with their paths and field names; defects fixed. */
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { BadRequestWire, ConflictWire, Envelope, GatewayErrorWire, GatewayUnavailableWire, InternalWire, NotFoundWire } from "../envelope.ts"
+import { Auth } from "./auth.ts"
+
+/** Query booleans: `true|false|1|0` (anything else is a 400, not a silent false). */
+export const BoolParam = Schema.transform(Schema.Literal("true", "false", "1", "0"), Schema.Boolean, {
+  strict: true,
+  decode: (s) => s === "true" || s === "1",
+  encode: (b) => (b ? "true" : "false")
+})
+
+export const TimeframeId = Schema.Literal("1s", "5s", "15s", "30s", "1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d", "1w", "1M")
+export const LoadModeSchema = Schema.Literal("local", "tail", "backfill", "full")
+
+/** Dates as KTRDR accepts them: `YYYY-MM-DD` (midnight UTC) or ISO with time; naive times are UTC. Checked in the handler. */
+export const DateParam = Schema.String.pipe(Schema.maxLength(40))
+/** Symbols are checked by the domain's validator (path safety, length); the schema only bounds the size. */
+export const SymbolParam = Schema.String.pipe(Schema.maxLength(64))
+
+export const TradingHours = Schema.Struct({
+  timezone: Schema.String,
+  regular_hours: Schema.Struct({ start: Schema.String, end: Schema.String, name: Schema.String }),
+  extended_hours: Schema.Array(Schema.Struct({ start: Schema.String, end: Schema.String, name: Schema.String })),
+  trading_days: Schema.Array(Schema.Number)
+})
+
+export const SymbolInfo = Schema.Struct({
+  symbol: Schema.String,
+  name: Schema.String,
+  type: Schema.String,
+  exchange: Schema.String,
+  currency: Schema.String,
+  available_timeframes: Schema.Array(Schema.String),
+  trading_hours: Schema.NullOr(TradingHours)
+})
+export type SymbolInfo = typeof SymbolInfo.Type
+
+export const TimeframeInfo = Schema.Struct({ id: Schema.String, name: Schema.String, description: Schema.String, seconds: Schema.Number })
+
+export const DataInfo = Schema.Struct({
+  data_directory: Schema.String,
+  total_symbols: Schema.Number,
+  available_symbols: Schema.Array(Schema.String),
+  symbol_types: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  timeframes_available: Schema.Array(Schema.String),
+  total_timeframes: Schema.Number,
+  total_series: Schema.Number,
+  data_sources: Schema.Array(Schema.String),
+  features: Schema.Array(Schema.String)
+})
+
+/** One metadata shape whether or not there are bars (KTRDR had two). */
+export const OhlcvMetadata = Schema.Struct({
+  symbol: Schema.String,
+  timeframe: Schema.String,
+  start_date: Schema.NullOr(Schema.String),
+  end_date: Schema.NullOr(Schema.String),
+  point_count: Schema.Number,
+  trading_hours_only: Schema.Boolean,
+  include_extended: Schema.Boolean
+})
+
+export const OhlcvData = Schema.Struct({
+  /** `YYYY-MM-DDTHH:MM:SSZ`, UTC, ascending. */
+  dates: Schema.Array(Schema.String),
+  /** `[open, high, low, close, volume]`; volume 0 when IB had none. */
+  ohlcv: Schema.Array(Schema.Array(Schema.Number)),
+  points: Schema.Null,
+  metadata: OhlcvMetadata
+})
+export type OhlcvData = typeof OhlcvData.Type
+
+export const DataLoadRequest = Schema.Struct({
+  symbol: SymbolParam,
+  timeframe: TimeframeId,
+  mode: Schema.optionalWith(LoadModeSchema, { default: () => "local" as const }),
+  start_date: Schema.optional(Schema.NullOr(DateParam)),
+  end_date: Schema.optional(Schema.NullOr(DateParam)),
+  filters: Schema.optional(Schema.NullOr(Schema.Struct({
+    trading_hours_only: Schema.optional(Schema.Boolean),
+    include_extended: Schema.optional(Schema.Boolean)
+  }))),
+  /** Accepted for KTRDR clients; checkpoints follow KTRDR_CHECKPOINT_MS / _SEGMENTS instead. */
+  periodic_save_minutes: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0.1), Schema.lessThanOrEqualTo(60)))
+})
+export type DataLoadRequest = typeof DataLoadRequest.Type
+
+export const DataLoadResponse = Schema.Struct({
+  status: Schema.Literal("success", "partial", "failed", "started"),
+  operation_id: Schema.NullOr(Schema.String),
+  fetched_bars: Schema.Number,
+  new_bars: Schema.Number,
+  cached_before: Schema.Boolean,
+  merged_file: Schema.String,
+  gaps_analyzed: Schema.Number,
+  segments_fetched: Schema.Number,
+  segments_failed: Schema.Number,
+  ib_requests_made: Schema.Number,
+  total_bars: Schema.Number,
+  execution_time_seconds: Schema.Number,
+  error_message: Schema.NullOr(Schema.String)
+})
+export type DataLoadResponse = typeof DataLoadResponse.Type
+
+export const DataRangeRequest = Schema.Struct({ symbol: SymbolParam, timeframe: TimeframeId })
+export const DataRangeInfo = Schema.Struct({
+  symbol: Schema.String,
+  timeframe: Schema.String,
+  start_date: Schema.String,
+  end_date: Schema.String,
+  /** Counted, not estimated. */
+  point_count: Schema.Number
+})
+
+export class DataGroup extends HttpApiGroup.make("data")
+  .add(HttpApiEndpoint.get("symbols", "/symbols").addSuccess(Envelope(Schema.Array(SymbolInfo))))
+  .add(HttpApiEndpoint.get("timeframes", "/timeframes").addSuccess(Envelope(Schema.Array(TimeframeInfo))))
+  .add(HttpApiEndpoint.get("info", "/data/info").addSuccess(Envelope(DataInfo)))
+  .add(
+    HttpApiEndpoint.get("bars", "/data/:symbol/:timeframe")
+      .setPath(Schema.Struct({ symbol: SymbolParam, timeframe: TimeframeId }))
+      .setUrlParams(Schema.Struct({
+        start_date: Schema.optional(DateParam),
+        end_date: Schema.optional(DateParam),
+        trading_hours_only: Schema.optional(BoolParam),
+        include_extended: Schema.optional(BoolParam)
+      }))
+      .addSuccess(Envelope(OhlcvData))
+      .annotate(OpenApi.Description, "Stored bars of a series (never calls IB); empty arrays when nothing is stored")
+  )
+  .add(
+    HttpApiEndpoint.post("load", "/data/load")
+      .setUrlParams(Schema.Struct({ async_mode: Schema.optional(BoolParam) }))
+      .setPayload(DataLoadRequest)
+      .addSuccess(Envelope(DataLoadResponse))
+      .addError(GatewayErrorWire)
+      .addError(GatewayUnavailableWire)
+      .addError(ConflictWire)
+      .annotate(OpenApi.Description, "Load a series (local, tail, backfill, full). async_mode=true returns an operation id at once")
+  )
+  .add(HttpApiEndpoint.post("range", "/data/range").setPayload(DataRangeRequest).addSuccess(Envelope(DataRangeInfo)))
+  .addError(BadRequestWire)
+  .addError(NotFoundWire)
+  .addError(InternalWire)
+  .middleware(Auth)
+  .prefix("/api/v1")
+  .annotate(OpenApi.Description, "Stored market data and loads") {}

@@ -1,0 +1,90 @@
+/**
+ * What wraps every request, outside HttpApi: a request id and one structured log line, the
+ * `X-Process-Time` header, the body-size limit, and the last word on errors — whatever HttpApi or the
+ * router answers on its own (schema decode failures, unknown paths, unreadable bodies, defects) leaves
+ * as KTRDR's envelope with a meaningful status, never as a bare 500. It runs inside HttpApi's own error
+ * encoding (an HttpApi-level middleware), so it sees failures before they become responses.
+ */
+import { HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Cause, Effect, Option } from "effect"
+import { randomBytes } from "node:crypto"
+import { failureBody, statusOf, type ApiError, type ErrorBody } from "./envelope.ts"
+
+const { HttpApiDecodeError } = HttpApiError
+type HttpApiDecodeError = HttpApiError.HttpApiDecodeError
+
+const envelope = (status: number, e: ErrorBody, headers: Record<string, string> = {}) =>
+  HttpServerResponse.unsafeJson(failureBody(e), { status, headers })
+
+/** Finds a RequestError (unreadable or oversized body) in a failure or a defect. */
+const requestError = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly message: string } | undefined => {
+  const found = [...Cause.failures(cause), ...Cause.defects(cause)].find(
+    (e): e is { _tag: "RequestError"; reason: string; cause?: unknown } => typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "RequestError"
+  )
+  if (!found) return undefined
+  const inner = found.cause instanceof Error ? found.cause.message : String(found.cause ?? "")
+  return { reason: found.reason, message: inner }
+}
+
+const routeNotFound = (cause: Cause.Cause<unknown>) =>
+  [...Cause.failures(cause)].some((e) => typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "RouteNotFound")
+
+const API_ERRORS = new Set(["BadRequest", "Unauthorized", "NotFoundError", "Conflict", "PayloadTooLarge", "InternalError", "GatewayError", "GatewayUnavailable"])
+
+/** A typed API error from a handler or the auth middleware, sent as its envelope. */
+const apiError = (cause: Cause.Cause<unknown>): ApiError | undefined =>
+  [...Cause.failures(cause)].find((e): e is ApiError => typeof e === "object" && e !== null && API_ERRORS.has((e as { _tag?: string })._tag ?? ""))
+
+/** HttpApi's schema failure (path, query, body) as the envelope, with the issues in `details`. */
+const decodeError = (cause: Cause.Cause<unknown>) => {
+  const e = [...Cause.failures(cause)].find((x): x is HttpApiDecodeError => x instanceof HttpApiDecodeError)
+  if (!e) return undefined
+  const issues = e.issues.slice(0, 20).map((i) => ({ path: i.path.join("."), message: i.message }))
+  const first = issues[0]
+  const message = first ? `Invalid request: ${first.path === "" ? "" : `${first.path}: `}${first.message}` : "Invalid request"
+  return envelope(400, { code: "VALIDATION_ERROR", message, details: { issues } })
+}
+
+export interface RequestMiddlewareOptions {
+  readonly maxBodyBytes: number
+}
+
+export const requestMiddleware = (options: RequestMiddlewareOptions) => (app: HttpApp.Default): HttpApp.Default =>
+  Effect.gen(function* () {
+    const req = yield* HttpServerRequest.HttpServerRequest
+    const t0 = performance.now()
+    const requestId = (req.headers["x-request-id"] ?? "").slice(0, 64).replace(/[^\w.-]/g, "") || randomBytes(6).toString("hex")
+    const declared = Number(req.headers["content-length"] ?? "0")
+    // A declared oversized body is refused before a byte of it is read.
+    const guarded: HttpApp.Default = declared > options.maxBodyBytes
+      ? Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${options.maxBodyBytes} bytes`, details: { limit: options.maxBodyBytes } }, { connection: "close" }))
+      : app
+    const response = yield* guarded.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBodyBytes)),
+      Effect.catchAllCause((cause) => {
+        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+        const typed = apiError(cause)
+        if (typed) return Effect.succeed(envelope(statusOf(typed), typed))
+        const invalid = decodeError(cause)
+        if (invalid) return Effect.succeed(invalid)
+        if (routeNotFound(cause)) {
+          return Effect.succeed(envelope(404, { code: "NOT_FOUND", message: `No endpoint ${req.method} ${req.url.split("?")[0]}`, details: null }))
+        }
+        const bodyError = requestError(cause)
+        if (bodyError?.message.includes("maxBytes")) {
+          return Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${options.maxBodyBytes} bytes`, details: { limit: options.maxBodyBytes } }))
+        }
+        if (bodyError) {
+          return Effect.succeed(envelope(400, { code: "INVALID_BODY", message: `Request body could not be read: ${bodyError.message.slice(0, 200)}`, details: null }))
+        }
+        return Effect.logError("unhandled failure", cause).pipe(
+          Effect.as(envelope(500, { code: "INTERNAL_SERVER_ERROR", message: "An unexpected error occurred", details: { request_id: requestId } }))
+        )
+      })
+    )
+    const ms = performance.now() - t0
+    yield* Effect.logInfo(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`).pipe(
+      Effect.annotateLogs({ request_id: requestId, status: response.status })
+    )
+    return HttpServerResponse.setHeaders(response, { "x-process-time": `${ms.toFixed(2)}ms`, "x-request-id": requestId })
+  })
