@@ -1,0 +1,40 @@
+/**
+ * The server process: core graph + HTTP server, optionally on the built-in simulator (the demo wiring:
+ * `npm start`, `ktrdr serve --sim`). Runs until interrupted (SIGINT/SIGTERM through NodeRuntime), then
+ * closes in order: HTTP server (connections dropped), running loads (checkpointed), gateway session,
+ * simulator.
+ */
+import { Effect, Layer } from "effect"
+import { serverLayer } from "./http/Server.ts"
+import { ApiConfig } from "./layers/ApiConfig.ts"
+import { IbConfig, IbSettingsConfig } from "./layers/Config.ts"
+import { coreLayer } from "./layers/Core.ts"
+import type { SimulatorOptions } from "./sim/GatewaySimulator.ts"
+import { Simulator } from "./sim/Simulator.ts"
+
+export interface ServeOptions {
+  /** Run against the built-in simulator (started here, on a free port) instead of KTRDR_IB_HOST:PORT. */
+  readonly sim?: SimulatorOptions | undefined
+  /** Extra routes beside the API (the chart page). */
+  readonly routes?: Layer.Layer<never, never, never> | undefined
+  /** Replaces KTRDR_API_* from the environment. */
+  readonly api?: Layer.Layer<ApiConfig> | undefined
+}
+
+/** Realistic demo latencies for the simulator behind `npm start`. */
+export const DEMO_SIM: SimulatorOptions = { latencyMs: 20, perBarUs: 20 }
+
+export const serve = (o: ServeOptions = {}) =>
+  Effect.gen(function* () {
+    let ibConfig = IbConfig.layer
+    if (o.sim) {
+      const gw = yield* Simulator.make({ port: 0, ...o.sim })
+      yield* Effect.logWarning(`SIMULATED gateway: the built-in TWS simulator on 127.0.0.1:${gw.port} serves synthetic bars (set KTRDR_IB_PORT and drop --sim for a real gateway)`)
+      ibConfig = Layer.effect(IbConfig, Effect.map(IbSettingsConfig, (s) => ({ ...s, host: "127.0.0.1", port: gw.port })))
+    }
+    const layer = serverLayer({ ...(o.routes ? { routes: o.routes } : {}) }).pipe(
+      Layer.provideMerge(coreLayer({ simulated: o.sim !== undefined, ibConfig })),
+      Layer.provide(o.api ?? ApiConfig.layer)
+    )
+    return yield* Layer.launch(layer)
+  }).pipe(Effect.scoped)
