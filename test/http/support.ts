@@ -1,5 +1,5 @@
 /** A real server on an ephemeral port over a simulator and a temp data dir, closed with the test's scope. */
-import { FetchHttpClient, HttpApiClient, HttpServer } from "@effect/platform"
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -62,7 +62,7 @@ export const startServer = (o: TestServerOptions = {}) =>
 export const apiClient = (baseUrl: string, token?: string) =>
   HttpApiClient.make(KtrdrApi, {
     baseUrl,
-    ...(token === undefined ? {} : { transformClient: (c) => c.pipe((x) => x) })
+    ...(token === undefined ? {} : { transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(token)) })
   }).pipe(Effect.provide(FetchHttpClient.layer))
 
 /** Raw HTTP: status, headers and parsed JSON (or text) of one request. */
