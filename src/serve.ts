@@ -9,6 +9,7 @@ import { serverLayer } from "./http/Server.ts"
 import { ApiConfig } from "./layers/ApiConfig.ts"
 import { IbConfig, IbSettingsConfig } from "./layers/Config.ts"
 import { coreLayer } from "./layers/Core.ts"
+import { LoggingLive } from "./layers/Logging.ts"
 import type { SimulatorOptions } from "./sim/GatewaySimulator.ts"
 import { Simulator } from "./sim/Simulator.ts"
 
@@ -37,4 +38,4 @@ export const serve = (o: ServeOptions = {}) =>
       Layer.provide(o.api ?? ApiConfig.layer)
     )
     return yield* Layer.launch(layer)
-  }).pipe(Effect.scoped)
+  }).pipe(Effect.scoped, Effect.provide(LoggingLive))

@@ -2,4 +2,5 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { DEMO_SIM, serve } from "./serve.ts"
 
-NodeRuntime.runMain(serve({ sim: DEMO_SIM }))
+// Our own logger (KTRDR_LOG_FORMAT) replaces runMain's pretty one; both would print every line.
+NodeRuntime.runMain(serve({ sim: DEMO_SIM }), { disablePrettyLogger: true })
