@@ -102,6 +102,9 @@ export interface ReportInput {
 
 const HOUR_MS = 3_600_000
 
+/** Gaps listed in one answer: a series with every other bar missing would otherwise answer with millions. */
+export const MAX_LISTED_GAPS = 10_000
+
 /** `YYYY-MM-DDTHH:MM:SSZ`, the data API's instant format. */
 export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 
@@ -187,6 +190,7 @@ export const buildReport = (input: ReportInput): GapAnalysisReport => {
   }
   if (input.noData) for (const g of a.gaps) if (!isMissingData(g.classification)) closed[g.classification as keyof ClosedSpans]++
   const completeness = round(a.completenessPct, 2)
+  const listed = visibleGaps(all, input.mode, input.includeExpected)
   return {
     symbol: input.symbol,
     timeframe: input.timeframe.id,
@@ -206,10 +210,19 @@ export const buildReport = (input: ReportInput): GapAnalysisReport => {
       missing_breakdown: breakdown,
       closed_spans: closed
     },
-    gaps: visibleGaps(all, input.mode, input.includeExpected).map((g) => gapWire(g, input.timeZone)),
-    recommendations: recommendationsFor(completeness, all, input.noData)
+    gaps: listed.slice(0, MAX_LISTED_GAPS).map((g) => gapWire(g, input.timeZone)),
+    recommendations: [
+      ...recommendationsFor(completeness, all, input.noData),
+      ...(a.unscheduledBars > 0 ? [unscheduledNote(a.unscheduledBars, input.metadata?.hours)] : []),
+      ...(listed.length > MAX_LISTED_GAPS ? [`Only the first ${MAX_LISTED_GAPS} of ${listed.length} gaps are listed - narrow start_date/end_date`] : [])
+    ]
   }
 }
+
+/** Stored bars the schedule lacks: most often a file of extended-hours bars analysed for regular hours. */
+const unscheduledNote = (n: number, hours: "regular" | "extended" | undefined) =>
+  `${n} stored bar${n === 1 ? "" : "s"} outside the ${hours ?? "analysed"} trading schedule not counted` +
+  (hours === "regular" ? " - extended-hours data? Analyse it with KTRDR_USE_RTH=false" : "")
 
 export interface BatchError {
   readonly symbol: string

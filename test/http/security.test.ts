@@ -1,7 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Option, Redacted } from "effect"
-import { serverLayer } from "../../src/http/Server.ts"
-import { ApiConfig } from "../../src/layers/ApiConfig.ts"
+import { Effect, Exit, Option, Redacted } from "effect"
 import { apiClient, raw, startServer } from "./support.ts"
 
 const token = Option.some(Redacted.make("s3cret-token"))
@@ -32,7 +30,7 @@ describe("security", () => {
 
   it.live("binding a non-loopback address without a token refuses to start; with a token it starts", () =>
     Effect.gen(function* () {
-      const refused = yield* Layer.build(serverLayer().pipe(Layer.provide(ApiConfig.make({ host: "0.0.0.0", port: 0 })))).pipe(Effect.exit)
+      const refused = yield* startServer({ api: { host: "0.0.0.0" } }).pipe(Effect.exit)
       expect(Exit.isFailure(refused)).toBe(true)
       expect(String(Exit.isFailure(refused) ? refused.cause : "")).toContain("needs KTRDR_API_TOKEN")
       const s = yield* startServer({ api: { host: "0.0.0.0", token } })

@@ -73,7 +73,7 @@ export const GapAnalysisResponse = Schema.Struct({
   analysis_period: AnalysisPeriod,
   trading_metadata: Schema.NullOr(TradingMetadata),
   summary: GapSummary,
-  gaps: Schema.Array(GapInfo),
+  gaps: Schema.Array(GapInfo).annotations({ description: "Ascending by start_time; at most 10,000 (a recommendation says when more were found)" }),
   recommendations: Schema.Array(Schema.String)
 })
 
@@ -94,8 +94,10 @@ export const BatchGapAnalysisRequest = Schema.Struct({
   timeframe: TimeframeId,
   start_date: Schema.optional(Schema.NullOr(DateParam)),
   end_date: Schema.optional(Schema.NullOr(DateParam)),
-  mode: Schema.optionalWith(GapModeSchema, { default: () => "normal" as const }),
-  include_expected: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  /** Default normal. Optional on both sides (not a decoding default), so the derived client may omit it too. */
+  mode: Schema.optional(GapModeSchema),
+  /** Default false. */
+  include_expected: Schema.optional(Schema.Boolean)
 })
 
 export const OverallSummary = Schema.Struct({
