@@ -4,12 +4,18 @@
  */
 import { HttpApi, OpenApi } from "@effect/platform"
 import { DataGroup } from "./api/data.ts"
+import { GapsGroup } from "./api/gaps.ts"
 import { HealthGroup } from "./api/health.ts"
+import { IbGroup } from "./api/ib.ts"
+import { IbHostGroup } from "./api/ibHost.ts"
 import { OperationsGroup } from "./api/operations.ts"
 
 export class KtrdrApi extends HttpApi.make("ktrdr")
   .add(HealthGroup)
   .add(DataGroup)
   .add(OperationsGroup)
+  .add(GapsGroup)
+  .add(IbGroup)
+  .add(IbHostGroup)
   .annotate(OpenApi.Title, "ktrdr API")
   .annotate(OpenApi.Description, "KTRDR's market-data API: stored bars, loads through one IB gateway session, operations with live progress") {}

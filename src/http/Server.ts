@@ -13,7 +13,10 @@ import { KtrdrApi } from "./Api.ts"
 import { Auth } from "./api/auth.ts"
 import { Unauthorized } from "./envelope.ts"
 import { DataLiveHandlers } from "./handlers/data.ts"
+import { GapsLiveHandlers } from "./handlers/gaps.ts"
 import { HealthLive } from "./handlers/health.ts"
+import { IbLiveHandlers } from "./handlers/ib.ts"
+import { IbHostLiveHandlers } from "./handlers/ibHost.ts"
 import { OperationsLiveHandlers } from "./handlers/operations.ts"
 import { requestMiddleware } from "./middleware.ts"
 
@@ -50,7 +53,7 @@ export const AuthLive = Layer.effect(
 
 /** Every group's handlers; extra route layers (the chart page) are added by the caller. */
 export const ApiLive = HttpApiBuilder.api(KtrdrApi).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, DataLiveHandlers, OperationsLiveHandlers).pipe(Layer.provide(AuthLive)))
+  Layer.provide(Layer.mergeAll(HealthLive, DataLiveHandlers, OperationsLiveHandlers, GapsLiveHandlers, IbLiveHandlers, IbHostLiveHandlers).pipe(Layer.provide(AuthLive)))
 )
 
 const CorsLive = Layer.unwrapEffect(

@@ -26,4 +26,15 @@ export class GatewayInfo extends Context.Tag("ktrdr/GatewayInfo")<GatewayInfo, G
       simulated,
       readiness: Effect.map(conn.info, (i) => ({ ready: i.state._tag === "Ready", state: i.state._tag }))
     })))
+
+  /**
+   * Another server owns the session (RemoteIb): `readiness` asks that server's /health (which opens no
+   * IB connection either) and answers `Unreachable` when it cannot. A plain value: RemoteIb builds it
+   * with its HTTP client, which lives in RemoteIb.ts.
+   */
+  static readonly remote = (simulated: boolean, readiness: Effect.Effect<GatewayReadiness>): GatewayInfoService => ({
+    mode: "remote",
+    simulated,
+    readiness
+  })
 }

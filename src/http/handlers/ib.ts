@@ -1,0 +1,289 @@
+/**
+ * KTRDR's /ib endpoints over the real graph. Exactly one of two sources is in it: this process's own
+ * session (IbConnection: direct mode) or another server's (RemoteIbHost: remote mode). Both are looked
+ * up optionally so one handler layer serves either graph. Status and health only read state: neither
+ * opens a connection nor sends a gateway request (remote status asks the host for its status).
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { Clock, Duration, Effect, Either, Option } from "effect"
+import type { IbError } from "../../domain/errors.ts"
+import { instrumentFrom, pickContract, UnknownSymbol, type Instrument } from "../../domain/Instrument.ts"
+import { BURST_MAX, BURST_WINDOW_MS, IDENTICAL_WINDOW_MS, LONG_MAX, LONG_WINDOW_MS } from "../../domain/PacingRules.ts"
+import { IbConfig } from "../../layers/Config.ts"
+import { GatewayInfo } from "../../layers/GatewayInfo.ts"
+import { IbClient, type ClientStats } from "../../layers/IbClient.ts"
+import { IbConnection } from "../../layers/IbConnection.ts"
+import { ibStatus } from "../../layers/IbStatus.ts"
+import { PaceGate } from "../../layers/PaceGate.ts"
+import { RemoteIbHost } from "../../layers/RemoteIb.ts"
+import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
+import { KtrdrApi } from "../Api.ts"
+import type { IbHealth, IbStatusData } from "../api/ib.ts"
+import { GatewayUnavailable, InternalError, ok } from "../envelope.ts"
+import { apiErrors } from "../errorMapping.ts"
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString())
+const seconds = (d: Duration.Duration) => Duration.toMillis(d) / 1000
+const ibLabel = (code: number, category: string) => (code > 0 ? `IB-${code}` : `IB-${category}`)
+
+const dataMetrics = (s: ClientStats): IbStatusData["data_metrics"] => {
+  const failed = Object.values(s.requestsFailed).reduce((a, b) => a + b, 0)
+  const total = s.requestsOk + failed
+  return {
+    total_requests: total,
+    successful_requests: s.requestsOk,
+    failed_requests: failed,
+    total_bars_fetched: s.barsReceived,
+    success_rate: total === 0 ? 1 : s.requestsOk / total,
+    failed_by_category: { ...s.requestsFailed },
+    pacing_retries: s.pacingRetries,
+    cancels_sent: s.cancelsSent
+  }
+}
+
+const INSTRUMENT_TYPE = { STK: "stock", CASH: "forex", FUT: "future", IND: "index" } as const
+
+const symbolInfo = (i: Instrument, nowMs: number) => {
+  const validated = new Date(i.validatedAt).toISOString()
+  const today = new Date(nowMs).toISOString().slice(0, 10).replaceAll("-", "")
+  return {
+    symbol: i.symbol,
+    instrument_type: INSTRUMENT_TYPE[i.secType],
+    exchange: i.primaryExchange,
+    currency: i.currency,
+    description: i.description,
+    discovered_at: validated,
+    last_validated: validated,
+    validation_count: 1,
+    is_active: i.expiry === undefined || i.expiry >= today,
+    series_key: i.seriesKey,
+    sec_type: i.secType,
+    con_id: i.conId ?? null,
+    ib_symbol: i.ibSymbol,
+    local_symbol: i.localSymbol,
+    routing_exchange: i.exchange,
+    time_zone: i.timeZone,
+    trading_hours: i.tradingHours,
+    liquid_hours: i.liquidHours,
+    expiry: i.expiry ?? null
+  }
+}
+
+/** The URL's port, or its scheme's default. */
+const portOf = (url: string) => {
+  const u = new URL(url)
+  return u.port !== "" ? Number(u.port) : u.protocol === "https:" ? 443 : 80
+}
+
+export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
+  Effect.gen(function* () {
+    const ib = yield* IbClient
+    const gate = yield* PaceGate
+    const cfg = yield* IbConfig
+    const gw = yield* GatewayInfo
+    const catalog = yield* SymbolCatalog
+    const conn = yield* Effect.serviceOption(IbConnection)
+    const remote = yield* Effect.serviceOption(RemoteIbHost)
+    const noSource = new InternalError({ code: "IB-NO-GATEWAY", message: "This graph has neither a gateway session nor an IB host service", details: null })
+
+    const pacing = Effect.map(gate.stats, (g) => ({ waits: g.waits, total_wait_ms: Math.round(g.totalWaitMs), in_flight: g.inFlight, queued: g.queued }))
+
+    const directStatus = (c: IbConnection["Type"]) =>
+      Effect.gen(function* () {
+        const info = yield* ibStatus.pipe(Effect.provideService(IbConnection, c), Effect.provideService(IbClient, ib), Effect.provideService(PaceGate, gate))
+        const now = yield* Clock.currentTimeMillis
+        const s = info.state
+        const up = s._tag === "Ready" || s._tag === "Degraded"
+        const e = info.lastError
+        return {
+          connection: { connected: up, host: info.host, port: info.port, client_id: info.clientId, connection_time: iso(info.connectedSince) },
+          connection_metrics: {
+            total_connections: info.counters.connects,
+            failed_connections: info.counters.connectFailures,
+            last_connect_time: iso(info.connectedSince),
+            // ConnectionInfo keeps no disconnect instant (its lastError is overwritten by later failures).
+            last_disconnect_time: null,
+            uptime_seconds: info.connectedSince === null ? null : Math.max(0, now - info.connectedSince) / 1000
+          },
+          data_metrics: dataMetrics(info.requests),
+          ib_available: up,
+          mode: "direct" as const,
+          simulated: gw.simulated,
+          state: s._tag,
+          server_version: info.serverVersion,
+          farms: info.farms,
+          pacing: { waits: info.pacing.waits, total_wait_ms: Math.round(info.pacing.totalWaitMs), in_flight: info.pacing.inFlight, queued: info.pacing.queued },
+          last_error: e ? { code: ibLabel(e.code, e.category), ib_code: e.code, category: e.category, message: e.message, at: iso(e.at)! } : null,
+          host_service: null
+        } satisfies IbStatusData
+      })
+
+    const remoteStatus = (r: RemoteIbHost["Type"]) =>
+      Effect.gen(function* () {
+        const host = yield* Effect.either(r.status)
+        const act = yield* r.activity
+        const f = act.lastFailure
+        const common = {
+          data_metrics: dataMetrics(yield* ib.stats),
+          mode: "remote" as const,
+          pacing: yield* pacing,
+          last_error: f ? { code: ibLabel(f.code, f.category), ib_code: f.code, category: f.category, message: f.message, at: iso(f.at)! } : null
+        }
+        if (Either.isLeft(host)) {
+          const reachable = host.left.category !== "connectivity" && host.left.category !== "timeout"
+          return {
+            ...common,
+            connection: { connected: false, host: r.url, port: portOf(r.url), client_id: null, connection_time: null },
+            connection_metrics: { total_connections: 0, failed_connections: 0, last_connect_time: null, last_disconnect_time: null, uptime_seconds: null },
+            ib_available: false,
+            simulated: gw.simulated,
+            state: reachable ? "Unknown" : "Unreachable",
+            server_version: null,
+            farms: null,
+            host_service: { url: r.url, reachable, error: host.left.message, gateway_host: null, gateway_port: null }
+          } satisfies IbStatusData
+        }
+        const h = host.right
+        return {
+          ...common,
+          // As KTRDR's host mode: the connection is named by the host service's URL.
+          connection: { ...h.connection, host: r.url, port: portOf(r.url) },
+          connection_metrics: h.connection_metrics,
+          ib_available: h.ib_available,
+          simulated: h.simulated,
+          state: h.state,
+          server_version: h.server_version,
+          farms: h.farms,
+          host_service: {
+            url: r.url,
+            reachable: true,
+            error: null,
+            gateway_host: h.host_service?.gateway_host ?? h.connection.host,
+            gateway_port: h.host_service?.gateway_port ?? h.connection.port
+          }
+        } satisfies IbStatusData
+      })
+
+    const directHealth = (c: IbConnection["Type"]) =>
+      Effect.map(c.info, (info): IbHealth => {
+        const s = info.state
+        const connectionOk = s._tag === "Ready" || (s._tag === "Degraded" && s.reason === "hmds-broken")
+        const dataOk = s._tag === "Ready" && info.farms.hmds === "ok"
+        const problems: Array<string> = []
+        if (s._tag === "Reconnecting") problems.push(`IB connection is reconnecting after [${ibLabel(s.lastError.code, s.lastError.category)}] ${s.lastError.message}`)
+        else if (s._tag === "Degraded" && s.reason === "connectivity-lost") problems.push("IB lost its connection to IB's servers (1100)")
+        else if (!connectionOk) problems.push(`IB connection is ${s._tag}`)
+        if (connectionOk && !dataOk) problems.push("IB's historical data farm is down (2105)")
+        return {
+          healthy: connectionOk && dataOk,
+          connection_ok: connectionOk,
+          data_fetching_ok: dataOk,
+          last_successful_request: null,
+          error_message: problems.length === 0 ? null : problems.join("; "),
+          mode: "direct",
+          state: s._tag
+        }
+      })
+
+    const remoteHealth = (r: RemoteIbHost["Type"]) =>
+      Effect.gen(function* () {
+        const ready = yield* gw.readiness
+        const act = yield* r.activity
+        const f = act.lastFailure
+        // A request that could not reach the gateway since the last one that did.
+        const failing = f !== null && (f.category === "connectivity" || f.category === "timeout") && (act.lastOkAt === null || f.at > act.lastOkAt)
+        const problems: Array<string> = []
+        if (ready.state === "Unreachable") problems.push(`IB host service ${r.url} is unreachable`)
+        else if (!ready.ready) problems.push(`the gateway of IB host service ${r.url} is ${ready.state}`)
+        if (failing) problems.push(`the last request failed: ${f.message}`)
+        return {
+          healthy: ready.ready && !failing,
+          connection_ok: ready.ready,
+          data_fetching_ok: ready.ready && !failing,
+          last_successful_request: iso(act.lastOkAt),
+          error_message: problems.length === 0 ? null : problems.join("; "),
+          mode: "remote",
+          state: ready.state
+        } satisfies IbHealth
+      })
+
+    const rateLimit = {
+      max_requests: LONG_MAX,
+      period_seconds: LONG_WINDOW_MS / 1000 / cfg.pacingTimeScale,
+      pacing_delay: seconds(cfg.largeBarSpacing),
+      burst_max: BURST_MAX,
+      burst_period_seconds: BURST_WINDOW_MS / 1000 / cfg.pacingTimeScale,
+      identical_request_seconds: IDENTICAL_WINDOW_MS / 1000 / cfg.pacingTimeScale,
+      max_in_flight: cfg.maxInFlight
+    }
+    const config = Option.match(remote, {
+      onNone: () => ({
+        host: cfg.host,
+        port: cfg.port,
+        client_id: cfg.clientId,
+        client_id_range: { min: cfg.clientId, max: cfg.clientId + cfg.clientIdAttempts - 1 },
+        host_service_url: null,
+        mode: "direct" as const
+      }),
+      onSome: (r) => ({ host: r.url, port: portOf(r.url), client_id: null, client_id_range: null, host_service_url: r.url, mode: "remote" as const })
+    })
+
+    /** force_refresh: ask IB now, whatever the cache holds (the cache entry itself is not rewritten). */
+    const lookupNow = (input: string) =>
+      Effect.gen(function* () {
+        const p = yield* catalog.parse(input)
+        const now = yield* Clock.currentTimeMillis
+        let last: IbError | undefined
+        for (const c of p.candidates) {
+          const answer = yield* Effect.either(ib.contractDetails(c.spec))
+          if (Either.isLeft(answer)) {
+            if (answer.left.category !== "no-security-definition") return yield* answer.left
+            last = answer.left
+            continue
+          }
+          const picked = pickContract(c.secType, answer.right, now)
+          if (picked) return instrumentFrom(p, c, picked, now)
+        }
+        const suggestions = yield* catalog.suggest(p.symbol)
+        const tried = p.candidates.map((c) => c.secType)
+        return yield* new UnknownSymbol({
+          symbol: p.symbol,
+          code: last?.code ?? 200,
+          reqId: last?.reqId ?? -1,
+          tried,
+          suggestions,
+          message: `Symbol ${p.symbol} not found (IB ${last?.code ?? 200}; tried ${tried.join(", ")}).${suggestions.length > 0 ? ` Did you mean ${suggestions.join(", ")}?` : ""}`
+        })
+      })
+
+    return handlers
+      .handle("status", () =>
+        Option.isSome(remote) ? Effect.map(remoteStatus(remote.value), ok)
+        : Option.isSome(conn) ? Effect.map(directStatus(conn.value), ok)
+        : Effect.fail(noSource))
+      .handle("health", () =>
+        Effect.gen(function* () {
+          const health = Option.isSome(remote) ? yield* remoteHealth(remote.value)
+            : Option.isSome(conn) ? yield* directHealth(conn.value)
+            : yield* noSource
+          if (health.healthy) return ok(health)
+          return yield* new GatewayUnavailable({ code: "IB-UNHEALTHY", message: `IB connection is unhealthy: ${health.error_message}`, details: health })
+        }))
+      .handle("config", () =>
+        Effect.succeed(ok({ ...config, timeout: seconds(cfg.requestTimeout), connect_timeout: seconds(cfg.connectTimeout), readonly: true as const, rate_limit: rateLimit })))
+      .handle("discover", ({ payload }) =>
+        Effect.gen(function* () {
+          const started = yield* Clock.currentTimeMillis
+          const t0 = yield* Clock.currentTimeNanos
+          const force = payload.force_refresh ?? false
+          const instrument = force ? yield* lookupNow(payload.symbol) : yield* catalog.resolve(payload.symbol)
+          const ms = Number((yield* Clock.currentTimeNanos) - t0) / 1e6
+          return ok({
+            symbol_info: symbolInfo(instrument, started),
+            // A lookup stamps the instrument with its own time; anything older came from the cache file.
+            cached: !force && instrument.validatedAt < started,
+            discovery_time_ms: Math.round(ms * 100) / 100
+          })
+        }).pipe(apiErrors))
+  })
+)
