@@ -4,7 +4,7 @@
  * never fail it. Uses the event-level IBApi: IBApiNext's promises can be neither cancelled nor timed out.
  */
 import { EventName, type Contract, type ContractDetails, type IBApi } from "@stoqey/ib"
-import { Context, Deferred, Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Ref, Schedule } from "effect"
 import { parseIbBarTime, presentOrNull, type Bar } from "../domain/Bar.ts"
 import { IbError } from "../domain/errors.ts"
 import type { IbErrorCategory } from "../domain/IbErrorCodes.ts"
@@ -58,6 +58,8 @@ export interface ClientStats {
   readonly barsReceived: number
   readonly pacingRetries: number
   readonly cancelsSent: number
+  /** Epoch ms of the last request that succeeded; null before any. */
+  readonly lastOkAt?: number | null
 }
 
 export class IbClient extends Context.Tag("ktrdr/IbClient")<IbClient, {
@@ -112,7 +114,7 @@ export const make = Effect.gen(function* () {
   const conn = yield* IbConnection
   const gate = yield* PaceGate
   const cfg = conn.settings
-  const stats = yield* Ref.make<ClientStats>({ requestsOk: 0, requestsFailed: {}, barsReceived: 0, pacingRetries: 0, cancelsSent: 0 })
+  const stats = yield* Ref.make<ClientStats>({ requestsOk: 0, requestsFailed: {}, barsReceived: 0, pacingRetries: 0, cancelsSent: 0, lastOkAt: null })
   const failed = (c: IbErrorCategory) => Ref.update(stats, (s) => ({ ...s, requestsFailed: { ...s.requestsFailed, [c]: (s.requestsFailed[c] ?? 0) + 1 } }))
 
   /**
@@ -146,7 +148,7 @@ export const make = Effect.gen(function* () {
         })
       )
     }).pipe(
-      Effect.tap(() => Ref.update(stats, (st) => ({ ...st, requestsOk: st.requestsOk + 1 }))),
+      Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(stats, (st) => ({ ...st, requestsOk: st.requestsOk + 1, lastOkAt: at })))),
       Effect.tapError((e) => failed(e.category).pipe(Effect.zipRight(conn.recordError(e))))
     )
 

@@ -165,7 +165,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
       })
 
     const directHealth = (c: IbConnection["Type"]) =>
-      Effect.map(c.info, (info): IbHealth => {
+      Effect.map(Effect.zip(c.info, ib.stats), ([info, requests]): IbHealth => {
         const s = info.state
         const connectionOk = s._tag === "Ready" || (s._tag === "Degraded" && s.reason === "hmds-broken")
         const dataOk = s._tag === "Ready" && info.farms.hmds === "ok"
@@ -178,7 +178,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           healthy: connectionOk && dataOk,
           connection_ok: connectionOk,
           data_fetching_ok: dataOk,
-          last_successful_request: null,
+          last_successful_request: iso(requests.lastOkAt ?? null),
           error_message: problems.length === 0 ? null : problems.join("; "),
           mode: "direct",
           state: s._tag
