@@ -34,6 +34,8 @@ export const buildChart = async (outDir = join(root, "dist", "chart")) => {
 
 // Run directly (not when imported by the tests).
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const outputs = await buildChart(process.argv[2])
-  process.stdout.write(`chart built: ${outputs.length + 1} files (${outputs.filter((f) => !f.endsWith(".map")).map((f) => f.split("/").pop()).join(", ")}, index.html)\n`)
+  const outDir = process.argv[2]
+  const outputs = await buildChart(outDir)
+  const names = [...outputs.map((f) => f.split(/[\\/]/).pop()!), "index.html"].sort()
+  process.stdout.write(`chart built into ${outDir ?? "dist/chart"}: ${names.join(", ")}\n`)
 }

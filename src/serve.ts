@@ -5,6 +5,7 @@
  * simulator.
  */
 import { Effect, Layer } from "effect"
+import { ChartRoutes } from "./http/chartRoutes.ts"
 import { serverLayer } from "./http/Server.ts"
 import { ApiConfig } from "./layers/ApiConfig.ts"
 import { IbConfig, IbSettingsConfig } from "./layers/Config.ts"
@@ -16,7 +17,7 @@ import { Simulator } from "./sim/Simulator.ts"
 export interface ServeOptions {
   /** Run against the built-in simulator (started here, on a free port) instead of KTRDR_IB_HOST:PORT. */
   readonly sim?: SimulatorOptions | undefined
-  /** Extra routes beside the API (the chart page). */
+  /** Extra routes beside the API; default: the chart page (`ChartRoutes`). */
   readonly routes?: Layer.Layer<never, never, never> | undefined
   /** Replaces KTRDR_API_* from the environment. */
   readonly api?: Layer.Layer<ApiConfig> | undefined
@@ -33,8 +34,10 @@ export const serve = (o: ServeOptions = {}) =>
       yield* Effect.logWarning(`SIMULATED gateway: the built-in TWS simulator on 127.0.0.1:${gw.port} serves synthetic bars (set KTRDR_IB_PORT and drop --sim for a real gateway)`)
       ibConfig = Layer.effect(IbConfig, Effect.map(IbSettingsConfig, (s) => ({ ...s, host: "127.0.0.1", port: gw.port })))
     }
-    const layer = serverLayer({ ...(o.routes ? { routes: o.routes } : {}) }).pipe(
-      Layer.provideMerge(coreLayer({ simulated: o.sim !== undefined, ibConfig })),
+    // The chart page is served unless the caller passes other routes (Layer.empty for none).
+    const layer = serverLayer({ routes: o.routes ?? ChartRoutes }).pipe(
+      // With --sim the simulator is the gateway, whatever KTRDR_IB_HOST_SERVICE_URL says.
+      Layer.provideMerge(coreLayer({ simulated: o.sim !== undefined, ibConfig, ...(o.sim ? { ibHost: false as const } : {}) })),
       Layer.provide(o.api ?? ApiConfig.layer)
     )
     return yield* Layer.launch(layer)

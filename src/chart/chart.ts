@@ -1,0 +1,101 @@
+/// <reference lib="dom" />
+/**
+ * The lightweight-charts view: candlesticks in the main pane, volume in a second pane, gap markers on
+ * the candles. It only draws what it is given (bars in UTC ms, a time mapping, gap specs) and reports
+ * what it holds, so the page's tests can check the chart's own data rather than the DOM.
+ */
+import {
+  CandlestickSeries,
+  createChart,
+  createSeriesMarkers,
+  HistogramSeries,
+  type CandlestickData,
+  type HistogramData,
+  type SeriesMarker,
+  type Time,
+  type UTCTimestamp
+} from "lightweight-charts"
+import type { GapMarkerSpec } from "./gaps.ts"
+
+const UP = "#1a7f37"
+const DOWN = "#cf222e"
+
+export interface Bars {
+  /** Bar open times, UTC epoch ms, ascending. */
+  readonly times: ReadonlyArray<number>
+  /** `[open, high, low, close, volume]` per bar. */
+  readonly ohlcv: ReadonlyArray<ReadonlyArray<number>>
+}
+
+export interface ChartView {
+  readonly render: (bars: Bars, toChartTime: (utcMs: number) => number, gaps: ReadonlyArray<GapMarkerSpec>, barSeconds: number) => void
+  readonly counts: () => { readonly candles: number; readonly volume: number; readonly markers: number }
+  /** The first candle's chart time (seconds; shifted in exchange mode), or null when empty. */
+  readonly firstTime: () => number | null
+  /** The bar under the crosshair (index into the rendered bars), or null when the pointer leaves. */
+  readonly onHover: (f: (index: number | null) => void) => void
+}
+
+export const makeChart = (el: HTMLElement): ChartView => {
+  const chart = createChart(el, {
+    autoSize: true,
+    layout: { background: { color: "#ffffff" }, textColor: "#1b1f24", fontSize: 12, attributionLogo: true },
+    grid: { vertLines: { color: "#eef1f4" }, horzLines: { color: "#eef1f4" } },
+    rightPriceScale: { borderColor: "#9aa4b2" },
+    timeScale: { borderColor: "#9aa4b2", timeVisible: true, secondsVisible: false }
+  })
+  const candles = chart.addSeries(CandlestickSeries, {
+    upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false
+  })
+  const volume = chart.addSeries(HistogramSeries, { priceFormat: { type: "volume" }, priceLineVisible: false, lastValueVisible: false }, 1)
+  const [pricePane, volumePane] = chart.panes()
+  pricePane?.setStretchFactor(3)
+  volumePane?.setStretchFactor(1)
+  const markers = createSeriesMarkers(candles, [])
+  // Chart time (s) → bar index, for the crosshair legend.
+  let indexOf = new Map<number, number>()
+
+  const render: ChartView["render"] = (bars, toChartTime, gaps, barSeconds) => {
+    const c: CandlestickData<Time>[] = []
+    const v: HistogramData<Time>[] = []
+    const times: number[] = []
+    indexOf = new Map()
+    for (let i = 0; i < bars.times.length; i++) {
+      const row = bars.ohlcv[i]
+      if (row === undefined || row.length < 4) continue
+      const time = toChartTime(bars.times[i]!) as UTCTimestamp
+      // A DST fall-back hour maps two bars to one wall-clock time; the chart needs strictly ascending times.
+      if (times.length > 0 && time <= times[times.length - 1]!) continue
+      const [open, high, low, close, vol = 0] = row as [number, number, number, number, number?]
+      times.push(time)
+      indexOf.set(time, i)
+      c.push({ time, open, high, low, close })
+      v.push({ time, value: vol, color: close >= open ? "rgba(26,127,55,0.45)" : "rgba(207,34,46,0.45)" })
+    }
+    chart.applyOptions({ timeScale: { timeVisible: barSeconds < 86_400, secondsVisible: barSeconds < 60 } })
+    candles.setData(c)
+    volume.setData(v)
+    const m: SeriesMarker<Time>[] = []
+    for (const g of gaps) {
+      const t = bars.times[g.barIndex]
+      if (t === undefined) continue
+      const time = toChartTime(t) as UTCTimestamp
+      if (!indexOf.has(time)) continue
+      m.push(
+        g.kind === "expected"
+          ? { time, position: "aboveBar", shape: "circle", size: 0.4, color: "rgba(100,110,125,0.45)" }
+          : { time, position: "aboveBar", shape: "arrowDown", size: 1.2, color: g.kind === "unexpected" ? "#b91c1c" : "#b45309", text: g.text }
+      )
+    }
+    markers.setMarkers(m)
+    chart.timeScale().fitContent()
+  }
+
+  return {
+    render,
+    counts: () => ({ candles: candles.data().length, volume: volume.data().length, markers: markers.markers().length }),
+    firstTime: () => (candles.data()[0]?.time as number | undefined) ?? null,
+    onHover: (f) =>
+      chart.subscribeCrosshairMove((p) => f(p.time === undefined ? null : indexOf.get(p.time as number) ?? null))
+  }
+}
