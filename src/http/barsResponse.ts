@@ -1,16 +1,16 @@
 /**
- * The bytes of GET /data's answer, written by hand rather than through the endpoint's Schema: a
- * year of minute bars is ~100k rows, and encoding them as nested arrays through Schema and
- * JSON.stringify costs several times more and in one piece. Bars are filtered and encoded in slices;
- * between slices the fiber yields to the event loop (setImmediate, after pending I/O), so a large
- * series never holds the loop for more than a few milliseconds. The output is exactly what the
- * `OhlcvData` envelope schema decodes (see test/http/data.test.ts, which reads it through the client).
+ * The bytes of GET /data's answer, built here rather than by encoding the endpoint's Schema: a year of
+ * minute bars is ~100k rows, and Schema's encode walks every number of them in one piece. Bars are
+ * filtered and encoded in slices of 4,096 rows; between slices the fiber yields to the event loop
+ * (setImmediate, after pending I/O), so a million-bar series never holds the loop for long. The output
+ * is exactly what the `OhlcvData` envelope schema decodes (test/http/data.test.ts reads it through the
+ * derived client and through Schema).
  */
 import { Effect } from "effect"
 import type { Bar } from "../domain/Bar.ts"
 
-/** Rows per slice: ~2–3 ms of formatting on a slow core. */
-const ROWS_PER_SLICE = 8_192
+/** Rows per slice: a few milliseconds of formatting, then the event loop gets a turn. */
+const ROWS_PER_SLICE = 4_096
 
 export interface OhlcvMeta {
   readonly symbol: string
@@ -33,6 +33,38 @@ export const yieldToLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
 /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), the form both of the chart's date parsers read as UTC. */
 export const isoSecond = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`
 
+const DAY_MS = 86_400_000
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`)
+const CLOCK_MINUTES = Array.from({ length: 1440 }, (_, m) => `${pad2(Math.floor(m / 60))}:${pad2(m % 60)}:`)
+const CLOCK_SECONDS = Array.from({ length: 60 }, (_, s) => `${pad2(s)}Z`)
+/** Years 0000–9999: outside them toISOString has another shape. */
+const TABLE_FROM = Date.parse("0000-01-01T00:00:00Z"), TABLE_TO = Date.parse("+010000-01-01T00:00:00Z")
+
+/**
+ * isoSecond for many ascending times: the `YYYY-MM-DDT` prefix is formatted once per day and the clock
+ * comes from two tables — three times cheaper than toISOString per bar, which dominated encoding.
+ */
+const isoFormatter = () => {
+  let day = Number.NaN
+  let prefix = ""
+  return (ms: number): string => {
+    if (!(ms >= TABLE_FROM && ms < TABLE_TO)) return isoSecond(ms)
+    const d = Math.floor(ms / DAY_MS)
+    if (d !== day) {
+      day = d
+      prefix = new Date(d * DAY_MS).toISOString().slice(0, 11)
+    }
+    const sec = Math.floor((ms - d * DAY_MS) / 1000)
+    return prefix + CLOCK_MINUTES[Math.floor(sec / 60)]! + CLOCK_SECONDS[sec % 60]!
+  }
+}
+
+/** The inside of a JSON array as bytes (`[a,b]` → `a,b`), without copying. */
+const arrayItems = (items: ReadonlyArray<unknown>): Buffer => {
+  const bytes = Buffer.from(JSON.stringify(items), "latin1")
+  return bytes.subarray(1, bytes.length - 1)
+}
+
 const finite = Number.isFinite
 
 /**
@@ -44,14 +76,17 @@ export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (t
   Effect.gen(function* () {
     const dateParts: Array<Buffer> = []
     const ohlcvParts: Array<Buffer> = []
+    const iso = isoFormatter()
+    const comma = Buffer.from(",", "latin1")
     let count = 0
     let skipped = 0
     let first: number | null = null
     let last: number | null = null
     for (let from = 0; from < bars.length; from += ROWS_PER_SLICE) {
       if (from > 0) yield* yieldToLoop
-      let dates = ""
-      let rows = ""
+      // JSON.stringify of plain arrays is V8's fast path: several times quicker than concatenating numbers
+      const dates: Array<string> = []
+      const rows: Array<Array<number>> = []
       const to = Math.min(bars.length, from + ROWS_PER_SLICE)
       for (let i = from; i < to; i++) {
         const b = bars[i]!
@@ -60,18 +95,19 @@ export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (t
           skipped++
           continue
         }
-        const v = b.volume !== null && finite(b.volume) ? b.volume : 0
-        const sep = count === 0 ? "" : ","
-        dates += `${sep}"${isoSecond(b.time)}"`
-        rows += `${sep}[${b.open},${b.high},${b.low},${b.close},${v}]`
+        dates.push(iso(b.time))
+        rows.push([b.open, b.high, b.low, b.close, b.volume !== null && finite(b.volume) ? b.volume : 0])
         first ??= b.time
         last = b.time
-        count++
       }
-      if (dates !== "") {
-        dateParts.push(Buffer.from(dates, "latin1"))
-        ohlcvParts.push(Buffer.from(rows, "latin1"))
+      if (dates.length === 0) continue
+      if (count > 0) {
+        dateParts.push(comma)
+        ohlcvParts.push(comma)
       }
+      dateParts.push(arrayItems(dates))
+      ohlcvParts.push(arrayItems(rows))
+      count += dates.length
     }
     const metadata = {
       symbol: meta.symbol,

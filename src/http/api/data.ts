@@ -37,7 +37,12 @@ export const SymbolInfo = Schema.Struct({
 })
 export type SymbolInfo = typeof SymbolInfo.Type
 
-export const TimeframeInfo = Schema.Struct({ id: Schema.String, name: Schema.String, description: Schema.String, seconds: Schema.Number })
+export const TimeframeInfo = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  description: Schema.String,
+  seconds: Schema.Number.annotations({ description: "Nominal bar length; a month counts 30 days" })
+})
 
 export const DataInfo = Schema.Struct({
   data_directory: Schema.String,
@@ -53,20 +58,27 @@ export const DataInfo = Schema.Struct({
 
 /** One metadata shape whether or not there are bars (KTRDR had two). */
 export const OhlcvMetadata = Schema.Struct({
+  /** The series key, as /symbols lists it (`EURUSD`). */
   symbol: Schema.String,
   timeframe: Schema.String,
-  start_date: Schema.NullOr(Schema.String),
-  end_date: Schema.NullOr(Schema.String),
-  point_count: Schema.Number,
+  start_date: Schema.NullOr(Schema.String).annotations({ description: "First returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
+  end_date: Schema.NullOr(Schema.String).annotations({ description: "Last returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
+  point_count: Schema.Number.annotations({ description: "Number of bars returned (= dates.length)" }),
   trading_hours_only: Schema.Boolean,
-  include_extended: Schema.Boolean
+  include_extended: Schema.Boolean,
+  filter_calendar: Schema.NullOr(Schema.String).annotations({
+    description: "Trading calendar the trading-hours filter applied; null when no filter was asked or the symbol's asset class is unknown (bars then unfiltered)"
+  }),
+  incomplete_bars_skipped: Schema.Number.annotations({ description: "Stored bars left out because a price is missing (JSON has no NaN)" })
 })
 
 export const OhlcvData = Schema.Struct({
   /** `YYYY-MM-DDTHH:MM:SSZ`, UTC, ascending. */
-  dates: Schema.Array(Schema.String),
+  dates: Schema.Array(Schema.String).annotations({ description: "Bar times, `YYYY-MM-DDTHH:MM:SSZ` (UTC), ascending" }),
   /** `[open, high, low, close, volume]`; volume 0 when IB had none. */
-  ohlcv: Schema.Array(Schema.Array(Schema.Number)),
+  ohlcv: Schema.Array(Schema.Array(Schema.Number)).annotations({
+    description: "One `[open, high, low, close, volume]` per date; a missing volume (IB's -1: quotes, indices) is sent as 0"
+  }),
   points: Schema.Null,
   metadata: OhlcvMetadata
 })
@@ -128,7 +140,11 @@ export class DataGroup extends HttpApiGroup.make("data")
         include_extended: Schema.optional(BoolParam)
       }))
       .addSuccess(Envelope(OhlcvData))
-      .annotate(OpenApi.Description, "Stored bars of a series (never calls IB); empty arrays when nothing is stored")
+      .annotate(
+        OpenApi.Description,
+        "Stored bars of a series in [start_date, end_date] (inclusive; never calls IB); 200 with empty arrays when nothing is stored. " +
+          "trading_hours_only keeps bars inside the regular session of the instrument's calendar, include_extended adds pre-market and after-hours"
+      )
   )
   .add(
     HttpApiEndpoint.post("load", "/data/load")
@@ -140,7 +156,12 @@ export class DataGroup extends HttpApiGroup.make("data")
       .addError(ConflictWire)
       .annotate(OpenApi.Description, "Load a series (local, tail, backfill, full). async_mode=true returns an operation id at once")
   )
-  .add(HttpApiEndpoint.post("range", "/data/range").setPayload(DataRangeRequest).addSuccess(Envelope(DataRangeInfo)))
+  .add(
+    HttpApiEndpoint.post("range", "/data/range")
+      .setPayload(DataRangeRequest)
+      .addSuccess(Envelope(DataRangeInfo))
+      .annotate(OpenApi.Description, "First and last stored bar and their exact count; 404 DATA-NotFound when the series is not stored")
+  )
   .addError(BadRequestWire)
   .addError(NotFoundWire)
   .addError(InternalWire)

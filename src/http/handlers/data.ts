@@ -1,19 +1,26 @@
+/** The data group: reads are served from the store (dataRead.ts, barsRead.ts), loads go through Operations (dataLoad.ts). */
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
+import type { Operations } from "../../services/Operations.ts"
+import type { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import { KtrdrApi } from "../Api.ts"
+import { makeBarsReader } from "../barsRead.ts"
 import { ok } from "../envelope.ts"
 import { loadHandler } from "./dataLoad.ts"
+import { makeDataReads } from "./dataRead.ts"
 
-// PLACEHOLDER: symbols/timeframes/info/bars/range are being written (issue 5); only load is real here.
 export const DataLiveHandlers = HttpApiBuilder.group(KtrdrApi, "data", (handlers) =>
   Effect.gen(function* () {
-    const ctx = yield* Effect.context<import("../../services/Operations.ts").Operations | import("../../services/SymbolCatalog.ts").SymbolCatalog>()
+    const ctx = yield* Effect.context<Operations | SymbolCatalog>()
+    const reads = yield* makeDataReads
+    // Built once with the server: the hot-series cache lives as long as it does.
+    const { bars } = yield* makeBarsReader
     return handlers
-      .handle("symbols", () => Effect.die("not built yet"))
-      .handle("timeframes", () => Effect.die("not built yet"))
-      .handle("info", () => Effect.die("not built yet"))
-      .handle("bars", () => Effect.die("not built yet"))
-      .handle("range", () => Effect.die("not built yet"))
+      .handle("symbols", () => Effect.map(reads.symbols, ok))
+      .handle("timeframes", () => Effect.map(reads.timeframes, ok))
+      .handle("info", () => Effect.map(reads.info, ok))
+      .handle("bars", ({ path, urlParams }) => bars({ ...path, ...urlParams }))
+      .handle("range", ({ payload }) => Effect.map(reads.range(payload.symbol, payload.timeframe), ok))
       .handle("load", ({ payload, urlParams }) => loadHandler(payload, urlParams.async_mode ?? false).pipe(Effect.map(ok), Effect.provide(ctx)))
   })
 )
