@@ -56,9 +56,13 @@ export const requestMiddleware = (options: RequestMiddlewareOptions) => (app: Ht
     const requestId = (req.headers["x-request-id"] ?? "").slice(0, 64).replace(/[^\w.-]/g, "") || randomBytes(6).toString("hex")
     const declared = Number(req.headers["content-length"] ?? "0")
     // A declared oversized body is refused before a byte of it is read.
+    const contentType = (req.headers["content-type"] ?? "").toLowerCase()
     const guarded: HttpApp.Default = declared > options.maxBodyBytes
       ? Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${options.maxBodyBytes} bytes`, details: { limit: options.maxBodyBytes } }, { connection: "close" }))
-      : app
+      : contentType.startsWith("multipart/")
+        // No endpoint takes uploads; HttpApi would otherwise try to parse (and store) the parts.
+        ? Effect.succeed(envelope(415, { code: "UNSUPPORTED_MEDIA_TYPE", message: "Request bodies are JSON (Content-Type: application/json)", details: { content_type: contentType.slice(0, 100) } }))
+        : app
     const response = yield* guarded.pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBodyBytes)),
       Effect.catchAllCause((cause) => {
