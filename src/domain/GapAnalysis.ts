@@ -66,6 +66,8 @@ export interface GapAnalysis {
   readonly gaps: ReadonlyArray<Gap>
   /** What a load must fetch: one [first missing start, last missing end) per run of missing bars. */
   readonly missing: ReadonlyArray<Interval>
+  /** Start of the first and end of the last scheduled bar in the range; null when none is scheduled. */
+  readonly scheduled: Interval | null
 }
 
 const HOUR_MS = 3_600_000
@@ -135,6 +137,7 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
   let lastMissingDay = ""
   let run: Run | undefined
   let prev: ScheduledBar | undefined
+  let firstStart: number | undefined
   let i = -1
   const closeRun = () => {
     if (!run) return
@@ -150,6 +153,7 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
   }
   forEachBar(input.calendarId, tf, input.hours, input.from, input.to, opts, (b) => {
     expected++
+    firstStart ??= b.start
     closedSpan(prev ? prev.end : input.from, b.start, b.time - (prev ? prev.time : input.from))
     prev = b
     // Both sequences ascend: one merge walk matches them.
@@ -187,7 +191,8 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
     completenessPct: expected === 0 ? 100 : (present / expected) * 100,
     missingSessions,
     gaps,
-    missing
+    missing,
+    scheduled: prev && firstStart !== undefined ? [firstStart, prev.end] : null
   }
 }
 

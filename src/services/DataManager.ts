@@ -10,7 +10,8 @@ import type { Bar } from "../domain/Bar.ts"
 import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
 import { InvalidInput } from "../domain/dataErrors.ts"
 import type { IbError } from "../domain/errors.ts"
-import { analyzeGaps, missingIntervals, type Interval } from "../domain/GapAnalysis.ts"
+import type { Interval } from "../domain/GapAnalysis.ts"
+import { missingBarsStepwise, missingIntervalsStepwise } from "../domain/gapSteps.ts"
 import type { Instrument } from "../domain/Instrument.ts"
 import { planSegments, type Segment } from "../domain/SegmentPlanner.ts"
 import { parseTimeframe, type Timeframe } from "../domain/Timeframe.ts"
@@ -35,6 +36,22 @@ export interface DataManagerService {
 }
 
 export class DataManager extends Context.Tag("ktrdr/DataManager")<DataManager, DataManagerService>() {}
+
+/**
+ * A macrotask turn: Effect.yieldNow only lets other fibers run (on microtasks), while waiting sockets —
+ * the HTTP requests a long analysis would delay — need the event loop itself.
+ */
+const eventLoopTurn = Effect.async<void>((resume) => {
+  const h = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(h))
+})
+
+/** Drives a stepwise computation, giving the event loop a turn between its steps. */
+const stepwise = <A>(g: Generator<void, A>): Effect.Effect<A> =>
+  Effect.suspend(function loop(): Effect.Effect<A> {
+    const r = g.next()
+    return r.done ? Effect.succeed(r.value) : Effect.zipRight(eventLoopTurn, Effect.suspend(loop))
+  })
 
 const fmtRange = (s: Segment) => `${new Date(s.covers[0]).toISOString().slice(0, 16).replace("T", " ")} to ${new Date(s.covers[1]).toISOString().slice(0, 16).replace("T", " ")}`
 
@@ -115,7 +132,7 @@ export const make = Effect.gen(function* () {
 
       yield* progress({ phase: "analyzing_gaps", step: "Analyzing data gaps with trading calendar", percentage: 8 })
       const times = stored.map((b) => b.time)
-      const missing: ReadonlyArray<Interval> = from < to ? missingIntervals({ stored: times, calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head }) : []
+      const missing: ReadonlyArray<Interval> = from < to ? yield* stepwise(missingIntervalsStepwise({ stored: times, calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head })) : []
       const segments = planSegments({ calendarId: inst.calendarId, timeframe: tf, useRTH, missing, headTimestamp: head, now })
       yield* progress({ phase: "planning_segments", step: `Planning ${segments.length} segments`, percentage: 10, segmentsTotal: segments.length })
 
@@ -198,7 +215,7 @@ export const make = Effect.gen(function* () {
       if (segments.length > 0 && c.failed === segments.length && lastFailure) return yield* Effect.fail(lastFailure)
 
       const after = yield* storedBars(key, tf)
-      const left = from < to ? analyzeGaps({ stored: after.map((b) => b.time), calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head }).missingBars : 0
+      const left = from < to ? yield* stepwise(missingBarsStepwise({ stored: after.map((b) => b.time), calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head })) : 0
       const end = yield* Clock.currentTimeMillis
       const waitAfter = (yield* gate.stats).totalWaitMs
       yield* progress({ phase: "done", step: "Data loading completed", percentage: 100, segmentsCompleted: segments.length })
