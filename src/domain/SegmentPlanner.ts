@@ -228,7 +228,12 @@ const planPeriods = (ctx: Ctx, run: ReadonlyArray<Piece>): Array<Segment> => {
 }
 
 /** The missing bars to fetch, as runs of consecutive scheduled bars grouped in pieces. */
-const runsOf = (ctx: Ctx): Array<Array<Piece>> => {
+/**
+ * The missing bars as runs of adjacent pieces. Walked window by window (intraday bars belong to the
+ * window holding their time, and the walk's state carries over), yielding between windows so a caller
+ * can keep the event loop responsive over years of 1-minute bars.
+ */
+function* runsOfSteps(ctx: Ctx, windowMs: number): Generator<void, Array<Array<Piece>>> {
   const { input, tf, hours, head } = ctx
   const clamped = input.missing
     .map(([a, b]): Interval => [Math.max(a, head), Math.min(b, input.now)])
@@ -241,8 +246,8 @@ const runsOf = (ctx: Ctx): Array<Array<Piece>> => {
     else merged.push([a, b])
   }
   const runs: Array<Array<Piece>> = []
-  for (const [a, b] of merged) {
-    forEachBar(input.calendarId, tf, hours, a, b, { headMs: head, now: input.now }, (bar) => {
+  const step = tf.intraday ? windowMs : Infinity
+  const visit = (bar: ScheduledBar) => {
       const run = runs[runs.length - 1]
       const piece = run?.[run.length - 1]
       // Daily and longer bars belong to every interval their sessions overlap: keep one copy.
@@ -253,12 +258,18 @@ const runsOf = (ctx: Ctx): Array<Array<Piece>> => {
         piece.last = bar
         piece.count++
       } else run.push({ tradingDay: bar.tradingDay, first: bar, last: bar, count: 1 })
-    })
+  }
+  for (const [a, b] of merged) {
+    for (let w = a; w < b; w += step) {
+      forEachBar(input.calendarId, tf, hours, w, Math.min(b, w + step), { headMs: head, now: input.now }, visit)
+      yield
+    }
   }
   return runs
 }
 
-export const planSegments = (input: PlanInput): ReadonlyArray<Segment> => {
+/** `planSegments` in steps of `windowMs` of calendar time (see runsOfSteps); the same segments. */
+export function* planSegmentsStepwise(input: PlanInput, windowMs: number): Generator<void, ReadonlyArray<Segment>> {
   const tf = input.timeframe
   const ctx: Ctx = {
     cal: calendarFor(input.calendarId),
@@ -269,5 +280,14 @@ export const planSegments = (input: PlanInput): ReadonlyArray<Segment> => {
     limits: durationLimits(tf.ibBarSize)
   }
   const plan = tf.kind !== "intraday" ? planPeriods : tf.ms < 60_000 ? planSubMinute : planIntraday
-  return runsOf(ctx).flatMap((run) => plan(ctx, run))
+  const runs = yield* runsOfSteps(ctx, windowMs)
+  return runs.flatMap((run) => plan(ctx, run))
+}
+
+export const planSegments = (input: PlanInput): ReadonlyArray<Segment> => {
+  const g = planSegmentsStepwise(input, Infinity)
+  for (;;) {
+    const r = g.next()
+    if (r.done) return r.value
+  }
 }

@@ -11,9 +11,9 @@ import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
 import { InvalidInput } from "../domain/dataErrors.ts"
 import type { IbError } from "../domain/errors.ts"
 import type { Interval } from "../domain/GapAnalysis.ts"
-import { missingBarsStepwise, missingIntervalsStepwise } from "../domain/gapSteps.ts"
+import { missingBarsStepwise, missingIntervalsStepwise, STEP_WINDOW_MS } from "../domain/gapSteps.ts"
 import type { Instrument } from "../domain/Instrument.ts"
-import { planSegments, type Segment } from "../domain/SegmentPlanner.ts"
+import { planSegmentsStepwise, type Segment } from "../domain/SegmentPlanner.ts"
 import { parseTimeframe, type Timeframe } from "../domain/Timeframe.ts"
 import { BarStore } from "../layers/BarStore.ts"
 import { DataConfig } from "../layers/DataConfig.ts"
@@ -133,7 +133,7 @@ export const make = Effect.gen(function* () {
       yield* progress({ phase: "analyzing_gaps", step: "Analyzing data gaps with trading calendar", percentage: 8 })
       const times = stored.map((b) => b.time)
       const missing: ReadonlyArray<Interval> = from < to ? yield* stepwise(missingIntervalsStepwise({ stored: times, calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head })) : []
-      const segments = planSegments({ calendarId: inst.calendarId, timeframe: tf, useRTH, missing, headTimestamp: head, now })
+      const segments = yield* stepwise(planSegmentsStepwise({ calendarId: inst.calendarId, timeframe: tf, useRTH, missing, headTimestamp: head, now }, STEP_WINDOW_MS))
       yield* progress({ phase: "planning_segments", step: `Planning ${segments.length} segments`, percentage: 10, segmentsTotal: segments.length })
 
       const whatToShow = cfg.whatToShow[inst.secType]
