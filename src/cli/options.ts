@@ -1,0 +1,93 @@
+/**
+ * Arguments and options shared by the command groups. Everything the server would refuse for its shape
+ * is refused here, at parse time, so a typo is a usage error (exit 2, with the command's help) and costs
+ * no request. The server still validates everything (symbols against IB, dates against the calendar).
+ */
+import { Args, Options } from "@effect/cli"
+import { Config, Effect, Option, Schema } from "effect"
+import { TIMEFRAMES } from "../domain/Timeframe.ts"
+import { UsageError } from "./errors.ts"
+
+/** Tickers as KTRDR's CLI accepted them (`AAPL`, `EUR.USD`, `BRK-B`), 1–32 characters. */
+export const SymbolSchema = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$/, { message: () => "a symbol is 1–32 letters, digits, '.', '-' or '_' (e.g. AAPL, EUR.USD)" })
+)
+
+export const symbolArg = Args.text({ name: "SYMBOL" }).pipe(
+  Args.withSchema(SymbolSchema),
+  Args.withDescription("ticker, e.g. AAPL, EUR.USD, ES")
+)
+
+const TIMEFRAME_IDS = TIMEFRAMES.map((t) => t.id)
+
+/** Every timeframe the API serves, 1w and 1M included (KTRDR's CLI refused those two). */
+export const timeframeOption = Options.choice("timeframe", TIMEFRAME_IDS).pipe(
+  Options.withAlias("t"),
+  Options.withDefault("1d" as const),
+  Options.withDescription("bar size")
+)
+
+/** `YYYY-MM-DD` (00:00 UTC) or ISO 8601 with a time; a time without zone is UTC (as the API reads it). */
+export const DateSchema = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, {
+    message: () => "expected YYYY-MM-DD or an ISO 8601 date-time"
+  }),
+  Schema.filter((s) => !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)) || "not a calendar date")
+)
+
+const dateOption = (name: string, what: string) =>
+  Options.text(name).pipe(Options.withSchema(DateSchema), Options.optional, Options.withDescription(what))
+
+export const startOption = dateOption("start", "start date, YYYY-MM-DD (UTC) or ISO 8601")
+export const endOption = dateOption("end", "end date, YYYY-MM-DD (UTC) or ISO 8601")
+
+/** --start after --end is a usage error, found before any request. */
+export const checkRange = (start: Option.Option<string>, end: Option.Option<string>) => {
+  const ms = (s: string) => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)
+  return Option.isSome(start) && Option.isSome(end) && ms(start.value) > ms(end.value)
+    ? Effect.fail(new UsageError({ message: `--start (${start.value}) is after --end (${end.value})` }))
+    : Effect.void
+}
+
+export const formatOption = <const F extends ReadonlyArray<"table" | "json" | "csv">>(formats: F) =>
+  Options.choice("format", formats).pipe(
+    Options.withAlias("f"),
+    Options.withDefault(formats[0]!),
+    Options.withDescription(`output: ${formats.join(", ")} (json and csv print nothing else on stdout)`)
+  )
+
+const UrlSchema = Schema.String.pipe(
+  Schema.filter((s) => {
+    try {
+      const u = new URL(s)
+      return (u.protocol === "http:" || u.protocol === "https:") || "the URL must be http:// or https://"
+    } catch {
+      return "not a URL (e.g. http://127.0.0.1:8000)"
+    }
+  })
+)
+
+export const DEFAULT_URL = "http://127.0.0.1:8000"
+
+/**
+ * How a command reaches the core: a server (`--url`, else KTRDR_API_URL, else 127.0.0.1:8000) or the
+ * whole graph in this process (`--embedded`). On every leaf command, so they work after the arguments.
+ */
+export const connectionOptions = {
+  url: Options.text("url").pipe(
+    Options.withFallbackConfig(Config.string("KTRDR_API_URL")),
+    Options.withDefault(DEFAULT_URL),
+    Options.withSchema(UrlSchema),
+    Options.withDescription(`ktrdr server (else KTRDR_API_URL, else ${DEFAULT_URL})`)
+  ),
+  embedded: Options.boolean("embedded").pipe(
+    Options.withDescription("run the core in this process (own IB session, client id KTRDR_CLI_CLIENT_ID, default 11) instead of asking a server")
+  ),
+  verbose: Options.boolean("verbose").pipe(Options.withAlias("v"), Options.withDescription("log what happens to stderr"))
+}
+
+export interface ConnectionOptions {
+  readonly url: string
+  readonly embedded: boolean
+  readonly verbose: boolean
+}

@@ -1,0 +1,73 @@
+/**
+ * `--embedded`: the same commands on the core graph in the CLI's own process (own gateway session,
+ * client id 11) print what remote mode prints, against the same store and simulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  embeddedEnv, ensureBuilt, ktrdr, remoteEnv, removeDir, simStats, startServer, startSim, stopAll, until,
+  type ServerProcess, type SimProcess
+} from "./support.ts"
+
+let sim: SimProcess | undefined
+let server: ServerProcess | undefined
+
+beforeAll(async () => {
+  await ensureBuilt()
+  sim = await startSim()
+  server = await startServer(sim)
+  expect((await ktrdr(["data", "load", "AAPL", "-t", "1h", "-q"], remoteEnv(server))).code).toBe(0)
+}, 180_000)
+
+afterAll(async () => {
+  await stopAll(server, sim)
+  await removeDir(server?.dataDir)
+})
+
+const both = async (args: ReadonlyArray<string>) => {
+  const remote = await ktrdr(args, remoteEnv(server!))
+  const embedded = await ktrdr([...args, "--embedded"], embeddedEnv(sim!, server!))
+  return { remote, embedded }
+}
+
+describe("--embedded gives the same output as remote", () => {
+  it.each([
+    [["data", "show", "AAPL", "-t", "1h", "-r", "20"]],
+    [["data", "show", "AAPL", "-t", "1h", "-r", "20", "-f", "json"]],
+    [["data", "show", "AAPL", "-t", "1h", "-r", "20", "-f", "csv"]],
+    [["data", "show", "AAPL", "-t", "1h", "--start", "2001-01-01", "--end", "2001-01-31"]],
+    [["data", "show", "QQQ", "-t", "1d"]],
+    [["data", "range", "AAPL", "-t", "1h"]],
+    [["data", "range", "AAPL", "-t", "1h", "-f", "json"]],
+    [["data", "gaps", "AAPL", "-t", "1h", "--start", "2025-01-01", "--end", "2025-03-01", "--mode", "verbose"]],
+    [["data", "show", "AAPL", "-t", "9h"]]
+  ])("%j", async (args) => {
+    const { remote, embedded } = await both(args)
+    expect(embedded.code).toBe(remote.code)
+    expect(embedded.stdout).toBe(remote.stdout)
+    expect(embedded.stderr).toBe(remote.stderr)
+  })
+
+  it("errors keep the same message and IB code (request ids are per session)", async () => {
+    const { remote, embedded } = await both(["ib", "symbol", "ZZZZQ"])
+    expect(remote.code).toBe(1)
+    expect(embedded.code).toBe(1)
+    const firstLine = (s: string) => s.split("\n")[0]
+    expect(firstLine(embedded.stderr)).toBe(firstLine(remote.stderr))
+    expect(embedded.stderr).toMatch(/IB error 200, request \d+/)
+  })
+
+  it("opens its own gateway session (client id 11) and closes it when the command ends", async () => {
+    const status = JSON.parse((await ktrdr(["ib", "status", "-f", "json", "--embedded"], embeddedEnv(sim!, server!))).stdout)
+    expect(status.connection).toMatchObject({ connected: true, client_id: 11 })
+    await until(async () => (await simStats(sim!)).openConnections === 1, 10_000, "only the server's session to remain")
+  })
+
+  it("loads into the same store the server reads", async () => {
+    const r = await ktrdr(["data", "load", "IBM", "-t", "1d", "-f", "json", "--embedded"], embeddedEnv(sim!, server!))
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.success).toBe(true)
+    const shown = JSON.parse((await ktrdr(["data", "show", "IBM", "-t", "1d", "-f", "json"], remoteEnv(server!))).stdout)
+    expect(shown.total_rows).toBe(doc.details.total_bars)
+  })
+})
