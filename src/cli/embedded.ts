@@ -8,7 +8,7 @@
  */
 import { FetchHttpClient, HttpApiBuilder, HttpApp, type HttpRouter, HttpServer } from "@effect/platform"
 import { Config, Effect, Layer, Option } from "effect"
-import { ApiLive } from "../http/Server.ts"
+import { ApiLive } from "../http/ApiLive.ts"
 import { ApiConfig } from "../layers/ApiConfig.ts"
 import { IbConfig, IbSettingsConfig } from "../layers/Config.ts"
 import { coreLayer } from "../layers/Core.ts"

@@ -5,56 +5,16 @@
  */
 import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { createServer, type Server } from "node:http"
-import { timingSafeEqual } from "node:crypto"
 import { ApiConfig, isLoopback, originAllowed } from "../layers/ApiConfig.ts"
-import { KtrdrApi } from "./Api.ts"
-import { Auth } from "./api/auth.ts"
-import { Unauthorized } from "./envelope.ts"
-import { DataLiveHandlers } from "./handlers/data.ts"
-import { GapsLiveHandlers } from "./handlers/gaps.ts"
-import { HealthLive } from "./handlers/health.ts"
-import { IbLiveHandlers } from "./handlers/ib.ts"
-import { IbHostLiveHandlers } from "./handlers/ibHost.ts"
-import { OperationsLiveHandlers } from "./handlers/operations.ts"
+import { ApiLive } from "./ApiLive.ts"
 import { requestMiddleware } from "./middleware.ts"
 
 /** Refused at startup: a server reachable from other machines without a token would hand out the gateway. */
 export class UnsafeBind extends Error {
   readonly _tag = "UnsafeBind"
 }
-
-const sameToken = (given: string, expected: string) => {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-export const AuthLive = Layer.effect(
-  Auth,
-  Effect.map(ApiConfig, (cfg) =>
-    Auth.of({
-      bearer: (token) =>
-        Option.match(cfg.token, {
-          onNone: () => Effect.void,
-          onSome: (expected) =>
-            sameToken(Redacted.value(token), Redacted.value(expected))
-              ? Effect.void
-              : Effect.fail(new Unauthorized({
-                  code: "UNAUTHORIZED",
-                  message: Redacted.value(token) === "" ? "This server needs `Authorization: Bearer <KTRDR_API_TOKEN>`" : "Wrong bearer token",
-                  details: null
-                }))
-        })
-    })
-  )
-)
-
-/** Every group's handlers; extra route layers (the chart page) are added by the caller. */
-export const ApiLive = HttpApiBuilder.api(KtrdrApi).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, DataLiveHandlers, OperationsLiveHandlers, GapsLiveHandlers, IbLiveHandlers, IbHostLiveHandlers).pipe(Layer.provide(AuthLive)))
-)
 
 const CorsLive = Layer.unwrapEffect(
   Effect.map(ApiConfig, (cfg) =>
@@ -107,3 +67,5 @@ export const serverLayer = (options: ServerOptions = {}) =>
     })
   )
 
+
+export { ApiLive }
