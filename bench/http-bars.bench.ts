@@ -23,7 +23,8 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { HttpServer } from "@effect/platform"
+import { HttpServer, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel } from "effect"
 import { serverLayer } from "../src/http/Server.ts"
 import { ApiConfig } from "../src/layers/ApiConfig.ts"
@@ -94,6 +95,22 @@ const startSimProcess = Effect.acquireRelease(
 )
 
 /** The bare baseline: node:http writing the same bytes with the same content type. */
+/**
+ * The floor of the HTTP stack we build on: @effect/platform's Node server answering every request with the
+ * same bytes (no router, middleware or handler) — how much of the gap to bare node:http is the platform's.
+ */
+const platformServer = (body: Uint8Array) =>
+  Effect.gen(function* () {
+    const ctx = yield* Layer.build(
+      HttpServer.serve(Effect.succeed(HttpServerResponse.uint8Array(body, { contentType: "application/json" }))).pipe(
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Layer.provide(Layer.setTracerEnabled(false))
+      )
+    )
+    const a = (yield* Effect.provide(HttpServer.HttpServer, ctx)).address
+    return { port: a._tag === "TcpAddress" ? a.port : 0 }
+  })
+
 const bareServer = (body: Uint8Array) =>
   Effect.acquireRelease(
     Effect.async<{ server: ReturnType<typeof createServer>; port: number }>((resume) => {
@@ -180,14 +197,18 @@ const bench: Bench = {
       if (points !== stored || points < 1500) return yield* Effect.die(new Error(`expected a year of hourly bars, got ${points} (file ${stored})`))
       const bare = yield* bareServer(first.bytes)
       const bareUrl = `http://127.0.0.1:${bare.port}/`
+      const platform = yield* platformServer(first.bytes)
+      const platformUrl = `http://127.0.0.1:${platform.port}/`
 
       // Throughput, alternating.
-      const ours: Array<Cannon> = [], theirs: Array<Cannon> = [], floor: Array<Cannon> = []
+      const ours: Array<Cannon> = [], theirs: Array<Cannon> = [], floor: Array<Cannon> = [], plat: Array<Cannon> = []
       for (let i = 0; i < ROUNDS; i++) {
         ours.push(yield* Effect.promise(() => cannon(url, { connections: 10 })))
         theirs.push(yield* Effect.promise(() => cannon(bareUrl, { connections: 10 })))
         floor.push(yield* Effect.promise(() => cannon(`${base}/api/v1/health`, { connections: 10 })))
+        plat.push(yield* Effect.promise(() => cannon(platformUrl, { connections: 10 })))
       }
+      const platRps = median(plat.map((r) => r.rps))
       const rps = median(ours.map((r) => r.rps)), bareRps = median(theirs.map((r) => r.rps))
 
       // Latency at a chart-like rate, in rounds of idle / with four backfills.
@@ -213,7 +234,7 @@ const bench: Bench = {
       const latencyRatio = busyP99 / Math.max(idleP99, 1)
       const steadyRatio = median(steadyRuns.map((r) => r.p99)) / Math.max(idleP99, 1)
       const ratio = rps / bareRps
-      const failed = [...ours, ...theirs, ...floor, ...idle, ...busy, ...steadyRuns].reduce((n, r) => n + r.failed, 0)
+      const failed = [...ours, ...theirs, ...floor, ...plat, ...idle, ...busy, ...steadyRuns].reduce((n, r) => n + r.failed, 0)
       const list = (rs: ReadonlyArray<Cannon>, f: (r: Cannon) => number, unit = "") => rs.map((r) => `${f(r).toFixed(0)}${unit}`).join(", ")
       return {
         name: bench.name,
@@ -223,9 +244,11 @@ const bench: Bench = {
         goal: "≥ 0.5; p99 with 4 backfills ≤ 1.5× idle",
         pass: ratio >= 0.5 && latencyRatio <= 1.5 && failed === 0 && allRunning,
         notes: [
-          `req/s per round: ktrdr ${list(ours, (r) => r.rps)}; bare ${list(theirs, (r) => r.rps)}; ktrdr /health ${list(floor, (r) => r.rps)}`,
+          `req/s per round: ktrdr ${list(ours, (r) => r.rps)}; bare ${list(theirs, (r) => r.rps)}; ktrdr /health ${list(floor, (r) => r.rps)}; ` +
+            `@effect/platform alone (same bytes) ${list(plat, (r) => r.rps)}`,
+          `the platform alone reaches ${(platRps / bareRps).toFixed(2)} of bare node:http; ktrdr reaches ${(rps / platRps).toFixed(2)} of the platform alone`,
           `server CPU per request (median): ktrdr bars ${median(ours.map((r) => r.cpuUs)).toFixed(0)} µs, /health ${median(floor.map((r) => r.cpuUs)).toFixed(0)} µs, ` +
-            `bare ${median(theirs.map((r) => r.cpuUs)).toFixed(0)} µs`,
+            `platform alone ${median(plat.map((r) => r.cpuUs)).toFixed(0)} µs, bare ${median(theirs.map((r) => r.cpuUs)).toFixed(0)} µs`,
           `p99 at ${CHART_RATE} req/s (4 connections): idle ${list(idle, (r) => r.p99, " ms")}; 4 backfills starting ${list(busy, (r) => r.p99, " ms")} → ` +
             `median ratio ${latencyRatio.toFixed(2)} (goal ≤ 1.5); 4 backfills in steady state ${list(steadyRuns, (r) => r.p99, " ms")} → ratio ${steadyRatio.toFixed(2)}`,
           `p50: idle ${list(idle, (r) => r.p50, " ms")}; starting ${list(busy, (r) => r.p50, " ms")}; steady ${list(steadyRuns, (r) => r.p50, " ms")}`,

@@ -6,7 +6,7 @@
  * encoding (an HttpApi-level middleware), so it sees failures before they become responses.
  */
 import { HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Option } from "effect"
+import { Cause, Effect, LogLevel, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { failureBody, statusOf, type ApiError, type ErrorBody } from "./envelope.ts"
 
@@ -57,46 +57,59 @@ export interface RequestMiddlewareOptions {
   readonly maxBodyBytes: number
 }
 
+const BODYLESS = new Set(["GET", "HEAD", "OPTIONS"])
+
+/** The failure of a request as its envelope response (or the interruption, when the client went away). */
+const failureResponse = (cause: Cause.Cause<unknown>, req: HttpServerRequest.HttpServerRequest, requestId: string, maxBodyBytes: number) => {
+  if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+  const typed = apiError(cause)
+  if (typed) return Effect.succeed(envelope(statusOf(typed), typed))
+  const invalid = decodeError(cause)
+  if (invalid) return Effect.succeed(invalid)
+  if (routeNotFound(cause)) {
+    return Effect.succeed(envelope(404, { code: "NOT_FOUND", message: `No endpoint ${req.method} ${req.url.split("?")[0]}`, details: null }))
+  }
+  const bodyError = requestError(cause)
+  if (bodyError?.message.includes("maxBytes")) {
+    return Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${maxBodyBytes} bytes`, details: { limit: maxBodyBytes } }))
+  }
+  if (bodyError) {
+    return Effect.succeed(envelope(400, { code: "INVALID_BODY", message: `Request body could not be read: ${bodyError.message.slice(0, 200)}`, details: null }))
+  }
+  return Effect.logError("unhandled failure", cause).pipe(
+    Effect.as(envelope(500, { code: "INTERNAL_SERVER_ERROR", message: "An unexpected error occurred", details: { request_id: requestId } }))
+  )
+}
+
+/** Plain flatMaps rather than a generator: this runs on every request (bench/http-bars). */
 export const requestMiddleware = (options: RequestMiddlewareOptions) => (app: HttpApp.Default): HttpApp.Default =>
-  Effect.gen(function* () {
-    const req = yield* HttpServerRequest.HttpServerRequest
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (req) => {
     const t0 = performance.now()
-    const requestId = (req.headers["x-request-id"] ?? "").slice(0, 64).replace(/[^\w.-]/g, "") || nextRequestId()
-    const declared = Number(req.headers["content-length"] ?? "0")
-    // A declared oversized body is refused before a byte of it is read.
-    const contentType = (req.headers["content-type"] ?? "").toLowerCase()
-    const guarded: HttpApp.Default = declared > options.maxBodyBytes
-      ? Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${options.maxBodyBytes} bytes`, details: { limit: options.maxBodyBytes } }, { connection: "close" }))
-      : contentType.startsWith("multipart/")
-        // No endpoint takes uploads; HttpApi would otherwise try to parse (and store) the parts.
-        ? Effect.succeed(envelope(415, { code: "UNSUPPORTED_MEDIA_TYPE", message: "Request bodies are JSON (Content-Type: application/json)", details: { content_type: contentType.slice(0, 100) } }))
-        : app
-    const response = yield* guarded.pipe(
-      HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBodyBytes)),
-      Effect.catchAllCause((cause) => {
-        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
-        const typed = apiError(cause)
-        if (typed) return Effect.succeed(envelope(statusOf(typed), typed))
-        const invalid = decodeError(cause)
-        if (invalid) return Effect.succeed(invalid)
-        if (routeNotFound(cause)) {
-          return Effect.succeed(envelope(404, { code: "NOT_FOUND", message: `No endpoint ${req.method} ${req.url.split("?")[0]}`, details: null }))
-        }
-        const bodyError = requestError(cause)
-        if (bodyError?.message.includes("maxBytes")) {
-          return Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${options.maxBodyBytes} bytes`, details: { limit: options.maxBodyBytes } }))
-        }
-        if (bodyError) {
-          return Effect.succeed(envelope(400, { code: "INVALID_BODY", message: `Request body could not be read: ${bodyError.message.slice(0, 200)}`, details: null }))
-        }
-        return Effect.logError("unhandled failure", cause).pipe(
-          Effect.as(envelope(500, { code: "INTERNAL_SERVER_ERROR", message: "An unexpected error occurred", details: { request_id: requestId } }))
+    const given = req.headers["x-request-id"]
+    const requestId = (given === undefined ? "" : given.slice(0, 64).replace(/[^\w.-]/g, "")) || nextRequestId()
+    let handled: HttpApp.Default
+    if (BODYLESS.has(req.method)) handled = app
+    else {
+      const declared = Number(req.headers["content-length"] ?? "0")
+      const contentType = (req.headers["content-type"] ?? "").toLowerCase()
+      handled = declared > options.maxBodyBytes
+        // A declared oversized body is refused before a byte of it is read.
+        ? Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${options.maxBodyBytes} bytes`, details: { limit: options.maxBodyBytes } }, { connection: "close" }))
+        : contentType.startsWith("multipart/")
+          // No endpoint takes uploads; HttpApi would otherwise try to parse (and store) the parts.
+          ? Effect.succeed(envelope(415, { code: "UNSUPPORTED_MEDIA_TYPE", message: "Request bodies are JSON (Content-Type: application/json)", details: { content_type: contentType.slice(0, 100) } }))
+          : HttpIncomingMessage.withMaxBodySize(app, Option.some(options.maxBodyBytes))
+    }
+    return handled.pipe(
+      Effect.catchAllCause((cause) => failureResponse(cause, req, requestId, options.maxBodyBytes)),
+      Effect.flatMap((response) => {
+        const ms = performance.now() - t0
+        const headed = HttpServerResponse.setHeaders(response, { "x-process-time": `${ms.toFixed(2)}ms`, "x-request-id": requestId })
+        return Effect.logInfo(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`).pipe(
+          Effect.annotateLogs({ request_id: requestId, status: response.status }),
+          Effect.whenLogLevel(LogLevel.Info),
+          Effect.as(headed)
         )
       })
     )
-    const ms = performance.now() - t0
-    yield* Effect.logInfo(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`).pipe(
-      Effect.annotateLogs({ request_id: requestId, status: response.status })
-    )
-    return HttpServerResponse.setHeaders(response, { "x-process-time": `${ms.toFixed(2)}ms`, "x-request-id": requestId })
   })
