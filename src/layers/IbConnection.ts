@@ -32,6 +32,8 @@ export interface ConnectionInfo {
   readonly clientId: number | null
   readonly serverVersion: number | null
   readonly connectedSince: number | null
+  /** When the last session ended (lost or replaced); null while none has. */
+  readonly lastDisconnectAt: number | null
   readonly accounts: ReadonlyArray<string>
   readonly farms: { readonly hmds: "ok" | "broken"; readonly connectivity: "ok" | "lost" }
   readonly counters: ConnectionCounters
@@ -69,6 +71,7 @@ export const make = Effect.gen(function* () {
   const farms = yield* Ref.make<ConnectionInfo["farms"]>({ hmds: "ok", connectivity: "ok" })
   const reqIds = yield* Ref.make(1000)
   const attempt = yield* Ref.make(0)
+  const lastDisconnectAt = yield* Ref.make<number | null>(null)
   const bump = (k: keyof ConnectionCounters) => Ref.update(counters, (c) => ({ ...c, [k]: c[k] + 1 }))
   const recordError = (e: IbError) =>
     Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Ref.set(lastError, { code: e.code, category: e.category, message: e.message, at })))
@@ -198,6 +201,7 @@ export const make = Effect.gen(function* () {
       (s) => Effect.scoped(serve(s)),
       (s) => Ref.set(current, Option.none()).pipe(Effect.zipRight(closeSession(s)))
     )
+    yield* Ref.set(lastDisconnectAt, yield* Clock.currentTimeMillis)
     yield* recordError(lostWith)
     yield* bump("reconnects")
     yield* SubscriptionRef.set(state, { _tag: "Reconnecting", attempt: 0, lastError: lostWith })
@@ -245,6 +249,7 @@ export const make = Effect.gen(function* () {
       clientId: live?.clientId ?? null,
       serverVersion: live?.serverVersion ?? null,
       connectedSince: live?.connectedAt ?? null,
+      lastDisconnectAt: yield* Ref.get(lastDisconnectAt),
       accounts: live?.accounts ?? [],
       farms: yield* Ref.get(farms),
       counters: yield* Ref.get(counters),

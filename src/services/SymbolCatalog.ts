@@ -40,6 +40,8 @@ import {
 export interface ResolveOptions {
   /** Look the symbol up only as this kind (`ES` the stock rather than the future). */
   readonly secType?: AssetClass
+  /** Ask IB now, whatever the cache holds, and rewrite the entry (no stale fallback). */
+  readonly refresh?: boolean
 }
 
 export interface SymbolCatalogService {
@@ -130,11 +132,11 @@ export const make = Effect.gen(function* () {
       const cached = entryInstrument(p.seriesKey, (yield* Ref.get(state)).entries[p.seriesKey])
       // An entry of a kind this input cannot mean (`^X` after X the stock) is not an answer.
       const usable = cached && p.candidates.some((c) => c.secType === cached.secType) ? cached : undefined
-      if (usable && isFresh(usable, now)) return usable
+      if (usable && isFresh(usable, now) && !options.refresh) return usable
       const found = yield* lookup(p, now).pipe(
         // A gateway that is down must not stop a known symbol: serve the stale entry, say so.
         Effect.catchIf(
-          (e): e is IbError => e._tag === "IbError" && e.retryable && usable !== undefined,
+          (e): e is IbError => e._tag === "IbError" && e.retryable && usable !== undefined && !options.refresh,
           (e) => Effect.as(Effect.logWarning(`using the expired cache entry for ${p.seriesKey}: IB lookup failed (${e.message})`), usable!)
         )
       )

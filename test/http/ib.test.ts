@@ -80,6 +80,9 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
       const typed = yield* client.ib.health().pipe(Effect.flip)
       expect(typed).toMatchObject({ _tag: "GatewayUnavailable", code: "IB-UNHEALTHY" })
       expect(s.sim.stats().totalConnections).toBe(1)
+      // Status now dates the disconnect.
+      const status = yield* raw(s.baseUrl, "/api/v1/ib/status")
+      expect(Date.parse(status.json.data.connection_metrics.last_disconnect_time)).toBeGreaterThan(Date.now() - 60_000)
     }).pipe(Effect.scoped))
 
   it.live("config: the real connection settings and the pace gate's rules", () =>
@@ -127,6 +130,10 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
       expect(forced.json.data.cached).toBe(false)
       expect(Date.parse(forced.json.data.symbol_info.last_validated)).toBeGreaterThanOrEqual(Date.parse(info.last_validated))
       expect(s.sim.stats().requests.contractDetails).toBe(lookups + 1)
+      // The refreshed entry replaced the cached one.
+      const after = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "AAPL" }))
+      expect(after.json.data.cached).toBe(true)
+      expect(after.json.data.symbol_info.last_validated).toBe(forced.json.data.symbol_info.last_validated)
 
       const fx = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "EUR/USD" }))
       expect(fx.json.data.symbol_info).toMatchObject({ symbol: "EUR.USD", instrument_type: "forex", series_key: "EURUSD", currency: "USD" })

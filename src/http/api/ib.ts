@@ -26,7 +26,7 @@ export const IbStatusData = Schema.Struct({
     total_connections: Schema.Number,
     failed_connections: Schema.Number,
     last_connect_time: Schema.NullOr(Iso),
-    /** Not tracked yet (the connection layer keeps no disconnect instant): null. */
+    /** When the last session ended; null while none has. */
     last_disconnect_time: Schema.NullOr(Iso),
     uptime_seconds: Schema.NullOr(Schema.Number)
   }),

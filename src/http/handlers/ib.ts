@@ -6,8 +6,7 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Option } from "effect"
-import type { IbError } from "../../domain/errors.ts"
-import { instrumentFrom, pickContract, UnknownSymbol, type Instrument } from "../../domain/Instrument.ts"
+import type { Instrument } from "../../domain/Instrument.ts"
 import { BURST_MAX, BURST_WINDOW_MS, IDENTICAL_WINDOW_MS, LONG_MAX, LONG_WINDOW_MS } from "../../domain/PacingRules.ts"
 import { IbConfig } from "../../layers/Config.ts"
 import { GatewayInfo } from "../../layers/GatewayInfo.ts"
@@ -101,8 +100,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
             total_connections: info.counters.connects,
             failed_connections: info.counters.connectFailures,
             last_connect_time: iso(info.connectedSince),
-            // ConnectionInfo keeps no disconnect instant (its lastError is overwritten by later failures).
-            last_disconnect_time: null,
+            last_disconnect_time: iso(info.lastDisconnectAt),
             uptime_seconds: info.connectedSince === null ? null : Math.max(0, now - info.connectedSince) / 1000
           },
           data_metrics: dataMetrics(info.requests),
@@ -228,34 +226,6 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
       onSome: (r) => ({ host: r.url, port: portOf(r.url), client_id: null, client_id_range: null, host_service_url: r.url, mode: "remote" as const })
     })
 
-    /** force_refresh: ask IB now, whatever the cache holds (the cache entry itself is not rewritten). */
-    const lookupNow = (input: string) =>
-      Effect.gen(function* () {
-        const p = yield* catalog.parse(input)
-        const now = yield* Clock.currentTimeMillis
-        let last: IbError | undefined
-        for (const c of p.candidates) {
-          const answer = yield* Effect.either(ib.contractDetails(c.spec))
-          if (Either.isLeft(answer)) {
-            if (answer.left.category !== "no-security-definition") return yield* answer.left
-            last = answer.left
-            continue
-          }
-          const picked = pickContract(c.secType, answer.right, now)
-          if (picked) return instrumentFrom(p, c, picked, now)
-        }
-        const suggestions = yield* catalog.suggest(p.symbol)
-        const tried = p.candidates.map((c) => c.secType)
-        return yield* new UnknownSymbol({
-          symbol: p.symbol,
-          code: last?.code ?? 200,
-          reqId: last?.reqId ?? -1,
-          tried,
-          suggestions,
-          message: `Symbol ${p.symbol} not found (IB ${last?.code ?? 200}; tried ${tried.join(", ")}).${suggestions.length > 0 ? ` Did you mean ${suggestions.join(", ")}?` : ""}`
-        })
-      })
-
     return handlers
       .handle("status", () =>
         Option.isSome(remote) ? Effect.map(remoteStatus(remote.value), ok)
@@ -276,7 +246,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           const started = yield* Clock.currentTimeMillis
           const t0 = yield* Clock.currentTimeNanos
           const force = payload.force_refresh ?? false
-          const instrument = force ? yield* lookupNow(payload.symbol) : yield* catalog.resolve(payload.symbol)
+          const instrument = yield* catalog.resolve(payload.symbol, { refresh: force })
           const ms = Number((yield* Clock.currentTimeNanos) - t0) / 1e6
           return ok({
             symbol_info: symbolInfo(instrument, started),
