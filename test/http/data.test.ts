@@ -66,6 +66,8 @@ describe("data API over KTRDR's files", () => {
         const [key, tf] = f.slice(0, -4).split("_") as [string, string]
         byKey.set(key, [...(byKey.get(key) ?? []), tf])
       }
+      // A valid file whose key no symbol parses to (GET could never serve it) is not listed.
+      yield* Effect.promise(() => copyFile(join(dataDir, files.find((f) => f.endsWith("_1d.csv"))!), join(dataDir, "BRK_B_1d.csv")))
 
       const symbols = yield* raw(s.baseUrl, "/api/v1/symbols")
       expect(symbols.status).toBe(200)

@@ -34,8 +34,12 @@ export const makeDataReads = Effect.gen(function* () {
       (pairs) => new Map<string, ReadonlyArray<AssetClass>>(pairs)
     )
 
+  /** Only series GET /data can serve: keys a symbol parses back to (`BRK_B_1d.csv` would be unreachable). */
+  const servable = (all: ReadonlyArray<StoredSeries>) =>
+    Effect.filter(all, (s) => Effect.map(Effect.either(catalog.parse(s.series)), (p) => Either.isRight(p) && p.right.seriesKey === s.series))
+
   const listing = Effect.gen(function* () {
-    const series = yield* store.list()
+    const series = yield* servable(yield* store.list())
     const kinds = yield* kindsOf(series)
     return { series, infos: symbolInfos(series, yield* readSymbolCache, (k) => kinds.get(k) ?? []) }
   })
