@@ -2,6 +2,7 @@
 import type { IbError } from "./errors.ts"
 import type { CorruptData, InvalidInput, NotFound, StorageError } from "./dataErrors.ts"
 import type { UnknownSymbol } from "./Instrument.ts"
+import type { QualitySummary } from "./qualitySummary.ts"
 
 export type LoadMode = "local" | "tail" | "backfill" | "full"
 
@@ -60,6 +61,8 @@ export interface LoadResult {
   readonly lastBar: number | null
   readonly checkpoints: number
   readonly durationMs: number
+  /** KTRDR's quality checks on the bars this load fetched, segment by segment; null in local mode. */
+  readonly quality: QualitySummary | null
 }
 
 export type LoadError = InvalidInput | UnknownSymbol | IbError | NotFound | CorruptData | StorageError

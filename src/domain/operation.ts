@@ -138,7 +138,13 @@ export const resultSummaryOf = (r: LoadResult, cachedBefore: boolean): Record<st
   total_bars: r.totalBars,
   first_bar: r.firstBar === null ? null : new Date(r.firstBar).toISOString(),
   last_bar: r.lastBar === null ? null : new Date(r.lastBar).toISOString(),
-  checkpoints: r.checkpoints
+  checkpoints: r.checkpoints,
+  quality: r.quality === null ? null : {
+    checked_bars: r.quality.checkedBars,
+    errors: r.quality.errors,
+    warnings: r.quality.warnings,
+    issues: r.quality.issues.map((i) => ({ type: i.type, severity: i.severity, count: i.count, description: i.description }))
+  }
 })
 
 export const durationSeconds = (startedMs: number | null, completedMs: number | null, nowMs: number): number | null =>

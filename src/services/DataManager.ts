@@ -9,6 +9,8 @@ import { Clock, Context, Effect, Either, FiberSet, Layer, Option, Ref, Schedule,
 import type { Bar } from "../domain/Bar.ts"
 import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
 import { InvalidInput } from "../domain/dataErrors.ts"
+import { checkQuality } from "../domain/QualityCheck.ts"
+import { addQuality, emptyQuality } from "../domain/qualitySummary.ts"
 import type { IbError } from "../domain/errors.ts"
 import type { Interval } from "../domain/GapAnalysis.ts"
 import { missingBarsStepwise, missingIntervalsStepwise, STEP_WINDOW_MS } from "../domain/gapSteps.ts"
@@ -108,7 +110,8 @@ export const make = Effect.gen(function* () {
       return {
         symbol: inst.symbol, seriesKey: inst.seriesKey, timeframe: tf.id, mode: req.mode, range: null, barsFetched: 0, newBars: 0,
         segmentsPlanned: 0, segmentsFetched: 0, segmentsEmpty: 0, segmentsFailed: 0, ibRequests: 0, pacingWaitMs: 0, gapsLeft: 0,
-        totalBars: s.bars.length, firstBar: s.bars[0]?.time ?? null, lastBar: s.bars.at(-1)?.time ?? null, checkpoints: 0, durationMs: now - started
+        totalBars: s.bars.length, firstBar: s.bars[0]?.time ?? null, lastBar: s.bars.at(-1)?.time ?? null, checkpoints: 0, durationMs: now - started,
+        quality: null
       } satisfies LoadResult
     })
 
@@ -140,6 +143,9 @@ export const make = Effect.gen(function* () {
       const buffer = yield* Ref.make<Array<Bar>>([])
       const counts = yield* Ref.make({ fetched: 0, empty: 0, failed: 0, bars: 0, newBars: 0, checkpoints: 0, sinceSave: 0, lastSave: now, requests: 0 })
       const saveLock = yield* Effect.makeSemaphore(1)
+      const quality = yield* Ref.make(emptyQuality)
+      // Bid/ask/midpoint bars (forex, indices) carry no volume: zero volume is not a finding there.
+      const volumeReported = whatToShow === "TRADES"
       const waitBefore = (yield* gate.stats).totalWaitMs
 
       /**
@@ -184,7 +190,10 @@ export const make = Effect.gen(function* () {
           // Keep exactly the bars the segment was planned for (a window may reach over stored bars).
           const wanted = new Set(expectedBarTimes(inst.calendarId, tf, hours, s.covers[0], s.covers[1]))
           const inRange = Option.map(bars, (bs) => bs.filter((b) => wanted.has(b.time)))
-          if (Option.isSome(inRange)) yield* Ref.update(buffer, (b) => (b.push(...inRange.value), b))
+          if (Option.isSome(inRange)) {
+            yield* Ref.update(buffer, (b) => (b.push(...inRange.value), b))
+            if (inRange.value.length > 0) yield* Ref.update(quality, (q) => addQuality(q, checkQuality(inRange.value, { volumeReported })))
+          }
           const c = yield* Ref.updateAndGet(counts, (c) =>
             Option.isSome(inRange)
               ? { ...c, fetched: c.fetched + 1, empty: c.empty + (inRange.value.length === 0 ? 1 : 0), bars: c.bars + inRange.value.length, sinceSave: c.sinceSave + 1 }
@@ -223,7 +232,7 @@ export const make = Effect.gen(function* () {
         symbol: inst.symbol, seriesKey: key, timeframe: tf.id, mode: req.mode, range: { from, to }, barsFetched: c.bars, newBars: c.newBars,
         segmentsPlanned: segments.length, segmentsFetched: c.fetched, segmentsEmpty: c.empty, segmentsFailed: c.failed, ibRequests: c.requests,
         pacingWaitMs: Math.round(waitAfter - waitBefore), gapsLeft: left, totalBars: after.length, firstBar: after[0]?.time ?? null,
-        lastBar: after.at(-1)?.time ?? null, checkpoints: c.checkpoints, durationMs: end - started
+        lastBar: after.at(-1)?.time ?? null, checkpoints: c.checkpoints, durationMs: end - started, quality: yield* Ref.get(quality)
       } satisfies LoadResult
     })
 

@@ -7,6 +7,7 @@
 import { Clock, Config, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Ref, Schema, Stream, SubscriptionRef } from "effect"
 import { randomBytes } from "node:crypto"
 import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
+import { qualityLines } from "../domain/qualitySummary.ts"
 import {
   durationSeconds, expiredIds, initialProgress, isoUtc, isTerminal, metadataOf, operationId, progressOf, resultSummaryOf,
   type OperationFailure, type OperationInfo, type OperationStatus, type OperationType, type Retention
@@ -150,7 +151,10 @@ export const make = (retention: Retention) =>
         const common = { completed_at: isoUtc(now), duration_seconds: durationSeconds(e.startedMs, now, now) }
         if (Exit.isSuccess(exit)) {
           const r = exit.value
-          const warnings = r.segmentsFailed > 0 ? [`${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing`] : []
+          const warnings = [
+            ...(r.segmentsFailed > 0 ? [`${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing`] : []),
+            ...(r.quality === null ? [] : qualityLines(r.quality))
+          ]
           yield* SubscriptionRef.update(e.state, (i) => ({
             ...i, ...common, status: "completed" as const, progress: { ...i.progress, percentage: 100 }, warnings,
             result_summary: resultSummaryOf(r, cachedBefore)

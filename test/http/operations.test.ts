@@ -51,6 +51,7 @@ describe("operations API", () => {
       expect(summary.fetched_bars).toBeGreaterThan(0)
       expect(summary.ib_requests_made).toBe(s.sim.stats().requests.historical)
       expect(summary.merged_file).toBe("AAPL_1h.csv")
+      expect(summary.quality).toMatchObject({ checked_bars: summary.fetched_bars, errors: 0 })
 
       const got = yield* raw(s.baseUrl, `/api/v1/operations/${id}`)
       expect(got.json.data.status).toBe("completed")

@@ -47,6 +47,8 @@ describe("DataManager", () => {
       expect(r.gapsLeft).toBe(0)
       expect(r.newBars).toBe(42)
       expect(r.segmentsFailed).toBe(0)
+      // Every fetched bar went through KTRDR's quality checks; the simulator's bars are consistent.
+      expect(r.quality).toMatchObject({ checkedBars: r.barsFetched, errors: 0 })
       const stored = yield* store.read("AAPL", "1h")
       expect(stored.bars.map((b) => new Date(b.time).toISOString()).slice(0, 2)).toEqual(["2025-01-02T14:30:00.000Z", "2025-01-02T15:00:00.000Z"])
       const before = historical(sim)

@@ -1,0 +1,47 @@
+/**
+ * A load's data-quality verdict, accumulated segment by segment: each fetched segment is checked on its
+ * own (a few thousand bars at most, so the event loop is never held), and the counts add up per issue.
+ * Outliers are therefore judged within their segment — local spikes, which is what a bad print is.
+ */
+import type { IssueType, QualityReport, Severity } from "./QualityCheck.ts"
+
+export interface QualityIssueCount {
+  readonly type: IssueType
+  readonly severity: Severity
+  readonly count: number
+  /** What the issue is, without any one segment's numbers (e.g. "price outliers"). */
+  readonly description: string
+}
+
+export interface QualitySummary {
+  readonly checkedBars: number
+  /** Kinds of issue at each severity. */
+  readonly errors: number
+  readonly warnings: number
+  readonly issues: ReadonlyArray<QualityIssueCount>
+}
+
+export const emptyQuality: QualitySummary = { checkedBars: 0, errors: 0, warnings: 0, issues: [] }
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 }
+
+export const addQuality = (acc: QualitySummary, r: QualityReport): QualitySummary => {
+  const byType = new Map(acc.issues.map((i) => [i.type, i]))
+  for (const i of r.issues) {
+    const prev = byType.get(i.type)
+    byType.set(i.type, prev
+      ? { ...prev, count: prev.count + i.count, severity: RANK[i.severity] > RANK[prev.severity] ? i.severity : prev.severity }
+      : { type: i.type, severity: i.severity, count: i.count, description: i.type.replaceAll("_", " ") })
+  }
+  const issues = [...byType.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.count - a.count)
+  return {
+    checkedBars: acc.checkedBars + r.totalBars,
+    errors: issues.filter((i) => i.severity === "error").length,
+    warnings: issues.filter((i) => i.severity === "warning").length,
+    issues
+  }
+}
+
+/** One line per warning or error kind, for an operation's `warnings`. */
+export const qualityLines = (q: QualitySummary): ReadonlyArray<string> =>
+  q.issues.filter((i) => i.severity !== "info").map((i) => `Data quality ${i.severity}: ${i.description} (${i.count} bars)`)
