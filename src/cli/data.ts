@@ -45,14 +45,16 @@ const show = Command.make(
           ...Option.match(o.start, { onNone: () => ({}), onSome: (start_date) => ({ start_date }) }),
           ...Option.match(o.end, { onNone: () => ({}), onSome: (end_date) => ({ end_date }) }),
           ...(o.tradingHours ? { trading_hours_only: true } : {}),
-          ...(o.includeExtended ? { include_extended: true } : {})
+          ...(o.includeExtended ? { include_extended: true } : {}),
+          // Only the rows shown travel: a 15-year minute series is not downloaded to print ten lines.
+          tail: o.rows
         }
       })
       mark("response")
       const d = r.data
       const symbol = d.metadata.symbol
-      const total = d.dates.length
-      const from = Math.max(0, total - o.rows)
+      const total = d.metadata.total_count
+      const from = Math.max(0, d.dates.length - o.rows)
       const bars = d.dates.slice(from).map((date, i) => ({ date, v: d.ohlcv[from + i] ?? [] }))
       const datesGiven = Option.isSome(o.start) || Option.isSome(o.end)
       switch (o.format) {
@@ -72,7 +74,7 @@ const show = Command.make(
           return yield* print(
             `📊 ${symbol} (${o.timeframe}) - Cached Data`,
             `Total rows: ${fmtInt(total)} | Showing: ${fmtInt(bars.length)}`,
-            `Date range: ${fmtTime(d.metadata.start_date)} to ${fmtTime(d.metadata.end_date)} (UTC)`,
+            `Date range: ${fmtTime(d.metadata.range_start_date)} to ${fmtTime(d.metadata.end_date)} (UTC)`,
             ...filter,
             table(
               [{ header: "Date" }, { header: "Open", align: "right" }, { header: "High", align: "right" }, { header: "Low", align: "right" },

@@ -45,6 +45,7 @@ export interface BarsQuery {
   readonly end_date?: string | undefined
   readonly trading_hours_only?: boolean | undefined
   readonly include_extended?: boolean | undefined
+  readonly tail?: number | undefined
 }
 
 /** Inclusive [start, end] as KTRDR read it; equal bounds are one instant (e.g. one daily bar). */
@@ -90,7 +91,7 @@ export const makeBarsReader = Effect.gen(function* () {
       }
     })
 
-  const build = (key: string, tf: TimeframeId, range: { start?: number | undefined; end?: number | undefined }, meta: OhlcvMeta, calendarId: CalendarId | undefined) =>
+  const build = (key: string, tf: TimeframeId, range: { start?: number | undefined; end?: number | undefined }, meta: OhlcvMeta, calendarId: CalendarId | undefined, tail: number | undefined) =>
     Effect.gen(function* () {
       const read = yield* store.read(key, tf, { ...(range.start === undefined ? {} : { start: range.start }), ...(range.end === undefined ? {} : { end: range.end }) }).pipe(
         // deleted between the stat and the read: as if never stored
@@ -98,7 +99,7 @@ export const makeBarsReader = Effect.gen(function* () {
       )
       const hours = hoursOf({ tradingHoursOnly: meta.trading_hours_only, includeExtended: meta.include_extended })
       const keep = hours !== undefined && calendarId !== undefined ? sessionFilter(calendarId, timeframeOf(tf), hours) : undefined
-      return yield* encodeOhlcv(read === undefined ? [] : orderedBars(read), meta, keep)
+      return yield* encodeOhlcv(read === undefined ? [] : orderedBars(read), meta, keep, tail)
     }).pipe(readErrors)
 
   /** One build per key and file version at a time; every concurrent asker awaits the same bytes. */
@@ -133,11 +134,11 @@ export const makeBarsReader = Effect.gen(function* () {
       }
       // The store's own naming rule, `<SERIES>_<TF>.csv`, for the version check only; reads go through BarStore.
       const version = yield* readErrors(versionOf(join(dir, `${key}_${q.timeframe}.csv`)))
-      if (version === undefined) return json(yield* encodeOhlcv([], meta))
-      const cacheKey = `${key}|${q.timeframe}|${range.start ?? ""}|${range.end ?? ""}|${hours ?? ""}|${calendarId ?? ""}`
+      if (version === undefined) return json(yield* encodeOhlcv([], meta, undefined, q.tail))
+      const cacheKey = `${key}|${q.timeframe}|${range.start ?? ""}|${range.end ?? ""}|${hours ?? ""}|${calendarId ?? ""}|${q.tail ?? ""}`
       const hit = cache.get(cacheKey, version)
       if (hit !== undefined) return json(hit)
-      return json(yield* shared(cacheKey, version, build(key, q.timeframe, range, meta, calendarId)))
+      return json(yield* shared(cacheKey, version, build(key, q.timeframe, range, meta, calendarId, q.tail)))
     })
 
   return { bars }

@@ -72,8 +72,28 @@ const finite = Number.isFinite
  * missing price (NaN in the file, pandas' empty cell) are left out — JSON has no NaN and a chart
  * cannot draw them — and counted in `metadata.incomplete_bars_skipped`; a missing volume is 0.
  */
-export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (time: number) => boolean): Effect.Effect<Uint8Array> =>
+/** Bars the answer can hold: inside the trading-hours filter (if any) with every price present. */
+const servable = (b: Bar, keep: ((time: number) => boolean) | undefined) =>
+  (keep === undefined || keep(b.time)) && finite(b.open) && finite(b.high) && finite(b.low) && finite(b.close)
+
+/** How many bars qualify, in slices like the encoder (the filter can be costly over a million bars). */
+const countServable = (bars: ReadonlyArray<Bar>, keep: ((time: number) => boolean) | undefined) =>
   Effect.gen(function* () {
+    let n = 0
+    for (let from = 0; from < bars.length; from += ROWS_PER_SLICE) {
+      if (from > 0) yield* yieldToLoop
+      const to = Math.min(bars.length, from + ROWS_PER_SLICE)
+      for (let i = from; i < to; i++) if (servable(bars[i]!, keep)) n++
+    }
+    return n
+  })
+
+export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (time: number) => boolean, tail?: number): Effect.Effect<Uint8Array> =>
+  Effect.gen(function* () {
+    // `tail`: only the last N qualifying bars go out; `total_count` says how many qualified.
+    const total = tail === undefined ? undefined : yield* countServable(bars, keep)
+    let toSkip = total === undefined || tail === undefined ? 0 : Math.max(0, total - tail)
+    let rangeFirst: number | null = null
     const dateParts: Array<Buffer> = []
     const ohlcvParts: Array<Buffer> = []
     const iso = isoFormatter()
@@ -93,6 +113,11 @@ export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (t
         if (keep !== undefined && !keep(b.time)) continue
         if (!(finite(b.open) && finite(b.high) && finite(b.low) && finite(b.close))) {
           skipped++
+          continue
+        }
+        rangeFirst ??= b.time
+        if (toSkip > 0) {
+          toSkip--
           continue
         }
         dates.push(iso(b.time))
@@ -115,6 +140,8 @@ export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (t
       start_date: first === null ? null : isoSecond(first),
       end_date: last === null ? null : isoSecond(last),
       point_count: count,
+      total_count: total ?? count,
+      range_start_date: rangeFirst === null ? null : isoSecond(rangeFirst),
       trading_hours_only: meta.trading_hours_only,
       include_extended: meta.include_extended,
       filter_calendar: meta.filter_calendar,

@@ -126,8 +126,17 @@ describe("data API over KTRDR's files", () => {
       expect(d.points).toBeNull()
       expect(d.metadata).toEqual({
         symbol: "AAPL", timeframe: "1h", start_date: d.dates[0], end_date: d.dates.at(-1), point_count: file.length,
+        total_count: file.length, range_start_date: d.dates[0],
         trading_hours_only: false, include_extended: false, filter_calendar: null, incomplete_bars_skipped: 0
       })
+      // tail: the last N bars only, with the range's size and start (and its own cache entry).
+      const last5 = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h?tail=5")
+      expect(last5.json.data.dates).toEqual(d.dates.slice(-5))
+      expect(last5.json.data.ohlcv).toEqual(d.ohlcv.slice(-5))
+      expect(last5.json.data.metadata).toMatchObject({ point_count: 5, total_count: file.length, range_start_date: d.dates[0], start_date: d.dates.at(-5) })
+      expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?tail=${file.length + 10}`)).json.data.dates).toEqual(d.dates)
+      expect((yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")).json.data.dates).toHaveLength(file.length)
+      for (const bad of ["0", "-1", "1.5", "x"]) expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?tail=${bad}`)).status, bad).toBe(400)
       // the derived client decodes the hand-written bytes with the contract's schema
       const viaClient = yield* client.data.bars({ path: { symbol: "aapl", timeframe: "1h" }, urlParams: {} })
       expect(viaClient).toEqual(all.json)
@@ -170,7 +179,7 @@ describe("data API over KTRDR's files", () => {
       expect(none.status).toBe(200)
       expect(none.json.data).toEqual({
         dates: [], ohlcv: [], points: null,
-        metadata: { symbol: "TSLA", timeframe: "1h", start_date: null, end_date: null, point_count: 0, trading_hours_only: false, include_extended: false, filter_calendar: null, incomplete_bars_skipped: 0 }
+        metadata: { symbol: "TSLA", timeframe: "1h", start_date: null, end_date: null, point_count: 0, total_count: 0, range_start_date: null, trading_hours_only: false, include_extended: false, filter_calendar: null, incomplete_bars_skipped: 0 }
       })
       expect(Object.keys(none.json.data.metadata).sort()).toEqual(Object.keys(d.metadata).sort())
       expect(yield* Effect.promise(() => readdir(dataDir))).not.toContain("TSLA_1h.csv")

@@ -64,6 +64,8 @@ export const OhlcvMetadata = Schema.Struct({
   start_date: Schema.NullOr(Schema.String).annotations({ description: "First returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
   end_date: Schema.NullOr(Schema.String).annotations({ description: "Last returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
   point_count: Schema.Number.annotations({ description: "Number of bars returned (= dates.length)" }),
+  total_count: Schema.Number.annotations({ description: "Bars the range holds (after the trading-hours filter); more than point_count when `tail` cut it" }),
+  range_start_date: Schema.NullOr(Schema.String).annotations({ description: "First bar of the range (before `tail`), `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
   trading_hours_only: Schema.Boolean,
   include_extended: Schema.Boolean,
   filter_calendar: Schema.NullOr(Schema.String).annotations({
@@ -137,7 +139,9 @@ export class DataGroup extends HttpApiGroup.make("data")
         start_date: Schema.optional(DateParam),
         end_date: Schema.optional(DateParam),
         trading_hours_only: Schema.optional(BoolParam),
-        include_extended: Schema.optional(BoolParam)
+        include_extended: Schema.optional(BoolParam),
+        /** An addition to KTRDR: only the last N bars of the range (what `ktrdr data show -r N` prints). */
+        tail: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1_000_000)))
       }))
       .addSuccess(Envelope(OhlcvData))
       .annotate(
