@@ -94,7 +94,6 @@ const startSimProcess = Effect.acquireRelease(
   ({ child }) => Effect.sync(() => void child.kill("SIGTERM"))
 )
 
-/** The bare baseline: node:http writing the same bytes with the same content type. */
 /**
  * The floor of the HTTP stack we build on: @effect/platform's Node server answering every request with the
  * same bytes (no router, middleware or handler) — how much of the gap to bare node:http is the platform's.
@@ -111,6 +110,7 @@ const platformServer = (body: Uint8Array) =>
     return { port: a._tag === "TcpAddress" ? a.port : 0 }
   })
 
+/** The bare baseline: node:http writing the same bytes with the same content type. */
 const bareServer = (body: Uint8Array) =>
   Effect.acquireRelease(
     Effect.async<{ server: ReturnType<typeof createServer>; port: number }>((resume) => {
