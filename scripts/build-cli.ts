@@ -1,5 +1,7 @@
 /**
- * `npm run build:cli [-- --analyze]`: bundles the `ktrdr` bin into dist/ktrdr.mjs (the package's `bin`).
+ * `npm run build:cli [-- --analyze]`: bundles the `ktrdr` bin into dist/ktrdr.mjs (the package's `bin`)
+ * and the programmatic entry (src/index.ts) into dist/index.mjs (the package's `import` export), sharing
+ * chunks, so plain Node code can use the runtime without a TypeScript loader.
  *
  * Why a bundle: resolving and evaluating Effect from node_modules module by module costs ~0.5–2 s per
  * start (tsx: 2.3 s); one ESM file costs a fraction of that. Code splitting keeps what only some
@@ -40,7 +42,7 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
   try {
     const result = await build({
       absWorkingDir: root,
-      entryPoints: { ktrdr: "src/cli/main.ts" },
+      entryPoints: { ktrdr: "src/cli/main.ts", index: "src/index.ts" },
       outdir: stage,
       entryNames: "[name]",
       chunkNames: "chunks/[name]-[hash]",
@@ -65,8 +67,10 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
     const fresh = new Set(await readdir(join(stage, "chunks")))
     for (const f of fresh) await rename(join(stage, "chunks", f), join(out, "chunks", f))
     await chmod(join(stage, "ktrdr.mjs"), 0o755)
-    await rename(join(stage, "ktrdr.mjs.map"), join(out, "ktrdr.mjs.map"))
-    await rename(join(stage, "ktrdr.mjs"), join(out, "ktrdr.mjs"))
+    for (const entry of ["index", "ktrdr"]) {
+      await rename(join(stage, `${entry}.mjs.map`), join(out, `${entry}.mjs.map`))
+      await rename(join(stage, `${entry}.mjs`), join(out, `${entry}.mjs`))
+    }
     const hourAgo = Date.now() - 3_600_000
     for (const f of await readdir(join(out, "chunks"))) {
       const p = join(out, "chunks", f)
@@ -87,5 +91,5 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = performance.now()
   await buildCli({ analyze: process.argv.includes("--analyze") })
-  process.stdout.write(`built dist/ktrdr.mjs in ${(performance.now() - t0).toFixed(0)} ms\n`)
+  process.stdout.write(`built dist/ktrdr.mjs and dist/index.mjs in ${(performance.now() - t0).toFixed(0)} ms\n`)
 }

@@ -12,6 +12,7 @@ import { HttpServer } from "@effect/platform"
 import { Cause, Context, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted, Scope } from "effect"
 import type { Bar } from "./domain/Bar.ts"
 import type { LoadMode, LoadResult } from "./domain/loadTypes.ts"
+import { ChartRoutes } from "./http/chartRoutes.ts"
 import { serverLayer } from "./http/Server.ts"
 import { ApiConfig } from "./layers/ApiConfig.ts"
 import { BarStore } from "./layers/BarStore.ts"
@@ -149,7 +150,7 @@ export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
         token: o.token === undefined ? Option.none() : Option.some(Redacted.make(o.token))
       })
       // Built with this runtime's services in context: the server reuses them, it builds none.
-      const ctx = yield* Layer.buildWithScope(serverLayer({ routes: Layer.empty }).pipe(Layer.provide(api)), scope).pipe(
+      const ctx = yield* Layer.buildWithScope(serverLayer({ routes: ChartRoutes }).pipe(Layer.provide(api)), scope).pipe(
         Effect.tapErrorCause(() => Scope.close(scope, Exit.void))
       )
       const address = Context.get(ctx, HttpServer.HttpServer).address
