@@ -1,24 +1,10 @@
 /** `ktrdr data show|load|range|gaps` against a real server process and simulator process. */
 import { createServer } from "node:net"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  baseEnv, ensureBuilt, ktrdr, remoteEnv, removeDir, startServer, startSim, stopAll, type ServerProcess, type SimProcess
-} from "./support.ts"
+import { describe, expect, it } from "vitest"
+import { baseEnv, ktrdr, useStack } from "./support.ts"
 
-let sim: SimProcess | undefined
-let server: ServerProcess | undefined
-const env = () => remoteEnv(server!)
-
-beforeAll(async () => {
-  await ensureBuilt()
-  sim = await startSim()
-  server = await startServer(sim)
-}, 180_000)
-
-afterAll(async () => {
-  await stopAll(server, sim)
-  await removeDir(server?.dataDir)
-})
+const stack = useStack()
+const env = () => stack.env()
 
 /** A port nothing listens on: bound once by us, then released. */
 const deadPort = () =>
@@ -156,7 +142,7 @@ describe("usage errors (exit 2) and an absent server (exit 1)", () => {
     [["data", "show", "AAPL", "--url", "not a url"], /URL/],
     [["data", "frobnicate"], /./]
   ])("%j", async (args, message) => {
-    const r = await ktrdr(args, baseEnv({ KTRDR_API_URL: server!.url }))
+    const r = await ktrdr(args, baseEnv({ KTRDR_API_URL: stack.server().url }))
     expect(r.code).toBe(2)
     expect(r.stdout + r.stderr).toMatch(message)
   })

@@ -2,30 +2,18 @@
  * `--embedded`: the same commands on the core graph in the CLI's own process (own gateway session,
  * client id 11) print what remote mode prints, against the same store and simulator.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  embeddedEnv, ensureBuilt, ktrdr, remoteEnv, removeDir, simStats, startServer, startSim, stopAll, until,
-  type ServerProcess, type SimProcess
-} from "./support.ts"
+import { beforeAll, describe, expect, it } from "vitest"
+import { embeddedEnv, ktrdr, remoteEnv, simStats, until, useStack } from "./support.ts"
 
-let sim: SimProcess | undefined
-let server: ServerProcess | undefined
+const stack = useStack()
 
 beforeAll(async () => {
-  await ensureBuilt()
-  sim = await startSim()
-  server = await startServer(sim)
-  expect((await ktrdr(["data", "load", "AAPL", "-t", "1h", "-q"], remoteEnv(server))).code).toBe(0)
+  expect((await ktrdr(["data", "load", "AAPL", "-t", "1h", "-q"], remoteEnv(stack.server()))).code).toBe(0)
 }, 180_000)
 
-afterAll(async () => {
-  await stopAll(server, sim)
-  await removeDir(server?.dataDir)
-})
-
 const both = async (args: ReadonlyArray<string>) => {
-  const remote = await ktrdr(args, remoteEnv(server!))
-  const embedded = await ktrdr([...args, "--embedded"], embeddedEnv(sim!, server!))
+  const remote = await ktrdr(args, remoteEnv(stack.server()))
+  const embedded = await ktrdr([...args, "--embedded"], embeddedEnv(stack.sim(), stack.server()))
   return { remote, embedded }
 }
 
@@ -57,17 +45,17 @@ describe("--embedded gives the same output as remote", () => {
   })
 
   it("opens its own gateway session (client id 11) and closes it when the command ends", async () => {
-    const status = JSON.parse((await ktrdr(["ib", "status", "-f", "json", "--embedded"], embeddedEnv(sim!, server!))).stdout)
+    const status = JSON.parse((await ktrdr(["ib", "status", "-f", "json", "--embedded"], embeddedEnv(stack.sim(), stack.server()))).stdout)
     expect(status.connection).toMatchObject({ connected: true, client_id: 11 })
-    await until(async () => (await simStats(sim!)).openConnections === 1, 10_000, "only the server's session to remain")
+    await until(async () => (await simStats(stack.sim())).openConnections === 1, 10_000, "only the server's session to remain")
   })
 
   it("loads into the same store the server reads", async () => {
-    const r = await ktrdr(["data", "load", "IBM", "-t", "1d", "-f", "json", "--embedded"], embeddedEnv(sim!, server!))
+    const r = await ktrdr(["data", "load", "IBM", "-t", "1d", "-f", "json", "--embedded"], embeddedEnv(stack.sim(), stack.server()))
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.success).toBe(true)
-    const shown = JSON.parse((await ktrdr(["data", "show", "IBM", "-t", "1d", "-f", "json"], remoteEnv(server!))).stdout)
+    const shown = JSON.parse((await ktrdr(["data", "show", "IBM", "-t", "1d", "-f", "json"], remoteEnv(stack.server()))).stdout)
     expect(shown.total_rows).toBe(doc.details.total_bars)
   })
 })

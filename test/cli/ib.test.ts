@@ -1,32 +1,20 @@
 /** `ktrdr ib status|health|symbol`: the server's real gateway state (KTRDR printed placeholders). */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ensureBuilt, ktrdr, remoteEnv, removeDir, simFaults, startServer, startSim, stopAll, until, type ServerProcess, type SimProcess } from "./support.ts"
+import { describe, expect, it } from "vitest"
+import { ktrdr, simFaults, until, useStack } from "./support.ts"
 
-let sim: SimProcess | undefined
-let server: ServerProcess | undefined
-const env = () => remoteEnv(server!)
-
-beforeAll(async () => {
-  await ensureBuilt()
-  sim = await startSim()
-  server = await startServer(sim)
-}, 180_000)
-
-afterAll(async () => {
-  await stopAll(server, sim)
-  await removeDir(server?.dataDir)
-})
+const stack = useStack()
+const env = () => stack.env()
 
 describe("ib", () => {
   it("status: the session the server holds, as a table and as JSON", async () => {
     const r = await ktrdr(["ib", "status"], env())
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("🔌 IB Gateway: Ready")
-    expect(r.stdout).toMatch(new RegExp(`│ Gateway +│ 127\\.0\\.0\\.1:${sim!.port} +│`))
+    expect(r.stdout).toMatch(new RegExp(`│ Gateway +│ 127\\.0\\.0\\.1:${stack.sim().port} +│`))
     expect(r.stdout).toMatch(/│ Client ID +│ 1 +│/)
     expect(r.stdout).toContain("📈 Metrics")
     const json = JSON.parse((await ktrdr(["ib", "status", "-f", "json"], env())).stdout)
-    expect(json).toMatchObject({ state: "Ready", mode: "direct", connection: { connected: true, port: sim!.port, client_id: 1 } })
+    expect(json).toMatchObject({ state: "Ready", mode: "direct", connection: { connected: true, port: stack.sim().port, client_id: 1 } })
   })
 
   it("symbol: a known symbol's contract; an unknown one fails with its IB code and request id", async () => {
@@ -50,7 +38,7 @@ describe("ib", () => {
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain("✅ IB gateway healthy (Ready, direct)")
 
-    await simFaults(sim!, { hmdsBroken: { restoreAfterMs: 6000 } })
+    await simFaults(stack.sim(), { hmdsBroken: { restoreAfterMs: 6000 } })
     let sick = ok
     await until(async () => {
       sick = await ktrdr(["ib", "health", "-f", "json"], env())

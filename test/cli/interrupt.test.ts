@@ -1,31 +1,16 @@
 /** Ctrl-C during `ktrdr data load`: the operation is cancelled on the server, what it fetched is kept, exit 130. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  embeddedEnv, ensureBuilt, ktrdr, remoteEnv, removeDir, simStats, spawnKtrdr, startServer, startSim, stopAll, until,
-  type ServerProcess, type SimProcess
-} from "./support.ts"
+import { describe, expect, it } from "vitest"
+import { embeddedEnv, ktrdr, remoteEnv, simStats, spawnKtrdr, until, useStack } from "./support.ts"
 
-let sim: SimProcess | undefined
-let server: ServerProcess | undefined
-
-beforeAll(async () => {
-  await ensureBuilt()
-  // 30 ms per answer: years of 1-minute bars take minutes, so the SIGINT lands mid-load.
-  sim = await startSim(["--latency-ms", "30"])
-  server = await startServer(sim)
-}, 180_000)
-
-afterAll(async () => {
-  await stopAll(server, sim)
-  await removeDir(server?.dataDir)
-})
+// 30 ms per answer: years of 1-minute bars take minutes, so the SIGINT lands mid-load.
+const stack = useStack(["--latency-ms", "30"])
 
 const operation = async (id: string) =>
-  ((await (await fetch(`${server!.url}/api/v1/operations/${id}`)).json()) as { data: { status: string; error_message: string | null; result_summary: Record<string, unknown> | null } }).data
+  ((await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as { data: { status: string; error_message: string | null; result_summary: Record<string, unknown> | null } }).data
 
 describe("Ctrl-C during data load", () => {
   it("cancels the operation on the server, reports what was kept, exits 130", async () => {
-    const p = spawnKtrdr(["data", "load", "MSFT", "-t", "1m", "-m", "full", "--start", "2021-01-01"], remoteEnv(server!))
+    const p = spawnKtrdr(["data", "load", "MSFT", "-t", "1m", "-m", "full", "--start", "2021-01-01"], remoteEnv(stack.server()))
     const id = (await p.waitFor(/Started operation: (op_\S+)/))[1]!
     await p.waitFor(/fetching_segments/)
     expect((await operation(id)).status).toBe("running")
@@ -42,14 +27,14 @@ describe("Ctrl-C during data load", () => {
     expect(info.error_message).toBe("User requested cancellation via CLI")
     expect(info.result_summary?.["fetched_bars"]).toBe(kept)
     // What was fetched before the cancel is in the store.
-    const range = JSON.parse((await ktrdr(["data", "range", "MSFT", "-t", "1m", "-f", "json"], remoteEnv(server!))).stdout)
+    const range = JSON.parse((await ktrdr(["data", "range", "MSFT", "-t", "1m", "-f", "json"], remoteEnv(stack.server()))).stdout)
     expect(range.range.point_count).toBeGreaterThan(0)
   })
 
   it("with -f json prints one JSON document describing the cancel", async () => {
-    const p = spawnKtrdr(["data", "load", "IBM", "-t", "1m", "-m", "full", "--start", "2021-01-01", "-f", "json"], remoteEnv(server!))
+    const p = spawnKtrdr(["data", "load", "IBM", "-t", "1m", "-m", "full", "--start", "2021-01-01", "-f", "json"], remoteEnv(stack.server()))
     await until(async () => {
-      const list = (await (await fetch(`${server!.url}/api/v1/operations?active_only=true`)).json()) as { data: ReadonlyArray<{ symbol: string; progress_percentage: number }> }
+      const list = (await (await fetch(`${stack.server().url}/api/v1/operations?active_only=true`)).json()) as { data: ReadonlyArray<{ symbol: string; progress_percentage: number }> }
       return list.data.some((o) => o.symbol === "IBM" && o.progress_percentage > 10)
     }, 30_000, "the IBM load to be fetching")
     p.child.kill("SIGINT")
@@ -61,13 +46,13 @@ describe("Ctrl-C during data load", () => {
   })
 
   it("embedded: the in-process load is cancelled the same way and the gateway session is closed", async () => {
-    const p = spawnKtrdr(["data", "load", "NVDA", "-t", "1m", "-m", "full", "--start", "2021-01-01", "--embedded"], embeddedEnv(sim!, server!))
+    const p = spawnKtrdr(["data", "load", "NVDA", "-t", "1m", "-m", "full", "--start", "2021-01-01", "--embedded"], embeddedEnv(stack.sim(), stack.server()))
     await p.waitFor(/fetching_segments/)
-    expect((await simStats(sim!)).openConnections).toBe(2)
+    expect((await simStats(stack.sim())).openConnections).toBe(2)
     p.child.kill("SIGINT")
     const { code } = await p.exited
     expect(code).toBe(130)
     expect(p.err()).toMatch(/kept [\d,]+ bars/)
-    await until(async () => (await simStats(sim!)).openConnections === 1, 10_000, "the embedded session to close")
+    await until(async () => (await simStats(stack.sim())).openConnections === 1, 10_000, "the embedded session to close")
   })
 })

@@ -1,26 +1,14 @@
 /** `ktrdr operations list|status|cancel|retry` against a real server process and a slow simulator process. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ensureBuilt, ktrdr, remoteEnv, removeDir, startServer, startSim, stopAll, until, type ServerProcess, type SimProcess } from "./support.ts"
+import { describe, expect, it } from "vitest"
+import { ktrdr, until, useStack } from "./support.ts"
 
-let sim: SimProcess | undefined
-let server: ServerProcess | undefined
-const env = () => remoteEnv(server!)
-
-beforeAll(async () => {
-  await ensureBuilt()
-  // 40 ms per answer: a multi-year 1-minute load runs long enough to be cancelled.
-  sim = await startSim(["--latency-ms", "40"])
-  server = await startServer(sim)
-}, 180_000)
-
-afterAll(async () => {
-  await stopAll(server, sim)
-  await removeDir(server?.dataDir)
-})
+// 40 ms per answer: a multi-year 1-minute load runs long enough to be cancelled.
+const stack = useStack(["--latency-ms", "40"])
+const env = () => stack.env()
 
 /** Starts a long load through the API itself (not the CLI): the operation the commands then act on. */
 const startLongLoad = async () => {
-  const res = await fetch(`${server!.url}/api/v1/data/load?async_mode=true`, {
+  const res = await fetch(`${stack.server().url}/api/v1/data/load?async_mode=true`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ symbol: "MSFT", timeframe: "1m", mode: "full", start_date: "2022-01-01" })
@@ -28,7 +16,7 @@ const startLongLoad = async () => {
   const body = (await res.json()) as { data: { operation_id: string } }
   const id = body.data.operation_id
   await until(async () => {
-    const info = (await (await fetch(`${server!.url}/api/v1/operations/${id}`)).json()) as { data: { progress: { items_processed: number } } }
+    const info = (await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as { data: { progress: { items_processed: number } } }
     return info.data.progress.items_processed > 0
   }, 30_000, "the load to fetch a segment")
   return id
@@ -72,7 +60,7 @@ describe("operations", () => {
     expect(r.stdout).toContain(`✅ Successfully cancelled operation: ${id}`)
     expect(r.stdout).toContain("📝 Reason: test says stop")
     expect(r.stdout).toMatch(/📦 Kept: [\d,]+ bars fetched before the cancel/)
-    const info = (await (await fetch(`${server!.url}/api/v1/operations/${id}`)).json()) as { data: { status: string; error_message: string } }
+    const info = (await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as { data: { status: string; error_message: string } }
     expect(info.data).toMatchObject({ status: "cancelled", error_message: "test says stop" })
 
     const again = await ktrdr(["operations", "cancel", id], env())

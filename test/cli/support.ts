@@ -3,6 +3,7 @@
  * `ktrdr sim` process and a `ktrdr serve` process on ephemeral ports. Every process started here is
  * stopped by its pid when its test file ends.
  */
+import { afterAll, beforeAll } from "vitest"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
@@ -193,4 +194,28 @@ export const until = async (check: () => Promise<boolean> | boolean, timeoutMs =
     await sleep(100)
   }
   throw new Error(`timed out waiting for ${what}`)
+}
+
+/**
+ * A simulator process and a server process over it for one test file: started before its tests (the
+ * bundle built first), stopped and their data removed after. `simArgs` slow the simulator down for
+ * tests that must catch a load mid-way.
+ */
+export const useStack = (simArgs: ReadonlyArray<string> = []) => {
+  let sim: SimProcess | undefined
+  let server: ServerProcess | undefined
+  beforeAll(async () => {
+    await ensureBuilt()
+    sim = await startSim(simArgs)
+    server = await startServer(sim)
+  }, 180_000)
+  afterAll(async () => {
+    await stopAll(server, sim)
+    await removeDir(server?.dataDir)
+  })
+  return {
+    sim: () => sim!,
+    server: () => server!,
+    env: () => remoteEnv(server!)
+  }
 }
