@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { chromium, type Browser, type Page } from "playwright-core"
+import { afterAll, beforeAll } from "vitest"
 import { buildChart } from "../../scripts/build-chart.ts"
 import { chartRoutes } from "../../src/http/chartRoutes.ts"
 import { startServer, type TestServer, type TestServerOptions } from "../http/support.ts"
@@ -110,4 +111,26 @@ export const pick = async (page: Page, p: { symbol: string; timeframe: string; s
   await page.getByLabel("From (UTC)").fill(p.start)
   await page.getByLabel("To (UTC, exclusive)").fill(p.end)
   await page.getByRole("button", { name: "Show" }).click()
+}
+
+/**
+ * A freshly built page, a browser and a server + simulator for one describe block, closed after it;
+ * `seed` runs once the server is up (e.g. loads the bars the tests chart).
+ */
+export const useChartStack = (o: TestServerOptions = {}, seed?: (server: LiveServer) => Promise<void>) => {
+  let browser: Browser | undefined
+  let bundle: Awaited<ReturnType<typeof buildOnce>> | undefined
+  let server: LiveServer | undefined
+  beforeAll(async () => {
+    bundle = await buildOnce()
+    browser = await launchBrowser()
+    server = await liveServer(bundle.dir, o)
+    if (seed) await seed(server)
+  }, 180_000)
+  afterAll(async () => {
+    await server?.close()
+    await browser?.close()
+    await bundle?.dispose()
+  }, 180_000)
+  return { browser: () => browser!, server: () => server! }
 }

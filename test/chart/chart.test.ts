@@ -4,11 +4,12 @@
  * followed to 100 % over SSE, a cancelled load, the IB-200 banner, and the bearer-token flow.
  * Under CI a missing Chromium fails; elsewhere these tests skip with how to install it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { mkdir } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import type { Browser, Page } from "playwright-core"
-import { api, buildOnce, chromiumAvailable, hooks, INSTALL_HINT, launchBrowser, liveServer, pick, typeSymbol, waitFor, type LiveServer } from "./browser.ts"
+import { Option, Redacted } from "effect"
+import { api, chromiumAvailable, hooks, INSTALL_HINT, pick, typeSymbol, useChartStack, waitFor } from "./browser.ts"
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url))
 const AAPL_1H = { symbol: "AAPL", timeframe: "1h", start: "2025-01-02", end: "2025-03-01" }
@@ -56,31 +57,18 @@ if (!chromiumAvailable) {
   }
 } else {
   describe("chart page in headless Chromium", () => {
-    let browser: Browser
-    let bundle: Awaited<ReturnType<typeof buildOnce>>
-    let server: LiveServer
-
-    beforeAll(async () => {
-      bundle = await buildOnce()
-      browser = await launchBrowser()
-      server = await liveServer(bundle.dir)
+    const stack = useChartStack({}, async (server) => {
       for (const body of seedWithHole) {
         const seeded = await api(server.baseUrl, "/api/v1/data/load", { method: "POST", body })
         expect(seeded.status).toBe(200)
         expect(seeded.json.data.status).toBe("success")
       }
-    }, LONG)
-
-    afterAll(async () => {
-      await server?.close()
-      await browser?.close()
-      await bundle?.dispose()
-    }, LONG)
+    })
 
     it("picks AAPL 1h and draws exactly the API's bars as candles and volume, with gap markers", async () => {
-      const { page, foreign, errors, close } = await openPage(browser, server.baseUrl)
+      const { page, foreign, errors, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${server.baseUrl}/chart`)
+        await page.goto(`${stack.server().baseUrl}/chart`)
         await waitFor(page, (h) => h.ready)
         // The pickers come from /symbols and /timeframes.
         expect(await page.locator("#symbol-list option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(["AAPL"])
@@ -91,7 +79,7 @@ if (!chromiumAvailable) {
         await pick(page, AAPL_1H)
         await waitFor(page, (h) => h.series === "AAPL 1h" && h.candles > 0 && h.gaps !== null)
         const h = await hooks(page)
-        const expected = await pointCount(server.baseUrl, AAPL_1H.start, AAPL_1H.end)
+        const expected = await pointCount(stack.server().baseUrl, AAPL_1H.start, AAPL_1H.end)
         expect(expected).toBeGreaterThan(200)
         expect(h.pointCount).toBe(expected)
         expect(h.candles).toBe(expected)
@@ -119,13 +107,13 @@ if (!chromiumAvailable) {
     }, LONG)
 
     it("switches between UTC and the exchange's time zone", async () => {
-      const { page, close } = await openPage(browser, server.baseUrl)
+      const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${server.baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`)
+        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`)
         await waitFor(page, (h) => h.series === "AAPL 1h" && h.candles > 0)
         const utc = await hooks(page)
         expect(utc.timeMode).toBe("utc")
-        const symbols = await api(server.baseUrl, "/api/v1/symbols")
+        const symbols = await api(stack.server().baseUrl, "/api/v1/symbols")
         const tz: string = symbols.json.data[0].trading_hours.timezone
         expect(await page.locator("#exchange-tz").textContent()).toBe(`(${tz})`)
         await page.getByLabel(/Exchange/).check()
@@ -144,12 +132,12 @@ if (!chromiumAvailable) {
     }, LONG)
 
     it("runs a load, shows its progress up to 100 % and redraws the chart with the new bars", async () => {
-      const { page, close } = await openPage(browser, server.baseUrl)
+      const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${server.baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=2025-04-01`)
+        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=2025-04-01`)
         await waitFor(page, (h) => h.series === "AAPL 1h" && h.renders >= 1)
         const before = await hooks(page)
-        expect(before.candles).toBe(await pointCount(server.baseUrl, AAPL_1H.start, "2025-04-01"))
+        expect(before.candles).toBe(await pointCount(stack.server().baseUrl, AAPL_1H.start, "2025-04-01"))
         await page.getByLabel("Mode").selectOption("full")
         await page.getByRole("button", { name: "Load", exact: true }).click()
         await waitFor(page, (h) => h.load.status === "completed")
@@ -160,13 +148,13 @@ if (!chromiumAvailable) {
         expect(await page.locator("#load-progress").evaluate((p) => (p as HTMLProgressElement).value)).toBe(100)
         expect(await page.locator("#load-status").textContent()).toMatch(/^Completed: [\d,]+ bars fetched/)
         // The chart refreshes by itself once the load has completed.
-        const after = await pointCount(server.baseUrl, AAPL_1H.start, "2025-04-01")
+        const after = await pointCount(stack.server().baseUrl, AAPL_1H.start, "2025-04-01")
         expect(after).toBeGreaterThan(before.candles)
         const redrawn = await waitFor(page, (h) => h.renders > before.renders && h.candles === after)
         // The load filled the seeded hole: no unexpected gap is left.
         expect(before.gaps!.unexpected).toBe(1)
         expect(redrawn.gaps!.unexpected).toBe(0)
-        const op = await api(server.baseUrl, `/api/v1/operations/${done.load.operationId}`)
+        const op = await api(stack.server().baseUrl, `/api/v1/operations/${done.load.operationId}`)
         expect(op.json.data.status).toBe("completed")
         expect(await page.getByRole("button", { name: "Load", exact: true }).isEnabled()).toBe(true)
       } finally {
@@ -175,9 +163,9 @@ if (!chromiumAvailable) {
     }, LONG)
 
     it("shows the IB-200 banner when the symbol is unknown to the gateway", async () => {
-      const { page, close } = await openPage(browser, server.baseUrl)
+      const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${server.baseUrl}/chart`)
+        await page.goto(`${stack.server().baseUrl}/chart`)
         await waitFor(page, (h) => h.ready && h.renders >= 1)
         await typeSymbol(page, "QZXW")
         await page.getByLabel("Mode").selectOption("tail")
@@ -201,27 +189,13 @@ if (!chromiumAvailable) {
   })
 
   describe("chart page: cancelling a long load", () => {
-    let browser: Browser
-    let bundle: Awaited<ReturnType<typeof buildOnce>>
-    let server: LiveServer
-
-    beforeAll(async () => {
-      bundle = await buildOnce()
-      browser = await launchBrowser()
-      // Slow gateway answers keep the backfill running while the test presses Cancel.
-      server = await liveServer(bundle.dir, { sim: { latencyMs: 200 } })
-    }, LONG)
-
-    afterAll(async () => {
-      await server?.close()
-      await browser?.close()
-      await bundle?.dispose()
-    }, LONG)
+    // Slow gateway answers keep the backfill running while the test presses Cancel.
+    const stack = useChartStack({ sim: { latencyMs: 200 } })
 
     it("cancels a running backfill from the page and reports it cancelled", async () => {
-      const { page, close } = await openPage(browser, server.baseUrl)
+      const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${server.baseUrl}/chart?symbol=AAPL&timeframe=1h&start=2015-01-01&end=2025-03-01`)
+        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=2015-01-01&end=2025-03-01`)
         await waitFor(page, (h) => h.ready)
         await page.getByLabel("Mode").selectOption("backfill")
         await page.getByRole("button", { name: "Load", exact: true }).click()
@@ -234,7 +208,7 @@ if (!chromiumAvailable) {
         const h = await hooks(page)
         expect(h.load.maxPercentage).toBeLessThan(100)
         expect(await page.locator("#load-status").textContent()).toMatch(/^Cancelled at \d+%/)
-        const op = await api(server.baseUrl, `/api/v1/operations/${h.load.operationId}`)
+        const op = await api(stack.server().baseUrl, `/api/v1/operations/${h.load.operationId}`)
         expect(op.json.data.status).toBe("cancelled")
         expect(op.json.data.error_message).toContain("Cancelled from the chart page")
         expect(await page.getByRole("button", { name: "Load", exact: true }).isEnabled()).toBe(true)
@@ -248,36 +222,22 @@ if (!chromiumAvailable) {
 
   describe("chart page with an API token", () => {
     const TOKEN = "chart-test-token"
-    let browser: Browser
-    let bundle: Awaited<ReturnType<typeof buildOnce>>
-    let server: LiveServer
-
-    beforeAll(async () => {
-      bundle = await buildOnce()
-      browser = await launchBrowser()
-      const { Option, Redacted } = await import("effect")
-      server = await liveServer(bundle.dir, { api: { token: Option.some(Redacted.make(TOKEN)) } })
+    const stack = useChartStack({ api: { token: Option.some(Redacted.make(TOKEN)) } }, async (server) => {
       const seeded = await api(server.baseUrl, "/api/v1/data/load", { method: "POST", body: seed, token: TOKEN })
       expect(seeded.json.data.status).toBe("success")
-    }, LONG)
-
-    afterAll(async () => {
-      await server?.close()
-      await browser?.close()
-      await bundle?.dispose()
-    }, LONG)
+    })
 
     it("asks for the token on 401, then charts and follows a load's SSE stream with it", async () => {
-      const { page, close } = await openPage(browser, server.baseUrl)
+      const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${server.baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`)
+        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`)
         const dialog = page.getByRole("dialog", { name: "API token" })
         await dialog.waitFor({ state: "visible" })
         expect((await hooks(page)).bannerCode).toBe("UNAUTHORIZED")
         await page.getByLabel("Bearer token").fill(TOKEN)
         await page.getByLabel("Bearer token").press("Enter")
         await waitFor(page, (h) => h.series === "AAPL 1h" && h.candles > 0)
-        expect((await hooks(page)).candles).toBe(await pointCount(server.baseUrl, AAPL_1H.start, AAPL_1H.end, TOKEN))
+        expect((await hooks(page)).candles).toBe(await pointCount(stack.server().baseUrl, AAPL_1H.start, AAPL_1H.end, TOKEN))
         expect(await page.evaluate(() => sessionStorage.getItem("ktrdr.apiToken"))).toBe(TOKEN)
 
         // The progress stream needs the Authorization header too (no EventSource).
