@@ -24,7 +24,7 @@ export { editDistance, KNOWN_SYMBOLS, suggestSymbols } from "./knownSymbols.ts"
 
 export type AssetClass = "STK" | "CASH" | "FUT" | "IND"
 
-/** What IB is asked for; structurally a subset of IbClient's ContractSpec. */
+/** What IB is asked for (IbClient's ContractSpec extends it with continuous futures). */
 export interface IbContractSpec {
   readonly conId?: number
   readonly symbol?: string

@@ -8,6 +8,7 @@
  */
 import { Effect } from "effect"
 import type { Bar } from "../domain/Bar.ts"
+import { yieldToLoop } from "../layers/eventLoop.ts"
 
 /** Rows per slice: a few milliseconds of formatting, then the event loop gets a turn. */
 const ROWS_PER_SLICE = 4_096
@@ -20,15 +21,6 @@ export interface OhlcvMeta {
   /** The calendar the trading-hours filter used; null when no filter was asked or the asset class is unknown. */
   readonly filter_calendar: string | null
 }
-
-/**
- * A real macrotask turn: Effect.yieldNow only lets other fibers run (the scheduler batches through
- * microtasks), while sockets and timers wait for the event loop itself.
- */
-export const yieldToLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
-  const h = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(h))
-})
 
 /** `YYYY-MM-DDTHH:MM:SSZ` (UTC), the form both of the chart's date parsers read as UTC. */
 export const isoSecond = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`

@@ -118,7 +118,7 @@ export const HeadTimestampWire = Schema.Struct({ timestamp: Schema.Int })
 /** Gateway time, epoch seconds. */
 export const CurrentTimeWire = Schema.Struct({ time: Schema.Int })
 
-/** What `ibErrorToApi` puts in an envelope's details. `category`/`retryable` are absent in UnknownSymbol's details. */
+/** What `toApiError` puts in an envelope's details. `category`/`retryable` are absent in UnknownSymbol's details. */
 export const IbErrorDetails = Schema.Struct({
   ib_code: Schema.Int,
   req_id: Schema.Int,

@@ -10,7 +10,7 @@ import { IbError } from "../domain/errors.ts"
 import type { IbErrorCategory } from "../domain/IbErrorCodes.ts"
 import { isInformational } from "../domain/IbErrorCodes.ts"
 import { formatIbUtc, isSmallBar, parseBarSize } from "../domain/IbHistoricalRules.ts"
-import type { ContractFacts } from "../domain/Instrument.ts"
+import type { ContractFacts, IbContractSpec } from "../domain/Instrument.ts"
 import { IbConnection } from "./IbConnection.ts"
 import type { IbSession } from "./ibSession.ts"
 import { PaceGate } from "./PaceGate.ts"
@@ -18,16 +18,9 @@ import { PaceGate } from "./PaceGate.ts"
 export type SecType = "STK" | "CASH" | "FUT" | "IND" | "CONTFUT"
 export type WhatToShow = "TRADES" | "MIDPOINT" | "BID" | "ASK" | "BID_ASK" | "ADJUSTED_LAST"
 
-export interface ContractSpec {
-  readonly conId?: number
-  readonly symbol?: string
+/** The domain's contract spec, with the one extra kind the client can send (continuous futures). */
+export interface ContractSpec extends Omit<IbContractSpec, "secType"> {
   readonly secType?: SecType
-  readonly exchange?: string
-  readonly primaryExch?: string
-  readonly currency?: string
-  readonly localSymbol?: string
-  readonly lastTradeDateOrContractMonth?: string
-  readonly includeExpired?: boolean
 }
 
 /** Contract details as this client returns them: the facts an Instrument is built from, plus a few more. */

@@ -20,6 +20,7 @@ import { parseTimeframe, type Timeframe } from "../domain/Timeframe.ts"
 import { BarStore } from "../layers/BarStore.ts"
 import { DataConfig } from "../layers/DataConfig.ts"
 import { IbClient } from "../layers/IbClient.ts"
+import { stepwise } from "../layers/eventLoop.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
 import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
 import { SymbolCatalog } from "./SymbolCatalog.ts"
@@ -38,22 +39,6 @@ export interface DataManagerService {
 }
 
 export class DataManager extends Context.Tag("ktrdr/DataManager")<DataManager, DataManagerService>() {}
-
-/**
- * A macrotask turn: Effect.yieldNow only lets other fibers run (on microtasks), while waiting sockets —
- * the HTTP requests a long analysis would delay — need the event loop itself.
- */
-const eventLoopTurn = Effect.async<void>((resume) => {
-  const h = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(h))
-})
-
-/** Drives a stepwise computation, giving the event loop a turn between its steps. */
-const stepwise = <A>(g: Generator<void, A>): Effect.Effect<A> =>
-  Effect.suspend(function loop(): Effect.Effect<A> {
-    const r = g.next()
-    return r.done ? Effect.succeed(r.value) : Effect.zipRight(eventLoopTurn, Effect.suspend(loop))
-  })
 
 const fmtRange = (s: Segment) => `${new Date(s.covers[0]).toISOString().slice(0, 16).replace("T", " ")} to ${new Date(s.covers[1]).toISOString().slice(0, 16).replace("T", " ")}`
 

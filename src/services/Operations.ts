@@ -7,6 +7,7 @@
 import { Clock, Config, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Ref, Schema, Stream, SubscriptionRef } from "effect"
 import { randomBytes } from "node:crypto"
 import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
+import { describeError } from "../domain/errorBody.ts"
 import { qualityLines } from "../domain/qualitySummary.ts"
 import {
   durationSeconds, expiredIds, initialProgress, isoUtc, isTerminal, metadataOf, operationId, progressOf, resultSummaryOf,
@@ -88,22 +89,10 @@ interface Entry {
   cancelReason: string | null
 }
 
-/** The envelope error for a failed load, with the IB code when the gateway produced it. */
+/** The failure a load ended with, described as the API describes it (same code, message, details). */
 const failureOf = (e: LoadError): OperationFailure => {
-  switch (e._tag) {
-    case "IbError":
-      return { code: e.label, message: e.message, details: { ib_code: e.code, req_id: e.reqId, category: e.category } }
-    case "UnknownSymbol":
-      return { code: `IB-${e.code}`, message: e.message, details: { symbol: e.symbol, req_id: e.reqId, suggestions: e.suggestions } }
-    case "InvalidInput":
-      return { code: "DATA-InvalidInput", message: e.message, details: { field: e.field, value: e.value } }
-    case "NotFound":
-      return { code: "DATA-NotFound", message: e.message, details: { what: e.what } }
-    case "CorruptData":
-      return { code: "DATA-CorruptData", message: e.message, details: { line: e.line } }
-    case "StorageError":
-      return { code: "DATA-StorageError", message: e.message, details: null }
-  }
+  const { kind: _kind, ...body } = describeError(e)
+  return body
 }
 
 const hex8 = () => randomBytes(4).toString("hex")
