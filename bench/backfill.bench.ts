@@ -29,9 +29,10 @@ const END = Date.parse("2025-01-01T00:00:00Z")
 const bench: Bench = {
   name: "backfill: one year of 1-min bars at 200 ms per request vs the latency floor",
   run: () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* Simulator.make({ pacing: "strict", latencyMs: LATENCY_MS })
-      const dataDir = yield* Effect.acquireRelease(Effect.promise(() => mkdtemp(join(tmpdir(), "ktrdr-bench-"))), (d) => Effect.promise(() => rm(d, { recursive: true, force: true })))
+      const dataDir = yield* Effect.acquireRelease(Effect.promise(() => mkdtemp(join(tmpdir(), "ktrdr-bench-"))), (d) =>
+        Effect.promise(() => rm(d, { recursive: true, force: true })))
       const ib = IbClientLive.pipe(
         Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.layer)),
         Layer.provide(IbConfig.make({ host: "127.0.0.1", port: sim.port, clientId: 1, maxInFlight: IN_FLIGHT }))
@@ -52,17 +53,33 @@ const bench: Bench = {
       const tf = timeframeOf("1m")
       const stored = r.totalBars
       // The planner's minimum for the same missing bars, computed independently of the load.
-      const missing = missingIntervals({ stored: [], calendarId: "us-equity", timeframe: tf, hours: "regular", from: START, to: END, now: Date.now() })
-      const minimum = planSegments({ calendarId: "us-equity", timeframe: tf, useRTH: true, missing, now: Date.now() }).length
+      const missing = missingIntervals({
+        stored: [],
+        calendarId: "us-equity",
+        timeframe: tf,
+        hours: "regular",
+        from: START,
+        to: END,
+        now: Date.now()
+      })
+      const minimum =
+        planSegments({ calendarId: "us-equity", timeframe: tf, useRTH: true, missing, now: Date.now() }).length
       const floor = (r.segmentsPlanned * LATENCY_MS) / IN_FLIGHT
       return {
         name: bench.name,
-        figure: { label: `wall time for ${r.segmentsPlanned} segments (${stored} bars stored)`, value: wall, unit: "ms" },
+        figure: {
+          label: `wall time for ${r.segmentsPlanned} segments (${stored} bars stored)`,
+          value: wall,
+          unit: "ms"
+        },
         baseline: { label: `segments × ${LATENCY_MS} ms ÷ ${IN_FLIGHT} in flight`, value: floor, unit: "ms" },
         ratio: wall / floor,
         goal: "≤ 1.1, requests ÷ minimum = 1.0",
         pass: wall / floor <= 1.1 && requests === minimum - 2,
-        notes: [`IB requests ${requests}; planner minimum for the year ${minimum} (the 2 sessions loaded beforehand are not refetched)`, `gaps left ${r.gapsLeft}, checkpoints ${r.checkpoints}`]
+        notes: [
+          `IB requests ${requests}; planner minimum for the year ${minimum} (the 2 sessions loaded beforehand are not refetched)`,
+          `gaps left ${r.gapsLeft}, checkpoints ${r.checkpoints}`
+        ]
       }
     }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Warning), Effect.runPromise)
 }

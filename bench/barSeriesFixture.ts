@@ -13,8 +13,13 @@ export const makeBars = (n: number, startMs = Date.UTC(2015, 0, 2, 14, 30), step
     const open = cents(price), close = cents(price + (rnd() - 0.5) * 0.6)
     bars[i] = {
       time: startMs + i * stepMs,
-      open, high: cents(Math.max(open, close) + rnd() * 0.2), low: cents(Math.min(open, close) - rnd() * 0.2), close,
-      volume: Math.floor(rnd() * 50_000), wap: null, count: null
+      open,
+      high: cents(Math.max(open, close) + rnd() * 0.2),
+      low: cents(Math.min(open, close) - rnd() * 0.2),
+      close,
+      volume: Math.floor(rnd() * 50_000),
+      wap: null,
+      count: null
     }
   }
   return bars

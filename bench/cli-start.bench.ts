@@ -45,19 +45,32 @@ const wall = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
 
 /** `ktrdr serve --sim` as its own process; resolves with its URL once the gateway is ready. */
 const startServer = async (dataDir: string) => {
-  const child = spawn(process.execPath, [bin, "serve", "--sim", "--port", "0"], { env: cleanEnv({ KTRDR_DATA_DIR: dataDir, KTRDR_LOG_LEVEL: "Info" }), stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [bin, "serve", "--sim", "--port", "0"], {
+    env: cleanEnv({ KTRDR_DATA_DIR: dataDir, KTRDR_LOG_LEVEL: "Info" }),
+    stdio: ["ignore", "pipe", "pipe"]
+  })
   let out = ""
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000)
     const onData = (d: Buffer) => {
       out += d.toString()
       const m = out.match(/Listening on (http:\/\/[\d.:]+)/)
-      if (m && out.includes("IB: ready")) { clearTimeout(timer); resolve(m[1]!) }
+      if (m && out.includes("IB: ready")) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
     }
     child.stdout.on("data", onData)
     child.stderr.on("data", onData)
   })
-  return { url, stop: () => new Promise<void>((r) => { child.once("exit", () => r()); child.kill("SIGTERM") }) }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((r) => {
+        child.once("exit", () => r())
+        child.kill("SIGTERM")
+      })
+  }
 }
 
 const bench: Bench = {

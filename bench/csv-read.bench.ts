@@ -20,7 +20,10 @@ const bench: Bench = {
   run: async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "ktrdr-bench-csv-"))
     try {
-      const layer = BarStore.layer.pipe(Layer.provide(DataConfig.make({ dataDir })), Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+      const layer = BarStore.layer.pipe(
+        Layer.provide(DataConfig.make({ dataDir })),
+        Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+      )
       const store = await Effect.runPromise(Effect.provide(BarStore, layer))
       const bars = makeBars(N)
       await Effect.runPromise(store.write("BENCH", "1m", { bars, extraColumns: [], extras: bars.map(() => NO_EXTRAS) }))
@@ -51,7 +54,9 @@ const bench: Bench = {
         goal: "figure ≥ 2,000,000 bars/s (ratio = read+parse time ÷ read-bytes time, informative)",
         pass: barsPerSec >= 2_000_000,
         notes: [
-          `file ${(size / 1e6).toFixed(1)} MB; read+parse median ${parseMs.toFixed(0)} ms (min ${Math.min(...runs.a).toFixed(0)}), bytes median ${bytesMs.toFixed(0)} ms`
+          `file ${(size / 1e6).toFixed(1)} MB; read+parse median ${parseMs.toFixed(0)} ms (min ${
+            Math.min(...runs.a).toFixed(0)
+          }), bytes median ${bytesMs.toFixed(0)} ms`
         ]
       }
     } finally {

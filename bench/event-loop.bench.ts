@@ -34,7 +34,10 @@ const bench: Bench = {
   run: async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "ktrdr-bench-loop-"))
     try {
-      const layer = BarStore.layer.pipe(Layer.provide(DataConfig.make({ dataDir })), Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+      const layer = BarStore.layer.pipe(
+        Layer.provide(DataConfig.make({ dataDir })),
+        Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+      )
       const store = await Effect.runPromise(Effect.provide(BarStore, layer))
       let bars: Array<Bar> | undefined = makeBars(N)
       await Effect.runPromise(store.write("LOOP", "1m", { bars, extraColumns: [], extras: bars.map(() => NO_EXTRAS) }))
@@ -59,7 +62,11 @@ const bench: Bench = {
         ratio: busy.max / Math.max(idle.max, 1),
         goal: "figure ≤ 50 ms (ratio informative)",
         pass: busy.max <= 50,
-        notes: [`busy: p99 ${busy.p99.toFixed(1)} ms over ${busy.wall.toFixed(0)} ms; idle: max ${idle.max.toFixed(1)} ms, p99 ${idle.p99.toFixed(1)} ms`]
+        notes: [
+          `busy: p99 ${busy.p99.toFixed(1)} ms over ${busy.wall.toFixed(0)} ms; idle: max ${
+            idle.max.toFixed(1)
+          } ms, p99 ${idle.p99.toFixed(1)} ms`
+        ]
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true })

@@ -40,4 +40,6 @@ export const interleave = async (rounds: number, a: () => Promise<number>, b: ()
   return { a: as, b: bs }
 }
 
-export const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3))
+export const fmt = (
+  x: number
+): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3))

@@ -57,7 +57,16 @@ interface Cannon {
 const cannon = (url: string, o: { connections: number; rate?: number }): Promise<Cannon> =>
   new Promise((resolve, reject) => {
     const cpu0 = process.cpuUsage()
-    const args = [AUTOCANNON, "-j", "-c", String(o.connections), "-d", String(SECONDS), ...(o.rate ? ["-R", String(o.rate)] : []), url]
+    const args = [
+      AUTOCANNON,
+      "-j",
+      "-c",
+      String(o.connections),
+      "-d",
+      String(SECONDS),
+      ...(o.rate ? ["-R", String(o.rate)] : []),
+      url
+    ]
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "ignore"] })
     let out = ""
     child.stdout.on("data", (c: Buffer) => (out += c.toString()))
@@ -67,7 +76,10 @@ const cannon = (url: string, o: { connections: number; rate?: number }): Promise
         const r = JSON.parse(out)
         const cpu = process.cpuUsage(cpu0)
         resolve({
-          rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.errors + r.timeouts + r.non2xx,
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          failed: r.errors + r.timeouts + r.non2xx,
           cpuUs: (cpu.user + cpu.system) / Math.max(1, r.requests.total)
         })
       } catch (e) {
@@ -80,8 +92,21 @@ const cannon = (url: string, o: { connections: number; rate?: number }): Promise
 const startSimProcess = Effect.acquireRelease(
   Effect.async<{ child: ChildProcess; port: number }, Error>((resume) => {
     // `node --import tsx`: one process to stop (the tsx CLI would put a second one under it)
-    const child = spawn(process.execPath, ["--import", "tsx", SIM_MAIN, "--port", "0", "--control-port", "0", "--pacing", "off", "--latency-ms", String(LATENCY_MS)], {
-      stdio: ["ignore", "pipe", "inherit"], cwd: ROOT
+    const child = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      SIM_MAIN,
+      "--port",
+      "0",
+      "--control-port",
+      "0",
+      "--pacing",
+      "off",
+      "--latency-ms",
+      String(LATENCY_MS)
+    ], {
+      stdio: ["ignore", "pipe", "inherit"],
+      cwd: ROOT
     })
     let out = ""
     child.stdout!.on("data", (c: Buffer) => {
@@ -99,7 +124,7 @@ const startSimProcess = Effect.acquireRelease(
  * same bytes (no router, middleware or handler) — how much of the gap to bare node:http is the platform's.
  */
 const platformServer = (body: Uint8Array) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const ctx = yield* Layer.build(
       HttpServer.serve(Effect.succeed(HttpServerResponse.uint8Array(body, { contentType: "application/json" }))).pipe(
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
@@ -124,10 +149,11 @@ const bareServer = (body: Uint8Array) =>
         resume(Effect.succeed({ server, port: typeof a === "object" && a ? a.port : 0 }))
       })
     }),
-    ({ server }) => Effect.async<void>((resume) => {
-      server.closeAllConnections()
-      server.close(() => resume(Effect.void))
-    })
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
   )
 
 const call = (url: string, init: RequestInit = {}) =>
@@ -137,34 +163,47 @@ const call = (url: string, init: RequestInit = {}) =>
     return { status: res.status, bytes, json: () => JSON.parse(Buffer.from(bytes).toString("utf8")) }
   })
 
-const postJson = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } })
-
+const postJson = (body: unknown): RequestInit => ({
+  method: "POST",
+  body: JSON.stringify(body),
+  headers: { "content-type": "application/json" }
+})
 
 /** Starts the four backfills, from 2010 (far more than a measurement lasts); their operation ids. */
 const startBackfills = (base: string) =>
   Effect.forEach(BACKFILLS, (symbol) =>
     Effect.map(
-      call(`${base}/api/v1/data/load?async_mode=true`, postJson({ symbol, timeframe: "1m", mode: "backfill", start_date: "2010-01-04", end_date: "2025-01-01" })),
+      call(
+        `${base}/api/v1/data/load?async_mode=true`,
+        postJson({ symbol, timeframe: "1m", mode: "backfill", start_date: "2010-01-04", end_date: "2025-01-01" })
+      ),
       (r) => r.json().data.operation_id as string
     ))
 
 /** Waits until every backfill is fetching segments. */
 const steady = (base: string, ids: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     for (let i = 0; i < 400; i++) {
       const infos = yield* operations(base, ids)
       if (infos.every((o) => o.status === "running" && (o.progress.items_processed ?? 0) >= 2)) break
-      if (infos.some((o) => o.status !== "running" && o.status !== "pending")) return yield* Effect.die(new Error(`a backfill stopped early: ${JSON.stringify(infos)}`))
+      if (infos.some((o) => o.status !== "running" && o.status !== "pending")) {
+        return yield* Effect.die(new Error(`a backfill stopped early: ${JSON.stringify(infos)}`))
+      }
       yield* Effect.sleep("50 millis")
     }
   })
 
 const operations = (base: string, ids: ReadonlyArray<string>) =>
-  Effect.forEach(ids, (id) => Effect.map(call(`${base}/api/v1/operations/${id}`), (r) => r.json().data as { status: string; progress: { items_processed?: number } }))
+  Effect.forEach(
+    ids,
+    (id) =>
+      Effect.map(call(`${base}/api/v1/operations/${id}`), (r) =>
+        r.json().data as { status: string; progress: { items_processed?: number } })
+  )
 
 /** Cancels and waits until every backfill has stopped (a cancel saves a checkpoint first). */
 const stopBackfills = (base: string, ids: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     for (const id of ids) yield* call(`${base}/api/v1/operations/${id}`, { method: "DELETE" })
     for (let i = 0; i < 400; i++) {
       if ((yield* operations(base, ids)).every((o) => o.status !== "running" && o.status !== "pending")) return
@@ -175,26 +214,45 @@ const stopBackfills = (base: string, ids: ReadonlyArray<string>) =>
 const bench: Bench = {
   name: "http-bars: GET /data/AAPL/1h (1 year, cached) vs bare node:http; p99 with 4 backfills running vs idle",
   run: () =>
-    Effect.gen(function* () {
-      const dataDir = yield* Effect.acquireRelease(Effect.promise(() => mkdtemp(join(tmpdir(), "ktrdr-bench-http-"))), (d) => Effect.promise(() => rm(d, { recursive: true, force: true })))
+    Effect.gen(function*() {
+      const dataDir = yield* Effect.acquireRelease(
+        Effect.promise(() => mkdtemp(join(tmpdir(), "ktrdr-bench-http-"))),
+        (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))
+      )
       const sim = yield* startSimProcess
       const core = coreLayer({
         simulated: true,
-        ibConfig: IbConfig.make({ host: "127.0.0.1", port: sim.port, clientId: 1, requestTimeout: Duration.seconds(60) }),
+        ibConfig: IbConfig.make({
+          host: "127.0.0.1",
+          port: sim.port,
+          clientId: 1,
+          requestTimeout: Duration.seconds(60)
+        }),
         dataConfig: DataConfig.make({ dataDir })
       })
-      const ctx = yield* Layer.build(serverLayer().pipe(Layer.provideMerge(core), Layer.provide(ApiConfig.make({ port: 0 }))))
+      const ctx = yield* Layer.build(
+        serverLayer().pipe(Layer.provideMerge(core), Layer.provide(ApiConfig.make({ port: 0 })))
+      )
       const address = (yield* Effect.provide(HttpServer.HttpServer, ctx)).address
       const base = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
 
       // One year of AAPL hourly bars, loaded through the server from the simulator.
-      const load = yield* call(`${base}/api/v1/data/load`, postJson({ symbol: "AAPL", timeframe: "1h", mode: "full", start_date: "2024-01-01", end_date: "2025-01-01" }))
-      if (load.status !== 200) return yield* Effect.die(new Error(`preload failed: ${Buffer.from(load.bytes).toString()}`))
+      const load = yield* call(
+        `${base}/api/v1/data/load`,
+        postJson({ symbol: "AAPL", timeframe: "1h", mode: "full", start_date: "2024-01-01", end_date: "2025-01-01" })
+      )
+      if (load.status !== 200) {
+        return yield* Effect.die(new Error(`preload failed: ${Buffer.from(load.bytes).toString()}`))
+      }
       const url = `${base}/api/v1/data/AAPL/1h`
       const first = yield* call(url) // fills the hot cache
       const points: number = first.json().data.metadata.point_count
-      const stored = (yield* Effect.promise(() => readFile(join(dataDir, "AAPL_1h.csv"), "utf8"))).trim().split("\n").length - 1
-      if (points !== stored || points < 1500) return yield* Effect.die(new Error(`expected a year of hourly bars, got ${points} (file ${stored})`))
+      const stored = (yield* Effect.promise(() =>
+        readFile(join(dataDir, "AAPL_1h.csv"), "utf8")
+      )).trim().split("\n").length - 1
+      if (points !== stored || points < 1500) {
+        return yield* Effect.die(new Error(`expected a year of hourly bars, got ${points} (file ${stored})`))
+      }
       const bare = yield* bareServer(first.bytes)
       const bareUrl = `http://127.0.0.1:${bare.port}/`
       const platform = yield* platformServer(first.bytes)
@@ -228,31 +286,62 @@ const bench: Bench = {
         yield* Effect.sleep("300 millis")
       }
       const backfilled = yield* Effect.forEach(BACKFILLS, (s) =>
-        Effect.promise(() => readFile(join(dataDir, `${s}_1m.csv`), "utf8").then((t) => t.split("\n").length - 2, () => 0)))
+        Effect.promise(() =>
+          readFile(join(dataDir, `${s}_1m.csv`), "utf8").then((t) => t.split("\n").length - 2, () => 0)
+        ))
 
-      const idleP99 = median(idle.map((r) => r.p99)), busyP99 = median(busy.map((r) => r.p99))
+      const idleP99 = median(idle.map((r) =>
+          r.p99
+        )),
+        busyP99 = median(busy.map((r) => r.p99))
       const latencyRatio = busyP99 / Math.max(idleP99, 1)
       const steadyRatio = median(steadyRuns.map((r) => r.p99)) / Math.max(idleP99, 1)
       const ratio = rps / bareRps
-      const failed = [...ours, ...theirs, ...floor, ...plat, ...idle, ...busy, ...steadyRuns].reduce((n, r) => n + r.failed, 0)
-      const list = (rs: ReadonlyArray<Cannon>, f: (r: Cannon) => number, unit = "") => rs.map((r) => `${f(r).toFixed(0)}${unit}`).join(", ")
+      const failed = [...ours, ...theirs, ...floor, ...plat, ...idle, ...busy, ...steadyRuns].reduce(
+        (n, r) => n + r.failed,
+        0
+      )
+      const list = (rs: ReadonlyArray<Cannon>, f: (r: Cannon) => number, unit = "") =>
+        rs.map((r) => `${f(r).toFixed(0)}${unit}`).join(", ")
       return {
         name: bench.name,
-        figure: { label: `ktrdr GET /api/v1/data/AAPL/1h (${points} bars, ${(first.bytes.length / 1024).toFixed(0)} KiB), 10 connections`, value: rps, unit: "req/s" },
+        figure: {
+          label: `ktrdr GET /api/v1/data/AAPL/1h (${points} bars, ${
+            (first.bytes.length / 1024).toFixed(0)
+          } KiB), 10 connections`,
+          value: rps,
+          unit: "req/s"
+        },
         baseline: { label: "bare node:http returning the same bytes", value: bareRps, unit: "req/s" },
         ratio,
         goal: "≥ 0.5; p99 with 4 backfills ≤ 1.5× idle",
         pass: ratio >= 0.5 && latencyRatio <= 1.5 && failed === 0 && allRunning,
         notes: [
-          `req/s per round: ktrdr ${list(ours, (r) => r.rps)}; bare ${list(theirs, (r) => r.rps)}; ktrdr /health ${list(floor, (r) => r.rps)}; ` +
-            `@effect/platform alone (same bytes) ${list(plat, (r) => r.rps)}`,
-          `the platform alone reaches ${(platRps / bareRps).toFixed(2)} of bare node:http; ktrdr reaches ${(rps / platRps).toFixed(2)} of the platform alone`,
-          `server CPU per request (median): ktrdr bars ${median(ours.map((r) => r.cpuUs)).toFixed(0)} µs, /health ${median(floor.map((r) => r.cpuUs)).toFixed(0)} µs, ` +
-            `platform alone ${median(plat.map((r) => r.cpuUs)).toFixed(0)} µs, bare ${median(theirs.map((r) => r.cpuUs)).toFixed(0)} µs`,
-          `p99 at ${CHART_RATE} req/s (4 connections): idle ${list(idle, (r) => r.p99, " ms")}; 4 backfills starting ${list(busy, (r) => r.p99, " ms")} → ` +
-            `median ratio ${latencyRatio.toFixed(2)} (goal ≤ 1.5); 4 backfills in steady state ${list(steadyRuns, (r) => r.p99, " ms")} → ratio ${steadyRatio.toFixed(2)}`,
-          `p50: idle ${list(idle, (r) => r.p50, " ms")}; starting ${list(busy, (r) => r.p50, " ms")}; steady ${list(steadyRuns, (r) => r.p50, " ms")}`,
-          `backfills (1m, simulator ${LATENCY_MS} ms per answer) stored ${backfilled.join(" / ")} bars for ${BACKFILLS.join(" / ")}; all running while measured: ${allRunning}`,
+          `req/s per round: ktrdr ${list(ours, (r) => r.rps)}; bare ${list(theirs, (r) => r.rps)}; ktrdr /health ${
+            list(floor, (r) => r.rps)
+          }; ` +
+          `@effect/platform alone (same bytes) ${list(plat, (r) => r.rps)}`,
+          `the platform alone reaches ${(platRps / bareRps).toFixed(2)} of bare node:http; ktrdr reaches ${
+            (rps / platRps).toFixed(2)
+          } of the platform alone`,
+          `server CPU per request (median): ktrdr bars ${median(ours.map((r) => r.cpuUs)).toFixed(0)} µs, /health ${
+            median(floor.map((r) => r.cpuUs)).toFixed(0)
+          } µs, ` +
+          `platform alone ${median(plat.map((r) => r.cpuUs)).toFixed(0)} µs, bare ${
+            median(theirs.map((r) => r.cpuUs)).toFixed(0)
+          } µs`,
+          `p99 at ${CHART_RATE} req/s (4 connections): idle ${list(idle, (r) => r.p99, " ms")}; 4 backfills starting ${
+            list(busy, (r) => r.p99, " ms")
+          } → ` +
+          `median ratio ${latencyRatio.toFixed(2)} (goal ≤ 1.5); 4 backfills in steady state ${
+            list(steadyRuns, (r) => r.p99, " ms")
+          } → ratio ${steadyRatio.toFixed(2)}`,
+          `p50: idle ${list(idle, (r) => r.p50, " ms")}; starting ${list(busy, (r) => r.p50, " ms")}; steady ${
+            list(steadyRuns, (r) => r.p50, " ms")
+          }`,
+          `backfills (1m, simulator ${LATENCY_MS} ms per answer) stored ${backfilled.join(" / ")} bars for ${
+            BACKFILLS.join(" / ")
+          }; all running while measured: ${allRunning}`,
           `failed requests (errors + timeouts + non-2xx): ${failed}`
         ]
       }

@@ -29,10 +29,19 @@ const pacingFloorMs = (n: number, contracts: number): number => {
 const bench: Bench = {
   name: "pacegate: burst of small-bar requests vs the theoretical pacing floor",
   run: () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* Simulator.make({ pacing: "strict", timeScale: SCALE })
-      const config = IbConfig.make({ host: "127.0.0.1", port: sim.port, clientId: 1, pacingTimeScale: SCALE, maxInFlight: 4, requestTimeout: Duration.seconds(120) })
-      const ctx = yield* Layer.build(IbClientLive.pipe(Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.layer)), Layer.provide(config)))
+      const config = IbConfig.make({
+        host: "127.0.0.1",
+        port: sim.port,
+        clientId: 1,
+        pacingTimeScale: SCALE,
+        maxInFlight: 4,
+        requestTimeout: Duration.seconds(120)
+      })
+      const ctx = yield* Layer.build(
+        IbClientLive.pipe(Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.layer)), Layer.provide(config))
+      )
       const ib = yield* Effect.provide(IbClient, ctx)
       const gate = yield* Effect.provide(PaceGate, ctx)
       yield* ib.currentTime
@@ -57,7 +66,10 @@ const bench: Bench = {
         ratio: wall / floor,
         goal: "≤ 1.05, 0 violations",
         pass: wall / floor <= 1.05 && violations === 0,
-        notes: [`simulator pacing violations: ${violations}`, `gate waits: ${stats.waits}, total wait ${Math.round(stats.totalWaitMs)} ms`]
+        notes: [
+          `simulator pacing violations: ${violations}`,
+          `gate waits: ${stats.waits}, total wait ${Math.round(stats.totalWaitMs)} ms`
+        ]
       }
     }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Warning), Effect.runPromise)
 }

@@ -15,7 +15,9 @@ for (const f of files) {
   const r = await bench.run()
   const verdict = r.pass ? "meets goal" : "MISSES goal"
   process.stdout.write(
-    `${r.name}\n  ${r.figure.label}: ${fmt(r.figure.value)} ${r.figure.unit}\n  baseline ${r.baseline.label}: ${fmt(r.baseline.value)} ${r.baseline.unit}\n` +
+    `${r.name}\n  ${r.figure.label}: ${fmt(r.figure.value)} ${r.figure.unit}\n  baseline ${r.baseline.label}: ${
+      fmt(r.baseline.value)
+    } ${r.baseline.unit}\n` +
       `  ratio ${fmt(r.ratio)} (goal ${r.goal}) — ${verdict}\n` +
       (r.notes ?? []).map((n) => `  ${n}\n`).join("")
   )

@@ -30,7 +30,15 @@ const bench: Bench = {
     let i = 0
     const historical = async () => {
       const t = performance.now()
-      const r = await ib.getHistoricalData({ conId: 265598, exchange: "SMART" }, `${days[i++ % days.length]} 16:00:00 US/Eastern`, "1 D", BarSizeSetting.MINUTES_ONE, WhatToShow.TRADES, 1, 2)
+      const r = await ib.getHistoricalData(
+        { conId: 265598, exchange: "SMART" },
+        `${days[i++ % days.length]} 16:00:00 US/Eastern`,
+        "1 D",
+        BarSizeSetting.MINUTES_ONE,
+        WhatToShow.TRADES,
+        1,
+        2
+      )
       bars = r.length
       return performance.now() - t
     }
@@ -54,7 +62,9 @@ const bench: Bench = {
       goal: "≤ 5",
       pass: h / c <= 5,
       notes: [
-        `simulator's own work per 390-bar answer (generate + encode, in-process): ${own.toFixed(3)} ms = ${(own / c).toFixed(2)}× the currentTime round trip;`,
+        `simulator's own work per 390-bar answer (generate + encode, in-process): ${own.toFixed(3)} ms = ${
+          (own / c).toFixed(2)
+        }× the currentTime round trip;`,
         `the rest of the historical round trip is @stoqey/ib decoding 3,120 fields and emitting 391 events`
       ]
     }
@@ -67,7 +77,15 @@ const simulatorShare = (): number => {
   const inst = SPOT.find((i) => i.conId === 265598)!
   const end = parseEndDateTime("20250102 16:00:00 US/Eastern", "UTC")
   if (end?._tag !== "At") throw new Error("bad end")
-  const q = { inst, endMs: end.ms, nowMs: Date.now(), duration: parseDuration("1 D")!, bar: parseBarSize("1 min")!, useRTH: true, whatToShow: "TRADES" as const }
+  const q = {
+    inst,
+    endMs: end.ms,
+    nowMs: Date.now(),
+    duration: parseDuration("1 D")!,
+    bar: parseBarSize("1 min")!,
+    useRTH: true,
+    whatToShow: "TRADES" as const
+  }
   const xs: Array<number> = []
   for (let i = 0; i < 300; i++) {
     const t = performance.now()

@@ -22,9 +22,9 @@ const out = join(root, "dist")
 // bundle has neither without this (@stoqey/ib's config loader throws on a missing __dirname).
 const banner = [
   "#!/usr/bin/env node",
-  'import { createRequire as __ktrdrCreateRequire } from "node:module";',
-  'import { fileURLToPath as __ktrdrFileURLToPath } from "node:url";',
-  'import { dirname as __ktrdrDirname } from "node:path";',
+  "import { createRequire as __ktrdrCreateRequire } from \"node:module\";",
+  "import { fileURLToPath as __ktrdrFileURLToPath } from \"node:url\";",
+  "import { dirname as __ktrdrDirname } from \"node:path\";",
   "const require = __ktrdrCreateRequire(import.meta.url);",
   "const __filename = __ktrdrFileURLToPath(import.meta.url);",
   "const __dirname = __ktrdrDirname(__filename);"
@@ -79,7 +79,9 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
     if (options.analyze) {
       for (const [file, o] of Object.entries(result.metafile.outputs)) {
         if (file.endsWith(".map")) continue
-        process.stdout.write(`${file.replace(`${stage.slice(root.length + 1)}/`, "dist/")}  ${(o.bytes / 1024).toFixed(0)} KiB\n`)
+        process.stdout.write(
+          `${file.replace(`${stage.slice(root.length + 1)}/`, "dist/")}  ${(o.bytes / 1024).toFixed(0)} KiB\n`
+        )
       }
     }
     return result.metafile

@@ -25,10 +25,11 @@ import type { SimulatorOptions } from "./sim/GatewaySimulator.ts"
 import { Simulator } from "./sim/Simulator.ts"
 
 // ---- Effect API: the services, their Layers and the contract ----------------------------------------
+export { KtrdrClient } from "./cli/KtrdrClient.ts"
 export type { Bar } from "./domain/Bar.ts"
+export { IbError } from "./domain/errors.ts"
 export type { LoadMode, LoadProgress, LoadRequest, LoadResult } from "./domain/loadTypes.ts"
 export type { OperationInfo } from "./domain/operation.ts"
-export { IbError } from "./domain/errors.ts"
 export { KtrdrApi } from "./http/Api.ts"
 export { ApiLive, serverLayer } from "./http/Server.ts"
 export { ApiConfig } from "./layers/ApiConfig.ts"
@@ -38,11 +39,10 @@ export { coreLayer, type CoreOptions } from "./layers/Core.ts"
 export { DataConfig } from "./layers/DataConfig.ts"
 export { IbClient } from "./layers/IbClient.ts"
 export { IbConnection } from "./layers/IbConnection.ts"
+export { serve, type ServeOptions } from "./serve.ts"
 export { DataManager } from "./services/DataManager.ts"
 export { Operations } from "./services/Operations.ts"
 export { SymbolCatalog } from "./services/SymbolCatalog.ts"
-export { KtrdrClient } from "./cli/KtrdrClient.ts"
-export { serve, type ServeOptions } from "./serve.ts"
 
 // ---- Promise façade -----------------------------------------------------------------------------------
 export interface KtrdrOptions {
@@ -82,7 +82,11 @@ export interface RunningServer {
 
 export interface Ktrdr {
   /** Loads a series from IB into the store (as an operation of this runtime); resolves with what it did. */
-  readonly load: (symbol: string, timeframe: string, options?: LoadOptions) => Promise<LoadResult & { readonly operationId: string }>
+  readonly load: (
+    symbol: string,
+    timeframe: string,
+    options?: LoadOptions
+  ) => Promise<LoadResult & { readonly operationId: string }>
   /** Stored bars, ascending; [] when nothing is stored. Never calls IB. */
   readonly bars: (symbol: string, timeframe: string, options?: BarsOptions) => Promise<ReadonlyArray<Bar>>
   /** The HTTP API over this runtime's services (same gateway session). */
@@ -95,28 +99,38 @@ export interface Ktrdr {
 
 const ms = (d: Date | number | undefined) => (d === undefined ? undefined : typeof d === "number" ? d : d.getTime())
 
-const LEVELS = { debug: LogLevel.Debug, info: LogLevel.Info, warning: LogLevel.Warning, error: LogLevel.Error, none: LogLevel.None } as const
+const LEVELS = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error,
+  none: LogLevel.None
+} as const
 
 const graph = (o: KtrdrOptions) =>
   Layer.unwrapScoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataConfig = o.dataDir === undefined
         ? DataConfig.layer
         : Layer.effect(DataConfig, Effect.map(DataSettingsConfig, (s) => ({ ...s, dataDir: o.dataDir! })))
       if (!o.simulator) return coreLayer({ dataConfig })
       // The simulator lives as long as the runtime: started here, closed by dispose() after the session.
       const gw = yield* Simulator.make({ port: 0, ...(o.simulator === true ? {} : o.simulator) })
-      const ibConfig = Layer.effect(IbConfig, Effect.map(IbSettingsConfig, (s) => ({ ...s, host: "127.0.0.1", port: gw.port })))
+      const ibConfig = Layer.effect(
+        IbConfig,
+        Effect.map(IbSettingsConfig, (s) => ({ ...s, host: "127.0.0.1", port: gw.port }))
+      )
       return coreLayer({ simulated: true, ibConfig, dataConfig, ibHost: false })
     })
   ).pipe(Layer.provideMerge(Logger.minimumLogLevel(LEVELS[o.logLevel ?? "warning"])))
 
 /** Runs an effect on the runtime; a failure rejects with the typed error itself (`_tag`, IB `code`…), not a wrapper. */
-const runWith = <R>(rt: ManagedRuntime.ManagedRuntime<R, unknown>) => <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> =>
-  rt.runPromiseExit(effect).then((exit) => {
-    if (Exit.isSuccess(exit)) return exit.value
-    throw Cause.squash(exit.cause)
-  })
+const runWith =
+  <R>(rt: ManagedRuntime.ManagedRuntime<R, unknown>) => <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> =>
+    rt.runPromiseExit(effect).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      throw Cause.squash(exit.cause)
+    })
 
 export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
   const runtime = ManagedRuntime.make(graph(options))
@@ -124,17 +138,26 @@ export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
   const servers = new Set<Scope.CloseableScope>()
 
   const load: Ktrdr["load"] = (symbol, timeframe, o = {}) =>
-    run(Effect.gen(function* () {
+    run(Effect.gen(function*() {
       const ops = yield* Operations
-      const info = yield* ops.startLoad({ symbol, timeframe, mode: o.mode ?? "tail", start: ms(o.start), end: ms(o.end) })
+      const info = yield* ops.startLoad({
+        symbol,
+        timeframe,
+        mode: o.mode ?? "tail",
+        start: ms(o.start),
+        end: ms(o.end)
+      })
       const result = yield* ops.outcome(info.operation_id)
       return { ...result, operationId: info.operation_id }
     }))
 
   const bars: Ktrdr["bars"] = (symbol, timeframe, o = {}) =>
-    run(Effect.gen(function* () {
+    run(Effect.gen(function*() {
       const parsed = yield* (yield* SymbolCatalog).parse(symbol)
-      const range = { ...(o.start === undefined ? {} : { start: ms(o.start)! }), ...(o.end === undefined ? {} : { end: ms(o.end)! }) }
+      const range = {
+        ...(o.start === undefined ? {} : { start: ms(o.start)! }),
+        ...(o.end === undefined ? {} : { end: ms(o.end)! })
+      }
       return yield* (yield* BarStore).read(parsed.seriesKey, timeframe, range).pipe(
         Effect.map((s) => s.bars),
         Effect.catchTag("NotFound", () => Effect.succeed([] as ReadonlyArray<Bar>))
@@ -142,7 +165,7 @@ export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
     }))
 
   const startServer: Ktrdr["startServer"] = (o = {}) =>
-    run(Effect.gen(function* () {
+    run(Effect.gen(function*() {
       const scope = yield* Scope.make()
       const api = ApiConfig.make({
         port: o.port ?? 0,
@@ -150,9 +173,10 @@ export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
         token: o.token === undefined ? Option.none() : Option.some(Redacted.make(o.token))
       })
       // Built with this runtime's services in context: the server reuses them, it builds none.
-      const ctx = yield* Layer.buildWithScope(serverLayer({ routes: ChartRoutes }).pipe(Layer.provide(api)), scope).pipe(
-        Effect.tapErrorCause(() => Scope.close(scope, Exit.void))
-      )
+      const ctx = yield* Layer.buildWithScope(serverLayer({ routes: ChartRoutes }).pipe(Layer.provide(api)), scope)
+        .pipe(
+          Effect.tapErrorCause(() => Scope.close(scope, Exit.void))
+        )
       const address = Context.get(ctx, HttpServer.HttpServer).address
       const port = address._tag === "TcpAddress" ? address.port : 0
       servers.add(scope)

@@ -27,17 +27,24 @@ export interface ServeOptions {
 export const DEMO_SIM: SimulatorOptions = { latencyMs: 20, perBarUs: 20 }
 
 export const serve = (o: ServeOptions = {}) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     let ibConfig = IbConfig.layer
     if (o.sim) {
       const gw = yield* Simulator.make({ port: 0, ...o.sim })
-      yield* Effect.logWarning(`SIMULATED gateway: the built-in TWS simulator on 127.0.0.1:${gw.port} serves synthetic bars (set KTRDR_IB_PORT and drop --sim for a real gateway)`)
-      ibConfig = Layer.effect(IbConfig, Effect.map(IbSettingsConfig, (s) => ({ ...s, host: "127.0.0.1", port: gw.port })))
+      yield* Effect.logWarning(
+        `SIMULATED gateway: the built-in TWS simulator on 127.0.0.1:${gw.port} serves synthetic bars (set KTRDR_IB_PORT and drop --sim for a real gateway)`
+      )
+      ibConfig = Layer.effect(
+        IbConfig,
+        Effect.map(IbSettingsConfig, (s) => ({ ...s, host: "127.0.0.1", port: gw.port }))
+      )
     }
     // The chart page is served unless the caller passes other routes (Layer.empty for none).
     const layer = serverLayer({ routes: o.routes ?? ChartRoutes }).pipe(
       // With --sim the simulator is the gateway, whatever KTRDR_IB_HOST_SERVICE_URL says.
-      Layer.provideMerge(coreLayer({ simulated: o.sim !== undefined, ibConfig, ...(o.sim ? { ibHost: false as const } : {}) })),
+      Layer.provideMerge(
+        coreLayer({ simulated: o.sim !== undefined, ibConfig, ...(o.sim ? { ibHost: false as const } : {}) })
+      ),
       Layer.provide(o.api ?? ApiConfig.layer)
     )
     return yield* Layer.launch(layer)

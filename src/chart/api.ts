@@ -29,12 +29,19 @@ interface Envelope<A> {
 }
 
 /** One request; resolves to the envelope's `data`, or throws an `ApiError` with the server's code. */
-export const request = async <A>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<A> => {
+export const request = async <A>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {}
+): Promise<A> => {
   let res: Response
   try {
     res = await fetch(path, {
       method: init.method ?? "GET",
-      headers: { accept: "application/json", ...authHeaders(), ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        accept: "application/json",
+        ...authHeaders(),
+        ...(init.body === undefined ? {} : { "content-type": "application/json" })
+      },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
       ...(init.signal === undefined ? {} : { signal: init.signal })
     })
@@ -44,7 +51,11 @@ export const request = async <A>(path: string, init: { method?: string; body?: u
   }
   const text = await res.text()
   let json: Envelope<A> | undefined
-  try { json = JSON.parse(text) as Envelope<A> } catch { json = undefined }
+  try {
+    json = JSON.parse(text) as Envelope<A>
+  } catch {
+    json = undefined
+  }
   if (res.ok && json?.success === true) return json.data
   if (json?.error) throw new ApiError(res.status, json.error.code, json.error.message, json.error.details)
   throw new ApiError(res.status, `HTTP_${res.status}`, text.slice(0, 200) || res.statusText)

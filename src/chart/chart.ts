@@ -28,7 +28,12 @@ export interface Bars {
 }
 
 export interface ChartView {
-  readonly render: (bars: Bars, toChartTime: (utcMs: number) => number, gaps: ReadonlyArray<GapMarkerSpec>, barSeconds: number) => void
+  readonly render: (
+    bars: Bars,
+    toChartTime: (utcMs: number) => number,
+    gaps: ReadonlyArray<GapMarkerSpec>,
+    barSeconds: number
+  ) => void
   readonly counts: () => { readonly candles: number; readonly volume: number; readonly markers: number }
   /** The first candle's chart time (seconds; shifted in exchange mode), or null when empty. */
   readonly firstTime: () => number | null
@@ -45,9 +50,17 @@ export const makeChart = (el: HTMLElement): ChartView => {
     timeScale: { borderColor: "#9aa4b2", timeVisible: true, secondsVisible: false }
   })
   const candles = chart.addSeries(CandlestickSeries, {
-    upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false
+    upColor: UP,
+    downColor: DOWN,
+    wickUpColor: UP,
+    wickDownColor: DOWN,
+    borderVisible: false
   })
-  const volume = chart.addSeries(HistogramSeries, { priceFormat: { type: "volume" }, priceLineVisible: false, lastValueVisible: false }, 1)
+  const volume = chart.addSeries(HistogramSeries, {
+    priceFormat: { type: "volume" },
+    priceLineVisible: false,
+    lastValueVisible: false
+  }, 1)
   const [pricePane, volumePane] = chart.panes()
   pricePane?.setStretchFactor(3)
   volumePane?.setStretchFactor(1)
@@ -84,7 +97,14 @@ export const makeChart = (el: HTMLElement): ChartView => {
       m.push(
         g.kind === "expected"
           ? { time, position: "aboveBar", shape: "circle", size: 0.4, color: "rgba(100,110,125,0.45)" }
-          : { time, position: "aboveBar", shape: "arrowDown", size: 1.2, color: g.kind === "unexpected" ? "#b91c1c" : "#b45309", text: g.text }
+          : {
+            time,
+            position: "aboveBar",
+            shape: "arrowDown",
+            size: 1.2,
+            color: g.kind === "unexpected" ? "#b91c1c" : "#b45309",
+            text: g.text
+          }
       )
     }
     markers.setMarkers(m)

@@ -44,7 +44,11 @@ export const MAX_EXPECTED_MARKERS = 300
  * Markers for `gaps` on bars at `barTimes` (UTC epoch ms, ascending), ordered by bar as the chart needs.
  * Expected gaps are left out when there are more than `maxExpected`; unexpected ones always show.
  */
-export const gapMarkers = (gaps: ReadonlyArray<ApiGap>, barTimes: ReadonlyArray<number>, maxExpected = MAX_EXPECTED_MARKERS): GapMarkerSpec[] => {
+export const gapMarkers = (
+  gaps: ReadonlyArray<ApiGap>,
+  barTimes: ReadonlyArray<number>,
+  maxExpected = MAX_EXPECTED_MARKERS
+): GapMarkerSpec[] => {
   if (barTimes.length === 0) return []
   const showExpected = countGaps(gaps).expected <= maxExpected
   const out: GapMarkerSpec[] = []
@@ -70,9 +74,13 @@ export const countGaps = (gaps: ReadonlyArray<ApiGap>): GapCounts => {
   let unexpected = 0, closure = 0, expected = 0, missingBars = 0
   for (const g of gaps) {
     const k = kindOf(g.classification)
-    if (k === "unexpected") { unexpected++; missingBars += g.bars_missing }
-    else if (k === "closure") { closure++; missingBars += g.bars_missing }
-    else expected++
+    if (k === "unexpected") {
+      unexpected++
+      missingBars += g.bars_missing
+    } else if (k === "closure") {
+      closure++
+      missingBars += g.bars_missing
+    } else expected++
   }
   return { unexpected, closure, expected, missingBars }
 }

@@ -61,7 +61,9 @@ const describe = (info: OperationInfo) => {
   const parts = [`${Math.round(p.percentage)}%`, p.current_step ?? info.status]
   const segments = `${p.items_processed}/${p.items_total}`
   // The server's step text usually names the segment already ("Fetching segment 3/12 from IB").
-  if (p.items_total !== null && p.items_total > 0 && !(p.current_step ?? "").includes(segments)) parts.push(`segment ${segments}`)
+  if (p.items_total !== null && p.items_total > 0 && !(p.current_step ?? "").includes(segments)) {
+    parts.push(`segment ${segments}`)
+  }
   if (p.bars_fetched !== undefined && p.bars_fetched > 0) parts.push(`${p.bars_fetched.toLocaleString("en-US")} bars`)
   return parts.join(" — ")
 }
@@ -76,11 +78,20 @@ const streamError = async (e: unknown): Promise<ApiError> => {
     } catch { /* not JSON */ }
     return new ApiError(e.status, `HTTP_${e.status}`, text.slice(0, 200))
   }
-  return e instanceof ApiError ? e : new ApiError(0, "NETWORK_ERROR", `Progress stream failed (${e instanceof Error ? e.message : String(e)})`)
+  return e instanceof ApiError
+    ? e
+    : new ApiError(0, "NETWORK_ERROR", `Progress stream failed (${e instanceof Error ? e.message : String(e)})`)
 }
 
 export const makeLoader = (d: LoadDeps) => {
-  const state: LoadState = { operationId: null, status: "idle", percentage: 0, maxPercentage: 0, failureCode: null, events: 0 }
+  const state: LoadState = {
+    operationId: null,
+    status: "idle",
+    percentage: 0,
+    maxPercentage: 0,
+    failureCode: null,
+    events: 0
+  }
   let abort: AbortController | null = null
 
   const show = (info: OperationInfo) => {
@@ -102,7 +113,9 @@ export const makeLoader = (d: LoadDeps) => {
     show(info)
     const s = info.result_summary
     if (info.status === "completed") {
-      d.status.textContent = `Completed: ${Number(s?.["fetched_bars"] ?? 0).toLocaleString("en-US")} bars fetched, ${Number(s?.["new_bars"] ?? 0).toLocaleString("en-US")} new, ${Number(s?.["total_bars"] ?? 0).toLocaleString("en-US")} stored.`
+      d.status.textContent = `Completed: ${Number(s?.["fetched_bars"] ?? 0).toLocaleString("en-US")} bars fetched, ${
+        Number(s?.["new_bars"] ?? 0).toLocaleString("en-US")
+      } new, ${Number(s?.["total_bars"] ?? 0).toLocaleString("en-US")} stored.`
     } else if (info.status === "cancelled") {
       d.status.textContent = `Cancelled at ${Math.round(info.progress.percentage)}% (bars fetched so far are kept).`
     } else {
@@ -117,7 +130,7 @@ export const makeLoader = (d: LoadDeps) => {
 
   /** Follows the operation until its `end` event; reconnects when the stream drops early. */
   const follow = async (id: string, signal: AbortSignal) => {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       let ended = false
       await readEvents(`/api/v1/operations/${seg(id)}/events`, (m) => {
         if (m.event !== "progress" && m.event !== "end") return
@@ -150,8 +163,13 @@ export const makeLoader = (d: LoadDeps) => {
     const controller = new AbortController()
     abort = controller
     try {
-      const started = await request<{ status: string; operation_id: string | null }>(`/api/v1/data/load?${q({ async_mode: "true" })}`, { method: "POST", body: target })
-      if (started.operation_id === null) throw new ApiError(200, "LOAD_NOT_STARTED", `The server answered status ${started.status} without an operation`)
+      const started = await request<{ status: string; operation_id: string | null }>(
+        `/api/v1/data/load?${q({ async_mode: "true" })}`,
+        { method: "POST", body: target }
+      )
+      if (started.operation_id === null) {
+        throw new ApiError(200, "LOAD_NOT_STARTED", `The server answered status ${started.status} without an operation`)
+      }
       state.operationId = started.operation_id
       d.cancel.disabled = false
       await follow(started.operation_id, controller.signal)
@@ -171,7 +189,10 @@ export const makeLoader = (d: LoadDeps) => {
     d.cancel.disabled = true
     d.status.textContent = "Cancelling… (waiting for the checkpoint to be saved)"
     try {
-      await request(`/api/v1/operations/${seg(id)}`, { method: "DELETE", body: { reason: "Cancelled from the chart page" } })
+      await request(`/api/v1/operations/${seg(id)}`, {
+        method: "DELETE",
+        body: { reason: "Cancelled from the chart page" }
+      })
       // The stream's `end` event reports the final state.
     } catch (e) {
       // A load that finished meanwhile cannot be cancelled; its `end` event already says how it ended.

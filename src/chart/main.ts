@@ -18,13 +18,19 @@ interface SymbolInfo {
   readonly available_timeframes: ReadonlyArray<string>
   readonly trading_hours: { readonly timezone: string } | null
 }
-interface TimeframeInfo { readonly id: string; readonly name: string; readonly seconds: number }
+interface TimeframeInfo {
+  readonly id: string
+  readonly name: string
+  readonly seconds: number
+}
 interface OhlcvData {
   readonly dates: ReadonlyArray<string>
   readonly ohlcv: ReadonlyArray<ReadonlyArray<number>>
   readonly metadata: { readonly symbol: string; readonly timeframe: string; readonly point_count: number }
 }
-interface GapResponse { readonly gaps: ReadonlyArray<ApiGap> }
+interface GapResponse {
+  readonly gaps: ReadonlyArray<ApiGap>
+}
 
 const form = byId<HTMLFormElement>("series-form")
 const symbolInput = byId<HTMLInputElement>("symbol")
@@ -46,7 +52,14 @@ const view = makeChart(chartEl)
 
 let symbols = new Map<string, SymbolInfo>()
 let timeframes: ReadonlyArray<TimeframeInfo> = []
-let shown: { bars: Bars; symbol: string; timeframe: string; pointCount: number; gaps: ReadonlyArray<ApiGap>; gapCounts: GapCounts | null } | null = null
+let shown: {
+  bars: Bars
+  symbol: string
+  timeframe: string
+  pointCount: number
+  gaps: ReadonlyArray<ApiGap>
+  gapCounts: GapCounts | null
+} | null = null
 let renders = 0
 let showSeq = 0
 let ready = false
@@ -62,7 +75,8 @@ const tokenDialog = makeTokenDialog(() => {
   void init()
 })
 
-const timeMode = (): TimeMode => ((form.elements.namedItem("time-mode") as RadioNodeList).value === "exchange" ? "exchange" : "utc")
+const timeMode =
+  (): TimeMode => ((form.elements.namedItem("time-mode") as RadioNodeList).value === "exchange" ? "exchange" : "utc")
 const zoneOf = (symbol: string) => {
   const tz = symbols.get(symbol)?.trading_hours?.timezone
   return validZone(tz) ? tz : null
@@ -76,7 +90,9 @@ const fillTimeframes = () => {
   const info = symbols.get(symbolInput.value.trim().toUpperCase())
   const stored = new Set(info?.available_timeframes ?? [])
   const keep = tfSelect.value
-  tfSelect.replaceChildren(...timeframes.map((t) => new Option(`${t.name} (${t.id})${stored.has(t.id) ? " — stored" : ""}`, t.id)))
+  tfSelect.replaceChildren(
+    ...timeframes.map((t) => new Option(`${t.name} (${t.id})${stored.has(t.id) ? " — stored" : ""}`, t.id))
+  )
   // KTRDR's frontend defaulted to the symbol's first stored timeframe, else 1h.
   const wanted = keep !== "" && (stored.size === 0 || stored.has(keep)) ? keep : info?.available_timeframes[0] ?? "1h"
   if (timeframes.some((t) => t.id === wanted)) tfSelect.value = wanted
@@ -100,23 +116,30 @@ const render = () => {
   const n = shown.bars.times.length
   const zone = mode === "exchange" && tz !== null ? tz : "UTC"
   if (n === 0) {
-    chartStatus.textContent = `No stored ${shown.symbol} ${shown.timeframe} bars in this range — use Load to fetch them.`
+    chartStatus.textContent =
+      `No stored ${shown.symbol} ${shown.timeframe} bars in this range — use Load to fetch them.`
     chartEl.setAttribute("aria-label", `${shown.symbol} ${shown.timeframe}: no bars`)
   } else {
     const range = `${fmtTime(shown.bars.times[0]!, zone)} to ${fmtTime(shown.bars.times[n - 1]!, zone)}`
     chartStatus.textContent = `${n.toLocaleString("en-US")} bars, ${range} (${zone}).`
-    chartEl.setAttribute("aria-label", `${shown.symbol} ${shown.timeframe} candlestick chart with volume: ${n} bars, ${range} ${zone}`)
+    chartEl.setAttribute(
+      "aria-label",
+      `${shown.symbol} ${shown.timeframe} candlestick chart with volume: ${n} bars, ${range} ${zone}`
+    )
   }
 }
 
 const showGaps = (gaps: ReadonlyArray<ApiGap>, counts: GapCounts) => {
   const unmarked = counts.expected > MAX_EXPECTED_MARKERS ? ", not marked: too many to show" : ""
-  gapSummary.textContent = `Gaps: ${counts.unexpected} unexpected (${counts.missingBars} bars missing), ${counts.closure} market closures, ${counts.expected} expected (nights, weekends, holidays${unmarked})`
+  gapSummary.textContent =
+    `Gaps: ${counts.unexpected} unexpected (${counts.missingBars} bars missing), ${counts.closure} market closures, ${counts.expected} expected (nights, weekends, holidays${unmarked})`
   const notable = gaps.filter((g) => g.classification === "unexpected" || g.classification === "market_closure")
   gapList.replaceChildren(...notable.map((g) => {
     const li = document.createElement("li")
     li.className = "gap-unexpected"
-    li.textContent = `${g.classification}: ${g.start_time} → ${g.end_time}, ${g.bars_missing} bars missing${g.note ? ` — ${g.note}` : ""}`
+    li.textContent = `${g.classification}: ${g.start_time} → ${g.end_time}, ${g.bars_missing} bars missing${
+      g.note ? ` — ${g.note}` : ""
+    }`
     return li
   }))
 }
@@ -124,7 +147,9 @@ const showGaps = (gaps: ReadonlyArray<ApiGap>, counts: GapCounts) => {
 const fetchGaps = async (symbol: string, tf: string, start: string, end: string) => {
   try {
     const r = await request<GapResponse>(
-      `/api/v1/gap-analysis/data/${seg(symbol)}/${seg(tf)}/gaps?${q({ start_date: start, end_date: end, mode: "verbose", include_expected: "true" })}`
+      `/api/v1/gap-analysis/data/${seg(symbol)}/${seg(tf)}/gaps?${
+        q({ start_date: start, end_date: end, mode: "verbose", include_expected: "true" })
+      }`
     )
     return r.gaps
   } catch (e) {
@@ -148,13 +173,18 @@ const show = async () => {
   chartStatus.textContent = `Loading ${symbol} ${tf}…`
   history.replaceState(null, "", `?${q({ symbol, timeframe: tf, start, end })}`)
   try {
-    const data = await request<OhlcvData>(`/api/v1/data/${seg(symbol)}/${seg(tf)}?${q({ start_date: start, end_date: end })}`)
+    const data = await request<OhlcvData>(
+      `/api/v1/data/${seg(symbol)}/${seg(tf)}?${q({ start_date: start, end_date: end })}`
+    )
     const gaps = data.dates.length === 0 ? [] : await fetchGaps(symbol, tf, start, end)
     if (seq !== showSeq) return
     shown = {
       bars: { times: data.dates.map(parseUtc), ohlcv: data.ohlcv },
-      symbol, timeframe: tf, pointCount: data.metadata.point_count,
-      gaps: gaps ?? [], gapCounts: gaps === null ? null : countGaps(gaps)
+      symbol,
+      timeframe: tf,
+      pointCount: data.metadata.point_count,
+      gaps: gaps ?? [],
+      gapCounts: gaps === null ? null : countGaps(gaps)
     }
     if (gaps !== null) showGaps(gaps, shown.gapCounts!)
     render()
@@ -174,7 +204,9 @@ const loadTarget = (): LoadRequest | null => {
   const mode = modeSelect.value
   // tail: last stored bar → now; backfill: From → first stored bar; full: the whole From–To range.
   return {
-    symbol, timeframe: tfSelect.value, mode,
+    symbol,
+    timeframe: tfSelect.value,
+    mode,
     ...(mode === "tail" ? {} : { start_date: startInput.value }),
     ...(mode === "full" ? { end_date: endInput.value } : {})
   }
@@ -220,7 +252,9 @@ const init = async () => {
     const tf = params.get("timeframe")
     if (tf !== null && timeframes.some((t) => t.id === tf)) tfSelect.value = tf
     ready = true
-    if (symbolInput.value === "") chartStatus.textContent = "No stored data yet: type a symbol (e.g. AAPL), pick a timeframe and press Load."
+    if (symbolInput.value === "") {
+      chartStatus.textContent = "No stored data yet: type a symbol (e.g. AAPL), pick a timeframe and press Load."
+    }
     await show()
   } catch (e) {
     fail(e)
@@ -233,31 +267,59 @@ form.addEventListener("submit", (ev) => {
   void show()
 })
 symbolInput.addEventListener("change", onSymbolChange)
-for (const radio of Array.from(form.querySelectorAll<HTMLInputElement>("input[name=time-mode]"))) radio.addEventListener("change", render)
+for (const radio of Array.from(form.querySelectorAll<HTMLInputElement>("input[name=time-mode]"))) {
+  radio.addEventListener("change", render)
+}
 view.onHover((i) => {
   const bars = shown?.bars
   const row = i === null || bars === undefined ? undefined : bars.ohlcv[i]
   if (i === null || shown === null || row === undefined) return void (legend.textContent = "")
   const tz = timeMode() === "exchange" ? zoneOf(shown.symbol) ?? "UTC" : "UTC"
   const [o, h, l, c, v] = row
-  legend.textContent = `${fmtTime(shown.bars.times[i]!, tz)}  O ${o}  H ${h}  L ${l}  C ${c}  V ${(v ?? 0).toLocaleString("en-US")}`
+  legend.textContent = `${fmtTime(shown.bars.times[i]!, tz)}  O ${o}  H ${h}  L ${l}  C ${c}  V ${
+    (v ?? 0).toLocaleString("en-US")
+  }`
 })
 
 /** Read-only view for tests and debugging (the chart's series data, not the DOM). */
 Object.defineProperty(window, "ktrdrChart", {
   value: Object.freeze({
-    get ready() { return ready },
-    get renders() { return renders },
-    get candles() { return view.counts().candles },
-    get volume() { return view.counts().volume },
-    get markers() { return view.counts().markers },
-    get pointCount() { return shown?.pointCount ?? null },
-    get series() { return shown === null ? null : `${shown.symbol} ${shown.timeframe}` },
-    get gaps() { return shown?.gapCounts ?? null },
-    get timeMode() { return timeMode() },
-    get firstBarChartTime() { return view.firstTime() },
-    get load() { return { ...loader.state } },
-    get bannerCode() { return banner.lastCode() }
+    get ready() {
+      return ready
+    },
+    get renders() {
+      return renders
+    },
+    get candles() {
+      return view.counts().candles
+    },
+    get volume() {
+      return view.counts().volume
+    },
+    get markers() {
+      return view.counts().markers
+    },
+    get pointCount() {
+      return shown?.pointCount ?? null
+    },
+    get series() {
+      return shown === null ? null : `${shown.symbol} ${shown.timeframe}`
+    },
+    get gaps() {
+      return shown?.gapCounts ?? null
+    },
+    get timeMode() {
+      return timeMode()
+    },
+    get firstBarChartTime() {
+      return view.firstTime()
+    },
+    get load() {
+      return { ...loader.state }
+    },
+    get bannerCode() {
+      return banner.lastCode()
+    }
   })
 })
 

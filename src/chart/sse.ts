@@ -62,7 +62,11 @@ export const readEvents = async (
   onMessage: (m: SseMessage) => "stop" | void,
   signal: AbortSignal
 ): Promise<{ readonly stopped: boolean }> => {
-  const res = await fetch(path, { headers: { accept: "text/event-stream", ...authHeaders() }, cache: "no-store", signal })
+  const res = await fetch(path, {
+    headers: { accept: "text/event-stream", ...authHeaders() },
+    cache: "no-store",
+    signal
+  })
   if (!res.ok || res.body === null) throw res
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
   const parse = sseParser()

@@ -17,7 +17,14 @@ const BUCKET_MS = 15 * 60_000
  */
 export const zoneOffset = (timeZone: string) => {
   const fmt = new Intl.DateTimeFormat("en-US", {
-    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit"
   })
   const cache = new Map<number, number>()
   return (utcMs: number): number => {
@@ -46,5 +53,5 @@ export const validZone = (timeZone: string | null | undefined): timeZone is stri
 }
 
 /** The chart's time (seconds) for a bar at `utcMs`: UTC as is, or the exchange's wall clock. */
-export const chartTime = (mode: TimeMode, offset: ((ms: number) => number) | null) =>
-  (utcMs: number): number => Math.floor((mode === "exchange" && offset !== null ? utcMs + offset(utcMs) : utcMs) / 1000)
+export const chartTime = (mode: TimeMode, offset: ((ms: number) => number) | null) => (utcMs: number): number =>
+  Math.floor((mode === "exchange" && offset !== null ? utcMs + offset(utcMs) : utcMs) / 1000)

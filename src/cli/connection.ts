@@ -11,11 +11,13 @@ import { report } from "./errors.ts"
 import { mark } from "./timing.ts"
 import type { ConnectionOptions } from "./options.ts"
 
-const token = Config.option(Config.nonEmptyString("KTRDR_API_TOKEN")).pipe(Config.orElse(() => Config.succeed(Option.none<string>())))
+const token = Config.option(Config.nonEmptyString("KTRDR_API_TOKEN")).pipe(
+  Config.orElse(() => Config.succeed(Option.none<string>()))
+)
 
 export const clientLayer = (o: ConnectionOptions) =>
   Layer.unwrapEffect(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       mark("parsed")
       if (o.embedded) return (yield* Effect.promise(() => import("./embedded.ts"))).embeddedLayer
       const t = yield* Effect.orDie(token)
@@ -36,7 +38,9 @@ export const verbosity = (verbose: boolean) => <A, E, R>(self: Effect.Effect<A, 
  * Provides the client chosen by the command's own connection options, sets the log level, and reports
  * any failure (of the command or of building its client) against the right target.
  */
-export const withClient = <Name extends string, R, E, A extends ConnectionOptions>(cmd: Command.Command<Name, R, E, A>) =>
+export const withClient = <Name extends string, R, E, A extends ConnectionOptions>(
+  cmd: Command.Command<Name, R, E, A>
+) =>
   cmd.pipe(
     Command.provide((o: A) => clientLayer(o)),
     Command.transformHandler((effect, o: A) =>

@@ -11,7 +11,15 @@ import { dataGapsCommand } from "./dataGaps.ts"
 import { dataLoadCommand } from "./dataLoad.ts"
 import { UsageError } from "./errors.ts"
 import { mark } from "./timing.ts"
-import { checkRange, connectionOptions, endOption, formatOption, startOption, symbolArg, timeframeOption } from "./options.ts"
+import {
+  checkRange,
+  connectionOptions,
+  endOption,
+  formatOption,
+  startOption,
+  symbolArg,
+  timeframeOption
+} from "./options.ts"
 import { csv, fmtFixed, fmtInt, fmtTime, grid, print, printErr, printJson, table } from "./render.ts"
 
 const rows = Options.integer("rows").pipe(
@@ -22,21 +30,33 @@ const rows = Options.integer("rows").pipe(
 
 const noData = (symbol: string, tf: string, datesGiven: boolean) => [
   `ℹ️  No cached data found for ${symbol} (${tf})`,
-  datesGiven ? "Try adjusting the date range, or load it with 'ktrdr data load'" : `Try loading data first with 'ktrdr data load ${symbol} -t ${tf}'`
+  datesGiven
+    ? "Try adjusting the date range, or load it with 'ktrdr data load'"
+    : `Try loading data first with 'ktrdr data load ${symbol} -t ${tf}'`
 ]
 
 const show = Command.make(
   "show",
   {
-    symbol: symbolArg, timeframe: timeframeOption, rows, start: startOption, end: endOption,
-    tradingHours: Options.boolean("trading-hours").pipe(Options.withDescription("only bars inside the regular session")),
-    includeExtended: Options.boolean("include-extended").pipe(Options.withDescription("with --trading-hours: keep pre-market and after-hours bars")),
+    symbol: symbolArg,
+    timeframe: timeframeOption,
+    rows,
+    start: startOption,
+    end: endOption,
+    tradingHours: Options.boolean("trading-hours").pipe(
+      Options.withDescription("only bars inside the regular session")
+    ),
+    includeExtended: Options.boolean("include-extended").pipe(
+      Options.withDescription("with --trading-hours: keep pre-market and after-hours bars")
+    ),
     format: formatOption(["table", "json", "csv"] as const),
     ...connectionOptions
   },
   (o) =>
-    Effect.gen(function* () {
-      if (o.rows < 1 || o.rows > 100_000) return yield* new UsageError({ message: `--rows must be 1–100000, got ${o.rows}` })
+    Effect.gen(function*() {
+      if (o.rows < 1 || o.rows > 100_000) {
+        return yield* new UsageError({ message: `--rows must be 1–100000, got ${o.rows}` })
+      }
       yield* checkRange(o.start, o.end)
       const client = yield* KtrdrClient
       const r = yield* client.api.data.bars({
@@ -61,24 +81,47 @@ const show = Command.make(
         case "json":
           if (total === 0) yield* printErr(...noData(symbol, o.timeframe, datesGiven))
           return yield* printJson({
-            symbol, timeframe: o.timeframe, total_rows: total, displayed_rows: bars.length, metadata: d.metadata,
-            data: bars.map(({ date, v }) => ({ index: fmtTime(date), Open: v[0], High: v[1], Low: v[2], Close: v[3], Volume: v[4] }))
+            symbol,
+            timeframe: o.timeframe,
+            total_rows: total,
+            displayed_rows: bars.length,
+            metadata: d.metadata,
+            data: bars.map(({ date, v }) => ({
+              index: fmtTime(date),
+              Open: v[0],
+              High: v[1],
+              Low: v[2],
+              Close: v[3],
+              Volume: v[4]
+            }))
           })
         case "csv":
           if (total === 0) yield* printErr(...noData(symbol, o.timeframe, datesGiven))
-          return yield* Effect.sync(() => process.stdout.write(csv(["Date", "Open", "High", "Low", "Close", "Volume"], bars.map(({ date, v }) => [fmtTime(date), ...v]))))
+          return yield* Effect.sync(() =>
+            process.stdout.write(
+              csv(["Date", "Open", "High", "Low", "Close", "Volume"], bars.map(({ date, v }) => [fmtTime(date), ...v]))
+            )
+          )
         case "table": {
           if (total === 0) return yield* print(...noData(symbol, o.timeframe, datesGiven))
           mark("render")
-          const filter = o.tradingHours ? [`🕐 Filtered to trading hours only${o.includeExtended ? " (including extended hours)" : ""}`] : []
+          const filter = o.tradingHours
+            ? [`🕐 Filtered to trading hours only${o.includeExtended ? " (including extended hours)" : ""}`]
+            : []
           return yield* print(
             `📊 ${symbol} (${o.timeframe}) - Cached Data`,
             `Total rows: ${fmtInt(total)} | Showing: ${fmtInt(bars.length)}`,
             `Date range: ${fmtTime(d.metadata.range_start_date)} to ${fmtTime(d.metadata.end_date)} (UTC)`,
             ...filter,
             table(
-              [{ header: "Date" }, { header: "Open", align: "right" }, { header: "High", align: "right" }, { header: "Low", align: "right" },
-                { header: "Close", align: "right" }, { header: "Volume", align: "right" }],
+              [
+                { header: "Date" },
+                { header: "Open", align: "right" },
+                { header: "High", align: "right" },
+                { header: "Low", align: "right" },
+                { header: "Close", align: "right" },
+                { header: "Volume", align: "right" }
+              ],
               bars.map(({ date, v }) => [fmtTime(date), ...v.slice(0, 4).map((x) => fmtFixed(x, 4)), fmtInt(v[4] ?? 0)])
             )
           )
@@ -89,25 +132,40 @@ const show = Command.make(
 
 const range = Command.make(
   "range",
-  { symbol: symbolArg, timeframe: timeframeOption, format: formatOption(["table", "json"] as const), ...connectionOptions },
+  {
+    symbol: symbolArg,
+    timeframe: timeframeOption,
+    format: formatOption(["table", "json"] as const),
+    ...connectionOptions
+  },
   (o) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const client = yield* KtrdrClient
       const r = yield* client.api.data.range({ payload: { symbol: o.symbol, timeframe: o.timeframe } }).pipe(
         Effect.map((x) => Option.some(x.data)),
         // Nothing stored is an answer, not a failure (KTRDR meant this and printed a generic error).
-        Effect.catchTag("NotFoundError", (e) => (e.code === "DATA-NotFound" ? Effect.succeed(Option.none()) : Effect.fail(e)))
+        Effect.catchTag(
+          "NotFoundError",
+          (e) => (e.code === "DATA-NotFound" ? Effect.succeed(Option.none()) : Effect.fail(e))
+        )
       )
       if (o.format === "json") {
         if (Option.isNone(r)) yield* printErr(...noData(o.symbol.toUpperCase(), o.timeframe, false))
-        return yield* printJson({ symbol: Option.match(r, { onNone: () => o.symbol.toUpperCase(), onSome: (x) => x.symbol }), timeframe: o.timeframe, range: Option.getOrNull(r) })
+        return yield* printJson({
+          symbol: Option.match(r, { onNone: () => o.symbol.toUpperCase(), onSome: (x) => x.symbol }),
+          timeframe: o.timeframe,
+          range: Option.getOrNull(r)
+        })
       }
       if (Option.isNone(r)) return yield* print(...noData(o.symbol.toUpperCase(), o.timeframe, false))
       const x = r.value
       return yield* print(
         `📅 ${x.symbol} (${x.timeframe}) - Data Range`,
         grid([
-          ["Symbol", x.symbol], ["Timeframe", x.timeframe], ["Start Date", fmtTime(x.start_date)], ["End Date", fmtTime(x.end_date)],
+          ["Symbol", x.symbol],
+          ["Timeframe", x.timeframe],
+          ["Start Date", fmtTime(x.start_date)],
+          ["End Date", fmtTime(x.end_date)],
           ["Data Points", fmtInt(x.point_count)]
         ])
       )

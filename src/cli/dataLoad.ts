@@ -9,7 +9,15 @@ import { isTerminal, type OperationInfo } from "../domain/operation.ts"
 import { KtrdrClient, type KtrdrClientService } from "./KtrdrClient.ts"
 import { withClient } from "./connection.ts"
 import { CommandFailed, describe, ibLines } from "./errors.ts"
-import { checkRange, connectionOptions, endOption, formatOption, startOption, symbolArg, timeframeOption } from "./options.ts"
+import {
+  checkRange,
+  connectionOptions,
+  endOption,
+  formatOption,
+  startOption,
+  symbolArg,
+  timeframeOption
+} from "./options.ts"
 import { progressView, type ProgressView } from "./progress.ts"
 import { fmtDuration, fmtInt, fmtTime, print, printErr, printJson } from "./render.ts"
 
@@ -25,8 +33,12 @@ const options = {
   ),
   start: startOption,
   end: endOption,
-  tradingHours: Options.boolean("trading-hours").pipe(Options.withDescription("record a trading-hours filter with the load (KTRDR's `filters`)")),
-  includeExtended: Options.boolean("include-extended").pipe(Options.withDescription("with --trading-hours: include extended hours")),
+  tradingHours: Options.boolean("trading-hours").pipe(
+    Options.withDescription("record a trading-hours filter with the load (KTRDR's `filters`)")
+  ),
+  includeExtended: Options.boolean("include-extended").pipe(
+    Options.withDescription("with --trading-hours: include extended hours")
+  ),
   noProgress: Options.boolean("no-progress").pipe(Options.withDescription("no live progress bar")),
   quiet: Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("print only the outcome")),
   format: formatOption(["table", "json"] as const),
@@ -40,12 +52,17 @@ const num = (x: unknown) => (typeof x === "number" ? x : 0)
 
 /** The final state: the stream's `end` event, or — if the stream broke off — one GET. */
 const follow = (client: KtrdrClientService, id: string, view: ProgressView) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const last = yield* client.events(id).pipe(
       Stream.tap((e) => view.update(e.info)),
       Stream.runLast,
       Effect.map(Option.map((e) => e.info)),
-      Effect.catchAll((e) => Effect.as(Effect.logWarning(`event stream of ${id} broke off: ${describe(e, client.target).lines.join(" ")}`), Option.none<OperationInfo>()))
+      Effect.catchAll((e) =>
+        Effect.as(
+          Effect.logWarning(`event stream of ${id} broke off: ${describe(e, client.target).lines.join(" ")}`),
+          Option.none<OperationInfo>()
+        )
+      )
     )
     yield* view.done
     if (Option.isSome(last) && isTerminal(last.value.status)) return last.value
@@ -54,7 +71,7 @@ const follow = (client: KtrdrClientService, id: string, view: ProgressView) =>
 
 /** Ctrl-C: cancel on the server, then say what the load kept. Runs uninterruptibly (a finalizer). */
 const cancelOnInterrupt = (client: KtrdrClientService, id: string, o: LoadOptions, view: ProgressView) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     yield* view.done
     yield* printErr(`🛑 Cancellation requested... stopping operation ${id}`)
     const r = yield* client.cancel(id, CANCEL_REASON).pipe(Effect.timeout("60 seconds"), Effect.either)
@@ -67,48 +84,89 @@ const cancelOnInterrupt = (client: KtrdrClientService, id: string, o: LoadOption
     const kept = num(s["fetched_bars"] ?? info.progress.bars_fetched)
     if (o.format === "json") {
       return yield* printJson({
-        symbol: o.symbol, timeframe: o.timeframe, mode: o.mode, success: false, status: info.status, operation_id: id,
-        cancelled: r.right.task_cancelled, bars_kept: kept, details: info.result_summary
+        symbol: o.symbol,
+        timeframe: o.timeframe,
+        mode: o.mode,
+        success: false,
+        status: info.status,
+        operation_id: id,
+        cancelled: r.right.task_cancelled,
+        bars_kept: kept,
+        details: info.result_summary
       })
     }
     yield* printErr(
-      r.right.task_cancelled ? "✅ Cancellation sent successfully" : `ℹ️  The operation had already finished (${info.status})`,
+      r.right.task_cancelled
+        ? "✅ Cancellation sent successfully"
+        : `ℹ️  The operation had already finished (${info.status})`,
       `🛑 Operation cancelled by user: kept ${fmtInt(kept)} bars fetched before the cancel` +
-        (typeof s["first_bar"] === "string" ? `; stored ${fmtTime(s["first_bar"] as string)} to ${fmtTime(s["last_bar"] as string | null)}` : "")
+        (typeof s["first_bar"] === "string"
+          ? `; stored ${fmtTime(s["first_bar"] as string)} to ${fmtTime(s["last_bar"] as string | null)}`
+          : "")
     )
   })
 
 const reportOutcome = (info: OperationInfo, o: LoadOptions) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const s = summary(info)
     if (info.status === "completed") {
       const status = String(s["status"] ?? "success")
       if (o.format === "json") {
         return yield* printJson({
-          symbol: o.symbol, timeframe: o.timeframe, mode: o.mode, success: true, status, operation_id: info.operation_id,
-          bars_loaded: num(s["fetched_bars"]), execution_time_seconds: num(s["execution_time_seconds"]), details: info.result_summary,
+          symbol: o.symbol,
+          timeframe: o.timeframe,
+          mode: o.mode,
+          success: true,
+          status,
+          operation_id: info.operation_id,
+          bars_loaded: num(s["fetched_bars"]),
+          execution_time_seconds: num(s["execution_time_seconds"]),
+          details: info.result_summary,
           ...(info.warnings.length > 0 ? { warning: info.warnings.join("; ") } : {})
         })
       }
-      const head = status === "partial" ? `⚠️  Partially loaded ${fmtInt(num(s["fetched_bars"]))} bars` : `✅ Successfully loaded ${fmtInt(num(s["fetched_bars"]))} bars`
-      const stored = typeof s["first_bar"] === "string" ? ` (${fmtTime(s["first_bar"] as string)} to ${fmtTime(s["last_bar"] as string | null)})` : ""
+      const head = status === "partial"
+        ? `⚠️  Partially loaded ${fmtInt(num(s["fetched_bars"]))} bars`
+        : `✅ Successfully loaded ${fmtInt(num(s["fetched_bars"]))} bars`
+      const stored = typeof s["first_bar"] === "string"
+        ? ` (${fmtTime(s["first_bar"] as string)} to ${fmtTime(s["last_bar"] as string | null)})`
+        : ""
       yield* print(
         head,
         `   New bars: ${fmtInt(num(s["new_bars"]))} | Stored: ${fmtInt(num(s["total_bars"]))}${stored}`,
-        `   Segments: ${num(s["segments_fetched"])}/${num(s["segments_planned"])} | IB requests: ${num(s["ib_requests_made"])}`,
+        `   Segments: ${num(s["segments_fetched"])}/${num(s["segments_planned"])} | IB requests: ${
+          num(s["ib_requests_made"])
+        }`,
         `⏱️  Duration: ${fmtDuration(num(s["execution_time_seconds"]))}`
       )
       for (const w of info.warnings) yield* printErr(`⚠️  ${w}`)
       return
     }
     // Failed, or cancelled by someone else: exit 1 with the server's reason (IB code included).
-    const failure = info.failure ?? { code: info.status === "cancelled" ? "OPERATIONS-Cancelled" : "DATA-LoadFailed", message: info.error_message ?? info.status, details: null }
+    const failure = info.failure ??
+      {
+        code: info.status === "cancelled" ? "OPERATIONS-Cancelled" : "DATA-LoadFailed",
+        message: info.error_message ?? info.status,
+        details: null
+      }
     if (o.format === "json") {
-      yield* printJson({ symbol: o.symbol, timeframe: o.timeframe, mode: o.mode, success: false, status: info.status, operation_id: info.operation_id, error: failure })
+      yield* printJson({
+        symbol: o.symbol,
+        timeframe: o.timeframe,
+        mode: o.mode,
+        success: false,
+        status: info.status,
+        operation_id: info.operation_id,
+        error: failure
+      })
     } else if (info.status === "cancelled") {
       yield* printErr(`🛑 Operation ${info.operation_id} was cancelled: ${failure.message}`)
     } else {
-      yield* printErr("❌ Data loading failed!", `🚨 Error: ${failure.message} [${failure.code}]`, ...ibLines(failure.details))
+      yield* printErr(
+        "❌ Data loading failed!",
+        `🚨 Error: ${failure.message} [${failure.code}]`,
+        ...ibLines(failure.details)
+      )
     }
     return yield* new CommandFailed({ reason: info.status })
   })
@@ -117,31 +175,51 @@ export const dataLoadCommand = Command.make("load", options, (o) =>
   // Uninterruptible until the operation exists: a Ctrl-C during the POST waits for its answer and
   // then cancels the operation, instead of leaving a load running on the server that nobody follows.
   Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       yield* checkRange(o.start, o.end)
       const client = yield* KtrdrClient
       const human = o.format === "table" && !o.quiet
       const started = yield* client.api.data.load({
         urlParams: { async_mode: true },
         payload: {
-          symbol: o.symbol, timeframe: o.timeframe, mode: o.mode,
-          start_date: Option.getOrNull(o.start), end_date: Option.getOrNull(o.end),
-          ...(o.tradingHours || o.includeExtended ? { filters: { trading_hours_only: o.tradingHours, include_extended: o.includeExtended } } : {})
+          symbol: o.symbol,
+          timeframe: o.timeframe,
+          mode: o.mode,
+          start_date: Option.getOrNull(o.start),
+          end_date: Option.getOrNull(o.end),
+          ...(o.tradingHours || o.includeExtended
+            ? { filters: { trading_hours_only: o.tradingHours, include_extended: o.includeExtended } }
+            : {})
         }
       }).pipe(Effect.timeout("30 seconds"))
       const id = started.data.operation_id
       if (id === null) return yield* new CommandFailed({ reason: "the server started no operation" })
       // Announced once the server has accepted the load: a refused request prints only the error.
       if (human) {
-        yield* print(`🚀 Loading data for ${o.symbol} (${o.timeframe})`, `📋 Mode: ${o.mode} | Trading hours filter: ${o.tradingHours ? (o.includeExtended ? "regular + extended" : "regular") : "off"}`)
+        yield* print(
+          `🚀 Loading data for ${o.symbol} (${o.timeframe})`,
+          `📋 Mode: ${o.mode} | Trading hours filter: ${
+            o.tradingHours ? (o.includeExtended ? "regular + extended" : "regular") : "off"
+          }`
+        )
         if (Option.isSome(o.start) || Option.isSome(o.end)) {
-          yield* print(`📅 Date range: ${Option.getOrElse(o.start, () => "earliest")} to ${Option.getOrElse(o.end, () => "latest")}`)
+          yield* print(
+            `📅 Date range: ${Option.getOrElse(o.start, () => "earliest")} to ${
+              Option.getOrElse(o.end, () => "latest")
+            }`
+          )
         }
         yield* print(`⚡ Started operation: ${id}`)
       }
       const view = yield* progressView(human && !o.noProgress)
-      const final = yield* restore(follow(client, id, view)).pipe(Effect.onInterrupt(() => cancelOnInterrupt(client, id, o, view)))
+      const final = yield* restore(follow(client, id, view)).pipe(
+        Effect.onInterrupt(() => cancelOnInterrupt(client, id, o, view))
+      )
       yield* restore(reportOutcome(final, o))
     })
+  )).pipe(
+    withClient,
+    Command.withDescription(
+      "Load bars from IB into the store, with live progress; Ctrl-C cancels the load on the server"
+    )
   )
-).pipe(withClient, Command.withDescription("Load bars from IB into the store, with live progress; Ctrl-C cancels the load on the server"))

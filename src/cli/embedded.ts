@@ -28,7 +28,7 @@ const EmbeddedIbConfig = Layer.effect(
 )
 
 /** The API's handlers over the core services in context, as `Request → Promise<Response>`. */
-const inProcessFetch = Effect.gen(function* () {
+const inProcessFetch = Effect.gen(function*() {
   const runtime = yield* Effect.runtime<HttpRouter.HttpRouter.DefaultServices>()
   const app = yield* HttpApiBuilder.httpApp
   const handler = HttpApp.toWebHandlerRuntime(runtime)(app)
@@ -38,7 +38,7 @@ const inProcessFetch = Effect.gen(function* () {
 
 const clientOverHandlers = Layer.effect(
   KtrdrClient,
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fetchInProcess = yield* inProcessFetch
     return yield* makeKtrdrClient({ baseUrl: "http://embedded", token: Option.none(), embedded: true }).pipe(
       Effect.provide(FetchHttpClient.layer),
@@ -48,7 +48,9 @@ const clientOverHandlers = Layer.effect(
 )
 
 export const embeddedLayer = clientOverHandlers.pipe(
-  Layer.provide(Layer.mergeAll(ApiLive, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, HttpServer.layerContext)),
+  Layer.provide(
+    Layer.mergeAll(ApiLive, HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, HttpServer.layerContext)
+  ),
   // No token in-process: nothing crosses a process boundary.
   Layer.provide(ApiConfig.make()),
   Layer.provide(coreLayer({ ibConfig: EmbeddedIbConfig }))

@@ -13,12 +13,17 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly messag
 export class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly reason: string }> {}
 
 /** The server is not there: one line, no stack, no retries. */
-export class ServerUnreachable extends Data.TaggedError("ServerUnreachable")<{ readonly url: string; readonly code: string }> {}
+export class ServerUnreachable
+  extends Data.TaggedError("ServerUnreachable")<{ readonly url: string; readonly code: string }>
+{}
 
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"])
 
-interface Tagged { readonly _tag: string }
-const isTagged = (u: unknown): u is Tagged & Record<string, unknown> => typeof u === "object" && u !== null && "_tag" in u
+interface Tagged {
+  readonly _tag: string
+}
+const isTagged = (u: unknown): u is Tagged & Record<string, unknown> =>
+  typeof u === "object" && u !== null && "_tag" in u
 
 const causeCode = (cause: unknown): string | undefined => {
   if (typeof cause !== "object" || cause === null) return undefined
@@ -35,7 +40,16 @@ export const unreachable = (target: string) => (e: unknown): ServerUnreachable |
   return code !== undefined && UNREACHABLE.has(code) ? new ServerUnreachable({ url: target, code }) : undefined
 }
 
-const API_ERRORS = new Set(["BadRequest", "Unauthorized", "NotFoundError", "Conflict", "PayloadTooLarge", "InternalError", "GatewayError", "GatewayUnavailable"])
+const API_ERRORS = new Set([
+  "BadRequest",
+  "Unauthorized",
+  "NotFoundError",
+  "Conflict",
+  "PayloadTooLarge",
+  "InternalError",
+  "GatewayError",
+  "GatewayUnavailable"
+])
 
 /** The IB code, request id and category of an error's details (and the symbol suggestions), if it came from IB. */
 export const ibLines = (details: Readonly<Record<string, unknown>> | null | undefined): ReadonlyArray<string> => {
@@ -53,7 +67,10 @@ export const ibLines = (details: Readonly<Record<string, unknown>> | null | unde
 }
 
 /** The message lines and exit code of any failure a command can end with. */
-export const describe = (e: unknown, target: string): { readonly lines: ReadonlyArray<string>; readonly code: number } => {
+export const describe = (
+  e: unknown,
+  target: string
+): { readonly lines: ReadonlyArray<string>; readonly code: number } => {
   const down = unreachable(target)(e)
   if (down) return describe(down, target)
   if (!isTagged(e)) return { lines: [`Error: ${e instanceof Error ? e.message : String(e)}`], code: 1 }
@@ -64,16 +81,33 @@ export const describe = (e: unknown, target: string): { readonly lines: Readonly
       return { lines: [], code: 1 }
     case "ServerUnreachable": {
       const s = e as unknown as ServerUnreachable
-      return { lines: [`Error: no ktrdr server at ${s.url} (${s.code}); start one with \`ktrdr serve\` or use \`--embedded\``], code: 1 }
+      return {
+        lines: [`Error: no ktrdr server at ${s.url} (${s.code}); start one with \`ktrdr serve\` or use \`--embedded\``],
+        code: 1
+      }
     }
     case "RequestError":
-      return { lines: [`Error: request to ${target} failed: ${String((e as { message?: unknown }).message ?? e["reason"])}`], code: 1 }
+      return {
+        lines: [`Error: request to ${target} failed: ${String((e as { message?: unknown }).message ?? e["reason"])}`],
+        code: 1
+      }
     case "ResponseError":
-      return { lines: [`Error: unexpected answer from ${target}: ${String((e as { message?: unknown }).message ?? e["reason"])}`], code: 1 }
+      return {
+        lines: [
+          `Error: unexpected answer from ${target}: ${String((e as { message?: unknown }).message ?? e["reason"])}`
+        ],
+        code: 1
+      }
     case "TimeoutException":
       return { lines: [`Error: ${target} did not answer in time`], code: 1 }
     case "ParseError":
-      return { lines: [`Error: the answer from ${target} does not match this ktrdr's API (different versions?)`, `  ${String(e["message"])}`], code: 1 }
+      return {
+        lines: [
+          `Error: the answer from ${target} does not match this ktrdr's API (different versions?)`,
+          `  ${String(e["message"])}`
+        ],
+        code: 1
+      }
   }
   if (API_ERRORS.has(e._tag)) {
     const a = e as unknown as { code: string; message: string; details: Record<string, unknown> | null; _tag: string }

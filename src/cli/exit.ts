@@ -10,12 +10,20 @@ let code = 0
 
 /** Registered beside runMain's own handlers (which interrupt the main fiber): only records which signal came. */
 export const watchSignals = () => {
-  process.once("SIGINT", () => { signal ??= "SIGINT" })
-  process.once("SIGTERM", () => { signal ??= "SIGTERM" })
+  process.once("SIGINT", () => {
+    signal ??= "SIGINT"
+  })
+  process.once("SIGTERM", () => {
+    signal ??= "SIGTERM"
+  })
 }
 
-export const setExitCode = (c: number) => { code = c }
-export const signalIsNormalStop = () => { stopBySignalIsSuccess = true }
+export const setExitCode = (c: number) => {
+  code = c
+}
+export const signalIsNormalStop = () => {
+  stopBySignalIsSuccess = true
+}
 
 export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
   if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
@@ -33,5 +41,9 @@ export const exitWhenFlushed = (c: number) => {
   const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0)
   if (pending.length === 0) process.exit(c)
   let left = pending.length
-  for (const s of pending) s.once("drain", () => { if (--left === 0) process.exit(c) })
+  for (const s of pending) {
+    s.once("drain", () => {
+      if (--left === 0) process.exit(c)
+    })
+  }
 }

@@ -25,7 +25,9 @@ mark("modules")
 const sim = simCommand.pipe(Command.transformHandler((run) => Effect.zipRight(Effect.sync(signalIsNormalStop), run)))
 
 const ktrdr = Command.make("ktrdr").pipe(
-  Command.withDescription("KTRDR market data: stored bars, IB loads, operations, the API server and the gateway simulator"),
+  Command.withDescription(
+    "KTRDR market data: stored bars, IB loads, operations, the API server and the gateway simulator"
+  ),
   Command.withSubcommands([dataCommand, operationsCommand, ibCommand, serveCommand, sim])
 )
 

@@ -10,7 +10,9 @@ import { UsageError } from "./errors.ts"
 
 /** Tickers as KTRDR's CLI accepted them (`AAPL`, `EUR.USD`, `BRK-B`), 1–32 characters. */
 export const SymbolSchema = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$/, { message: () => "a symbol is 1–32 letters, digits, '.', '-' or '_' (e.g. AAPL, EUR.USD)" })
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$/, {
+    message: () => "a symbol is 1–32 letters, digits, '.', '-' or '_' (e.g. AAPL, EUR.USD)"
+  })
 )
 
 export const symbolArg = Args.text({ name: "SYMBOL" }).pipe(
@@ -81,9 +83,14 @@ export const connectionOptions = {
     Options.withDescription(`ktrdr server (else KTRDR_API_URL, else ${DEFAULT_URL})`)
   ),
   embedded: Options.boolean("embedded").pipe(
-    Options.withDescription("run the core in this process (own IB session, client id KTRDR_CLI_CLIENT_ID, default 11) instead of asking a server")
+    Options.withDescription(
+      "run the core in this process (own IB session, client id KTRDR_CLI_CLIENT_ID, default 11) instead of asking a server"
+    )
   ),
-  verbose: Options.boolean("verbose").pipe(Options.withAlias("v"), Options.withDescription("log what happens to stderr"))
+  verbose: Options.boolean("verbose").pipe(
+    Options.withAlias("v"),
+    Options.withDescription("log what happens to stderr")
+  )
 }
 
 export interface ConnectionOptions {

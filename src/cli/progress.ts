@@ -60,14 +60,14 @@ export interface ProgressView {
 }
 
 export const progressView = (enabled: boolean): Effect.Effect<ProgressView> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const out = process.stderr
     const tty = out.isTTY === true
     const start = Date.now()
     const state = yield* Ref.make({ key: "", drawnAt: 0, drawn: false })
     if (!enabled) return { update: () => Effect.void, done: Effect.void }
     const update = (info: OperationInfo) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const line = lineOf(info, (Date.now() - start) / 1000)
         const s = yield* Ref.get(state)
         const now = Date.now()
@@ -82,6 +82,9 @@ export const progressView = (enabled: boolean): Effect.Effect<ProgressView> =>
         out.write(`${renderLine(line, false)}\n`)
         yield* Ref.set(state, { key: line.phase, drawnAt: now, drawn: true })
       })
-    const done = Effect.flatMap(Ref.get(state), (s) => Effect.sync(() => { if (tty && s.drawn) out.write("\n") }))
+    const done = Effect.flatMap(Ref.get(state), (s) =>
+      Effect.sync(() => {
+        if (tty && s.drawn) out.write("\n")
+      }))
     return { update, done }
   })

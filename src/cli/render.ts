@@ -25,8 +25,10 @@ export const table = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<Readon
 }
 
 /** A two-column Property/Value grid. */
-export const grid = (rows: ReadonlyArray<readonly [string, string]>, headers: readonly [string, string] = ["Property", "Value"]): string =>
-  table([{ header: headers[0] }, { header: headers[1] }], rows)
+export const grid = (
+  rows: ReadonlyArray<readonly [string, string]>,
+  headers: readonly [string, string] = ["Property", "Value"]
+): string => table([{ header: headers[0] }, { header: headers[1] }], rows)
 
 export const csv = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string | number>>): string =>
   stringify([header, ...rows], { record_delimiter: "\r\n" })
@@ -34,8 +36,10 @@ export const csv = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyA
 /** Exactly one JSON document on stdout. */
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
-export const print = (...lines: ReadonlyArray<string>) => Effect.forEach(lines, (l) => Console.log(l), { discard: true })
-export const printErr = (...lines: ReadonlyArray<string>) => Effect.forEach(lines, (l) => Console.error(l), { discard: true })
+export const print = (...lines: ReadonlyArray<string>) =>
+  Effect.forEach(lines, (l) => Console.log(l), { discard: true })
+export const printErr = (...lines: ReadonlyArray<string>) =>
+  Effect.forEach(lines, (l) => Console.error(l), { discard: true })
 
 /** `1234567.8` → `1,234,568`. Not Intl.NumberFormat: its first use loads ICU data, ~12 ms of a ~300 ms start. */
 export const fmtInt = (n: number): string => {

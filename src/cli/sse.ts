@@ -31,10 +31,14 @@ const step = (p: Pending, line: string): readonly [Pending, Option.Option<SseMes
   const field = colon < 0 ? line : line.slice(0, colon)
   const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "")
   switch (field) {
-    case "event": return [{ ...p, event: value }, Option.none()]
-    case "data": return [{ ...p, data: [...p.data, value] }, Option.none()]
-    case "id": return [{ ...p, id: value }, Option.none()]
-    default: return [p, Option.none()]
+    case "event":
+      return [{ ...p, event: value }, Option.none()]
+    case "data":
+      return [{ ...p, data: [...p.data, value] }, Option.none()]
+    case "id":
+      return [{ ...p, id: value }, Option.none()]
+    default:
+      return [p, Option.none()]
   }
 }
 

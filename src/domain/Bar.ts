@@ -29,11 +29,20 @@ export const parseIbBarTime = (s: string, zone: string): number | undefined => {
   const m = /^(\d{4})(\d{2})(\d{2}) {1,2}(\d{2}):(\d{2}):(\d{2})(?: (\S+))?$/.exec(s)
   if (!m) return undefined
   const dt = DateTime.fromObject(
-    { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6]) },
+    {
+      year: Number(m[1]),
+      month: Number(m[2]),
+      day: Number(m[3]),
+      hour: Number(m[4]),
+      minute: Number(m[5]),
+      second: Number(m[6])
+    },
     { zone: m[7] ?? zone }
   )
   return dt.isValid ? dt.toMillis() : undefined
 }
 
 /** IB's "absent" marker (-1, or the library's undefined) becomes null. */
-export const presentOrNull = (x: number | undefined): number | null => (x === undefined || x === -1 || Number.isNaN(x) ? null : x)
+export const presentOrNull = (
+  x: number | undefined
+): number | null => (x === undefined || x === -1 || Number.isNaN(x) ? null : x)

@@ -49,7 +49,7 @@ export const dayStartMs = (isoDay: string): number => Date.parse(`${isoDay}T00:0
 const zones = new Map<string, IANAZone>()
 const zoneOf = (cal: TradingCalendar): IANAZone => {
   let z = zones.get(cal.timeZone)
-  if (z === undefined) zones.set(cal.timeZone, (z = IANAZone.create(cal.timeZone)))
+  if (z === undefined) zones.set(cal.timeZone, z = IANAZone.create(cal.timeZone))
   return z
 }
 const offsetMs = (zone: IANAZone, ms: number): number => zone.offset(ms) * MINUTE_MS
@@ -64,17 +64,26 @@ export type BarVisitor = (bar: ScheduledBar) => boolean | void
  * minute by minute exactly as the simulator does. Plain loops, not generators: a year of one-minute
  * bars is a quarter of a million of them. Returns false when the visitor stopped.
  */
-const sessionBuckets = (s: Session, sizeMs: number, zone: IANAZone, from: number, to: number, visit: BarVisitor): boolean => {
+const sessionBuckets = (
+  s: Session,
+  sizeMs: number,
+  zone: IANAZone,
+  from: number,
+  to: number,
+  visit: BarVisitor
+): boolean => {
   const emit = (label: number, end: number) =>
     label < from || visit({ time: label, start: label, end, tradingDay: s.tradingDay, sessions: 1 }) !== false
   const stop = Math.min(s.close, to)
   if (sizeMs < MINUTE_MS) {
-    for (let t = Math.max(s.open, Math.ceil(from / sizeMs) * sizeMs); t < stop; t += sizeMs) if (!emit(t, t + sizeMs)) return false
+    for (let t = Math.max(s.open, Math.ceil(from / sizeMs) * sizeMs); t < stop; t += sizeMs) {
+      if (!emit(t, t + sizeMs)) return false
+    }
     return true
   }
   const off = offsetMs(zone, s.open)
   if (off === offsetMs(zone, s.close - MINUTE_MS)) {
-    for (let t = s.open; t < stop; ) {
+    for (let t = s.open; t < stop;) {
       const end = Math.min((Math.floor((t + off) / sizeMs) + 1) * sizeMs - off, s.close)
       if (!emit(t, end)) return false
       t = end
@@ -112,7 +121,14 @@ const periodLastDay = (key: string, kind: "week" | "month"): string => {
 const periodFirstDay = (key: string, kind: "week" | "month"): string => (kind === "week" ? key : `${key}-01`)
 
 /** Whole periods with a session overlapping [from, to), labelled by their first session at or after the head. */
-const periodBars = (cal: TradingCalendar, kind: "week" | "month", hours: Hours, from: number, to: number, head: number): Array<ScheduledBar> => {
+const periodBars = (
+  cal: TradingCalendar,
+  kind: "week" | "month",
+  hours: Hours,
+  from: number,
+  to: number,
+  head: number
+): Array<ScheduledBar> => {
   const touched = cal.sessionsBetween(from, to, hours).filter((s) => s.open >= head)
   const first = touched[0]
   const last = touched[touched.length - 1]
@@ -127,7 +143,15 @@ const periodBars = (cal: TradingCalendar, kind: "week" | "month", hours: Hours, 
   let group: Array<Session> = []
   const flush = () => {
     const a = group[0]
-    if (a) out.push({ time: dayStartMs(a.tradingDay), start: a.open, end: group[group.length - 1]!.close, tradingDay: a.tradingDay, sessions: group.length })
+    if (a) {
+      out.push({
+        time: dayStartMs(a.tradingDay),
+        start: a.open,
+        end: group[group.length - 1]!.close,
+        tradingDay: a.tradingDay,
+        sessions: group.length
+      })
+    }
     group = []
   }
   for (const s of all) {
@@ -144,7 +168,13 @@ const periodBars = (cal: TradingCalendar, kind: "week" | "month", hours: Hours, 
  * comment); with `opts.now`, stops at the first bar still forming (bars end in ascending order).
  */
 export const forEachBar = (
-  calendarId: CalendarId, tf: Timeframe, hours: Hours, fromMs: number, toMs: number, opts: ScheduleOptions, visit: BarVisitor
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  fromMs: number,
+  toMs: number,
+  opts: ScheduleOptions,
+  visit: BarVisitor
 ): void => {
   const cal = calendarFor(calendarId)
   const head = opts.headMs ?? -Infinity
@@ -160,13 +190,20 @@ export const forEachBar = (
   for (const s of cal.sessionsBetween(from, toMs, hours)) {
     if (s.open < head) continue
     if (tf.kind === "day") {
-      if (!v({ time: dayStartMs(s.tradingDay), start: s.open, end: s.close, tradingDay: s.tradingDay, sessions: 1 })) return
+      if (!v({ time: dayStartMs(s.tradingDay), start: s.open, end: s.close, tradingDay: s.tradingDay, sessions: 1 })) {
+        return
+      }
     } else if (!sessionBuckets(s, tf.ms, zone, from, toMs, v)) return
   }
 }
 
 export const expectedBars = (
-  calendarId: CalendarId, tf: Timeframe, hours: Hours, fromMs: number, toMs: number, opts: ScheduleOptions = {}
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  fromMs: number,
+  toMs: number,
+  opts: ScheduleOptions = {}
 ): Array<ScheduledBar> => {
   const out: Array<ScheduledBar> = []
   forEachBar(calendarId, tf, hours, fromMs, toMs, opts, (b) => void out.push(b))
@@ -175,7 +212,12 @@ export const expectedBars = (
 
 /** The stored times of `expectedBars`, ascending epoch ms. */
 export const expectedBarTimes = (
-  calendarId: CalendarId, tf: Timeframe, hours: Hours, fromMs: number, toMs: number, opts: ScheduleOptions = {}
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  fromMs: number,
+  toMs: number,
+  opts: ScheduleOptions = {}
 ): Array<number> => {
   const out: Array<number> = []
   forEachBar(calendarId, tf, hours, fromMs, toMs, opts, (b) => void out.push(b.time))
@@ -184,21 +226,38 @@ export const expectedBarTimes = (
 
 /** The first bar of the window, if any. */
 export const firstBar = (
-  calendarId: CalendarId, tf: Timeframe, hours: Hours, fromMs: number, toMs: number, opts: ScheduleOptions = {}
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  fromMs: number,
+  toMs: number,
+  opts: ScheduleOptions = {}
 ): ScheduledBar | undefined => {
   let first: ScheduledBar | undefined
   forEachBar(calendarId, tf, hours, fromMs, toMs, opts, (b) => ((first = b), false))
   return first
 }
 
-export const countBars = (calendarId: CalendarId, tf: Timeframe, hours: Hours, fromMs: number, toMs: number, opts: ScheduleOptions = {}): number => {
+export const countBars = (
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  fromMs: number,
+  toMs: number,
+  opts: ScheduleOptions = {}
+): number => {
   let n = 0
   forEachBar(calendarId, tf, hours, fromMs, toMs, opts, () => void n++)
   return n
 }
 
 /** The session a stored bar time belongs to (its label's session), or undefined if none. */
-export const sessionOfBarTime = (calendarId: CalendarId, tf: Timeframe, hours: Hours, time: number): Session | undefined => {
+export const sessionOfBarTime = (
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  time: number
+): Session | undefined => {
   const cal = calendarFor(calendarId)
   return tf.intraday ? cal.sessionAt(time, hours) : cal.session(new Date(time).toISOString().slice(0, 10), hours)
 }
@@ -211,7 +270,13 @@ export const barAt = (calendarId: CalendarId, tf: Timeframe, hours: Hours, time:
 }
 
 /** The last scheduled bar before `t` (intraday: labelled before it; longer: ended by it), searching back ~2 months. */
-export const barBefore = (calendarId: CalendarId, tf: Timeframe, hours: Hours, t: number, opts: ScheduleOptions = {}): ScheduledBar | undefined => {
+export const barBefore = (
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  t: number,
+  opts: ScheduleOptions = {}
+): ScheduledBar | undefined => {
   for (const span of [4 * DAY_MS, 20 * DAY_MS, 70 * DAY_MS]) {
     const bars = expectedBars(calendarId, tf, hours, t - span, t, { headMs: opts.headMs })
     const before = bars.filter((b) => (tf.intraday ? b.time < t : b.end <= t))
@@ -222,7 +287,13 @@ export const barBefore = (calendarId: CalendarId, tf: Timeframe, hours: Hours, t
 }
 
 /** The first scheduled bar starting at or after `t`, searching ahead ~2 months. */
-export const barFrom = (calendarId: CalendarId, tf: Timeframe, hours: Hours, t: number, opts: ScheduleOptions = {}): ScheduledBar | undefined => {
+export const barFrom = (
+  calendarId: CalendarId,
+  tf: Timeframe,
+  hours: Hours,
+  t: number,
+  opts: ScheduleOptions = {}
+): ScheduledBar | undefined => {
   for (const span of [4 * DAY_MS, 20 * DAY_MS, 70 * DAY_MS]) {
     const first = expectedBars(calendarId, tf, hours, t, t + span, { headMs: opts.headMs }).find((b) => b.start >= t)
     if (first) return first

@@ -17,7 +17,12 @@ import { DAY_MS, firstBar, forEachBar, type Interval, type ScheduledBar } from "
 import { calendarFor, dayOfEpochDay, type CalendarId, type Hours } from "./calendar/index.ts"
 import type { Timeframe } from "./Timeframe.ts"
 
-export type GapClass = "unexpected" | "market_closure" | "expected_holiday" | "expected_trading_hours" | "expected_weekend"
+export type GapClass =
+  | "unexpected"
+  | "market_closure"
+  | "expected_holiday"
+  | "expected_trading_hours"
+  | "expected_weekend"
 
 export type { Interval }
 
@@ -77,16 +82,34 @@ const hours1 = (ms: number) => (ms / HOUR_MS).toFixed(1)
 
 const noteFor = (c: GapClass, tf: Timeframe, ms: number): string => {
   switch (c) {
-    case "expected_weekend": return `Weekend gap for ${tf.id} data - normal market closure`
-    case "expected_trading_hours": return `Gap outside trading hours for ${tf.id} data - normal non-market period`
-    case "expected_holiday": return `Holiday gap (${hours1(ms)}h) - exchange closed`
-    case "market_closure": return `Extended market closure (${(ms / DAY_MS).toFixed(1)} days) - investigate broker/exchange`
-    case "unexpected": return `Unexpected gap (${hours1(ms)}h) during trading period - needs investigation`
+    case "expected_weekend":
+      return `Weekend gap for ${tf.id} data - normal market closure`
+    case "expected_trading_hours":
+      return `Gap outside trading hours for ${tf.id} data - normal non-market period`
+    case "expected_holiday":
+      return `Holiday gap (${hours1(ms)}h) - exchange closed`
+    case "market_closure":
+      return `Extended market closure (${(ms / DAY_MS).toFixed(1)} days) - investigate broker/exchange`
+    case "unexpected":
+      return `Unexpected gap (${hours1(ms)}h) during trading period - needs investigation`
   }
 }
 
-const gap = (tf: Timeframe, start: number, end: number, classification: GapClass, barsMissing: number, sessions: number): Gap => ({
-  start, end, classification, barsMissing, sessions, durationHours: (end - start) / HOUR_MS, note: noteFor(classification, tf, end - start)
+const gap = (
+  tf: Timeframe,
+  start: number,
+  end: number,
+  classification: GapClass,
+  barsMissing: number,
+  sessions: number
+): Gap => ({
+  start,
+  end,
+  classification,
+  barsMissing,
+  sessions,
+  durationHours: (end - start) / HOUR_MS,
+  note: noteFor(classification, tf, end - start)
 })
 
 /** Why the exchange is closed over [start, end): a holiday in it wins, then a weekend day, else the night/halt. */
@@ -110,7 +133,12 @@ export const closedSpanClass = (calendarId: CalendarId, start: number, end: numb
  * two daily bars is a weekend although it clips Friday's session.
  */
 export const classifyGap = (
-  calendarId: CalendarId, timeframe: Timeframe, hours: Hours, start: number, end: number, opts: { readonly now?: number | undefined; readonly headMs?: number | undefined } = {}
+  calendarId: CalendarId,
+  timeframe: Timeframe,
+  hours: Hours,
+  start: number,
+  end: number,
+  opts: { readonly now?: number | undefined; readonly headMs?: number | undefined } = {}
 ): GapClass => {
   let contained = false
   forEachBar(calendarId, timeframe, hours, start, end, opts, (b) => !(contained = b.start >= start && b.end <= end))
@@ -149,7 +177,9 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
   }
   // KTRDR reports spacings above 1.5 × the timeframe; here only closed time can make one.
   const closedSpan = (start: number, end: number, spacing: number) => {
-    if (input.includeExpected && end > start && spacing > 1.5 * tf.ms) gaps.push(gap(tf, start, end, closedSpanClass(input.calendarId, start, end), 0, 0))
+    if (input.includeExpected && end > start && spacing > 1.5 * tf.ms) {
+      gaps.push(gap(tf, start, end, closedSpanClass(input.calendarId, start, end), 0, 0))
+    }
   }
   forEachBar(input.calendarId, tf, input.hours, input.from, input.to, opts, (b) => {
     expected++
@@ -211,4 +241,5 @@ const lowerBound = (xs: ReadonlyArray<number>, x: number): number => {
   return lo
 }
 
-const countRange = (xs: ReadonlyArray<number>, from: number, to: number): number => lowerBound(xs, to) - lowerBound(xs, from)
+const countRange = (xs: ReadonlyArray<number>, from: number, to: number): number =>
+  lowerBound(xs, to) - lowerBound(xs, from)

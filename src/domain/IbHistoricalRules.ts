@@ -18,11 +18,27 @@ export interface BarSize {
 const bar = (ib: string, seconds: number, kind: BarKind = "intraday"): BarSize => ({ ib, seconds, kind })
 
 export const BAR_SIZES: ReadonlyArray<BarSize> = [
-  bar("1 secs", 1), bar("5 secs", 5), bar("10 secs", 10), bar("15 secs", 15), bar("30 secs", 30),
-  bar("1 min", 60), bar("2 mins", 120), bar("3 mins", 180), bar("5 mins", 300), bar("10 mins", 600),
-  bar("15 mins", 900), bar("20 mins", 1200), bar("30 mins", 1800), bar("1 hour", 3600), bar("2 hours", 7200),
-  bar("3 hours", 10800), bar("4 hours", 14400), bar("8 hours", 28800), bar("1 day", 86400, "day"),
-  bar("1 week", 604800, "week"), bar("1 month", 2592000, "month")
+  bar("1 secs", 1),
+  bar("5 secs", 5),
+  bar("10 secs", 10),
+  bar("15 secs", 15),
+  bar("30 secs", 30),
+  bar("1 min", 60),
+  bar("2 mins", 120),
+  bar("3 mins", 180),
+  bar("5 mins", 300),
+  bar("10 mins", 600),
+  bar("15 mins", 900),
+  bar("20 mins", 1200),
+  bar("30 mins", 1800),
+  bar("1 hour", 3600),
+  bar("2 hours", 7200),
+  bar("3 hours", 10800),
+  bar("4 hours", 14400),
+  bar("8 hours", 28800),
+  bar("1 day", 86400, "day"),
+  bar("1 week", 604800, "week"),
+  bar("1 month", 2592000, "month")
 ]
 
 /** IB also accepts the short forms its own error text lists. */
@@ -101,7 +117,10 @@ const at = (m: RegExpExecArray, zone: string, explicitZone: boolean): EndDateTim
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]))
   const dt = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone })
   // luxon normalises 25:00 or Feb 30 silently; a real gateway rejects them, so compare back.
-  if (!dt.isValid || dt.month !== month || dt.day !== day || dt.hour !== hour || dt.minute !== minute || dt.second !== second) return undefined
+  if (
+    !dt.isValid || dt.month !== month || dt.day !== day || dt.hour !== hour || dt.minute !== minute ||
+    dt.second !== second
+  ) return undefined
   return { _tag: "At", ms: dt.toMillis(), explicitZone }
 }
 
@@ -110,5 +129,7 @@ const pad = (n: number, w = 2) => String(n).padStart(w, "0")
 /** `yyyyMMdd-HH:mm:ss` in UTC: the unambiguous end-time form. */
 export const formatIbUtc = (ms: number): string => {
   const d = new Date(ms)
-  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}:${
+    pad(d.getUTCMinutes())
+  }:${pad(d.getUTCSeconds())}`
 }

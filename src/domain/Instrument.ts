@@ -132,20 +132,37 @@ export const validateSymbol = (raw: string): Either.Either<string, InvalidInput>
   if (/\s/.test(s)) return invalid(raw, "symbol contains whitespace")
   const slash = SLASH_PAIR.exec(s)
   if (slash && isPair(slash[1]!.toUpperCase(), slash[2]!.toUpperCase())) return Either.right(s)
-  if (/[/\\]/.test(s)) return invalid(raw, "symbol contains a path separator ('/' is only accepted between two currency codes, e.g. EUR/USD)")
+  if (/[/\\]/.test(s)) {
+    return invalid(
+      raw,
+      "symbol contains a path separator ('/' is only accepted between two currency codes, e.g. EUR/USD)"
+    )
+  }
   if (s.includes("..") || s.startsWith(".")) return invalid(raw, "symbol looks like a path")
   if (!SHAPE.test(s)) {
-    return invalid(raw, "symbol may contain only letters, digits and single inner '.' or '-' (optionally a leading '^' for an index)")
+    return invalid(
+      raw,
+      "symbol may contain only letters, digits and single inner '.' or '-' (optionally a leading '^' for an index)"
+    )
   }
   return Either.right(s)
 }
 
-const stock = (s: string): Candidate => ({ secType: "STK", spec: { symbol: s.replace(".", " "), secType: "STK", exchange: "SMART", currency: "USD" } })
-const index = (s: string, exchange = KNOWN_INDICES[s] ?? ""): Candidate => ({ secType: "IND", spec: { symbol: s, secType: "IND", exchange, currency: "USD" } })
+const stock = (s: string): Candidate => ({
+  secType: "STK",
+  spec: { symbol: s.replace(".", " "), secType: "STK", exchange: "SMART", currency: "USD" }
+})
+const index = (s: string, exchange = KNOWN_INDICES[s] ?? ""): Candidate => ({
+  secType: "IND",
+  spec: { symbol: s, secType: "IND", exchange, currency: "USD" }
+})
 const future = (root: string, month?: string): Candidate => ({
   secType: "FUT",
   spec: {
-    symbol: root, secType: "FUT", exchange: FUTURE_ROOTS[root] ?? "CME", currency: "USD",
+    symbol: root,
+    secType: "FUT",
+    exchange: FUTURE_ROOTS[root] ?? "CME",
+    currency: "USD",
     // An explicit expiry may be a past contract; a bare root means the listed front month.
     ...(month === undefined ? {} : { lastTradeDateOrContractMonth: month, includeExpired: true })
   }
@@ -161,7 +178,12 @@ export interface NormalizeOptions {
   readonly secType?: AssetClass
 }
 
-const parsed = (symbol: string, seriesKey: string, candidates: ReadonlyArray<Candidate>, only?: AssetClass): Either.Either<ParsedSymbol, InvalidInput> => {
+const parsed = (
+  symbol: string,
+  seriesKey: string,
+  candidates: ReadonlyArray<Candidate>,
+  only?: AssetClass
+): Either.Either<ParsedSymbol, InvalidInput> => {
   const kept = only === undefined ? candidates : candidates.filter((c) => c.secType === only)
   return kept.length === 0
     ? invalid(symbol, `${symbol} cannot be a ${only} symbol`)
@@ -169,21 +191,35 @@ const parsed = (symbol: string, seriesKey: string, candidates: ReadonlyArray<Can
 }
 
 /** Validates, then applies the rules in the header comment. */
-export const normalizeSymbol = (raw: string, options: NormalizeOptions = {}): Either.Either<ParsedSymbol, InvalidInput> =>
+export const normalizeSymbol = (
+  raw: string,
+  options: NormalizeOptions = {}
+): Either.Either<ParsedSymbol, InvalidInput> =>
   Either.flatMap(validateSymbol(raw), (valid) => {
     const s = valid.toUpperCase()
     const only = options.secType
     if (s.startsWith("^")) return parsed(s.slice(1), s.slice(1), [index(s.slice(1))], only)
     const sep = /^([A-Z]{3})[./]([A-Z]{3})$/.exec(s)
-    if (sep && isPair(sep[1]!, sep[2]!)) return parsed(`${sep[1]}.${sep[2]}`, `${sep[1]}${sep[2]}`, [forex(sep[1]!, sep[2]!)], only)
+    if (sep && isPair(sep[1]!, sep[2]!)) {
+      return parsed(`${sep[1]}.${sep[2]}`, `${sep[1]}${sep[2]}`, [forex(sep[1]!, sep[2]!)], only)
+    }
     if (/^[A-Z]{6}$/.test(s) && isPair(s.slice(0, 3), s.slice(3))) {
       return parsed(`${s.slice(0, 3)}.${s.slice(3)}`, s, [forex(s.slice(0, 3), s.slice(3)), stock(s)], only)
     }
     const exp = EXPIRY.exec(s)
     if (exp) {
       const [, root, code, y] = exp as unknown as [string, string, string, string]
-      const year = y.length === 4 ? Number(y) : y.length === 2 ? 2000 + Number(y) : placeYear(Number(y), options.referenceYear)
-      if (year === undefined) return invalid(raw, `${s}: a one-digit futures year is ambiguous without a reference date; write the full year, e.g. ${root}${code}202${y}`)
+      const year = y.length === 4
+        ? Number(y)
+        : y.length === 2
+        ? 2000 + Number(y)
+        : placeYear(Number(y), options.referenceYear)
+      if (year === undefined) {
+        return invalid(
+          raw,
+          `${s}: a one-digit futures year is ambiguous without a reference date; write the full year, e.g. ${root}${code}202${y}`
+        )
+      }
       const month = String(MONTH_CODES.indexOf(code) + 1).padStart(2, "0")
       const canonical = `${root}${code}${year}`
       return parsed(canonical, canonical, [future(root, `${year}${month}`), stock(s)], only)
@@ -194,7 +230,10 @@ export const normalizeSymbol = (raw: string, options: NormalizeOptions = {}): Ei
     return parsed(s, s, [stock(s), index(s), future(s)], only)
   })
 
-const forex = (base: string, quote: string): Candidate => ({ secType: "CASH", spec: { symbol: base, secType: "CASH", exchange: "IDEALPRO", currency: quote } })
+const forex = (base: string, quote: string): Candidate => ({
+  secType: "CASH",
+  spec: { symbol: base, secType: "CASH", exchange: "IDEALPRO", currency: quote }
+})
 
 /** The one year ending in `digit` within [ref − 2, ref + 7]: recent expiries and every listed one. */
 const placeYear = (digit: number, ref: number | undefined): number | undefined =>
@@ -210,12 +249,23 @@ export const seriesKeyOf = (raw: string, options: NormalizeOptions = {}): Either
  * 17:00–16:00 CT session they share.
  */
 export const calendarIdFor = (secType: string, _exchange = ""): CalendarId =>
-  secType === "CASH" ? "forex" : secType === "FUT" || secType === "CONTFUT" ? "cme-equity-futures" : secType === "IND" ? "us-index" : "us-equity"
+  secType === "CASH"
+    ? "forex"
+    : secType === "FUT" || secType === "CONTFUT"
+    ? "cme-equity-futures"
+    : secType === "IND"
+    ? "us-index"
+    : "us-equity"
 
 // IB's legacy abbreviations mean the US regions (with DST); Intl would read EST as a fixed offset.
 const IB_ZONE_ALIASES: Readonly<Record<string, string>> = {
-  EST: "America/New_York", EST5EDT: "America/New_York", CST: "America/Chicago", CST6CDT: "America/Chicago",
-  MST: "America/Denver", PST: "America/Los_Angeles", GMT: "UTC"
+  EST: "America/New_York",
+  EST5EDT: "America/New_York",
+  CST: "America/Chicago",
+  CST6CDT: "America/Chicago",
+  MST: "America/Denver",
+  PST: "America/Los_Angeles",
+  GMT: "UTC"
 }
 
 /** IB's `timeZoneId` (`US/Eastern`, `EST`, `GMT`…) as a canonical IANA zone, or undefined. */
@@ -235,7 +285,11 @@ const ymdUtc = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAl
  * The contract to use among IB's answers: for futures the nearest expiry not yet past (IB lists
  * several; KTRDR took whichever came first), otherwise the first of the asked security type.
  */
-export const pickContract = <F extends ContractFacts>(secType: AssetClass, answers: ReadonlyArray<F>, nowMs: number): F | undefined => {
+export const pickContract = <F extends ContractFacts>(
+  secType: AssetClass,
+  answers: ReadonlyArray<F>,
+  nowMs: number
+): F | undefined => {
   const same = answers.filter((a) => a.secType === secType)
   if (secType !== "FUT") return same[0]
   const today = ymdUtc(nowMs)

@@ -101,7 +101,11 @@ export const historyHorizonMs = (p: PacingParams, e?: Pick<PaceRequest, "small">
 }
 
 /** Drops entries that can no longer constrain any request at `now` or later. Keeps order. */
-export const pruneHistory = <E extends PaceEntry>(history: ReadonlyArray<E>, now: number, p: PacingParams): Array<E> => {
+export const pruneHistory = <E extends PaceEntry>(
+  history: ReadonlyArray<E>,
+  now: number,
+  p: PacingParams
+): Array<E> => {
   const paced = historyHorizonMs(p)
   const unpaced = historyHorizonMs(p, { small: false })
   return history.filter((e) => now - e.t < (e.small ? paced : unpaced))
@@ -143,7 +147,7 @@ const counting = (
   events.sort((a, b) => a[0] - b[0])
   let s = 0
   let start: number | undefined
-  for (let i = 0; i < events.length; ) {
+  for (let i = 0; i < events.length;) {
     const pos = events[i]![0]
     // Apply every event at one position before judging the stretch that starts there.
     while (i < events.length && events[i]![0] === pos) s += events[i++]![1]
@@ -160,7 +164,12 @@ const counting = (
  * that bound it. Exact for the margined windows: it never waits past the first allowed instant.
  * O(n log n) in the history size.
  */
-export const earliestSlot = (history: ReadonlyArray<PaceEntry>, req: PaceRequest, now: number, p: PacingParams): PaceSlot => {
+export const earliestSlot = (
+  history: ReadonlyArray<PaceEntry>,
+  req: PaceRequest,
+  now: number,
+  p: PacingParams
+): PaceSlot => {
   const blocks: Array<Block> = []
   if (p.paceAllSizes || req.small) {
     const w = effectiveWindows(p)

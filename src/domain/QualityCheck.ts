@@ -18,9 +18,21 @@ export type { PriceColumn } from "./qualityMath.ts"
 
 export type Severity = "info" | "warning" | "error"
 export type IssueType =
-  | "empty_dataset" | "invalid_timestamp" | "duplicate_timestamps" | "unsorted_index" | "non_positive_price"
-  | "missing_values" | "invalid_negative_volume" | "ib_volume_indicator" | "high_too_low" | "low_too_high"
-  | "timestamp_gaps" | "price_outliers" | "zero_volume" | "extreme_volume_spike" | "extreme_price_movement"
+  | "empty_dataset"
+  | "invalid_timestamp"
+  | "duplicate_timestamps"
+  | "unsorted_index"
+  | "non_positive_price"
+  | "missing_values"
+  | "invalid_negative_volume"
+  | "ib_volume_indicator"
+  | "high_too_low"
+  | "low_too_high"
+  | "timestamp_gaps"
+  | "price_outliers"
+  | "zero_volume"
+  | "extreme_volume_spike"
+  | "extreme_price_movement"
   | "suspicious_price_movement"
 
 export interface QualityIssue {
@@ -91,8 +103,21 @@ type Issue = Omit<QualityIssue, "examples" | "description"> & { readonly descrip
 export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions = {}): QualityReport => {
   const repair = options.repair === true
   const issues: Array<QualityIssue> = []
-  const changes = { rowsDropped: 0, duplicatesRemoved: 0, sorted: false, pricesInterpolated: 0, volumesFixed: 0, highsRaised: 0, lowsLowered: 0 }
-  const add = (i: Issue, hits: ReadonlyArray<number>, bars: ReadonlyArray<Bar>, detail: (b: Bar, k: number) => string) =>
+  const changes = {
+    rowsDropped: 0,
+    duplicatesRemoved: 0,
+    sorted: false,
+    pricesInterpolated: 0,
+    volumesFixed: 0,
+    highsRaised: 0,
+    lowsLowered: 0
+  }
+  const add = (
+    i: Issue,
+    hits: ReadonlyArray<number>,
+    bars: ReadonlyArray<Bar>,
+    detail: (b: Bar, k: number) => string
+  ) =>
     issues.push({
       ...i,
       description: i.description ?? `${i.count} bar(s): ${i.type.replaceAll("_", " ")}`,
@@ -106,13 +131,23 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
 
   // 1. Structure
   if (input.length === 0) {
-    add({ type: "empty_dataset", check: 1, severity: "error", count: 0, repaired: false, description: "no bars" }, [], input, () => "")
+    add(
+      { type: "empty_dataset", check: 1, severity: "error", count: 0, repaired: false, description: "no bars" },
+      [],
+      input,
+      () => ""
+    )
     return finish(input)
   }
   let bars = input
   const badTime = indices(bars, (b) => !Number.isSafeInteger(b.time))
   if (badTime.length > 0) {
-    add({ type: "invalid_timestamp", check: 1, severity: "error", count: badTime.length, repaired: repair }, badTime, bars, (b) => `time ${b.time}`)
+    add(
+      { type: "invalid_timestamp", check: 1, severity: "error", count: badTime.length, repaired: repair },
+      badTime,
+      bars,
+      (b) => `time ${b.time}`
+    )
     if (repair) {
       bars = bars.filter((b) => Number.isSafeInteger(b.time))
       changes.rowsDropped = badTime.length
@@ -127,7 +162,19 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
   if (!clean) bars.forEach((b, k) => lastAt.set(b.time, k))
   const dupes = clean ? [] : indices(bars, (b, k) => lastAt.get(b.time) !== k)
   if (dupes.length > 0) {
-    add({ type: "duplicate_timestamps", check: 2, severity: "warning", count: dupes.length, repaired: repair, metadata: { duplicate_count: dupes.length } }, dupes, bars, (b) => iso(b.time))
+    add(
+      {
+        type: "duplicate_timestamps",
+        check: 2,
+        severity: "warning",
+        count: dupes.length,
+        repaired: repair,
+        metadata: { duplicate_count: dupes.length }
+      },
+      dupes,
+      bars,
+      (b) => iso(b.time)
+    )
     if (repair) {
       bars = bars.filter((b, k) => lastAt.get(b.time) === k)
       changes.duplicatesRemoved = dupes.length
@@ -137,7 +184,12 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
   // 3. Ordering
   const descents = indices(bars, (b, k) => k > 0 && b.time < bars[k - 1]!.time)
   if (descents.length > 0) {
-    add({ type: "unsorted_index", check: 3, severity: "warning", count: descents.length, repaired: repair }, descents, bars, (b) => `${iso(b.time)} after a later bar`)
+    add(
+      { type: "unsorted_index", check: 3, severity: "warning", count: descents.length, repaired: repair },
+      descents,
+      bars,
+      (b) => `${iso(b.time)} after a later bar`
+    )
     if (repair) {
       bars = [...bars].sort((a, b) => a.time - b.time)
       changes.sorted = true
@@ -159,11 +211,37 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
     const bad = nonPos.length + missing.length
     const fixable = repair && bad > 0 && bad < REPAIR_LIMIT * bars.length && bad < bars.length
     if (nonPos.length > 0) {
-      add({ type: "non_positive_price", check: 4, severity: "error", count: nonPos.length, column: col, repaired: fixable, metadata: { count: nonPos.length } }, nonPos, bars, (b) => `${col} ${b[col]}`)
+      add(
+        {
+          type: "non_positive_price",
+          check: 4,
+          severity: "error",
+          count: nonPos.length,
+          column: col,
+          repaired: fixable,
+          metadata: { count: nonPos.length }
+        },
+        nonPos,
+        bars,
+        (b) => `${col} ${b[col]}`
+      )
     }
     if (missing.length > 0) {
       const share = missing.length / bars.length
-      add({ type: "missing_values", check: 5, severity: share >= REPAIR_LIMIT ? "error" : "warning", count: missing.length, column: col, repaired: fixable, metadata: { percentage: share * 100 } }, missing, bars, (b) => `${col} ${b[col]}`)
+      add(
+        {
+          type: "missing_values",
+          check: 5,
+          severity: share >= REPAIR_LIMIT ? "error" : "warning",
+          count: missing.length,
+          column: col,
+          repaired: fixable,
+          metadata: { percentage: share * 100 }
+        },
+        missing,
+        bars,
+        (b) => `${col} ${b[col]}`
+      )
     }
     if (fixable) {
       bars = interpolate(bars, col)
@@ -173,14 +251,65 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
 
   // 4. Volume: null is IB's "not available" (-1), reported, never changed.
   const absent = indices(bars, (b) => b.volume === null)
-  if (absent.length > 0) add({ type: "ib_volume_indicator", check: 4, severity: "info", count: absent.length, column: "volume", repaired: false }, absent, bars, () => "volume not available (IB -1)")
+  if (absent.length > 0) {
+    add(
+      {
+        type: "ib_volume_indicator",
+        check: 4,
+        severity: "info",
+        count: absent.length,
+        column: "volume",
+        repaired: false
+      },
+      absent,
+      bars,
+      () => "volume not available (IB -1)"
+    )
+  }
   const negVol = indices(bars, (b) => b.volume !== null && Number.isFinite(b.volume) && b.volume < 0)
   const nanVol = indices(bars, (b) => b.volume !== null && !Number.isFinite(b.volume))
-  if (negVol.length > 0) add({ type: "invalid_negative_volume", check: 4, severity: "warning", count: negVol.length, column: "volume", repaired: repair }, negVol, bars, (b) => `volume ${b.volume}`)
-  if (nanVol.length > 0) add({ type: "missing_values", check: 5, severity: "warning", count: nanVol.length, column: "volume", repaired: repair }, nanVol, bars, (b) => `volume ${b.volume}`)
+  if (negVol.length > 0) {
+    add(
+      {
+        type: "invalid_negative_volume",
+        check: 4,
+        severity: "warning",
+        count: negVol.length,
+        column: "volume",
+        repaired: repair
+      },
+      negVol,
+      bars,
+      (b) => `volume ${b.volume}`
+    )
+  }
+  if (nanVol.length > 0) {
+    add(
+      {
+        type: "missing_values",
+        check: 5,
+        severity: "warning",
+        count: nanVol.length,
+        column: "volume",
+        repaired: repair
+      },
+      nanVol,
+      bars,
+      (b) => `volume ${b.volume}`
+    )
+  }
   if (repair && negVol.length + nanVol.length > 0) {
     // Negative → 0 (KTRDR); non-finite → absent, which is what it means.
-    bars = bars.map((b) => (b.volume === null ? b : !Number.isFinite(b.volume) ? { ...b, volume: null } : b.volume < 0 ? { ...b, volume: 0 } : b))
+    bars = bars.map((
+      b
+    ) => (b.volume === null
+      ? b
+      : !Number.isFinite(b.volume)
+      ? { ...b, volume: null }
+      : b.volume < 0
+      ? { ...b, volume: 0 }
+      : b)
+    )
     changes.volumesFixed = negVol.length + nanVol.length
   }
 
@@ -196,24 +325,49 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
     if (b.high < Math.max(b.open, b.close)) highLow.push(k)
     if (b.low > Math.min(b.open, b.close)) lowHigh.push(k)
   }
-  if (highLow.length > 0) add({ type: "high_too_low", check: 4, severity: "error", count: highLow.length, repaired: repair }, highLow, bars, (b) => `high ${b.high} < max(open ${b.open}, close ${b.close})`)
-  if (lowHigh.length > 0) add({ type: "low_too_high", check: 4, severity: "error", count: lowHigh.length, repaired: repair }, lowHigh, bars, (b) => `low ${b.low} > min(open ${b.open}, close ${b.close})`)
+  if (highLow.length > 0) {
+    add(
+      { type: "high_too_low", check: 4, severity: "error", count: highLow.length, repaired: repair },
+      highLow,
+      bars,
+      (b) => `high ${b.high} < max(open ${b.open}, close ${b.close})`
+    )
+  }
+  if (lowHigh.length > 0) {
+    add(
+      { type: "low_too_high", check: 4, severity: "error", count: lowHigh.length, repaired: repair },
+      lowHigh,
+      bars,
+      (b) => `low ${b.low} > min(open ${b.open}, close ${b.close})`
+    )
+  }
   if (repair && highLow.length + lowHigh.length > 0) {
-    bars = bars.map((b) => (ok(b) ? { ...b, high: Math.max(b.high, b.open, b.close), low: Math.min(b.low, b.open, b.close) } : b))
+    bars = bars.map((
+      b
+    ) => (ok(b) ? { ...b, high: Math.max(b.high, b.open, b.close), low: Math.min(b.low, b.open, b.close) } : b))
     changes.highsRaised = highLow.length
     changes.lowsLowered = lowHigh.length
   }
 
   // 6. Gaps (classified by GapAnalysis; weekends, holidays and closed hours are not issues).
-  const gaps = (options.gaps ?? []).filter((g) => g.classification === undefined || g.classification === "unexpected" || g.classification === "market_closure")
+  const gaps = (options.gaps ?? []).filter((g) =>
+    g.classification === undefined || g.classification === "unexpected" || g.classification === "market_closure"
+  )
   const missingBars = gaps.reduce((s, g) => s + g.barsMissing, 0)
   if (gaps.length > 0 && missingBars > 0) {
     const pct = (missingBars / (bars.length + missingBars)) * 100
     const severity: Severity = pct > (options.maxGapPercentage ?? 10) ? "error" : pct > 5 ? "warning" : "info"
     issues.push({
-      type: "timestamp_gaps", check: 6, severity, count: gaps.length, repaired: false,
+      type: "timestamp_gaps",
+      check: 6,
+      severity,
+      count: gaps.length,
+      repaired: false,
       description: `${gaps.length} gap(s), ${missingBars} bars missing (${pct.toFixed(2)}%)`,
-      examples: gaps.slice(0, MAX_EXAMPLES).map((g) => ({ time: g.start, detail: `${iso(g.start)} → ${iso(g.end)}: ${g.barsMissing} bars` })),
+      examples: gaps.slice(0, MAX_EXAMPLES).map((g) => ({
+        time: g.start,
+        detail: `${iso(g.start)} → ${iso(g.end)}: ${g.barsMissing} bars`
+      })),
       metadata: { gap_count: gaps.length, missing_periods: missingBars, gap_percentage: pct }
     })
   }
@@ -230,7 +384,20 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
     for (let k = 0; k < v.length; k++) if (Math.abs((v[k]! - mean) / std) > zLimit) out.push(k)
     if (out.length === 0) continue
     const maxZ = out.reduce((m, k) => Math.max(m, z(bars[k]!)), 0)
-    add({ type: "price_outliers", check: 7, severity: maxZ > 5 ? "error" : "warning", count: out.length, column: col, repaired: false, metadata: { threshold: zLimit, max_z: maxZ } }, out, bars, (b) => `${col} ${b[col]} (z ${z(b).toFixed(2)})`)
+    add(
+      {
+        type: "price_outliers",
+        check: 7,
+        severity: maxZ > 5 ? "error" : "warning",
+        count: out.length,
+        column: col,
+        repaired: false,
+        metadata: { threshold: zLimit, max_z: maxZ }
+      },
+      out,
+      bars,
+      (b) => `${col} ${b[col]} (z ${z(b).toFixed(2)})`
+    )
   }
 
   // 8. Volume patterns.
@@ -238,13 +405,47 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
     const zero = indices(bars, (b) => b.volume === 0)
     if (zero.length > 0) {
       const pct = (zero.length / bars.length) * 100
-      const severity: Severity = options.volumeReported === false ? "info" : pct > 50 ? "error" : pct > 20 ? "warning" : "info"
-      add({ type: "zero_volume", check: 8, severity, count: zero.length, column: "volume", repaired: false, metadata: { percentage: pct, longest_run: longestRun(zero) } }, zero, bars, () => "volume 0")
+      const severity: Severity = options.volumeReported === false
+        ? "info"
+        : pct > 50
+        ? "error"
+        : pct > 20
+        ? "warning"
+        : "info"
+      add(
+        {
+          type: "zero_volume",
+          check: 8,
+          severity,
+          count: zero.length,
+          column: "volume",
+          repaired: false,
+          metadata: { percentage: pct, longest_run: longestRun(zero) }
+        },
+        zero,
+        bars,
+        () => "volume 0"
+      )
     }
     const med = median(bars)
     if (med > 0) {
       const spikes = indices(bars, (b) => b.volume !== null && b.volume / med > 100)
-      if (spikes.length > 0) add({ type: "extreme_volume_spike", check: 8, severity: "warning", count: spikes.length, column: "volume", repaired: false, metadata: { median: med } }, spikes, bars, (b) => `volume ${b.volume} (${((b.volume ?? 0) / med).toFixed(0)}× median)`)
+      if (spikes.length > 0) {
+        add(
+          {
+            type: "extreme_volume_spike",
+            check: 8,
+            severity: "warning",
+            count: spikes.length,
+            column: "volume",
+            repaired: false,
+            metadata: { median: med }
+          },
+          spikes,
+          bars,
+          (b) => `volume ${b.volume} (${((b.volume ?? 0) / med).toFixed(0)}× median)`
+        )
+      }
     }
   }
 
@@ -260,23 +461,51 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
     else if (m > 0.1) suspicious.push(k)
   }
   const pct = (b: Bar, k: number) => `close ${b.close} (${(move(k) * 100).toFixed(1)}%)`
-  if (extreme.length > 0) add({ type: "extreme_price_movement", check: 9, severity: "error", count: extreme.length, repaired: false }, extreme, bars, pct)
-  if (suspicious.length > 0) add({ type: "suspicious_price_movement", check: 9, severity: "warning", count: suspicious.length, repaired: false }, suspicious, bars, pct)
+  if (extreme.length > 0) {
+    add(
+      { type: "extreme_price_movement", check: 9, severity: "error", count: extreme.length, repaired: false },
+      extreme,
+      bars,
+      pct
+    )
+  }
+  if (suspicious.length > 0) {
+    add(
+      { type: "suspicious_price_movement", check: 9, severity: "warning", count: suspicious.length, repaired: false },
+      suspicious,
+      bars,
+      pct
+    )
+  }
 
   return finish(bars)
 }
 
 /** Errors the check found and did not repair. */
-export const unrepairedErrors = (r: QualityReport): ReadonlyArray<QualityIssue> => r.issues.filter((i) => i.severity === "error" && !i.repaired)
+export const unrepairedErrors = (r: QualityReport): ReadonlyArray<QualityIssue> =>
+  r.issues.filter((i) => i.severity === "error" && !i.repaired)
 
 /**
  * Strict mode: any error left after (optional) repair fails as CorruptData — the data cannot be
  * trusted as stored (KTRDR's DataCorruptionError); `line` is 0 since bars need not map to lines.
  */
-export const enforceQuality = (bars: ReadonlyArray<Bar>, options: QualityOptions = {}): Either.Either<QualityReport, CorruptData> => {
+export const enforceQuality = (
+  bars: ReadonlyArray<Bar>,
+  options: QualityOptions = {}
+): Either.Either<QualityReport, CorruptData> => {
   const report = checkQuality(bars, options)
   const errors = unrepairedErrors(report)
   if (errors.length === 0) return Either.right(report)
-  const summary = errors.map((i) => `${i.type}${i.column ? `(${i.column})` : ""} ×${i.count}${i.examples[0] ? ` first at ${iso(i.examples[0].time)}` : ""}`)
-  return Either.left(new CorruptData({ file: options.source ?? "<bars>", line: 0, message: `data quality check failed: ${summary.join("; ")}` }))
+  const summary = errors.map((i) =>
+    `${i.type}${i.column ? `(${i.column})` : ""} ×${i.count}${
+      i.examples[0] ? ` first at ${iso(i.examples[0].time)}` : ""
+    }`
+  )
+  return Either.left(
+    new CorruptData({
+      file: options.source ?? "<bars>",
+      line: 0,
+      message: `data quality check failed: ${summary.join("; ")}`
+    })
+  )
 }

@@ -26,7 +26,16 @@
  *   timestamp, where IB has nothing, or over one stored bar, re-fetched).
  */
 import { calendarFor, type CalendarId, type Hours, type Session, type TradingCalendar } from "./calendar/index.ts"
-import { barBefore, barFrom, countBars, firstBar, forEachBar, hoursFor, type Interval, type ScheduledBar } from "./BarSchedule.ts"
+import {
+  barBefore,
+  barFrom,
+  countBars,
+  firstBar,
+  forEachBar,
+  hoursFor,
+  type Interval,
+  type ScheduledBar
+} from "./BarSchedule.ts"
 import { formatIbUtc, parseBarSize, parseDuration, STEP_TABLE, stepAllowed } from "./IbHistoricalRules.ts"
 import type { Timeframe } from "./Timeframe.ts"
 
@@ -85,7 +94,12 @@ export const durationLimits = (ibBarSize: string): DurationLimits => {
     }
     prev = secs
   }
-  const limits = { minSessions: days[0] ?? 0, maxSessions: days[days.length - 1] ?? 0, minSeconds: minS, maxSeconds: maxS }
+  const limits = {
+    minSessions: days[0] ?? 0,
+    maxSessions: days[days.length - 1] ?? 0,
+    minSeconds: minS,
+    maxSeconds: maxS
+  }
   limitsCache.set(ibBarSize, limits)
   return limits
 }
@@ -112,7 +126,8 @@ const segment = (ctx: Ctx, from: number, endMs: number, duration: string, bars?:
   return { endMs, end: formatIbUtc(endMs), duration, barSize: ctx.tf.ibBarSize, covers, bars: n }
 }
 
-const sSegment = (ctx: Ctx, from: number, end: number, bars?: number) => segment(ctx, from, end, `${(end - from) / SECOND} S`, bars)
+const sSegment = (ctx: Ctx, from: number, end: number, bars?: number) =>
+  segment(ctx, from, end, `${(end - from) / SECOND} S`, bars)
 
 /** `N D` ending at `end`, starting at the open of `first`: N = sessions opening in [open, end). */
 const dSegment = (ctx: Ctx, first: Session, end: number, minN = 1, bars?: number): Segment => {
@@ -197,7 +212,10 @@ const planIntraday = (ctx: Ctx, pieces: ReadonlyArray<Piece>): Array<Segment> =>
     const session = sessionOf(ctx, chunk[0]!)
     const length = end - session.open
     // One partial session: clock seconds are unambiguous; otherwise IB's session count.
-    if (chunk.length === 1 && end !== session.close && length >= ctx.limits.minSeconds * SECOND && length <= ctx.limits.maxSeconds * SECOND) {
+    if (
+      chunk.length === 1 && end !== session.close && length >= ctx.limits.minSeconds * SECOND &&
+      length <= ctx.limits.maxSeconds * SECOND
+    ) {
       out.push(sSegment(ctx, session.open, end, chunk[0]!.count))
     } else out.push(dSegment(ctx, session, end, 1, barsIn(chunk)))
   }
@@ -223,7 +241,13 @@ const planPeriods = (ctx: Ctx, run: ReadonlyArray<Piece>): Array<Segment> => {
   while (before && before.length > 1 && sessionsIn(last) < minSessions) last.unshift(before.pop()!)
   // A block reaching back for the N D minimum covers more than its bars: dSegment counts those.
   return blocks.map((bs) =>
-    dSegment(ctx, sessionOf(ctx, bs[0]!), bs[bs.length - 1]!.last.end, minSessions, sessionsIn(bs) >= minSessions ? bs.length : undefined)
+    dSegment(
+      ctx,
+      sessionOf(ctx, bs[0]!),
+      bs[bs.length - 1]!.last.end,
+      minSessions,
+      sessionsIn(bs) >= minSessions ? bs.length : undefined
+    )
   )
 }
 
@@ -248,16 +272,18 @@ function* runsOfSteps(ctx: Ctx, windowMs: number): Generator<void, Array<Array<P
   const runs: Array<Array<Piece>> = []
   const step = tf.intraday ? windowMs : Infinity
   const visit = (bar: ScheduledBar) => {
-      const run = runs[runs.length - 1]
-      const piece = run?.[run.length - 1]
-      // Daily and longer bars belong to every interval their sessions overlap: keep one copy.
-      if (piece && bar.time <= piece.last.time) return
-      const adjacent = piece && (piece.last.end === bar.start || firstBar(input.calendarId, tf, hours, piece.last.end, bar.start, { headMs: head }) === undefined)
-      if (!run || !adjacent) runs.push([{ tradingDay: bar.tradingDay, first: bar, last: bar, count: 1 }])
-      else if (tf.intraday && piece.tradingDay === bar.tradingDay) {
-        piece.last = bar
-        piece.count++
-      } else run.push({ tradingDay: bar.tradingDay, first: bar, last: bar, count: 1 })
+    const run = runs[runs.length - 1]
+    const piece = run?.[run.length - 1]
+    // Daily and longer bars belong to every interval their sessions overlap: keep one copy.
+    if (piece && bar.time <= piece.last.time) return
+    const adjacent = piece &&
+      (piece.last.end === bar.start ||
+        firstBar(input.calendarId, tf, hours, piece.last.end, bar.start, { headMs: head }) === undefined)
+    if (!run || !adjacent) runs.push([{ tradingDay: bar.tradingDay, first: bar, last: bar, count: 1 }])
+    else if (tf.intraday && piece.tradingDay === bar.tradingDay) {
+      piece.last = bar
+      piece.count++
+    } else run.push({ tradingDay: bar.tradingDay, first: bar, last: bar, count: 1 })
   }
   for (const [a, b] of merged) {
     for (let w = a; w < b; w += step) {

@@ -41,7 +41,10 @@ export const NO_EXTRAS: ReadonlyArray<string> = Object.freeze([])
 
 const TIME = 0, OPEN = 1, HIGH = 2, LOW = 3, CLOSE = 4, VOLUME = 5, EXTRA = 6
 /** A Map, not an object literal: a column named `__proto__` or `constructor` must not find a role. */
-const ROLE_NAMES = new Map<string, number>([["open", OPEN], ["high", HIGH], ["low", LOW], ["close", CLOSE], ["volume", VOLUME]])
+const ROLE_NAMES = new Map<string, number>([["open", OPEN], ["high", HIGH], ["low", LOW], ["close", CLOSE], [
+  "volume",
+  VOLUME
+]])
 const NAMES = ["time", "open", "high", "low", "close", "volume"]
 
 export class BarCsvParser extends FieldReader {
@@ -90,8 +93,13 @@ export class BarCsvParser extends FieldReader {
     if (rest > 0) return Either.left({ line: this.line, message: "unterminated quoted field" })
     if (!this.roles) return Either.left({ line: 1, message: "empty file: no header row" })
     return Either.right({
-      bars: this.bars, extraColumns: this.extraColumns, extras: this.extras,
-      indexHeader: this.indexHeader, outOfOrder: this.outOfOrder, duplicates: this.duplicates, missing: this.missing
+      bars: this.bars,
+      extraColumns: this.extraColumns,
+      extras: this.extras,
+      indexHeader: this.indexHeader,
+      outOfOrder: this.outOfOrder,
+      duplicates: this.duplicates,
+      missing: this.missing
     })
   }
 
@@ -117,7 +125,9 @@ export class BarCsvParser extends FieldReader {
     let time = 0, open = 0, high = 0, low = 0, close = 0
     let volume: number | null = null
     this.rowMissing = false
-    const row: Array<string> | undefined = this.extraColumns.length > 0 ? new Array<string>(this.extraColumns.length) : undefined
+    const row: Array<string> | undefined = this.extraColumns.length > 0
+      ? new Array<string>(this.extraColumns.length)
+      : undefined
     for (let col = 0; col < n; col++) {
       if (col > 0) {
         if (b[this.p] !== COMMA) throw this.fail(`expected ${n} fields, found ${col}`)
@@ -130,28 +140,57 @@ export class BarCsvParser extends FieldReader {
         if (role === EXTRA) row![this.extraSlot[col]!] = text
         else if (role === TIME) time = this.timeOf(text)
         else if (role === VOLUME) volume = this.volumeOf(text)
-        else { const v = this.numberOf(text, NAMES[role]!); if (role === OPEN) open = v; else if (role === HIGH) high = v; else if (role === LOW) low = v; else close = v }
+        else {
+          const v = this.numberOf(text, NAMES[role]!)
+          if (role === OPEN) open = v
+          else if (role === HIGH) high = v
+          else if (role === LOW) low = v
+          else close = v
+        }
         continue
       }
       switch (role) {
-        case TIME: time = this.time(); break
-        case OPEN: open = this.price("open"); break
-        case HIGH: high = this.price("high"); break
-        case LOW: low = this.price("low"); break
-        case CLOSE: close = this.price("close"); break
-        case VOLUME: volume = this.volume(); break
-        default: row![this.extraSlot[col]!] = this.plain()
+        case TIME:
+          time = this.time()
+          break
+        case OPEN:
+          open = this.price("open")
+          break
+        case HIGH:
+          high = this.price("high")
+          break
+        case LOW:
+          low = this.price("low")
+          break
+        case CLOSE:
+          close = this.price("close")
+          break
+        case VOLUME:
+          volume = this.volume()
+          break
+        default:
+          row![this.extraSlot[col]!] = this.plain()
       }
     }
     let c = b[this.p]
     if (c === CR) c = b[++this.p]
-    if (c !== LF) throw this.fail(c === COMMA ? `too many fields (expected ${n})` : `unexpected text ${show(this.rest())}`)
+    if (c !== LF) {
+      throw this.fail(c === COMMA ? `too many fields (expected ${n})` : `unexpected text ${show(this.rest())}`)
+    }
     this.p++
     this.push(time, open, high, low, close, volume, row ?? NO_EXTRAS)
     return true
   }
 
-  private push(time: number, open: number, high: number, low: number, close: number, volume: number | null, row: ReadonlyArray<string>): void {
+  private push(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number | null,
+    row: ReadonlyArray<string>
+  ): void {
     if (time < this.prev) this.outOfOrder++
     else if (time === this.prev) this.duplicates++
     this.prev = time
@@ -196,7 +235,10 @@ export class BarCsvParser extends FieldReader {
       if (text === undefined) return false
       names.push(text.trim())
       const c = this.b[this.p]
-      if (c === COMMA) { this.p++; continue }
+      if (c === COMMA) {
+        this.p++
+        continue
+      }
       if (c === CR && this.b[this.p + 1] === LF) this.p++
       else if (c !== LF) throw this.fail("malformed header")
       this.p++
@@ -214,7 +256,9 @@ export class BarCsvParser extends FieldReader {
       roles.push(role ?? EXTRA)
     }
     const missing = ["open", "high", "low", "close"].filter((k) => !seen.has(k))
-    if (missing.length > 0) throw this.fail(`missing column(s) ${missing.join(", ")} in header ${show(names.join(","))}`)
+    if (missing.length > 0) {
+      throw this.fail(`missing column(s) ${missing.join(", ")} in header ${show(names.join(","))}`)
+    }
     this.indexHeader = names[0] ?? ""
     this.roles = roles
     this.standard = roles.join() === [TIME, OPEN, HIGH, LOW, CLOSE, VOLUME].join()

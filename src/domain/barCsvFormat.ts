@@ -17,7 +17,7 @@ const POW10 = Array.from({ length: 9 }, (_, k) => 10 ** k)
 const utf8 = new TextEncoder()
 
 /** RFC 4180: quote a field only when it holds a delimiter, a quote or a line break. */
-export const quoteField = (s: string): string => (NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s)
+export const quoteField = (s: string): string => (NEEDS_QUOTES.test(s) ? `"${s.replaceAll("\"", "\"\"")}"` : s)
 
 export const formatHeader = (extraColumns: ReadonlyArray<string>): string =>
   ["timestamp", "open", "high", "low", "close", "volume", ...extraColumns.map(quoteField)].join(",") + "\n"
@@ -37,11 +37,16 @@ export class RowEncoder {
       const bar = series.bars[i]!
       this.ensure(160)
       this.time(bar.time)
-      this.byte(COMMA); this.number(bar.open)
-      this.byte(COMMA); this.number(bar.high)
-      this.byte(COMMA); this.number(bar.low)
-      this.byte(COMMA); this.number(bar.close)
-      this.byte(COMMA); this.number(bar.volume ?? -1)
+      this.byte(COMMA)
+      this.number(bar.open)
+      this.byte(COMMA)
+      this.number(bar.high)
+      this.byte(COMMA)
+      this.number(bar.low)
+      this.byte(COMMA)
+      this.number(bar.close)
+      this.byte(COMMA)
+      this.number(bar.volume ?? -1)
       if (withExtras) {
         for (const x of series.extras[i]!) {
           const text = quoteField(x)
@@ -83,13 +88,16 @@ export class RowEncoder {
     this.pos += 11
     const t = ms - d * DAY_MS
     const sec = Math.floor(t / 1000)
-    this.two(Math.floor(sec / 3600)); this.byte(58)
-    this.two(Math.floor(sec / 60) % 60); this.byte(58)
+    this.two(Math.floor(sec / 3600))
+    this.byte(58)
+    this.two(Math.floor(sec / 60) % 60)
+    this.byte(58)
     this.two(sec % 60)
     const frac = t - sec * 1000
     if (frac !== 0) {
       this.byte(DOT)
-      this.byte(ZERO + Math.floor(frac / 100)); this.two(frac % 100)
+      this.byte(ZERO + Math.floor(frac / 100))
+      this.two(frac % 100)
     }
     this.byte(90) // Z
   }
@@ -143,7 +151,9 @@ export const formatBarCsv = (series: BarSeries): string =>
  * times outside years 0000–9999 have no four-digit form. A NaN price is allowed: it is pandas' missing value.
  */
 export const unwritable = (bar: Bar): string | undefined => {
-  if (!Number.isInteger(bar.time) || bar.time < MIN_TIME || bar.time > MAX_TIME) return `time ${bar.time} is not an epoch-ms instant in years 0000–9999`
+  if (!Number.isInteger(bar.time) || bar.time < MIN_TIME || bar.time > MAX_TIME) {
+    return `time ${bar.time} is not an epoch-ms instant in years 0000–9999`
+  }
   for (const k of ["open", "high", "low", "close"] as const) {
     if (typeof bar[k] !== "number" || bar[k] === Infinity || bar[k] === -Infinity) return `${k} is ${bar[k]}`
   }

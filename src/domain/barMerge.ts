@@ -37,10 +37,16 @@ const orderKeepLast = (bars: ReadonlyArray<Bar>): Array<number> => {
 export const normaliseSeries = (series: BarSeries): { readonly series: BarSeries; readonly changed: boolean } => {
   // a parsed file already counted its disorder: no second 1M-row pass (~10 ms of pointer chasing) when it has none
   const counted = series as Partial<ParsedBarCsv>
-  if ((counted.outOfOrder === 0 && counted.duplicates === 0) || strictlyAscending(series.bars)) return { series, changed: false }
+  if ((counted.outOfOrder === 0 && counted.duplicates === 0) || strictlyAscending(series.bars)) {
+    return { series, changed: false }
+  }
   const keep = orderKeepLast(series.bars)
   return {
-    series: { bars: keep.map((i) => series.bars[i]!), extraColumns: series.extraColumns, extras: keep.map((i) => series.extras[i]!) },
+    series: {
+      bars: keep.map((i) => series.bars[i]!),
+      extraColumns: series.extraColumns,
+      extras: keep.map((i) => series.extras[i]!)
+    },
     changed: true
   }
 }
@@ -67,7 +73,8 @@ const flatten = <A>(parts: ReadonlyArray<ReadonlyArray<A>>): Array<A> => {
 }
 
 export const sameBar = (a: Bar, b: Bar): boolean =>
-  a.time === b.time && Object.is(a.open, b.open) && Object.is(a.high, b.high) && Object.is(a.low, b.low) && Object.is(a.close, b.close) && a.volume === b.volume
+  a.time === b.time && Object.is(a.open, b.open) && Object.is(a.high, b.high) && Object.is(a.low, b.low) &&
+  Object.is(a.close, b.close) && a.volume === b.volume
 
 export const mergeBars = (stored: BarSeries, incoming: ReadonlyArray<Bar>, overwrite = true): MergeOutcome => {
   const base = normaliseSeries(stored)
@@ -80,8 +87,14 @@ export const mergeBars = (stored: BarSeries, incoming: ReadonlyArray<Bar>, overw
   if (first === undefined) return { series: old, added: 0, replaced: 0, changed: base.changed }
   if (lastOld === undefined || first.time > lastOld.time) { // appending after the last stored bar: the common tail load
     return {
-      series: { bars: ob.concat(fresh), extraColumns: old.extraColumns, extras: old.extras.concat(fresh.map(() => blank)) },
-      added: fresh.length, replaced: 0, changed: true
+      series: {
+        bars: ob.concat(fresh),
+        extraColumns: old.extraColumns,
+        extras: old.extras.concat(fresh.map(() => blank))
+      },
+      added: fresh.length,
+      replaced: 0,
+      changed: true
     }
   }
   // Where each new bar lands: on a stored timestamp (replace) or before stored index p (insert).

@@ -68,7 +68,11 @@ export abstract class FieldReader {
       const c = b[p]
       if (c === QUOTE) {
         out += utf8.decode(b.subarray(s, p))
-        if (b[p + 1] === QUOTE) { s = p + 1; p += 2; continue } // "" is a literal quote
+        if (b[p + 1] === QUOTE) {
+          s = p + 1
+          p += 2
+          continue
+        } // "" is a literal quote
         p++
         break
       }
@@ -86,7 +90,10 @@ export abstract class FieldReader {
   protected time(): number {
     const b = this.b, p = this.p
     const y = digits2(b, p) * 100 + digits2(b, p + 2), mo = digits2(b, p + 5), d = digits2(b, p + 8)
-    if (digits2(b, p) < 0 || digits2(b, p + 2) < 0 || b[p + 4] !== MINUS || b[p + 7] !== MINUS || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return this.badTime()
+    if (
+      digits2(b, p) < 0 || digits2(b, p + 2) < 0 || b[p + 4] !== MINUS || b[p + 7] !== MINUS || mo < 1 || mo > 12 ||
+      d < 1 || d > daysInMonth(y, mo)
+    ) return this.badTime()
     let q = p + 10
     let c = b[q]
     let ms = 0
@@ -104,7 +111,9 @@ export abstract class FieldReader {
         c = b[q]
         if (c === DOT) {
           let k = 0
-          for (c = b[++q]; c !== undefined && c >= 48 && c <= 57; c = b[++q], k++) if (k < 3) ms += (c - 48) * (k === 0 ? 100 : k === 1 ? 10 : 1)
+          for (c = b[++q]; c !== undefined && c >= 48 && c <= 57; c = b[++q], k++) {
+            if (k < 3) ms += (c - 48) * (k === 0 ? 100 : k === 1 ? 10 : 1)
+          }
           if (k === 0) return this.badTime()
         }
       }
@@ -114,7 +123,13 @@ export abstract class FieldReader {
         const oh = digits2(b, q + 1)
         q += 3
         let om = 0
-        if (b[q] === COLON) { om = digits2(b, q + 1); q += 3 } else if (digits2(b, q) >= 0) { om = digits2(b, q); q += 2 }
+        if (b[q] === COLON) {
+          om = digits2(b, q + 1)
+          q += 3
+        } else if (digits2(b, q) >= 0) {
+          om = digits2(b, q)
+          q += 2
+        }
         if (oh < 0 || oh > 23 || om < 0 || om > 59) return this.badTime()
         ms -= sign * (oh * 3_600_000 + om * 60_000)
         c = b[q]
@@ -138,7 +153,7 @@ export abstract class FieldReader {
     if (neg || c === PLUS) c = b[++p]!
     let m = 0, n = 0, frac = 0
     for (; c >= 48 && c <= 57; c = b[++p]!, n++) m = m * 10 + (c - 48)
-    if (c === DOT) for (c = b[++p]!; c >= 48 && c <= 57; c = b[++p]!, frac++) m = m * 10 + (c - 48)
+    if (c === DOT) { for (c = b[++p]!; c >= 48 && c <= 57; c = b[++p]!, frac++) m = m * 10 + (c - 48) }
     if (n + frac > 0 && (c === COMMA || c === LF || c === CR) && m <= Number.MAX_SAFE_INTEGER && frac <= 22) {
       this.p = p
       const v = frac === 0 ? m : m / POW10[frac]!

@@ -49,7 +49,12 @@ const ibKind = (e: IbError): ErrorKind => {
 export const describeError = (e: DomainError): ErrorDescription => {
   switch (e._tag) {
     case "IbError":
-      return { kind: ibKind(e), code: e.label, message: e.message, details: { ib_code: e.code, req_id: e.reqId, category: e.category, retryable: e.retryable } }
+      return {
+        kind: ibKind(e),
+        code: e.label,
+        message: e.message,
+        details: { ib_code: e.code, req_id: e.reqId, category: e.category, retryable: e.retryable }
+      }
     case "UnknownSymbol":
       return {
         kind: "not-found",
@@ -58,11 +63,21 @@ export const describeError = (e: DomainError): ErrorDescription => {
         details: { symbol: e.symbol, ib_code: e.code, req_id: e.reqId, tried: e.tried, suggestions: e.suggestions }
       }
     case "InvalidInput":
-      return { kind: "bad-input", code: FIELD_CODES[e.field] ?? "DATA-InvalidInput", message: e.message, details: { field: e.field, value: e.value } }
+      return {
+        kind: "bad-input",
+        code: FIELD_CODES[e.field] ?? "DATA-InvalidInput",
+        message: e.message,
+        details: { field: e.field, value: e.value }
+      }
     case "NotFound":
       return { kind: "not-found", code: "DATA-NotFound", message: e.message, details: { what: e.what } }
     case "CorruptData":
-      return { kind: "internal", code: "DATA-CorruptData", message: e.message, details: { file: fileName(e.file), line: e.line } }
+      return {
+        kind: "internal",
+        code: "DATA-CorruptData",
+        message: e.message,
+        details: { file: fileName(e.file), line: e.line }
+      }
     case "StorageError":
       return { kind: "internal", code: "DATA-StorageError", message: e.message, details: { file: fileName(e.file) } }
   }

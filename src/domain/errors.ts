@@ -6,8 +6,16 @@ import { Schema } from "effect"
 import { classifyIbError, RETRYABLE, type IbErrorCategory } from "./IbErrorCodes.ts"
 
 export const IbErrorCategorySchema = Schema.Literal(
-  "pacing", "no-data", "cancelled", "no-security-definition", "validation", "permission", "connectivity",
-  "client-id-in-use", "timeout", "other"
+  "pacing",
+  "no-data",
+  "cancelled",
+  "no-security-definition",
+  "validation",
+  "permission",
+  "connectivity",
+  "client-id-in-use",
+  "timeout",
+  "other"
 )
 
 export class IbError extends Schema.TaggedError<IbError>()("IbError", {

@@ -124,7 +124,11 @@ export const isMissingData = (c: GapClass): boolean => c === "unexpected" || c =
  * of missing bars over 72 h (never a calendar closure), so hiding it would hide the largest holes.
  */
 export const visibleGaps = (gaps: ReadonlyArray<Gap>, mode: GapMode, includeExpected: boolean): ReadonlyArray<Gap> =>
-  mode === "normal" ? [] : mode === "verbose" && includeExpected ? gaps : gaps.filter((g) => isMissingData(g.classification))
+  mode === "normal"
+    ? []
+    : mode === "verbose" && includeExpected
+    ? gaps
+    : gaps.filter((g) => isMissingData(g.classification))
 
 /** KTRDR's `day_context`: one weekday (flagged around weekends) or `"Start-End"` weekdays, in the exchange's zone. */
 export const dayContext = (start: number, end: number, timeZone: string): string => {
@@ -146,15 +150,25 @@ export const gapWire = (g: Gap, timeZone: string): GapWire => ({
 })
 
 const tier = (pct: number): string =>
-  pct >= 99 ? "Excellent data completeness - no action needed"
-    : pct >= 95 ? "Good data completeness - monitor for trends"
-    : pct >= 90 ? "Acceptable data completeness - consider improving data collection"
+  pct >= 99 ?
+    "Excellent data completeness - no action needed"
+    : pct >= 95 ?
+    "Good data completeness - monitor for trends"
+    : pct >= 90 ?
+    "Acceptable data completeness - consider improving data collection"
     : "Poor data completeness - immediate attention required"
 
-export const NO_DATA_RECOMMENDATIONS: ReadonlyArray<string> = ["No data available: No data found", "Complete data collection needed"]
+export const NO_DATA_RECOMMENDATIONS: ReadonlyArray<string> = [
+  "No data available: No data found",
+  "Complete data collection needed"
+]
 
 /** KTRDR's rules, over all gaps whatever the mode shows: a completeness tier, then what needs looking at. */
-export const recommendationsFor = (completenessPct: number, gaps: ReadonlyArray<Pick<Gap, "classification">>, noData: boolean): ReadonlyArray<string> => {
+export const recommendationsFor = (
+  completenessPct: number,
+  gaps: ReadonlyArray<Pick<Gap, "classification">>,
+  noData: boolean
+): ReadonlyArray<string> => {
   if (noData) return NO_DATA_RECOMMENDATIONS
   const count = (c: GapClass) => gaps.filter((g) => g.classification === c).length
   const out = [tier(completenessPct)]
@@ -166,7 +180,13 @@ export const recommendationsFor = (completenessPct: number, gaps: ReadonlyArray<
   return out
 }
 
-const emptyBreakdown: MissingBreakdown = { unexpected: 0, expected_weekend: 0, expected_trading_hours: 0, expected_holiday: 0, market_closure: 0 }
+const emptyBreakdown: MissingBreakdown = {
+  unexpected: 0,
+  expected_weekend: 0,
+  expected_trading_hours: 0,
+  expected_holiday: 0,
+  market_closure: 0
+}
 
 /** With nothing stored, every expected bar is one unexpected hole (KTRDR's "no data" answer). */
 const noDataGaps = (a: GapAnalysis, tf: Timeframe): ReadonlyArray<Gap> => {
@@ -174,8 +194,13 @@ const noDataGaps = (a: GapAnalysis, tf: Timeframe): ReadonlyArray<Gap> => {
   const last = a.missing[a.missing.length - 1]
   if (!first || !last || a.expectedBars === 0) return []
   return [{
-    start: first[0], end: last[1], classification: "unexpected", barsMissing: a.expectedBars, sessions: a.missingSessions,
-    durationHours: (last[1] - first[0]) / HOUR_MS, note: `No ${tf.id} data stored - complete data collection needed`
+    start: first[0],
+    end: last[1],
+    classification: "unexpected",
+    barsMissing: a.expectedBars,
+    sessions: a.missingSessions,
+    durationHours: (last[1] - first[0]) / HOUR_MS,
+    note: `No ${tf.id} data stored - complete data collection needed`
   }]
 }
 
@@ -188,7 +213,9 @@ export const buildReport = (input: ReportInput): GapAnalysisReport => {
     breakdown[g.classification] += g.barsMissing
     if (!isMissingData(g.classification)) closed[g.classification as keyof ClosedSpans]++
   }
-  if (input.noData) for (const g of a.gaps) if (!isMissingData(g.classification)) closed[g.classification as keyof ClosedSpans]++
+  if (input.noData) {
+    for (const g of a.gaps) if (!isMissingData(g.classification)) closed[g.classification as keyof ClosedSpans]++
+  }
   const completeness = round(a.completenessPct, 2)
   const listed = visibleGaps(all, input.mode, input.includeExpected)
   return {
@@ -214,7 +241,9 @@ export const buildReport = (input: ReportInput): GapAnalysisReport => {
     recommendations: [
       ...recommendationsFor(completeness, all, input.noData),
       ...(a.unscheduledBars > 0 ? [unscheduledNote(a.unscheduledBars, input.metadata?.hours)] : []),
-      ...(listed.length > MAX_LISTED_GAPS ? [`Only the first ${MAX_LISTED_GAPS} of ${listed.length} gaps are listed - narrow start_date/end_date`] : [])
+      ...(listed.length > MAX_LISTED_GAPS
+        ? [`Only the first ${MAX_LISTED_GAPS} of ${listed.length} gaps are listed - narrow start_date/end_date`]
+        : [])
     ]
   }
 }
@@ -262,7 +291,11 @@ export const overallSummary = (results: ReadonlyArray<GapAnalysisReport>): Overa
   const expected = sum((r) => r.summary.expected_bars)
   const actual = sum((r) => r.summary.actual_bars)
   const breakdown = { ...emptyBreakdown }
-  for (const r of results) for (const k of Object.keys(breakdown) as Array<keyof MissingBreakdown>) breakdown[k] += r.summary.missing_breakdown[k]
+  for (const r of results) {
+    for (const k of Object.keys(breakdown) as Array<keyof MissingBreakdown>) {
+      breakdown[k] += r.summary.missing_breakdown[k]
+    }
+  }
   return {
     total_symbols: results.length,
     total_expected_bars: expected,
@@ -276,7 +309,14 @@ export const overallSummary = (results: ReadonlyArray<GapAnalysisReport>): Overa
 }
 
 export const batchReport = (
-  request: { readonly symbolsRequested: number; readonly timeframe: string; readonly from: number; readonly to: number; readonly mode: GapMode; readonly includeExpected: boolean },
+  request: {
+    readonly symbolsRequested: number
+    readonly timeframe: string
+    readonly from: number
+    readonly to: number
+    readonly mode: GapMode
+    readonly includeExpected: boolean
+  },
   results: ReadonlyArray<GapAnalysisReport>,
   errors: ReadonlyArray<BatchError>
 ): BatchReport => ({

@@ -23,7 +23,10 @@ const stepOf = (input: Input, windowMs: number) => (input.timeframe.intraday ? w
  * belongs to the window holding its time), so a run cut by a window boundary is joined again when the
  * previous window's run ended at its last scheduled bar and this one starts at its first.
  */
-export function* missingIntervalsStepwise(input: Input, windowMs = STEP_WINDOW_MS): Generator<void, ReadonlyArray<Interval>> {
+export function* missingIntervalsStepwise(
+  input: Input,
+  windowMs = STEP_WINDOW_MS
+): Generator<void, ReadonlyArray<Interval>> {
   const out: Array<Interval> = []
   let openAtEnd = false
   const step = stepOf(input, windowMs)

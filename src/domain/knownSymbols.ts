@@ -9,13 +9,42 @@
  * forex pair (KTRDR knew only 11; its 28-pair table was never used in the flow).
  */
 export const CURRENCIES: ReadonlySet<string> = new Set([
-  "USD", "EUR", "GBP", "JPY", "CHF", "AUD", "CAD", "NZD", "SEK", "NOK", "DKK", "HKD", "SGD", "CNH",
-  "MXN", "ZAR", "TRY", "PLN", "HUF", "CZK", "ILS", "KRW", "RUB", "AED", "SAR"
+  "USD",
+  "EUR",
+  "GBP",
+  "JPY",
+  "CHF",
+  "AUD",
+  "CAD",
+  "NZD",
+  "SEK",
+  "NOK",
+  "DKK",
+  "HKD",
+  "SGD",
+  "CNH",
+  "MXN",
+  "ZAR",
+  "TRY",
+  "PLN",
+  "HUF",
+  "CZK",
+  "ILS",
+  "KRW",
+  "RUB",
+  "AED",
+  "SAR"
 ])
 
 /** Indices tried as IND first, with the exchange IB lists them on. */
 export const KNOWN_INDICES: Readonly<Record<string, string>> = {
-  SPX: "CBOE", XSP: "CBOE", OEX: "CBOE", VIX: "CBOE", DJX: "CBOE", NDX: "NASDAQ", RUT: "RUSSELL"
+  SPX: "CBOE",
+  XSP: "CBOE",
+  OEX: "CBOE",
+  VIX: "CBOE",
+  DJX: "CBOE",
+  NDX: "NASDAQ",
+  RUT: "RUSSELL"
 }
 
 /**
@@ -23,28 +52,114 @@ export const KNOWN_INDICES: Readonly<Record<string, string>> = {
  * but a trader typing `ES` means the future. A caller that means the stock asks for secType STK.
  */
 export const FUTURE_ROOTS: Readonly<Record<string, string>> = {
-  ES: "CME", NQ: "CME", RTY: "CME", MES: "CME", MNQ: "CME", M2K: "CME",
-  "6E": "CME", "6J": "CME", "6B": "CME", "6A": "CME", "6C": "CME", "6S": "CME",
-  YM: "CBOT", MYM: "CBOT", ZB: "CBOT", ZN: "CBOT", ZF: "CBOT", ZT: "CBOT", ZC: "CBOT", ZS: "CBOT", ZW: "CBOT",
-  CL: "NYMEX", MCL: "NYMEX", NG: "NYMEX", RB: "NYMEX", HO: "NYMEX",
-  GC: "COMEX", MGC: "COMEX", SI: "COMEX", HG: "COMEX"
+  ES: "CME",
+  NQ: "CME",
+  RTY: "CME",
+  MES: "CME",
+  MNQ: "CME",
+  M2K: "CME",
+  "6E": "CME",
+  "6J": "CME",
+  "6B": "CME",
+  "6A": "CME",
+  "6C": "CME",
+  "6S": "CME",
+  YM: "CBOT",
+  MYM: "CBOT",
+  ZB: "CBOT",
+  ZN: "CBOT",
+  ZF: "CBOT",
+  ZT: "CBOT",
+  ZC: "CBOT",
+  ZS: "CBOT",
+  ZW: "CBOT",
+  CL: "NYMEX",
+  MCL: "NYMEX",
+  NG: "NYMEX",
+  RB: "NYMEX",
+  HO: "NYMEX",
+  GC: "COMEX",
+  MGC: "COMEX",
+  SI: "COMEX",
+  HG: "COMEX"
 }
 
 /** The 28 most traded pairs (KTRDR's table), in display form. */
 export const MAJOR_PAIRS: ReadonlyArray<string> = [
-  "EUR.USD", "GBP.USD", "USD.JPY", "USD.CHF", "AUD.USD", "USD.CAD", "NZD.USD", "EUR.JPY", "GBP.JPY", "AUD.JPY",
-  "CAD.JPY", "CHF.JPY", "NZD.JPY", "EUR.GBP", "EUR.AUD", "EUR.CAD", "EUR.CHF", "EUR.NZD", "GBP.AUD", "GBP.CAD",
-  "GBP.CHF", "GBP.NZD", "AUD.CAD", "AUD.CHF", "AUD.NZD", "CAD.CHF", "NZD.CAD", "NZD.CHF"
+  "EUR.USD",
+  "GBP.USD",
+  "USD.JPY",
+  "USD.CHF",
+  "AUD.USD",
+  "USD.CAD",
+  "NZD.USD",
+  "EUR.JPY",
+  "GBP.JPY",
+  "AUD.JPY",
+  "CAD.JPY",
+  "CHF.JPY",
+  "NZD.JPY",
+  "EUR.GBP",
+  "EUR.AUD",
+  "EUR.CAD",
+  "EUR.CHF",
+  "EUR.NZD",
+  "GBP.AUD",
+  "GBP.CAD",
+  "GBP.CHF",
+  "GBP.NZD",
+  "AUD.CAD",
+  "AUD.CHF",
+  "AUD.NZD",
+  "CAD.CHF",
+  "NZD.CAD",
+  "NZD.CHF"
 ]
 
 const STOCKS = [
-  "AAPL", "MSFT", "IBM", "SPY", "QQQ", "TSLA", "AMZN", "NVDA", "GOOGL", "GOOG", "META", "NFLX", "AMD", "INTC",
-  "ORCL", "JPM", "BAC", "WMT", "DIS", "KO", "PEP", "XOM", "CVX", "V", "MA", "JNJ", "PG", "UNH", "HD", "IWM",
-  "DIA", "GLD", "TLT", "BRK.B"
+  "AAPL",
+  "MSFT",
+  "IBM",
+  "SPY",
+  "QQQ",
+  "TSLA",
+  "AMZN",
+  "NVDA",
+  "GOOGL",
+  "GOOG",
+  "META",
+  "NFLX",
+  "AMD",
+  "INTC",
+  "ORCL",
+  "JPM",
+  "BAC",
+  "WMT",
+  "DIS",
+  "KO",
+  "PEP",
+  "XOM",
+  "CVX",
+  "V",
+  "MA",
+  "JNJ",
+  "PG",
+  "UNH",
+  "HD",
+  "IWM",
+  "DIA",
+  "GLD",
+  "TLT",
+  "BRK.B"
 ]
 
 /** Display forms suggestions are drawn from (the catalog adds every cached symbol). */
-export const KNOWN_SYMBOLS: ReadonlyArray<string> = [...MAJOR_PAIRS, ...STOCKS, ...Object.keys(KNOWN_INDICES), ...Object.keys(FUTURE_ROOTS)]
+export const KNOWN_SYMBOLS: ReadonlyArray<string> = [
+  ...MAJOR_PAIRS,
+  ...STOCKS,
+  ...Object.keys(KNOWN_INDICES),
+  ...Object.keys(FUTURE_ROOTS)
+]
 
 /** Optimal string alignment distance: Levenshtein plus adjacent transpositions (APPL → AAPL is 1). */
 export const editDistance = (a: string, b: string): number => {

@@ -9,7 +9,13 @@ import type { LoadMode, LoadProgress, LoadRequest, LoadResult } from "./loadType
 
 export const OperationStatus = Schema.Literal("pending", "running", "completed", "failed", "cancelled")
 export type OperationStatus = typeof OperationStatus.Type
-export const OperationType = Schema.Literal("data_load", "training", "backtesting", "indicator_compute", "fuzzy_analysis")
+export const OperationType = Schema.Literal(
+  "data_load",
+  "training",
+  "backtesting",
+  "indicator_compute",
+  "fuzzy_analysis"
+)
 export type OperationType = typeof OperationType.Type
 
 export const TERMINAL: ReadonlySet<OperationStatus> = new Set(["completed", "failed", "cancelled"])
@@ -88,11 +94,24 @@ export const operationId = (type: OperationType, nowMs: number, hex8: string, re
 
 /** The phases of a load, in order: `steps_completed` is the index of the phase reached. */
 const PHASES: ReadonlyArray<LoadProgress["phase"]> = [
-  "validating_symbol", "checking_head_timestamp", "loading_local_data", "analyzing_gaps", "planning_segments", "fetching_segments", "saving", "done"
+  "validating_symbol",
+  "checking_head_timestamp",
+  "loading_local_data",
+  "analyzing_gaps",
+  "planning_segments",
+  "fetching_segments",
+  "saving",
+  "done"
 ]
 
 export const initialProgress: OperationProgress = {
-  percentage: 0, current_step: null, steps_completed: 0, steps_total: PHASES.length, items_processed: 0, items_total: null, current_item: null
+  percentage: 0,
+  current_step: null,
+  steps_completed: 0,
+  steps_total: PHASES.length,
+  items_processed: 0,
+  items_total: null,
+  current_item: null
 }
 
 export const progressOf = (p: LoadProgress): OperationProgress => ({
@@ -143,7 +162,12 @@ export const resultSummaryOf = (r: LoadResult, cachedBefore: boolean): Record<st
     checked_bars: r.quality.checkedBars,
     errors: r.quality.errors,
     warnings: r.quality.warnings,
-    issues: r.quality.issues.map((i) => ({ type: i.type, severity: i.severity, count: i.count, description: i.description }))
+    issues: r.quality.issues.map((i) => ({
+      type: i.type,
+      severity: i.severity,
+      count: i.count,
+      description: i.description
+    }))
   }
 })
 
@@ -168,7 +192,11 @@ export interface Retention {
 }
 
 /** Ids of terminal operations to forget: older than the TTL, then the oldest beyond the cap. Running ones are never dropped. */
-export const expiredIds = (ops: ReadonlyArray<{ readonly id: string; readonly terminalAt: number | null }>, nowMs: number, r: Retention): ReadonlyArray<string> => {
+export const expiredIds = (
+  ops: ReadonlyArray<{ readonly id: string; readonly terminalAt: number | null }>,
+  nowMs: number,
+  r: Retention
+): ReadonlyArray<string> => {
   const terminal = ops.filter((o) => o.terminalAt !== null).sort((a, b) => b.terminalAt! - a.terminalAt!)
   return terminal.filter((o, i) => nowMs - o.terminalAt! > r.ttlMs || i >= r.maxTerminal).map((o) => o.id)
 }

@@ -12,7 +12,12 @@ export const indices = (bars: ReadonlyArray<Bar>, p: (b: Bar, k: number) => bool
 /** The price columns as numbers, in one pass: typed-array loops keep a million-bar check fast. */
 export const columns = (bars: ReadonlyArray<Bar>): Record<PriceColumn, Float64Array> => {
   const n = bars.length
-  const c = { open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n) }
+  const c = {
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n)
+  }
   for (let k = 0; k < n; k++) {
     const b = bars[k]!
     c.open[k] = b.open
@@ -88,7 +93,9 @@ export const interpolate = (bars: ReadonlyArray<Bar>, col: PriceColumn): Array<B
     for (let j = prev + 1; j < k; j++) {
       const a = prev >= 0 ? bars[prev]! : undefined
       const b = k < bars.length ? bars[k]! : undefined
-      const v = a && b ? a[col] + ((b[col] - a[col]) * (bars[j]!.time - a.time)) / (b.time - a.time || 1) : (a ?? b)![col]
+      const v = a && b
+        ? a[col] + ((b[col] - a[col]) * (bars[j]!.time - a.time)) / (b.time - a.time || 1)
+        : (a ?? b)![col]
       out[j] = { ...out[j]!, [col]: v }
     }
     prev = k

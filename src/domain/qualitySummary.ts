@@ -29,9 +29,16 @@ export const addQuality = (acc: QualitySummary, r: QualityReport): QualitySummar
   const byType = new Map(acc.issues.map((i) => [i.type, i]))
   for (const i of r.issues) {
     const prev = byType.get(i.type)
-    byType.set(i.type, prev
-      ? { ...prev, count: prev.count + i.count, severity: RANK[i.severity] > RANK[prev.severity] ? i.severity : prev.severity }
-      : { type: i.type, severity: i.severity, count: i.count, description: i.type.replaceAll("_", " ") })
+    byType.set(
+      i.type,
+      prev
+        ? {
+          ...prev,
+          count: prev.count + i.count,
+          severity: RANK[i.severity] > RANK[prev.severity] ? i.severity : prev.severity
+        }
+        : { type: i.type, severity: i.severity, count: i.count, description: i.type.replaceAll("_", " ") }
+    )
   }
   const issues = [...byType.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.count - a.count)
   return {
@@ -44,4 +51,6 @@ export const addQuality = (acc: QualitySummary, r: QualityReport): QualitySummar
 
 /** One line per warning or error kind, for an operation's `warnings`. */
 export const qualityLines = (q: QualitySummary): ReadonlyArray<string> =>
-  q.issues.filter((i) => i.severity !== "info").map((i) => `Data quality ${i.severity}: ${i.description} (${i.count} bars)`)
+  q.issues.filter((i) => i.severity !== "info").map((i) =>
+    `Data quality ${i.severity}: ${i.description} (${i.count} bars)`
+  )

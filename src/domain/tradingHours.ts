@@ -68,7 +68,9 @@ const describe = (id: CalendarId): TradingHoursInfo | undefined => {
   const extendedHours: Array<SessionHours> = []
   // The extended session contains the regular one; what lies outside it on either side is named as KTRDR did.
   if (e.open < r.open) extendedHours.push({ start: hhmm(e.open, zone), end: hhmm(r.open, zone), name: "Pre-Market" })
-  if (e.close > r.close) extendedHours.push({ start: hhmm(r.close, zone), end: hhmm(e.close, zone), name: "After-Hours" })
+  if (e.close > r.close) {
+    extendedHours.push({ start: hhmm(r.close, zone), end: hhmm(e.close, zone), name: "After-Hours" })
+  }
   const days = new Set<number>()
   for (const s of extended) {
     days.add(weekday(s.open, zone))

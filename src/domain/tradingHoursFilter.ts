@@ -24,7 +24,7 @@ export const hoursOf = (q: TradingHoursQuery): Hours | undefined =>
  * A predicate over stored bar times. Stateful for speed: bars arrive ascending, so the last session
  * found answers most bars without a calendar lookup (still correct for any order, only slower).
  */
-export const sessionFilter = (calendarId: CalendarId, tf: Timeframe, hours: Hours): ((time: number) => boolean) => {
+export const sessionFilter = (calendarId: CalendarId, tf: Timeframe, hours: Hours): (time: number) => boolean => {
   if (!tf.intraday) return (time) => sessionOfBarTime(calendarId, tf, hours, time) !== undefined
   const cal = calendarFor(calendarId)
   let last: Session | undefined

@@ -18,4 +18,8 @@ export class KtrdrApi extends HttpApi.make("ktrdr")
   .add(IbGroup)
   .add(IbHostGroup)
   .annotate(OpenApi.Title, "ktrdr API")
-  .annotate(OpenApi.Description, "KTRDR's market-data API: stored bars, loads through one IB gateway session, operations with live progress") {}
+  .annotate(
+    OpenApi.Description,
+    "KTRDR's market-data API: stored bars, loads through one IB gateway session, operations with live progress"
+  )
+{}

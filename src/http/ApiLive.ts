@@ -32,18 +32,29 @@ export const AuthLive = Layer.effect(
           onSome: (expected) =>
             sameToken(Redacted.value(token), Redacted.value(expected))
               ? Effect.void
-              : Effect.fail(new Unauthorized({
+              : Effect.fail(
+                new Unauthorized({
                   code: "UNAUTHORIZED",
-                  message: Redacted.value(token) === "" ? "This server needs `Authorization: Bearer <KTRDR_API_TOKEN>`" : "Wrong bearer token",
+                  message: Redacted.value(token) === ""
+                    ? "This server needs `Authorization: Bearer <KTRDR_API_TOKEN>`"
+                    : "Wrong bearer token",
                   details: null
-                }))
+                })
+              )
         })
-    })
-  )
+    }))
 )
 
 /** Every group's handlers; extra route layers (the chart page) are added by the caller. */
 export const ApiLive = HttpApiBuilder.api(KtrdrApi).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, DataLiveHandlers, OperationsLiveHandlers, GapsLiveHandlers, IbLiveHandlers, IbHostLiveHandlers).pipe(Layer.provide(AuthLive)))
+  Layer.provide(
+    Layer.mergeAll(
+      HealthLive,
+      DataLiveHandlers,
+      OperationsLiveHandlers,
+      GapsLiveHandlers,
+      IbLiveHandlers,
+      IbHostLiveHandlers
+    ).pipe(Layer.provide(AuthLive))
+  )
 )
-

@@ -23,8 +23,7 @@ const CorsLive = Layer.unwrapEffect(
       allowedHeaders: ["authorization", "content-type", "x-request-id"],
       exposedHeaders: ["x-process-time", "x-request-id"],
       maxAge: 600
-    })
-  )
+    }))
 )
 
 export interface ServerOptions {
@@ -39,17 +38,21 @@ export interface ServerOptions {
  */
 export const serverLayer = (options: ServerOptions = {}) =>
   Layer.unwrapScoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const cfg = yield* ApiConfig
       if (!isLoopback(cfg.host) && Option.isNone(cfg.token)) {
-        return yield* Effect.fail(new UnsafeBind(
-          `Refusing to listen on ${cfg.host}: binding a non-loopback address needs KTRDR_API_TOKEN (clients then send Authorization: Bearer <token>). ` +
-            "Set KTRDR_API_TOKEN, or use KTRDR_API_HOST=127.0.0.1."
-        ))
+        return yield* Effect.fail(
+          new UnsafeBind(
+            `Refusing to listen on ${cfg.host}: binding a non-loopback address needs KTRDR_API_TOKEN (clients then send Authorization: Bearer <token>). ` +
+              "Set KTRDR_API_TOKEN, or use KTRDR_API_HOST=127.0.0.1."
+          )
+        )
       }
       const server: Server = createServer()
       server.keepAliveTimeout = 65_000
-      const dropConnections = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections())))
+      const dropConnections = Layer.scopedDiscard(
+        Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections()))
+      )
       return dropConnections.pipe(
         Layer.provideMerge(HttpApiBuilder.serve()),
         // Built last-to-first: CORS is added last, so it wraps everything (error envelopes get CORS headers too).
@@ -66,6 +69,5 @@ export const serverLayer = (options: ServerOptions = {}) =>
       )
     })
   )
-
 
 export { ApiLive }

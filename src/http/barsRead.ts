@@ -35,8 +35,9 @@ import { makeCacheReader, metaOf } from "./symbolInfo.ts"
 export type ReadApiError = BadRequest | NotFoundError | InternalError
 
 /** apiErrors for reads: toApiError maps these four domain errors to 400, 404 and 500 only. */
-export const readErrors = <A, R>(self: Effect.Effect<A, InvalidInput | NotFound | CorruptData | StorageError, R>): Effect.Effect<A, ReadApiError, R> =>
-  Effect.mapError(self, (e) => toApiError(e) as ReadApiError)
+export const readErrors = <A, R>(
+  self: Effect.Effect<A, InvalidInput | NotFound | CorruptData | StorageError, R>
+): Effect.Effect<A, ReadApiError, R> => Effect.mapError(self, (e) => toApiError(e) as ReadApiError)
 
 export interface BarsQuery {
   readonly symbol: string
@@ -50,11 +51,21 @@ export interface BarsQuery {
 
 /** Inclusive [start, end] as KTRDR read it; equal bounds are one instant (e.g. one daily bar). */
 const dateRange = (q: BarsQuery) =>
-  Either.gen(function* () {
-    const start = q.start_date === undefined || q.start_date === "" ? undefined : yield* parseDateParam("start_date", q.start_date)
-    const end = q.end_date === undefined || q.end_date === "" ? undefined : yield* parseDateParam("end_date", q.end_date)
+  Either.gen(function*() {
+    const start = q.start_date === undefined || q.start_date === ""
+      ? undefined
+      : yield* parseDateParam("start_date", q.start_date)
+    const end = q.end_date === undefined || q.end_date === ""
+      ? undefined
+      : yield* parseDateParam("end_date", q.end_date)
     if (start !== undefined && end !== undefined && start > end) {
-      return yield* Either.left(new InvalidInput({ field: "start_date", value: q.start_date ?? "", message: "start_date must not be after end_date" }))
+      return yield* Either.left(
+        new InvalidInput({
+          field: "start_date",
+          value: q.start_date ?? "",
+          message: "start_date must not be after end_date"
+        })
+      )
     }
     return { start, end }
   })
@@ -66,7 +77,7 @@ export const orderedBars = (parsed: ParsedBarCsv): ReadonlyArray<Bar> =>
 const json = (bytes: Uint8Array) => HttpServerResponse.uint8Array(bytes, { contentType: "application/json" })
 
 /** Needs BarStore, SymbolCatalog, DataConfig, ApiConfig and a Scope (the server's) for shared builds. */
-export const makeBarsReader = Effect.gen(function* () {
+export const makeBarsReader = Effect.gen(function*() {
   const store = yield* BarStore
   const catalog = yield* SymbolCatalog
   const dir = resolve((yield* DataConfig).dataDir)
@@ -91,14 +102,26 @@ export const makeBarsReader = Effect.gen(function* () {
       }
     })
 
-  const build = (key: string, tf: TimeframeId, range: { start?: number | undefined; end?: number | undefined }, meta: OhlcvMeta, calendarId: CalendarId | undefined, tail: number | undefined) =>
-    Effect.gen(function* () {
-      const read = yield* store.read(key, tf, { ...(range.start === undefined ? {} : { start: range.start }), ...(range.end === undefined ? {} : { end: range.end }) }).pipe(
+  const build = (
+    key: string,
+    tf: TimeframeId,
+    range: { start?: number | undefined; end?: number | undefined },
+    meta: OhlcvMeta,
+    calendarId: CalendarId | undefined,
+    tail: number | undefined
+  ) =>
+    Effect.gen(function*() {
+      const read = yield* store.read(key, tf, {
+        ...(range.start === undefined ? {} : { start: range.start }),
+        ...(range.end === undefined ? {} : { end: range.end })
+      }).pipe(
         // deleted between the stat and the read: as if never stored
         Effect.catchTag("NotFound", () => Effect.succeed(undefined))
       )
       const hours = hoursOf({ tradingHoursOnly: meta.trading_hours_only, includeExtended: meta.include_extended })
-      const keep = hours !== undefined && calendarId !== undefined ? sessionFilter(calendarId, timeframeOf(tf), hours) : undefined
+      const keep = hours !== undefined && calendarId !== undefined
+        ? sessionFilter(calendarId, timeframeOf(tf), hours)
+        : undefined
       return yield* encodeOhlcv(read === undefined ? [] : orderedBars(read), meta, keep, tail)
     }).pipe(readErrors)
 
@@ -119,7 +142,7 @@ export const makeBarsReader = Effect.gen(function* () {
     })
 
   const bars = (q: BarsQuery): Effect.Effect<HttpServerResponse.HttpServerResponse, ReadApiError> =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const parsed = yield* readErrors(catalog.parse(q.symbol))
       const key = yield* readErrors(seriesKey(parsed.seriesKey))
       const range = yield* readErrors(dateRange(q))
@@ -130,12 +153,18 @@ export const makeBarsReader = Effect.gen(function* () {
         ? undefined
         : metaOf(key, (yield* readSymbolCache)[key], parsed.candidates.map((c) => c.secType)).calendarId
       const meta: OhlcvMeta = {
-        symbol: key, timeframe: q.timeframe, trading_hours_only: tradingHoursOnly, include_extended: includeExtended, filter_calendar: calendarId ?? null
+        symbol: key,
+        timeframe: q.timeframe,
+        trading_hours_only: tradingHoursOnly,
+        include_extended: includeExtended,
+        filter_calendar: calendarId ?? null
       }
       // The store's own naming rule, `<SERIES>_<TF>.csv`, for the version check only; reads go through BarStore.
       const version = yield* readErrors(versionOf(join(dir, `${key}_${q.timeframe}.csv`)))
       if (version === undefined) return json(yield* encodeOhlcv([], meta, undefined, q.tail))
-      const cacheKey = `${key}|${q.timeframe}|${range.start ?? ""}|${range.end ?? ""}|${hours ?? ""}|${calendarId ?? ""}|${q.tail ?? ""}`
+      const cacheKey = `${key}|${q.timeframe}|${range.start ?? ""}|${range.end ?? ""}|${hours ?? ""}|${
+        calendarId ?? ""
+      }|${q.tail ?? ""}`
       const hit = cache.get(cacheKey, version)
       if (hit !== undefined) return json(hit)
       return json(yield* shared(cacheKey, version, build(key, q.timeframe, range, meta, calendarId, q.tail)))

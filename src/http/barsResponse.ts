@@ -70,7 +70,7 @@ const servable = (b: Bar, keep: ((time: number) => boolean) | undefined) =>
 
 /** How many bars qualify, in slices like the encoder (the filter can be costly over a million bars). */
 const countServable = (bars: ReadonlyArray<Bar>, keep: ((time: number) => boolean) | undefined) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     let n = 0
     for (let from = 0; from < bars.length; from += ROWS_PER_SLICE) {
       if (from > 0) yield* yieldToLoop
@@ -80,8 +80,13 @@ const countServable = (bars: ReadonlyArray<Bar>, keep: ((time: number) => boolea
     return n
   })
 
-export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (time: number) => boolean, tail?: number): Effect.Effect<Uint8Array> =>
-  Effect.gen(function* () {
+export const encodeOhlcv = (
+  bars: ReadonlyArray<Bar>,
+  meta: OhlcvMeta,
+  keep?: (time: number) => boolean,
+  tail?: number
+): Effect.Effect<Uint8Array> =>
+  Effect.gen(function*() {
     // `tail`: only the last N qualifying bars go out; `total_count` says how many qualified.
     const total = tail === undefined ? undefined : yield* countServable(bars, keep)
     let toSkip = total === undefined || tail === undefined ? 0 : Math.max(0, total - tail)
@@ -140,9 +145,9 @@ export const encodeOhlcv = (bars: ReadonlyArray<Bar>, meta: OhlcvMeta, keep?: (t
       incomplete_bars_skipped: skipped
     }
     return Buffer.concat([
-      Buffer.from('{"success":true,"data":{"dates":[', "latin1"),
+      Buffer.from("{\"success\":true,\"data\":{\"dates\":[", "latin1"),
       ...dateParts,
-      Buffer.from('],"ohlcv":[', "latin1"),
+      Buffer.from("],\"ohlcv\":[", "latin1"),
       ...ohlcvParts,
       Buffer.from(`],"points":null,"metadata":${JSON.stringify(metadata)}},"error":null}`, "utf8")
     ])

@@ -29,7 +29,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Same-origin only: the page talks to this server and loads nothing from elsewhere. Inline styles are
  * allowed because lightweight-charts positions its canvases with style attributes. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 interface Asset {
@@ -58,7 +59,7 @@ const notFound = (name: string) =>
 
 /** Every regular file under `dir`, keyed by its `/`-separated relative path. */
 const readAssets = (dir: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const names = yield* fs.readDirectory(dir, { recursive: true })
@@ -86,7 +87,7 @@ export interface ChartRoutesOptions {
 export const chartRoutes = (options: ChartRoutesOptions = {}): Layer.Layer<never> => {
   const dir = options.dir ?? DEFAULT_CHART_DIR
   return HttpApiBuilder.Router.use((router) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       // Filled by the first successful read; a failed read is not cached, so building later just works.
@@ -95,14 +96,13 @@ export const chartRoutes = (options: ChartRoutesOptions = {}): Layer.Layer<never
         Option.isSome(cached)
           ? Effect.succeed(cached)
           : readAssets(dir).pipe(
-              Effect.provideService(FileSystem.FileSystem, fs),
-              Effect.provideService(Path.Path, path),
-              Effect.tap((read) => Ref.set(cache, read))
-            )
-      )
+            Effect.provideService(FileSystem.FileSystem, fs),
+            Effect.provideService(Path.Path, path),
+            Effect.tap((read) => Ref.set(cache, read))
+          ))
 
       const serve = (name: string) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const request = yield* HttpServerRequest.HttpServerRequest
           const found = yield* assets
           if (Option.isNone(found)) return notBuilt(dir)
@@ -122,11 +122,14 @@ export const chartRoutes = (options: ChartRoutesOptions = {}): Layer.Layer<never
       const page = serve("index.html")
       yield* router.get("/", page)
       yield* router.get("/chart", page)
-      yield* router.get("/chart/*", Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-        const pathname = request.url.split("?")[0] ?? ""
-        const name = pathname.slice("/chart/".length)
-        return serve(name === "" ? "index.html" : name)
-      }))
+      yield* router.get(
+        "/chart/*",
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+          const pathname = request.url.split("?")[0] ?? ""
+          const name = pathname.slice("/chart/".length)
+          return serve(name === "" ? "index.html" : name)
+        })
+      )
     })
   ).pipe(Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)))
 }

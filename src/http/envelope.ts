@@ -28,11 +28,19 @@ const FailureEnvelope = Schema.Struct({ success: Schema.Literal(false), data: Sc
 const errorFields = { code: Schema.String, message: Schema.String, details: Schema.NullOr(ErrorDetails) }
 
 /** The wire form of an error class: its fields inside the failure envelope, sent with `status`. */
-const enveloped = <C extends new (props: ErrorBody) => ErrorBody>(cls: C & Schema.Schema<InstanceType<C>, any>, status: number, description: string) =>
+const enveloped = <C extends new(props: ErrorBody) => ErrorBody>(
+  cls: C & Schema.Schema<InstanceType<C>, any>,
+  status: number,
+  description: string
+) =>
   Schema.transform(FailureEnvelope, Schema.typeSchema(cls as Schema.Schema<InstanceType<C>, any>), {
     strict: false,
     decode: (e) => new cls(e.error),
-    encode: (c: ErrorBody) => ({ success: false as const, data: null, error: { code: c.code, message: c.message, details: c.details } })
+    encode: (c: ErrorBody) => ({
+      success: false as const,
+      data: null,
+      error: { code: c.code, message: c.message, details: c.details }
+    })
   }).annotations(HttpApiSchema.annotations({ status, description }))
 
 export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", errorFields) {}
@@ -50,23 +58,47 @@ export const NotFoundWire = enveloped(NotFoundError, 404, "Unknown symbol, serie
 export const ConflictWire = enveloped(Conflict, 409, "The resource's state does not allow this")
 export const PayloadTooLargeWire = enveloped(PayloadTooLarge, 413, "Request body over the size limit")
 export const InternalWire = enveloped(InternalError, 500, "Unexpected server or storage failure")
-export const GatewayErrorWire = enveloped(GatewayError, 502, "The IB gateway answered with an error (IB code in `code`)")
+export const GatewayErrorWire = enveloped(
+  GatewayError,
+  502,
+  "The IB gateway answered with an error (IB code in `code`)"
+)
 export const GatewayUnavailableWire = enveloped(GatewayUnavailable, 503, "The IB gateway is not reachable")
 
-export type ApiError = BadRequest | Unauthorized | NotFoundError | Conflict | PayloadTooLarge | InternalError | GatewayError | GatewayUnavailable
+export type ApiError =
+  | BadRequest
+  | Unauthorized
+  | NotFoundError
+  | Conflict
+  | PayloadTooLarge
+  | InternalError
+  | GatewayError
+  | GatewayUnavailable
 
 /** The status each error class is sent with: for responses built outside HttpApi (middleware, SSE). */
 export const statusOf = (e: ApiError): number => {
   switch (e._tag) {
-    case "BadRequest": return 400
-    case "Unauthorized": return 401
-    case "NotFoundError": return 404
-    case "Conflict": return 409
-    case "PayloadTooLarge": return 413
-    case "InternalError": return 500
-    case "GatewayError": return 502
-    case "GatewayUnavailable": return 503
+    case "BadRequest":
+      return 400
+    case "Unauthorized":
+      return 401
+    case "NotFoundError":
+      return 404
+    case "Conflict":
+      return 409
+    case "PayloadTooLarge":
+      return 413
+    case "InternalError":
+      return 500
+    case "GatewayError":
+      return 502
+    case "GatewayUnavailable":
+      return 503
   }
 }
 
-export const failureBody = (e: ErrorBody) => ({ success: false as const, data: null, error: { code: e.code, message: e.message, details: e.details } })
+export const failureBody = (e: ErrorBody) => ({
+  success: false as const,
+  data: null,
+  error: { code: e.code, message: e.message, details: e.details }
+})

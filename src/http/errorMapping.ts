@@ -15,14 +15,20 @@ export type DomainApiError = BadRequest | NotFoundError | InternalError | Gatewa
 export const toApiError = (e: DomainError): DomainApiError => {
   const { kind, ...body } = describeError(e)
   switch (kind) {
-    case "bad-input": return new BadRequest(body)
-    case "not-found": return new NotFoundError(body)
-    case "internal": return new InternalError(body)
-    case "gateway-error": return new GatewayError(body)
-    case "gateway-unavailable": return new GatewayUnavailable(body)
+    case "bad-input":
+      return new BadRequest(body)
+    case "not-found":
+      return new NotFoundError(body)
+    case "internal":
+      return new InternalError(body)
+    case "gateway-error":
+      return new GatewayError(body)
+    case "gateway-unavailable":
+      return new GatewayUnavailable(body)
   }
 }
 
 /** Maps every domain failure of an effect to its API error. */
-export const apiErrors = <A, E extends DomainError, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, DomainApiError, R> =>
-  Effect.mapError(self, (e) => toApiError(e))
+export const apiErrors = <A, E extends DomainError, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, DomainApiError, R> => Effect.mapError(self, (e) => toApiError(e))

@@ -34,23 +34,34 @@ const contractFields = {
   currency: exact(Schema.String.pipe(Schema.pattern(/^([A-Z]{3})?$/))),
   localSymbol: exact(Token(32)),
   lastTradeDateOrContractMonth: exact(Schema.String.pipe(Schema.pattern(/^\d{6}(\d{2})?$/))),
-  includeExpired: exact(Schema.Boolean),
+  includeExpired: exact(Schema.Boolean)
 }
 
-const identified = (c: { readonly conId?: number | undefined; readonly symbol?: string | undefined; readonly localSymbol?: string | undefined }) =>
-  c.conId !== undefined || (c.symbol ?? "") !== "" || (c.localSymbol ?? "") !== "" || "a contract needs conId, symbol or localSymbol"
+const identified = (
+  c: {
+    readonly conId?: number | undefined
+    readonly symbol?: string | undefined
+    readonly localSymbol?: string | undefined
+  }
+) =>
+  c.conId !== undefined || (c.symbol ?? "") !== "" || (c.localSymbol ?? "") !== "" ||
+  "a contract needs conId, symbol or localSymbol"
 
 /** IbClient's ContractSpec. */
 export const ContractSpecWire = Schema.Struct(contractFields).pipe(Schema.filter(identified))
 
 export const IbDuration = Schema.String.pipe(
   Schema.maxLength(16),
-  Schema.filter((s) => parseDuration(s) !== undefined || `expected an IB duration such as "1 D" or "3600 S", got ${JSON.stringify(s)}`)
+  Schema.filter((s) =>
+    parseDuration(s) !== undefined || `expected an IB duration such as "1 D" or "3600 S", got ${JSON.stringify(s)}`
+  )
 )
 
 export const IbBarSize = Schema.String.pipe(
   Schema.maxLength(16),
-  Schema.filter((s) => parseBarSize(s) !== undefined || `expected an IB bar size such as "1 min" or "1 hour", got ${JSON.stringify(s)}`)
+  Schema.filter((s) =>
+    parseBarSize(s) !== undefined || `expected an IB bar size such as "1 min" or "1 hour", got ${JSON.stringify(s)}`
+  )
 )
 
 /** An IANA or IB zone name (`America/New_York`, `US/Eastern`, `UTC`). */
@@ -133,7 +144,9 @@ const decodeDetails = Schema.decodeUnknownOption(IbErrorDetails)
  * message, category and retryability as on the host (the category is re-derived from the code when the
  * details lack it). undefined for errors that did not come from IB.
  */
-export const ibErrorFromEnvelope = (e: { readonly message: string; readonly details?: unknown }): IbError | undefined => {
+export const ibErrorFromEnvelope = (
+  e: { readonly message: string; readonly details?: unknown }
+): IbError | undefined => {
   const d = decodeDetails(e.details)
   if (d._tag === "None") return undefined
   const { ib_code, req_id, category, retryable } = d.value

@@ -25,9 +25,12 @@ const envelope = (status: number, e: ErrorBody, headers: Record<string, string> 
   HttpServerResponse.unsafeJson(failureBody(e), { status, headers })
 
 /** Finds a RequestError (unreadable or oversized body) in a failure or a defect. */
-const requestError = (cause: Cause.Cause<unknown>): { readonly reason: string; readonly message: string } | undefined => {
+const requestError = (
+  cause: Cause.Cause<unknown>
+): { readonly reason: string; readonly message: string } | undefined => {
   const found = [...Cause.failures(cause), ...Cause.defects(cause)].find(
-    (e): e is { _tag: "RequestError"; reason: string; cause?: unknown } => typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "RequestError"
+    (e): e is { _tag: "RequestError"; reason: string; cause?: unknown } =>
+      typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "RequestError"
   )
   if (!found) return undefined
   const inner = found.cause instanceof Error ? found.cause.message : String(found.cause ?? "")
@@ -35,13 +38,26 @@ const requestError = (cause: Cause.Cause<unknown>): { readonly reason: string; r
 }
 
 const routeNotFound = (cause: Cause.Cause<unknown>) =>
-  [...Cause.failures(cause)].some((e) => typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "RouteNotFound")
+  [...Cause.failures(cause)].some((e) =>
+    typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "RouteNotFound"
+  )
 
-const API_ERRORS = new Set(["BadRequest", "Unauthorized", "NotFoundError", "Conflict", "PayloadTooLarge", "InternalError", "GatewayError", "GatewayUnavailable"])
+const API_ERRORS = new Set([
+  "BadRequest",
+  "Unauthorized",
+  "NotFoundError",
+  "Conflict",
+  "PayloadTooLarge",
+  "InternalError",
+  "GatewayError",
+  "GatewayUnavailable"
+])
 
 /** A typed API error from a handler or the auth middleware, sent as its envelope. */
 const apiError = (cause: Cause.Cause<unknown>): ApiError | undefined =>
-  [...Cause.failures(cause)].find((e): e is ApiError => typeof e === "object" && e !== null && API_ERRORS.has((e as { _tag?: string })._tag ?? ""))
+  [...Cause.failures(cause)].find((e): e is ApiError =>
+    typeof e === "object" && e !== null && API_ERRORS.has((e as { _tag?: string })._tag ?? "")
+  )
 
 /** HttpApi's schema failure (path, query, body) as the envelope, with the issues in `details`. */
 const decodeError = (cause: Cause.Cause<unknown>) => {
@@ -49,7 +65,9 @@ const decodeError = (cause: Cause.Cause<unknown>) => {
   if (!e) return undefined
   const issues = e.issues.slice(0, 20).map((i) => ({ path: i.path.join("."), message: i.message }))
   const first = issues[0]
-  const message = first ? `Invalid request: ${first.path === "" ? "" : `${first.path}: `}${first.message}` : "Invalid request"
+  const message = first
+    ? `Invalid request: ${first.path === "" ? "" : `${first.path}: `}${first.message}`
+    : "Invalid request"
   return envelope(400, { code: "VALIDATION_ERROR", message, details: { issues } })
 }
 
@@ -60,24 +78,49 @@ export interface RequestMiddlewareOptions {
 const BODYLESS = new Set(["GET", "HEAD", "OPTIONS"])
 
 /** The failure of a request as its envelope response (or the interruption, when the client went away). */
-const failureResponse = (cause: Cause.Cause<unknown>, req: HttpServerRequest.HttpServerRequest, requestId: string, maxBodyBytes: number) => {
+const failureResponse = (
+  cause: Cause.Cause<unknown>,
+  req: HttpServerRequest.HttpServerRequest,
+  requestId: string,
+  maxBodyBytes: number
+) => {
   if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
   const typed = apiError(cause)
   if (typed) return Effect.succeed(envelope(statusOf(typed), typed))
   const invalid = decodeError(cause)
   if (invalid) return Effect.succeed(invalid)
   if (routeNotFound(cause)) {
-    return Effect.succeed(envelope(404, { code: "NOT_FOUND", message: `No endpoint ${req.method} ${req.url.split("?")[0]}`, details: null }))
+    return Effect.succeed(
+      envelope(404, { code: "NOT_FOUND", message: `No endpoint ${req.method} ${req.url.split("?")[0]}`, details: null })
+    )
   }
   const bodyError = requestError(cause)
   if (bodyError?.message.includes("maxBytes")) {
-    return Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${maxBodyBytes} bytes`, details: { limit: maxBodyBytes } }))
+    return Effect.succeed(
+      envelope(413, {
+        code: "PAYLOAD_TOO_LARGE",
+        message: `Request body is over ${maxBodyBytes} bytes`,
+        details: { limit: maxBodyBytes }
+      })
+    )
   }
   if (bodyError) {
-    return Effect.succeed(envelope(400, { code: "INVALID_BODY", message: `Request body could not be read: ${bodyError.message.slice(0, 200)}`, details: null }))
+    return Effect.succeed(
+      envelope(400, {
+        code: "INVALID_BODY",
+        message: `Request body could not be read: ${bodyError.message.slice(0, 200)}`,
+        details: null
+      })
+    )
   }
   return Effect.logError("unhandled failure", cause).pipe(
-    Effect.as(envelope(500, { code: "INTERNAL_SERVER_ERROR", message: "An unexpected error occurred", details: { request_id: requestId } }))
+    Effect.as(
+      envelope(500, {
+        code: "INTERNAL_SERVER_ERROR",
+        message: "An unexpected error occurred",
+        details: { request_id: requestId }
+      })
+    )
   )
 }
 
@@ -94,17 +137,32 @@ export const requestMiddleware = (options: RequestMiddlewareOptions) => (app: Ht
       const contentType = (req.headers["content-type"] ?? "").toLowerCase()
       handled = declared > options.maxBodyBytes
         // A declared oversized body is refused before a byte of it is read.
-        ? Effect.succeed(envelope(413, { code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${options.maxBodyBytes} bytes`, details: { limit: options.maxBodyBytes } }, { connection: "close" }))
+        ? Effect.succeed(
+          envelope(413, {
+            code: "PAYLOAD_TOO_LARGE",
+            message: `Request body is over ${options.maxBodyBytes} bytes`,
+            details: { limit: options.maxBodyBytes }
+          }, { connection: "close" })
+        )
         : contentType.startsWith("multipart/")
-          // No endpoint takes uploads; HttpApi would otherwise try to parse (and store) the parts.
-          ? Effect.succeed(envelope(415, { code: "UNSUPPORTED_MEDIA_TYPE", message: "Request bodies are JSON (Content-Type: application/json)", details: { content_type: contentType.slice(0, 100) } }))
-          : HttpIncomingMessage.withMaxBodySize(app, Option.some(options.maxBodyBytes))
+        // No endpoint takes uploads; HttpApi would otherwise try to parse (and store) the parts.
+        ? Effect.succeed(
+          envelope(415, {
+            code: "UNSUPPORTED_MEDIA_TYPE",
+            message: "Request bodies are JSON (Content-Type: application/json)",
+            details: { content_type: contentType.slice(0, 100) }
+          })
+        )
+        : HttpIncomingMessage.withMaxBodySize(app, Option.some(options.maxBodyBytes))
     }
     return handled.pipe(
       Effect.catchAllCause((cause) => failureResponse(cause, req, requestId, options.maxBodyBytes)),
       Effect.flatMap((response) => {
         const ms = performance.now() - t0
-        const headed = HttpServerResponse.setHeaders(response, { "x-process-time": `${ms.toFixed(2)}ms`, "x-request-id": requestId })
+        const headed = HttpServerResponse.setHeaders(response, {
+          "x-process-time": `${ms.toFixed(2)}ms`,
+          "x-request-id": requestId
+        })
         return Effect.logInfo(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`).pipe(
           Effect.annotateLogs({ request_id: requestId, status: response.status }),
           Effect.whenLogLevel(LogLevel.Info),

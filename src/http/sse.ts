@@ -20,7 +20,9 @@ export const sseResponse = <E>(events: Stream.Stream<SseEvent, E>, keepAliveMs =
   HttpServerResponse.stream(
     events.pipe(
       Stream.map(frame),
-      Stream.merge(Stream.tick(`${keepAliveMs} millis`).pipe(Stream.drop(1), Stream.as(": keep-alive\n\n")), { haltStrategy: "left" }),
+      Stream.merge(Stream.tick(`${keepAliveMs} millis`).pipe(Stream.drop(1), Stream.as(": keep-alive\n\n")), {
+        haltStrategy: "left"
+      }),
       Stream.encodeText
     ),
     { contentType: "text/event-stream", headers: { "cache-control": "no-cache", "x-accel-buffering": "no" } }

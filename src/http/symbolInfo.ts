@@ -18,7 +18,13 @@ const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && 
 const str = (x: unknown): string | undefined => (typeof x === "string" && x !== "" ? x : undefined)
 
 /** KTRDR's `type` names for IB security types. */
-const TYPE_NAMES: Readonly<Record<string, string>> = { STK: "stock", CASH: "forex", FUT: "futures", OPT: "options", IND: "index" }
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  STK: "stock",
+  CASH: "forex",
+  FUT: "futures",
+  OPT: "options",
+  IND: "index"
+}
 const CALENDAR_KINDS: ReadonlySet<string> = new Set<AssetClass>(["STK", "CASH", "FUT", "IND"])
 
 export interface SymbolMeta {
@@ -45,7 +51,9 @@ export const metaOf = (key: string, entry: unknown, kinds: ReadonlyArray<AssetCl
     type: secType === undefined ? "unknown" : TYPE_NAMES[secType] ?? "unknown",
     exchange: exchange ?? "unknown",
     currency: str(e.currency) ?? "unknown",
-    calendarId: secType !== undefined && CALENDAR_KINDS.has(secType) ? calendarIdFor(secType, exchange ?? "") : undefined
+    calendarId: secType !== undefined && CALENDAR_KINDS.has(secType)
+      ? calendarIdFor(secType, exchange ?? "")
+      : undefined
   }
 }
 
@@ -80,14 +88,18 @@ export const symbolInfos = (
  */
 export const makeCacheReader = (file: string) => {
   let seen: { readonly version: string; readonly entries: Readonly<Record<string, unknown>> } | undefined
-  return Effect.gen(function* () {
+  return Effect.gen(function*() {
     const s = yield* Effect.promise(() => stat(file).catch(() => undefined))
     if (s === undefined) return {}
     const version = `${s.ino}:${s.size}:${s.mtimeMs}`
     if (seen?.version === version) return seen.entries
     const text = yield* Effect.promise(() => readFile(file, "utf8").catch((e: unknown) => ({ error: String(e) })))
     const decoded = typeof text === "string" ? decodeCache(text) : { corrupt: text.error }
-    if ("corrupt" in decoded) yield* Effect.logWarning(`symbol cache ${file} not usable (${decoded.corrupt}); symbols are listed without metadata`)
+    if ("corrupt" in decoded) {
+      yield* Effect.logWarning(
+        `symbol cache ${file} not usable (${decoded.corrupt}); symbols are listed without metadata`
+      )
+    }
     const entries = "state" in decoded ? decoded.state.entries : {}
     seen = { version, entries }
     return entries

@@ -5,7 +5,14 @@
 import { TIMEFRAMES, type Timeframe } from "../domain/Timeframe.ts"
 import type { TimeframeInfo } from "./api/data.ts"
 
-const WORDS: Readonly<Record<number, string>> = { 1: "One", 2: "Two", 4: "Four", 5: "Five", 15: "Fifteen", 30: "Thirty" }
+const WORDS: Readonly<Record<number, string>> = {
+  1: "One",
+  2: "Two",
+  4: "Four",
+  5: "Five",
+  15: "Fifteen",
+  30: "Thirty"
+}
 const UNITS: Readonly<Record<string, string>> = { s: "Second", m: "Minute", h: "Hour" }
 const LONG: Readonly<Record<string, string>> = { d: "Daily", w: "Weekly", M: "Monthly" }
 

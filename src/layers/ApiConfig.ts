@@ -35,8 +35,14 @@ export class ApiConfig extends Context.Tag("ktrdr/ApiConfig")<ApiConfig, ApiSett
   static readonly layer = Layer.effect(ApiConfig, ApiSettingsConfig)
   static make = (overrides: Partial<ApiSettings> = {}) =>
     Layer.succeed(ApiConfig, {
-      host: "127.0.0.1", port: 0, token: Option.none(), corsOrigins: DEFAULT_CORS, maxBodyBytes: 1_048_576,
-      barCacheBytes: 64 * 1_048_576, version: "0.1.0", ...overrides
+      host: "127.0.0.1",
+      port: 0,
+      token: Option.none(),
+      corsOrigins: DEFAULT_CORS,
+      maxBodyBytes: 1_048_576,
+      barCacheBytes: 64 * 1_048_576,
+      version: "0.1.0",
+      ...overrides
     })
 }
 
@@ -44,4 +50,8 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"])
 export const isLoopback = (host: string) => LOOPBACK.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host)
 
 export const originAllowed = (origin: string | undefined, allowed: ReadonlyArray<string>) =>
-  origin !== undefined && allowed.some((a) => a === "*" || a === origin || (a.endsWith(":*") && origin.startsWith(a.slice(0, -1)) && /^\d+$/.test(origin.slice(a.length - 1))))
+  origin !== undefined &&
+  allowed.some((a) =>
+    a === "*" || a === origin ||
+    (a.endsWith(":*") && origin.startsWith(a.slice(0, -1)) && /^\d+$/.test(origin.slice(a.length - 1)))
+  )

@@ -50,13 +50,32 @@ export interface StoredSeries {
 
 export interface BarStoreShape {
   /** Bars in [start, end], file order; ordering/duplicate/missing counts describe the whole file. */
-  readonly read: (series: string, timeframe: string, range?: ReadRange) => Effect.Effect<ParsedBarCsv, InvalidInput | NotFound | CorruptData | StorageError>
+  readonly read: (
+    series: string,
+    timeframe: string,
+    range?: ReadRange
+  ) => Effect.Effect<ParsedBarCsv, InvalidInput | NotFound | CorruptData | StorageError>
   /** First and last stored timestamps from the file's ends, without parsing it all. NotFound when missing or empty. */
-  readonly range: (series: string, timeframe: string) => Effect.Effect<{ readonly first: number; readonly last: number }, InvalidInput | NotFound | CorruptData | StorageError>
+  readonly range: (
+    series: string,
+    timeframe: string
+  ) => Effect.Effect<
+    { readonly first: number; readonly last: number },
+    InvalidInput | NotFound | CorruptData | StorageError
+  >
   /** Stored ∪ new bars, sorted and unique, saved atomically; skipped when nothing changes. */
-  readonly merge: (series: string, timeframe: string, bars: ReadonlyArray<Bar>, options?: MergeOptions) => Effect.Effect<MergeResult, InvalidInput | CorruptData | StorageError>
+  readonly merge: (
+    series: string,
+    timeframe: string,
+    bars: ReadonlyArray<Bar>,
+    options?: MergeOptions
+  ) => Effect.Effect<MergeResult, InvalidInput | CorruptData | StorageError>
   /** Replaces the series (sorted, unique; the last of equal timestamps kept). Refuses to replace a corrupt file. */
-  readonly write: (series: string, timeframe: string, data: BarSeries) => Effect.Effect<MergeResult, InvalidInput | CorruptData | StorageError>
+  readonly write: (
+    series: string,
+    timeframe: string,
+    data: BarSeries
+  ) => Effect.Effect<MergeResult, InvalidInput | CorruptData | StorageError>
   /** Every `<SERIES>_<TF>.csv` with a valid key and a known timeframe; temp and other files are ignored. */
   readonly list: () => Effect.Effect<ReadonlyArray<StoredSeries>, StorageError>
 }
@@ -72,7 +91,11 @@ export const seriesKey = (series: string): Either.Either<string, InvalidInput> =
   const bad = (message: string) => Either.left(new InvalidInput({ field: "series", value: series, message }))
   if (key.length === 0) return bad("series is empty")
   if (key.length > 32) return bad("series is longer than 32 characters")
-  if (key.includes("..") || !SERIES.test(key)) return bad("series may hold only A–Z, 0–9, '.', '_', '-', must start with a letter or digit and must not contain '..'")
+  if (key.includes("..") || !SERIES.test(key)) {
+    return bad(
+      "series may hold only A–Z, 0–9, '.', '_', '-', must start with a letter or digit and must not contain '..'"
+    )
+  }
   return Either.right(key)
 }
 
@@ -87,20 +110,33 @@ const validateBars = (bars: ReadonlyArray<Bar>): Either.Either<void, InvalidInpu
 const RESERVED = new Set(["open", "high", "low", "close", "volume"])
 
 const validateSeries = (data: BarSeries): Either.Either<void, InvalidInput> => {
-  const bad = (value: string, message: string) => Either.left(new InvalidInput({ field: "extraColumns", value, message }))
+  const bad = (value: string, message: string) =>
+    Either.left(new InvalidInput({ field: "extraColumns", value, message }))
   const names = new Set<string>()
   for (const name of data.extraColumns) {
     const key = name.trim().toLowerCase()
-    if (RESERVED.has(key) || names.has(key)) return bad(name, `extra column ${JSON.stringify(name)} clashes with another column`)
+    if (RESERVED.has(key) || names.has(key)) {
+      return bad(name, `extra column ${JSON.stringify(name)} clashes with another column`)
+    }
     names.add(key)
   }
-  if (data.extras.length !== data.bars.length) return bad(String(data.extras.length), "extras must hold one row per bar")
-  for (const row of data.extras) if (row.length !== data.extraColumns.length) return bad(String(row.length), "every extras row needs one value per extra column")
+  if (data.extras.length !== data.bars.length) {
+    return bad(String(data.extras.length), "extras must hold one row per bar")
+  }
+  for (const row of data.extras) {
+    if (row.length !== data.extraColumns.length) {
+      return bad(String(row.length), "every extras row needs one value per extra column")
+    }
+  }
   return validateBars(data.bars)
 }
 
 const summary = (bars: ReadonlyArray<Bar>, added: number, replaced: number): MergeResult => ({
-  added, replaced, total: bars.length, first: bars[0]?.time ?? null, last: bars[bars.length - 1]?.time ?? null
+  added,
+  replaced,
+  total: bars.length,
+  first: bars[0]?.time ?? null,
+  last: bars[bars.length - 1]?.time ?? null
 })
 
 const lowerBound = (bars: ReadonlyArray<Bar>, t: number): number => {
@@ -117,14 +153,16 @@ const within = (parsed: ParsedBarCsv, start: number, end: number): ParsedBarCsv 
   const { bars, extras } = parsed
   if (parsed.outOfOrder === 0) { // ascending: two binary searches and a slice
     const from = lowerBound(bars, start), to = lowerBound(bars, end + 1)
-    return from === 0 && to === bars.length ? parsed : { ...parsed, bars: bars.slice(from, to), extras: extras.slice(from, to) }
+    return from === 0 && to === bars.length
+      ? parsed
+      : { ...parsed, bars: bars.slice(from, to), extras: extras.slice(from, to) }
   }
   const keep: Array<number> = []
   for (let i = 0; i < bars.length; i++) if (bars[i]!.time >= start && bars[i]!.time <= end) keep.push(i)
   return { ...parsed, bars: keep.map((i) => bars[i]!), extras: keep.map((i) => extras[i]!) }
 }
 
-const make = Effect.gen(function* () {
+const make = Effect.gen(function*() {
   const dir = resolve((yield* DataConfig).dataDir)
   const swept = yield* sweepTempFiles(dir)
   if (swept > 0) yield* Effect.logInfo(`BarStore: removed ${swept} temp file(s) left by crashed writers`)
@@ -134,7 +172,7 @@ const make = Effect.gen(function* () {
   const known = new Map<string, string>()
 
   const locate = (series: string, timeframe: string) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const key = yield* seriesKey(series)
       const tf = yield* parseTimeframe(timeframe)
       const name = `${key}_${tf.id}`
@@ -144,7 +182,7 @@ const make = Effect.gen(function* () {
   const locked = <A, E>(file: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.suspend(() => {
       let lock = locks.get(file)
-      if (!lock) locks.set(file, (lock = Effect.unsafeMakeSemaphore(1)))
+      if (!lock) locks.set(file, lock = Effect.unsafeMakeSemaphore(1))
       return lock.withPermits(1)(effect)
     })
 
@@ -152,22 +190,26 @@ const make = Effect.gen(function* () {
     Effect.tap(readSeriesFile(file, name), (r) => Effect.sync(() => known.set(file, r.fingerprint)))
 
   const save = (file: string, data: BarSeries) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       yield* writeSeriesFile(dir, file, data)
       known.set(file, fingerprint(yield* tryFs(file, () => stat(file))))
     })
 
-  const read: BarStoreShape["read"] = Effect.fn("BarStore.read")(function* (series, timeframe, range = {}) {
+  const read: BarStoreShape["read"] = Effect.fn("BarStore.read")(function*(series, timeframe, range = {}) {
     const { name, file } = yield* locate(series, timeframe)
     const start = range.start ?? -Infinity, end = range.end ?? Infinity
     if (Number.isNaN(start) || Number.isNaN(end) || start > end) {
-      return yield* new InvalidInput({ field: "range", value: `${range.start}..${range.end}`, message: "start must not be after end" })
+      return yield* new InvalidInput({
+        field: "range",
+        value: `${range.start}..${range.end}`,
+        message: "start must not be after end"
+      })
     }
     const { parsed } = yield* load(file, name)
     return range.start === undefined && range.end === undefined ? parsed : within(parsed, start, end)
   })
 
-  const range: BarStoreShape["range"] = Effect.fn("BarStore.range")(function* (series, timeframe) {
+  const range: BarStoreShape["range"] = Effect.fn("BarStore.range")(function*(series, timeframe) {
     const { name, file } = yield* locate(series, timeframe)
     const peeked = yield* peekRange(file, name)
     if (peeked) return peeked
@@ -177,40 +219,53 @@ const make = Effect.gen(function* () {
     return { first: first.time, last: last.time }
   })
 
-  const merge: BarStoreShape["merge"] = Effect.fn("BarStore.merge")(function* (series, timeframe, bars, options = {}) {
+  const merge: BarStoreShape["merge"] = Effect.fn("BarStore.merge")(function*(series, timeframe, bars, options = {}) {
     const { name, file } = yield* locate(series, timeframe)
     yield* validateBars(bars)
-    return yield* locked(file, Effect.gen(function* () {
-      const stored = yield* load(file, name).pipe(
-        Effect.map((r) => r.parsed as BarSeries),
-        Effect.catchTag("NotFound", () => Effect.succeed<BarSeries | undefined>(undefined))
-      )
-      const outcome = mergeBars(stored ?? { bars: [], extraColumns: [], extras: [] }, bars, options.overwrite ?? true)
-      const merged = outcome.series
-      if (outcome.changed && (stored !== undefined || merged.bars.length > 0)) yield* save(file, merged)
-      return summary(merged.bars, outcome.added, outcome.replaced)
-    }))
+    return yield* locked(
+      file,
+      Effect.gen(function*() {
+        const stored = yield* load(file, name).pipe(
+          Effect.map((r) => r.parsed as BarSeries),
+          Effect.catchTag("NotFound", () => Effect.succeed<BarSeries | undefined>(undefined))
+        )
+        const outcome = mergeBars(stored ?? { bars: [], extraColumns: [], extras: [] }, bars, options.overwrite ?? true)
+        const merged = outcome.series
+        if (outcome.changed && (stored !== undefined || merged.bars.length > 0)) yield* save(file, merged)
+        return summary(merged.bars, outcome.added, outcome.replaced)
+      })
+    )
   })
 
-  const write: BarStoreShape["write"] = Effect.fn("BarStore.write")(function* (series, timeframe, data) {
+  const write: BarStoreShape["write"] = Effect.fn("BarStore.write")(function*(series, timeframe, data) {
     const { name, file } = yield* locate(series, timeframe)
     yield* validateSeries(data)
     const { series: sorted } = normaliseSeries(data)
-    return yield* locked(file, Effect.gen(function* () {
-      // a corrupt file is evidence: refuse to replace it (unless it is the very version this store wrote or read)
-      const current = yield* Effect.promise(() => stat(file).then(fingerprint, () => undefined))
-      if (current !== undefined && known.get(file) !== current) yield* Effect.catchTag(load(file, name), "NotFound", () => Effect.void)
-      yield* save(file, sorted)
-      return summary(sorted.bars, sorted.bars.length, 0)
-    }))
+    return yield* locked(
+      file,
+      Effect.gen(function*() {
+        // a corrupt file is evidence: refuse to replace it (unless it is the very version this store wrote or read)
+        const current = yield* Effect.promise(() => stat(file).then(fingerprint, () => undefined))
+        if (current !== undefined && known.get(file) !== current) {
+          yield* Effect.catchTag(load(file, name), "NotFound", () => Effect.void)
+        }
+        yield* save(file, sorted)
+        return summary(sorted.bars, sorted.bars.length, 0)
+      })
+    )
   })
 
   const list: BarStoreShape["list"] = () =>
-    Effect.gen(function* () {
-      const entries = yield* tryFs(dir, () => readdir(dir, { withFileTypes: true }).catch((e: { code?: string }) => (e.code === "ENOENT" ? [] : Promise.reject(e))))
+    Effect.gen(function*() {
+      const entries = yield* tryFs(dir, () =>
+        readdir(dir, { withFileTypes: true }).catch((
+          e: { code?: string }
+        ) => (e.code === "ENOENT" ? [] : Promise.reject(e))))
       const out: Array<StoredSeries> = []
       for (const entry of entries) {
-        if (!entry.isFile() || !entry.name.endsWith(".csv")) continue
+        if (!entry.isFile() || !entry.name.endsWith(".csv")) {
+          continue
+        }
         const stem = entry.name.slice(0, -4)
         const cut = stem.lastIndexOf("_") // the series may itself contain '_' (KTRDR split on the first one)
         const key = seriesKey(stem.slice(0, cut))
@@ -218,7 +273,10 @@ const make = Effect.gen(function* () {
         if (cut <= 0 || Either.isLeft(key) || key.right !== stem.slice(0, cut) || Either.isLeft(tf)) continue
         out.push({ series: key.right, timeframe: tf.right.id, file: join(dir, entry.name) })
       }
-      return out.sort((a, b) => (a.series === b.series ? a.timeframe.localeCompare(b.timeframe) : a.series < b.series ? -1 : 1))
+      return out.sort((
+        a,
+        b
+      ) => (a.series === b.series ? a.timeframe.localeCompare(b.timeframe) : a.series < b.series ? -1 : 1))
     })
 
   return BarStore.of({ read, range, merge, write, list })

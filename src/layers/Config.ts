@@ -12,7 +12,14 @@ const seconds = (name: string, fallback: number): Config.Config<Duration.Duratio
       const s = raw.trim()
       if (/^\d+(\.\d+)?$/.test(s)) return Either.right(Duration.seconds(Number(s)))
       const d = Duration.decodeUnknown(s)
-      return Option.isSome(d) ? Either.right(d.value) : Either.left(ConfigError.InvalidData([name], `expected seconds or a duration such as "10 seconds", got ${JSON.stringify(raw)}`))
+      return Option.isSome(d)
+        ? Either.right(d.value)
+        : Either.left(
+          ConfigError.InvalidData(
+            [name],
+            `expected seconds or a duration such as "10 seconds", got ${JSON.stringify(raw)}`
+          )
+        )
     }),
     Config.withDefault(Duration.seconds(fallback))
   )
@@ -21,7 +28,9 @@ const withLegacy = <A>(current: Config.Config<A>, legacy: Config.Config<A>, fall
   current.pipe(Config.orElse(() => legacy), Config.withDefault(fallback))
 
 const positiveInt = (name: string) =>
-  Config.integer(name).pipe(Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }))
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
+  )
 
 export interface IbSettings {
   readonly host: string

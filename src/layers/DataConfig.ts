@@ -20,7 +20,10 @@ export interface DataSettings {
 }
 
 const positive = (name: string, fallback: number) =>
-  Config.integer(name).pipe(Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }), Config.withDefault(fallback))
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
+    Config.withDefault(fallback)
+  )
 
 const source = (name: string, fallback: BarSource) =>
   Config.literal("TRADES", "MIDPOINT", "BID", "ASK")(name).pipe(Config.withDefault(fallback))
@@ -45,5 +48,8 @@ export class DataConfig extends Context.Tag("ktrdr/DataConfig")<DataConfig, Data
   static readonly layer = Layer.effect(DataConfig, DataSettingsConfig)
   /** Defaults overridden explicitly (tests, embedding); the environment is not read. */
   static readonly make = (overrides: Partial<DataSettings>) =>
-    Layer.effect(DataConfig, Effect.map(Effect.withConfigProvider(DataSettingsConfig, emptyProvider), (d) => ({ ...d, ...overrides })))
+    Layer.effect(
+      DataConfig,
+      Effect.map(Effect.withConfigProvider(DataSettingsConfig, emptyProvider), (d) => ({ ...d, ...overrides }))
+    )
 }

@@ -21,11 +21,14 @@ export interface GatewayInfoService {
 
 export class GatewayInfo extends Context.Tag("ktrdr/GatewayInfo")<GatewayInfo, GatewayInfoService>() {
   static readonly direct = (simulated: boolean) =>
-    Layer.effect(GatewayInfo, Effect.map(IbConnection, (conn) => ({
-      mode: "direct" as const,
-      simulated,
-      readiness: Effect.map(conn.info, (i) => ({ ready: i.state._tag === "Ready", state: i.state._tag }))
-    })))
+    Layer.effect(
+      GatewayInfo,
+      Effect.map(IbConnection, (conn) => ({
+        mode: "direct" as const,
+        simulated,
+        readiness: Effect.map(conn.info, (i) => ({ ready: i.state._tag === "Ready", state: i.state._tag }))
+      }))
+    )
 
   /**
    * Another server owns the session (RemoteIb): `readiness` asks that server's /health (which opens no

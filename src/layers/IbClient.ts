@@ -60,7 +60,10 @@ export class IbClient extends Context.Tag("ktrdr/IbClient")<IbClient, {
   readonly currentTime: Effect.Effect<number, IbError>
   readonly contractDetails: (c: ContractSpec) => Effect.Effect<ReadonlyArray<ContractInfo>, IbError>
   /** First instant with data, epoch ms. */
-  readonly headTimestamp: (c: ContractSpec, o: { readonly whatToShow: WhatToShow; readonly useRTH: boolean }) => Effect.Effect<number, IbError>
+  readonly headTimestamp: (
+    c: ContractSpec,
+    o: { readonly whatToShow: WhatToShow; readonly useRTH: boolean }
+  ) => Effect.Effect<number, IbError>
   readonly historicalBars: (r: HistoricalRequest) => Effect.Effect<ReadonlyArray<Bar>, IbError>
   readonly stats: Effect.Effect<ClientStats>
 }>() {}
@@ -103,12 +106,20 @@ const onRequestError = (api: IBApi, reqId: number, fail: (e: IbError) => void) =
   return () => void api.off(EventName.error, h)
 }
 
-export const make = Effect.gen(function* () {
+export const make = Effect.gen(function*() {
   const conn = yield* IbConnection
   const gate = yield* PaceGate
   const cfg = conn.settings
-  const stats = yield* Ref.make<ClientStats>({ requestsOk: 0, requestsFailed: {}, barsReceived: 0, pacingRetries: 0, cancelsSent: 0, lastOkAt: null })
-  const failed = (c: IbErrorCategory) => Ref.update(stats, (s) => ({ ...s, requestsFailed: { ...s.requestsFailed, [c]: (s.requestsFailed[c] ?? 0) + 1 } }))
+  const stats = yield* Ref.make<ClientStats>({
+    requestsOk: 0,
+    requestsFailed: {},
+    barsReceived: 0,
+    pacingRetries: 0,
+    cancelsSent: 0,
+    lastOkAt: null
+  })
+  const failed = (c: IbErrorCategory) =>
+    Ref.update(stats, (s) => ({ ...s, requestsFailed: { ...s.requestsFailed, [c]: (s.requestsFailed[c] ?? 0) + 1 } }))
 
   /**
    * Runs one request on the live session: `start` registers listeners and sends, returning its
@@ -119,7 +130,7 @@ export const make = Effect.gen(function* () {
     historical: boolean,
     start: (s: IbSession, reqId: number, done: (r: Effect.Effect<A, IbError>) => void) => () => void
   ): Effect.Effect<A, IbError> =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* conn.session({ historical })
       const reqId = yield* conn.nextReqId
       const run = Effect.async<A, IbError>((resume) => {
@@ -137,12 +148,22 @@ export const make = Effect.gen(function* () {
       return yield* Effect.raceFirst(run, Deferred.await(s.lost)).pipe(
         Effect.timeoutFail({
           duration: cfg.requestTimeout,
-          onTimeout: () => IbError.of("timeout", `${name} (request ${reqId}) got no answer within ${Duration.format(cfg.requestTimeout)}`, reqId)
+          onTimeout: () =>
+            IbError.of(
+              "timeout",
+              `${name} (request ${reqId}) got no answer within ${Duration.format(cfg.requestTimeout)}`,
+              reqId
+            )
         })
       )
     }).pipe(
-      Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(stats, (st) => ({ ...st, requestsOk: st.requestsOk + 1, lastOkAt: at })))),
-      Effect.tapError((e) => failed(e.category).pipe(Effect.zipRight(conn.recordError(e))))
+      Effect.tap(() =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          Ref.update(stats, (st) => ({ ...st, requestsOk: st.requestsOk + 1, lastOkAt: at })))
+      ),
+      Effect.tapError((e) =>
+        failed(e.category).pipe(Effect.zipRight(conn.recordError(e)))
+      )
     )
 
   const currentTime = request<number>("currentTime", false, (s, _reqId, done) => {
@@ -176,7 +197,11 @@ export const make = Effect.gen(function* () {
         s.api.cancelHeadTimestamp(reqId)
         // Asked with formatDate 2: epoch seconds, whatever their digit count (1973 is 8 digits).
         const ms = /^\d+$/.test(ts) ? Number(ts) * 1000 : parseIbBarTime(ts.replace("-", " "), "UTC")
-        done(ms === undefined ? Effect.fail(IbError.of("other", `unparseable head timestamp ${JSON.stringify(ts)}`, reqId)) : Effect.succeed(ms))
+        done(
+          ms === undefined
+            ? Effect.fail(IbError.of("other", `unparseable head timestamp ${JSON.stringify(ts)}`, reqId))
+            : Effect.succeed(ms)
+        )
       }
       s.api.on(EventName.headTimestamp, on)
       const offErr = onRequestError(s.api, reqId, (e) => done(Effect.fail(e)))
@@ -193,20 +218,51 @@ export const make = Effect.gen(function* () {
       const bars: Array<Bar> = []
       const zone = r.timeZone ?? "America/New_York"
       let finished = false
-      const on = (id: number, time: string, open: number, high: number, low: number, close: number, volume: number, count: number | undefined, wap: number) => {
+      const on = (
+        id: number,
+        time: string,
+        open: number,
+        high: number,
+        low: number,
+        close: number,
+        volume: number,
+        count: number | undefined,
+        wap: number
+      ) => {
         if (id !== reqId) return
         if (time.startsWith("finished")) {
           finished = true
           return done(Effect.succeed(bars))
         }
         const t = parseIbBarTime(time, zone)
-        if (t === undefined) return done(Effect.fail(IbError.of("other", `unparseable bar time ${JSON.stringify(time)}`, reqId)))
-        bars.push({ time: t, open, high, low, close, volume: presentOrNull(volume), wap: presentOrNull(wap), count: presentOrNull(count) })
+        if (t === undefined) {
+          return done(Effect.fail(IbError.of("other", `unparseable bar time ${JSON.stringify(time)}`, reqId)))
+        }
+        bars.push({
+          time: t,
+          open,
+          high,
+          low,
+          close,
+          volume: presentOrNull(volume),
+          wap: presentOrNull(wap),
+          count: presentOrNull(count)
+        })
       }
       s.api.on(EventName.historicalData, on)
       const offErr = onRequestError(s.api, reqId, (e) => done(Effect.fail(e)))
       const end = r.end === "now" ? "" : formatIbUtc(r.end)
-      s.api.reqHistoricalData(reqId, toContract(r.contract), end, r.duration, r.barSize as never, r.whatToShow as never, r.useRTH ? 1 : 0, 2, false)
+      s.api.reqHistoricalData(
+        reqId,
+        toContract(r.contract),
+        end,
+        r.duration,
+        r.barSize as never,
+        r.whatToShow as never,
+        r.useRTH ? 1 : 0,
+        2,
+        false
+      )
       return () => {
         s.api.off(EventName.historicalData, on)
         offErr()
@@ -222,13 +278,28 @@ export const make = Effect.gen(function* () {
   const historicalBars = (r: HistoricalRequest): Effect.Effect<ReadonlyArray<Bar>, IbError> => {
     const bar = parseBarSize(r.barSize)
     if (!bar) return Effect.fail(IbError.of("validation", `invalid bar size ${JSON.stringify(r.barSize)}`))
-    const contractKey = `${r.contract.conId ?? ""}|${r.contract.symbol ?? ""}|${r.contract.localSymbol ?? ""}|${r.contract.secType ?? ""}|${(r.contract.exchange ?? "").toUpperCase()}|${r.whatToShow}`
+    const contractKey = `${r.contract.conId ?? ""}|${r.contract.symbol ?? ""}|${r.contract.localSymbol ?? ""}|${
+      r.contract.secType ?? ""
+    }|${(r.contract.exchange ?? "").toUpperCase()}|${r.whatToShow}`
     const identity = [contractKey, r.end, r.duration, bar.ib, r.useRTH].join("|")
-    const paced = gate.run({ identity, contract: contractKey, weight: r.whatToShow === "BID_ASK" ? 2 : 1, small: isSmallBar(bar) }, fetchBars(r))
+    const paced = gate.run({
+      identity,
+      contract: contractKey,
+      weight: r.whatToShow === "BID_ASK" ? 2 : 1,
+      small: isSmallBar(bar)
+    }, fetchBars(r))
     return paced.pipe(
       // The gate should make this impossible; if the gateway disagrees, wait one step per retry.
-      Effect.tapError((e) => (e.category === "pacing" ? Ref.update(stats, (s) => ({ ...s, pacingRetries: s.pacingRetries + 1 })) : Effect.void)),
-      Effect.retry({ schedule: Schedule.spaced(pacingBackoff).pipe(Schedule.intersect(Schedule.recurs(5))), while: (e) => e.category === "pacing" }),
+      Effect.tapError((
+        e
+      ) => (e.category === "pacing"
+        ? Ref.update(stats, (s) => ({ ...s, pacingRetries: s.pacingRetries + 1 }))
+        : Effect.void)
+      ),
+      Effect.retry({
+        schedule: Schedule.spaced(pacingBackoff).pipe(Schedule.intersect(Schedule.recurs(5))),
+        while: (e) => e.category === "pacing"
+      }),
       Effect.tap((bars) => Ref.update(stats, (s) => ({ ...s, barsReceived: s.barsReceived + bars.length })))
     )
   }

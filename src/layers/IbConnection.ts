@@ -4,7 +4,20 @@
  * jittered, capped Schedule, tracks 1100/1101/1102 and HMDS farm notices, and probes an idle socket so
  * a silent or half-open gateway is replaced. Closing the layer's scope destroys the socket.
  */
-import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Schedule, Stream, SubscriptionRef } from "effect"
+import {
+  Clock,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Option,
+  Ref,
+  Schedule,
+  Stream,
+  SubscriptionRef
+} from "effect"
 import { EventName } from "@stoqey/ib"
 import { IbError } from "../domain/errors.ts"
 import { IbConfig, type IbSettings } from "./Config.ts"
@@ -14,7 +27,12 @@ export type ConnectionState =
   | { readonly _tag: "Disconnected" }
   | { readonly _tag: "Connecting"; readonly attempt: number; readonly clientId: number }
   | { readonly _tag: "Ready"; readonly clientId: number; readonly since: number }
-  | { readonly _tag: "Degraded"; readonly reason: "connectivity-lost" | "hmds-broken"; readonly clientId: number; readonly since: number }
+  | {
+    readonly _tag: "Degraded"
+    readonly reason: "connectivity-lost" | "hmds-broken"
+    readonly clientId: number
+    readonly since: number
+  }
   | { readonly _tag: "Reconnecting"; readonly attempt: number; readonly lastError: IbError }
 
 export interface ConnectionCounters {
@@ -37,7 +55,12 @@ export interface ConnectionInfo {
   readonly accounts: ReadonlyArray<string>
   readonly farms: { readonly hmds: "ok" | "broken"; readonly connectivity: "ok" | "lost" }
   readonly counters: ConnectionCounters
-  readonly lastError: { readonly code: number; readonly category: string; readonly message: string; readonly at: number } | null
+  readonly lastError: {
+    readonly code: number
+    readonly category: string
+    readonly message: string
+    readonly at: number
+  } | null
 }
 
 export class IbConnection extends Context.Tag("ktrdr/IbConnection")<IbConnection, {
@@ -62,11 +85,17 @@ const CLIENT_ID_SPACING = Duration.seconds(2)
 const usable = (s: ConnectionState, historical: boolean): boolean =>
   s._tag === "Ready" || (!historical && s._tag === "Degraded" && s.reason === "hmds-broken")
 
-export const make = Effect.gen(function* () {
+export const make = Effect.gen(function*() {
   const cfg = yield* IbConfig
   const state = yield* SubscriptionRef.make<ConnectionState>({ _tag: "Disconnected" })
   const current = yield* Ref.make<Option.Option<IbSession>>(Option.none())
-  const counters = yield* Ref.make<ConnectionCounters>({ connects: 0, connectFailures: 0, reconnects: 0, probes: 0, probeFailures: 0 })
+  const counters = yield* Ref.make<ConnectionCounters>({
+    connects: 0,
+    connectFailures: 0,
+    reconnects: 0,
+    probes: 0,
+    probeFailures: 0
+  })
   const lastError = yield* Ref.make<ConnectionInfo["lastError"]>(null)
   const farms = yield* Ref.make<ConnectionInfo["farms"]>({ hmds: "ok", connectivity: "ok" })
   const reqIds = yield* Ref.make(1000)
@@ -74,29 +103,45 @@ export const make = Effect.gen(function* () {
   const lastDisconnectAt = yield* Ref.make<number | null>(null)
   const bump = (k: keyof ConnectionCounters) => Ref.update(counters, (c) => ({ ...c, [k]: c[k] + 1 }))
   const recordError = (e: IbError) =>
-    Clock.currentTimeMillis.pipe(Effect.flatMap((at) => Ref.set(lastError, { code: e.code, category: e.category, message: e.message, at })))
+    Clock.currentTimeMillis.pipe(
+      Effect.flatMap((at) => Ref.set(lastError, { code: e.code, category: e.category, message: e.message, at }))
+    )
 
   /** Tries client ids cfg.clientId, +1, … on 326 only, at most clientIdAttempts times, ≥ 2 s apart. */
-  const connectWithIds = Effect.gen(function* () {
+  const connectWithIds = Effect.gen(function*() {
     const offset = yield* Ref.make(0)
     const n = yield* Ref.updateAndGet(attempt, (a) => a + 1)
-    return yield* Effect.gen(function* () {
+    return yield* Effect.gen(function*() {
       const id = cfg.clientId + (yield* Ref.get(offset))
       yield* SubscriptionRef.set(state, { _tag: "Connecting", attempt: n, clientId: id })
       yield* Effect.logInfo(`IB: connecting to ${cfg.host}:${cfg.port} as client ${id} (attempt ${n})`)
       return yield* connectOnce(cfg.host, cfg.port, id, cfg.connectTimeout).pipe(
         // A throw inside the library (e.g. a broken bundle) must become a retried failure, not a silently dead supervisor.
-        Effect.catchAllDefect((d) => Effect.fail(IbError.of("connectivity", `cannot connect to ${cfg.host}:${cfg.port}: ${d instanceof Error ? d.message : String(d)}`))),
+        Effect.catchAllDefect((d) =>
+          Effect.fail(
+            IbError.of(
+              "connectivity",
+              `cannot connect to ${cfg.host}:${cfg.port}: ${d instanceof Error ? d.message : String(d)}`
+            )
+          )
+        ),
         Effect.tapError((e) => (e.category === "client-id-in-use" ? Ref.update(offset, (o) => o + 1) : Effect.void))
       )
     }).pipe(
       Effect.retry({
-        schedule: Schedule.spaced(CLIENT_ID_SPACING).pipe(Schedule.intersect(Schedule.recurs(cfg.clientIdAttempts - 1))),
+        schedule: Schedule.spaced(CLIENT_ID_SPACING).pipe(
+          Schedule.intersect(Schedule.recurs(cfg.clientIdAttempts - 1))
+        ),
         while: (e) => e.category === "client-id-in-use"
       }),
       Effect.mapError((e) =>
         e.category === "client-id-in-use"
-          ? new IbError({ ...e, message: `client ids ${cfg.clientId}–${cfg.clientId + cfg.clientIdAttempts - 1} are all in use at ${cfg.host}:${cfg.port} (IB 326)` })
+          ? new IbError({
+            ...e,
+            message: `client ids ${cfg.clientId}–${
+              cfg.clientId + cfg.clientIdAttempts - 1
+            } are all in use at ${cfg.host}:${cfg.port} (IB 326)`
+          })
           : e
       )
     )
@@ -109,14 +154,14 @@ export const make = Effect.gen(function* () {
 
   /** Lives for one session: reacts to notices, probes when idle, returns when the session is lost. */
   const serve = (s: IbSession) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       yield* bump("connects")
       yield* Ref.set(farms, { hmds: "ok", connectivity: "ok" } as ConnectionInfo["farms"])
       yield* Ref.set(current, Option.some(s))
       yield* SubscriptionRef.set(state, { _tag: "Ready", clientId: s.clientId, since: s.connectedAt })
       yield* Effect.logInfo(`IB: ready at ${cfg.host}:${cfg.port} as client ${s.clientId} (server ${s.serverVersion})`)
       const setFarm = (patch: Partial<ConnectionInfo["farms"]>) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const f = yield* Ref.updateAndGet(farms, (f) => ({ ...f, ...patch }))
           const since = yield* Clock.currentTimeMillis
           yield* SubscriptionRef.set(
@@ -124,8 +169,8 @@ export const make = Effect.gen(function* () {
             f.connectivity === "lost"
               ? { _tag: "Degraded", reason: "connectivity-lost", clientId: s.clientId, since }
               : f.hmds === "broken"
-                ? { _tag: "Degraded", reason: "hmds-broken", clientId: s.clientId, since }
-                : { _tag: "Ready", clientId: s.clientId, since: s.connectedAt }
+              ? { _tag: "Degraded", reason: "hmds-broken", clientId: s.clientId, since }
+              : { _tag: "Ready", clientId: s.clientId, since: s.connectedAt }
           )
         })
       yield* sessionNotices(s).pipe(
@@ -157,7 +202,7 @@ export const make = Effect.gen(function* () {
 
   /** A current-time request when nothing arrived for probeInterval; no answer within probeTimeout = dead. */
   const probe = (s: IbSession) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const idle = Duration.toMillis(cfg.probeInterval)
       for (;;) {
         const now = yield* Clock.currentTimeMillis
@@ -175,17 +220,23 @@ export const make = Effect.gen(function* () {
         }).pipe(Effect.timeoutTo({ duration: cfg.probeTimeout, onTimeout: () => false, onSuccess: (b) => b }))
         if (!answered) {
           yield* bump("probeFailures")
-          yield* Deferred.fail(s.lost, IbError.of("timeout", `gateway silent: no answer to a liveness probe within ${Duration.format(cfg.probeTimeout)}`))
+          yield* Deferred.fail(
+            s.lost,
+            IbError.of(
+              "timeout",
+              `gateway silent: no answer to a liveness probe within ${Duration.format(cfg.probeTimeout)}`
+            )
+          )
           return
         }
         yield* Effect.sleep(Duration.millis(Math.max(10, idle / 2)))
       }
     })
 
-  const lifecycle = Effect.gen(function* () {
+  const lifecycle = Effect.gen(function*() {
     const session = yield* connectWithIds.pipe(
       Effect.tapError((e) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* bump("connectFailures")
           yield* recordError(e)
           const n = yield* Ref.get(attempt)
@@ -218,7 +269,7 @@ export const make = Effect.gen(function* () {
   )
 
   const session = (opts: { readonly historical: boolean }): Effect.Effect<IbSession, IbError> =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const first = yield* SubscriptionRef.get(state)
       const wasReconnecting = first._tag === "Reconnecting"
       const ready = yield* state.changes.pipe(
@@ -228,7 +279,11 @@ export const make = Effect.gen(function* () {
         Stream.runHead,
         Effect.timeoutFail({
           duration: cfg.requestTimeout,
-          onTimeout: () => IbError.of("timeout", `gateway not ready within ${Duration.format(cfg.requestTimeout)} (state ${first._tag})`)
+          onTimeout: () =>
+            IbError.of(
+              "timeout",
+              `gateway not ready within ${Duration.format(cfg.requestTimeout)} (state ${first._tag})`
+            )
         })
       )
       const s = Option.getOrUndefined(ready)
@@ -239,7 +294,7 @@ export const make = Effect.gen(function* () {
       return live.value
     })
 
-  const info = Effect.gen(function* () {
+  const info = Effect.gen(function*() {
     const s = yield* SubscriptionRef.get(state)
     const live = Option.getOrUndefined(yield* Ref.get(current))
     return {
@@ -257,7 +312,14 @@ export const make = Effect.gen(function* () {
     } satisfies ConnectionInfo
   })
 
-  return IbConnection.of({ state, session, info, recordError, nextReqId: Ref.getAndUpdate(reqIds, (n) => n + 1), settings: cfg })
+  return IbConnection.of({
+    state,
+    session,
+    info,
+    recordError,
+    nextReqId: Ref.getAndUpdate(reqIds, (n) => n + 1),
+    settings: cfg
+  })
 })
 
 export const IbConnectionLive = Layer.scoped(IbConnection, make)

@@ -7,10 +7,15 @@ import { PaceGate } from "./PaceGate.ts"
 export interface IbStatus extends ConnectionInfo {
   readonly ready: boolean
   readonly requests: ClientStats
-  readonly pacing: { readonly waits: number; readonly totalWaitMs: number; readonly inFlight: number; readonly queued: number }
+  readonly pacing: {
+    readonly waits: number
+    readonly totalWaitMs: number
+    readonly inFlight: number
+    readonly queued: number
+  }
 }
 
-export const ibStatus = Effect.gen(function* () {
+export const ibStatus = Effect.gen(function*() {
   const info = yield* (yield* IbConnection).info
   const requests = yield* (yield* IbClient).stats
   const gate = yield* (yield* PaceGate).stats

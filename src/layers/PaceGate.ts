@@ -76,7 +76,13 @@ export class PaceGate extends Context.Tag("ktrdr/PaceGate")<PaceGate, PaceGateSe
   static readonly layer: Layer.Layer<PaceGate, never, IbConfig> = Layer.effect(PaceGate, PaceGate.make())
 }
 
-const emptyByReason = (): Record<PaceReason, number> => ({ identical: 0, burst: 0, window: 0, spacing: 0, "in-flight": 0 })
+const emptyByReason = (): Record<PaceReason, number> => ({
+  identical: 0,
+  burst: 0,
+  window: 0,
+  spacing: 0,
+  "in-flight": 0
+})
 
 /** What an in-progress `run` holds, so interruption can give back exactly that. */
 interface Ticket {
@@ -86,7 +92,7 @@ interface Ticket {
 }
 
 const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, never, IbConfig> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const cfg = yield* IbConfig
     const params: PacingParams = {
       timeScale: cfg.pacingTimeScale,
@@ -100,7 +106,13 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
     const history = yield* SynchronizedRef.make<ReadonlyArray<PaceEntry>>([])
     const slots = yield* Effect.makeSemaphore(cfg.maxInFlight)
     const lanes = yield* Effect.makeSemaphore(cfg.maxInFlight)
-    const stats = yield* Ref.make<PaceStats>({ waits: 0, totalWaitMs: 0, byReason: emptyByReason(), inFlight: 0, queued: 0 })
+    const stats = yield* Ref.make<PaceStats>({
+      waits: 0,
+      totalWaitMs: 0,
+      byReason: emptyByReason(),
+      inFlight: 0,
+      queued: 0
+    })
     // Sliding: a slow or absent subscriber must never hold up a download.
     const hub = yield* PubSub.sliding<PaceWait>(1024)
 
@@ -129,19 +141,17 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
         Effect.map(Clock.currentTimeMillis, (now) => {
           const own = ticket.entry
           const others = pruneHistory(h.filter((e) => e !== own), now, params)
-          const slot: PaceSlot =
-            confirm && own !== undefined && now - own.t <= lateToleranceMs
-              ? { at: Math.max(own.t, now), reason: undefined }
-              : earliestSlot(others, req, now, params)
+          const slot: PaceSlot = confirm && own !== undefined && now - own.t <= lateToleranceMs
+            ? { at: Math.max(own.t, now), reason: undefined }
+            : earliestSlot(others, req, now, params)
           const entry: PaceEntry = { ...req, t: slot.at }
           ticket.entry = entry
           return [{ now, slot }, [...others, entry]] as const
-        })
-      ).pipe(Effect.uninterruptible)
+        })).pipe(Effect.uninterruptible)
 
     /** Reserves (or confirms) and reports the wait; returns how long to sleep (0: send now). */
     const plan = (req: PaceRequest, ticket: Ticket, confirm: boolean) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { now, slot } = yield* reserve(req, ticket, confirm)
         if (slot.at <= now) return 0
         // No reason: a timer that fired early (Node's can, by a millisecond) sleeps the rest unreported.
@@ -166,7 +176,9 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
       Effect.suspend(() => {
         if (ticket.sent) return Effect.void
         const entry = ticket.entry
-        const release = entry === undefined ? Effect.void : SynchronizedRef.update(history, (h) => h.filter((e) => e !== entry))
+        const release = entry === undefined
+          ? Effect.void
+          : SynchronizedRef.update(history, (h) => h.filter((e) => e !== entry))
         return dropLane(ticket).pipe(Effect.zipRight(release), Effect.zipRight(counters(-1, 0)))
       })
 
@@ -184,8 +196,12 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
       )
 
     /** Sleeps until the reserved slot, then sends holding an in-flight slot. */
-    const paceAndSend = <A, E, R>(req: PaceRequest, ticket: Ticket, use: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.gen(function* () {
+    const paceAndSend = <A, E, R>(
+      req: PaceRequest,
+      ticket: Ticket,
+      use: Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E, R> =>
+      Effect.gen(function*() {
         yield* sleep(yield* plan(req, ticket, false))
         // Confirm the slot while holding an in-flight slot; if it has passed, give the in-flight slot back
         // while sleeping towards the new one.
@@ -201,13 +217,12 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
           const result = Option.isSome(fast)
             ? fast.value
             : yield* Effect.flatMap(Clock.currentTimeMillis, (queuedAt) =>
-                slots.withPermits(1)(
-                  Clock.currentTimeMillis.pipe(
-                    Effect.flatMap((now) => recordWait("in-flight", now - queuedAt, req.contract)),
-                    Effect.zipRight(attempt)
-                  )
+              slots.withPermits(1)(
+                Clock.currentTimeMillis.pipe(
+                  Effect.flatMap((now) => recordWait("in-flight", now - queuedAt, req.contract)),
+                  Effect.zipRight(attempt)
                 )
-              )
+              ))
           if (Either.isRight(result)) return result.right
           yield* sleep(result.left)
         }
@@ -216,10 +231,9 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
     const run = <A, E, R>(req: PaceRequest, use: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.uninterruptibleMask((restore) => {
         const ticket: Ticket = { entry: undefined, lane: false, sent: false }
-        const takeLane =
-          params.paceAllSizes || req.small
-            ? restore(lanes.take(1)).pipe(Effect.tap(() => (ticket.lane = true)))
-            : Effect.void
+        const takeLane = params.paceAllSizes || req.small
+          ? restore(lanes.take(1)).pipe(Effect.tap(() => (ticket.lane = true)))
+          : Effect.void
         return counters(1, 0).pipe(
           Effect.zipRight(takeLane),
           Effect.zipRight(restore(paceAndSend(req, ticket, use))),

@@ -12,7 +12,21 @@
  * DataManager's pacing-wait figures real. It needs IbConfig, which has defaults for every setting.
  */
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Clock, Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Ref, Schema } from "effect"
+import {
+  Clock,
+  Config,
+  ConfigError,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  ParseResult,
+  Redacted,
+  Ref,
+  Schema
+} from "effect"
 import type { Bar } from "../domain/Bar.ts"
 import { IbError } from "../domain/errors.ts"
 import type { IbErrorCategory } from "../domain/IbErrorCodes.ts"
@@ -43,7 +57,9 @@ export const parseHostUrl = (raw: string): Either.Either<string, string> => {
   } catch {
     return Either.left(`not a URL: ${JSON.stringify(raw)}`)
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return Either.left(`expected an http(s) URL, got ${JSON.stringify(raw)}`)
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    return Either.left(`expected an http(s) URL, got ${JSON.stringify(raw)}`)
+  }
   return Either.right(`${u.protocol}//${u.host}${u.pathname}`.replace(/\/+$/, ""))
 }
 
@@ -66,7 +82,12 @@ export const RemoteIbConfig: Config.Config<Option.Option<RemoteIbOptions>> = Con
 export interface RemoteActivity {
   /** Epoch ms of this process's last request the host answered successfully. */
   readonly lastOkAt: number | null
-  readonly lastFailure: { readonly code: number; readonly category: IbErrorCategory; readonly message: string; readonly at: number } | null
+  readonly lastFailure: {
+    readonly code: number
+    readonly category: IbErrorCategory
+    readonly message: string
+    readonly at: number
+  } | null
 }
 
 /** What the /ib/* status endpoints of a remote-mode process report beyond IbClient. */
@@ -77,7 +98,11 @@ export class RemoteIbHost extends Context.Tag("ktrdr/RemoteIbHost")<RemoteIbHost
   readonly activity: Effect.Effect<RemoteActivity>
 }>() {}
 
-type ClientFailure = HttpClientError.HttpClientError | ParseResult.ParseError | { readonly _tag: string; readonly message: string; readonly details?: unknown }
+type ClientFailure = HttpClientError.HttpClientError | ParseResult.ParseError | {
+  readonly _tag: string
+  readonly message: string
+  readonly details?: unknown
+}
 
 const describe = (cause: unknown): string => {
   const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause
@@ -89,26 +114,37 @@ const describe = (cause: unknown): string => {
 const paceRequest = (r: HistoricalRequest): PaceRequest => {
   const bar = parseBarSize(r.barSize)!
   const c = r.contract
-  const contract = `${c.conId ?? ""}|${c.symbol ?? ""}|${c.localSymbol ?? ""}|${c.secType ?? ""}|${(c.exchange ?? "").toUpperCase()}|${r.whatToShow}`
-  return { identity: [contract, r.end, r.duration, bar.ib, r.useRTH].join("|"), contract, weight: r.whatToShow === "BID_ASK" ? 2 : 1, small: isSmallBar(bar) }
+  const contract = `${c.conId ?? ""}|${c.symbol ?? ""}|${c.localSymbol ?? ""}|${c.secType ?? ""}|${
+    (c.exchange ?? "").toUpperCase()
+  }|${r.whatToShow}`
+  return {
+    identity: [contract, r.end, r.duration, bar.ib, r.useRTH].join("|"),
+    contract,
+    weight: r.whatToShow === "BID_ASK" ? 2 : 1,
+    small: isSmallBar(bar)
+  }
 }
 
 const validate = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
   const check = Schema.validate(schema)
   const issues = (e: ParseResult.ParseError) =>
-    ParseResult.ArrayFormatter.formatErrorSync(e).slice(0, 5).map((i) => `${i.path.length > 0 ? `${i.path.join(".")}: ` : ""}${i.message}`).join("; ")
+    ParseResult.ArrayFormatter.formatErrorSync(e).slice(0, 5).map((i) =>
+      `${i.path.length > 0 ? `${i.path.join(".")}: ` : ""}${i.message}`
+    ).join("; ")
   return (a: A) => Effect.mapError(check(a), (e) => IbError.of("validation", `invalid ${what}: ${issues(e)}`))
 }
 
 const make = (o: RemoteIbOptions) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const cfg = yield* IbConfig
     const gate = yield* PaceGate
     const url = o.url
     const token = o.token
     const client = yield* HttpApiClient.make(KtrdrApi, {
       baseUrl: url,
-      ...(token === undefined ? {} : { transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(token))) })
+      ...(token === undefined
+        ? {}
+        : { transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(token))) })
     })
 
     const toIbError = (e: ClientFailure): IbError => {
@@ -117,12 +153,19 @@ const make = (o: RemoteIbOptions) =>
           ? IbError.of("connectivity", `IB host service ${url} is unreachable (${describe(e.cause)})`)
           : IbError.of("other", `IB host service ${url} answered unexpectedly: ${e.message}`)
       }
-      if (ParseResult.isParseError(e)) return IbError.of("other", `IB host service ${url} answered something this client cannot read: ${e.message}`)
+      if (ParseResult.isParseError(e)) {
+        return IbError.of("other", `IB host service ${url} answered something this client cannot read: ${e.message}`)
+      }
       const ib = ibErrorFromEnvelope(e)
-      if (ib) return ib
+      if (ib) {
+        return ib
+      }
       switch (e._tag) {
         case "Unauthorized":
-          return IbError.of("permission", `IB host service ${url} refused the request: ${e.message} (KTRDR_API_TOKEN must be its token)`)
+          return IbError.of(
+            "permission",
+            `IB host service ${url} refused the request: ${e.message} (KTRDR_API_TOKEN must be its token)`
+          )
         case "BadRequest":
           return IbError.of("validation", `IB host service ${url} rejected the request: ${e.message}`)
         case "GatewayUnavailable":
@@ -133,7 +176,13 @@ const make = (o: RemoteIbOptions) =>
     }
 
     const stats = yield* Ref.make<ClientStats & RemoteActivity>({
-      requestsOk: 0, requestsFailed: {}, barsReceived: 0, pacingRetries: 0, cancelsSent: 0, lastOkAt: null, lastFailure: null
+      requestsOk: 0,
+      requestsFailed: {},
+      barsReceived: 0,
+      pacingRetries: 0,
+      cancelsSent: 0,
+      lastOkAt: null,
+      lastFailure: null
     })
 
     // The host bounds each gateway request by its own requestTimeout (after waiting for a session up to as long);
@@ -142,19 +191,33 @@ const make = (o: RemoteIbOptions) =>
     // Historical requests may also queue in the host's pace gate behind other processes, up to IB's 10-minute window.
     const longLimit = Duration.sum(shortLimit, Duration.millis(LONG_WINDOW_MS / cfg.pacingTimeScale))
 
-    const ask = <A>(name: string, limit: Duration.Duration, self: Effect.Effect<A, ClientFailure>): Effect.Effect<A, IbError> =>
+    const ask = <A>(
+      name: string,
+      limit: Duration.Duration,
+      self: Effect.Effect<A, ClientFailure>
+    ): Effect.Effect<A, IbError> =>
       self.pipe(
         Effect.mapError(toIbError),
         Effect.timeoutFail({
           duration: limit,
-          onTimeout: () => IbError.of("timeout", `${name}: IB host service ${url} gave no answer within ${Duration.format(limit)}`)
+          onTimeout: () =>
+            IbError.of("timeout", `${name}: IB host service ${url} gave no answer within ${Duration.format(limit)}`)
         })
       )
 
     /** A gateway request through the host, counted in this process's stats. */
-    const call = <A>(name: string, limit: Duration.Duration, self: Effect.Effect<A, ClientFailure>): Effect.Effect<A, IbError> =>
+    const call = <A>(
+      name: string,
+      limit: Duration.Duration,
+      self: Effect.Effect<A, ClientFailure>
+    ): Effect.Effect<A, IbError> =>
       ask(name, limit, self).pipe(
-        Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(stats, (s) => ({ ...s, requestsOk: s.requestsOk + 1, lastOkAt: at })))),
+        Effect.tap(() =>
+          Effect.flatMap(
+            Clock.currentTimeMillis,
+            (at) => Ref.update(stats, (s) => ({ ...s, requestsOk: s.requestsOk + 1, lastOkAt: at }))
+          )
+        ),
         Effect.tapError((e) =>
           Effect.flatMap(Clock.currentTimeMillis, (at) =>
             Ref.update(stats, (s) => ({
@@ -168,7 +231,9 @@ const make = (o: RemoteIbOptions) =>
     const checkContract = validate(ContractSpecWire, "contract")
     const checkHistorical = validate(HistoricalRequestWire, "historical request")
 
-    const currentTime = call("currentTime", shortLimit, client.ibHost.currentTime()).pipe(Effect.map((r) => r.data.time))
+    const currentTime = call("currentTime", shortLimit, client.ibHost.currentTime()).pipe(
+      Effect.map((r) => r.data.time)
+    )
 
     const contractDetails = (c: ContractSpec) =>
       checkContract(c).pipe(
@@ -178,14 +243,24 @@ const make = (o: RemoteIbOptions) =>
 
     const headTimestamp = (c: ContractSpec, opts: { readonly whatToShow: WhatToShow; readonly useRTH: boolean }) =>
       checkContract(c).pipe(
-        Effect.zipRight(call("headTimestamp", shortLimit, client.ibHost.headTimestamp({ urlParams: { ...c, whatToShow: opts.whatToShow, useRTH: opts.useRTH } }))),
+        Effect.zipRight(
+          call(
+            "headTimestamp",
+            shortLimit,
+            client.ibHost.headTimestamp({ urlParams: { ...c, whatToShow: opts.whatToShow, useRTH: opts.useRTH } })
+          )
+        ),
         Effect.map((r) => r.data.timestamp)
       )
 
     const historicalBars = (r: HistoricalRequest): Effect.Effect<ReadonlyArray<Bar>, IbError> =>
       checkHistorical(r).pipe(
         // After validation: the pace key needs a valid bar size.
-        Effect.zipRight(Effect.suspend(() => gate.run(paceRequest(r), call("historicalBars", longLimit, client.ibHost.historical({ payload: r }))))),
+        Effect.zipRight(
+          Effect.suspend(() =>
+            gate.run(paceRequest(r), call("historicalBars", longLimit, client.ibHost.historical({ payload: r })))
+          )
+        ),
         Effect.map((res) => res.data.bars),
         Effect.tap((bars) => Ref.update(stats, (s) => ({ ...s, barsReceived: s.barsReceived + bars.length }))),
         // An interrupted call aborts its HTTP request, which the host turns into CANCEL_HISTORICAL_DATA.
@@ -193,14 +268,23 @@ const make = (o: RemoteIbOptions) =>
       )
 
     const hostHealth = client.health.health().pipe(Effect.timeout(cfg.probeTimeout), Effect.option)
-    const simulated = Option.match(yield* hostHealth, { onNone: () => o.simulated ?? false, onSome: (h) => h.gateway.simulated })
-    const readiness = Effect.map(hostHealth, Option.match({
-      onNone: () => ({ ready: false, state: "Unreachable" }),
-      onSome: (h) => ({ ready: h.gateway.ready, state: h.gateway.state })
-    }))
+    const simulated = Option.match(yield* hostHealth, {
+      onNone: () => o.simulated ?? false,
+      onSome: (h) => h.gateway.simulated
+    })
+    const readiness = Effect.map(
+      hostHealth,
+      Option.match({
+        onNone: () => ({ ready: false, state: "Unreachable" }),
+        onSome: (h) => ({ ready: h.gateway.ready, state: h.gateway.state })
+      })
+    )
 
     const clientStats = Effect.map(Ref.get(stats), ({ lastOkAt: _a, lastFailure: _b, ...s }) => s satisfies ClientStats)
-    return Context.make(IbClient, IbClient.of({ currentTime, contractDetails, headTimestamp, historicalBars, stats: clientStats })).pipe(
+    return Context.make(
+      IbClient,
+      IbClient.of({ currentTime, contractDetails, headTimestamp, historicalBars, stats: clientStats })
+    ).pipe(
       Context.add(GatewayInfo, GatewayInfo.remote(simulated, readiness)),
       Context.add(RemoteIbHost, {
         url,
@@ -211,5 +295,7 @@ const make = (o: RemoteIbOptions) =>
   })
 
 /** IbClient, GatewayInfo and RemoteIbHost over the host at `options.url`, plus this process's PaceGate. */
-export const remoteIb = (options: RemoteIbOptions): Layer.Layer<IbClient | GatewayInfo | RemoteIbHost | PaceGate, never, IbConfig> =>
+export const remoteIb = (
+  options: RemoteIbOptions
+): Layer.Layer<IbClient | GatewayInfo | RemoteIbHost | PaceGate, never, IbConfig> =>
   Layer.effectContext(make(options)).pipe(Layer.provideMerge(PaceGate.layer), Layer.provide(FetchHttpClient.layer))

@@ -46,13 +46,16 @@ const openRead = (file: string, what: string) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () => open(file, "r"),
-      catch: (e) => (errorCode(e) === "ENOENT" ? new NotFound({ what, message: `no stored bars for ${what} (${file})` }) : storageError(file)(e))
+      catch: (e) => (errorCode(e) === "ENOENT"
+        ? new NotFound({ what, message: `no stored bars for ${what} (${file})` })
+        : storageError(file)(e))
     }),
     (fh) => Effect.promise(() => fh.close().catch(() => undefined))
   )
 
 /** Identity of a file version: a rename swaps the inode, so this changes whenever the file is replaced. */
-export const fingerprint = (s: { ino: number; size: number; mtimeMs: number }): string => `${s.ino}:${s.size}:${s.mtimeMs}`
+export const fingerprint = (s: { ino: number; size: number; mtimeMs: number }): string =>
+  `${s.ino}:${s.size}:${s.mtimeMs}`
 
 export interface ParsedFile {
   readonly parsed: ParsedBarCsv
@@ -63,8 +66,11 @@ export interface ParsedFile {
  * Streams and parses a whole file: read a chunk into one reusable buffer after the previous partial record, parse
  * the complete records, move the remainder to the front (no whole-file buffer, no second copy of it).
  */
-export const readSeriesFile = (file: string, what: string): Effect.Effect<ParsedFile, NotFound | CorruptData | StorageError> =>
-  Effect.scoped(Effect.gen(function* () {
+export const readSeriesFile = (
+  file: string,
+  what: string
+): Effect.Effect<ParsedFile, NotFound | CorruptData | StorageError> =>
+  Effect.scoped(Effect.gen(function*() {
     const fh = yield* openRead(file, what)
     const stat = yield* tryFs(file, () => fh.stat())
     const parser = new BarCsvParser()
@@ -96,7 +102,10 @@ export const readSeriesFile = (file: string, what: string): Effect.Effect<Parsed
   }))
 
 const readAt = (fh: FileHandle, file: string, length: number, position: number) =>
-  Effect.map(tryFs(file, () => fh.read(new Uint8Array(length), 0, length, position)), (r) => r.buffer.subarray(0, r.bytesRead))
+  Effect.map(
+    tryFs(file, () => fh.read(new Uint8Array(length), 0, length, position)),
+    (r) => r.buffer.subarray(0, r.bytesRead)
+  )
 
 const concatLines = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 0))
@@ -114,8 +123,11 @@ const concatLines = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => {
  * Undefined when the cheap way cannot be trusted (small file, quotes, blank or odd lines): the caller then parses it
  * all, which also names the exact line of any defect.
  */
-export const peekRange = (file: string, what: string): Effect.Effect<{ first: number; last: number } | undefined, NotFound | StorageError> =>
-  Effect.scoped(Effect.gen(function* () {
+export const peekRange = (
+  file: string,
+  what: string
+): Effect.Effect<{ first: number; last: number } | undefined, NotFound | StorageError> =>
+  Effect.scoped(Effect.gen(function*() {
     const fh = yield* openRead(file, what)
     const { size } = yield* tryFs(file, () => fh.stat())
     if (size <= 2 * PEEK) return undefined
@@ -143,7 +155,7 @@ const tempName = (file: string): string =>
   join(file, "..", `.${basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`)
 
 const writeBytes = (fh: FileHandle, file: string, bytes: Uint8Array) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     let off = 0
     while (off < bytes.length) {
       const at = off
@@ -157,19 +169,20 @@ const writeBytes = (fh: FileHandle, file: string, bytes: Uint8Array) =>
  * file, never a mix. On failure or interruption before the rename the temp file is removed.
  */
 export const writeSeriesFile = (dir: string, file: string, series: BarSeries): Effect.Effect<void, StorageError> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     yield* tryFs(dir, () => mkdir(dir, { recursive: true }))
     const tmp = tempName(file)
     const fill = Effect.acquireUseRelease(
       tryFs(tmp, () => open(tmp, "wx", 0o644)),
-      (fh) => Effect.gen(function* () {
-        yield* writeBytes(fh, tmp, Buffer.from(formatHeader(series.extraColumns), "utf8"))
-        const encoder = new RowEncoder()
-        for (let i = 0; i < series.bars.length; i += WRITE_ROWS) {
-          yield* writeBytes(fh, tmp, encoder.encode(series, i, Math.min(series.bars.length, i + WRITE_ROWS)))
-        }
-        yield* tryFs(tmp, () => fh.sync())
-      }),
+      (fh) =>
+        Effect.gen(function*() {
+          yield* writeBytes(fh, tmp, Buffer.from(formatHeader(series.extraColumns), "utf8"))
+          const encoder = new RowEncoder()
+          for (let i = 0; i < series.bars.length; i += WRITE_ROWS) {
+            yield* writeBytes(fh, tmp, encoder.encode(series, i, Math.min(series.bars.length, i + WRITE_ROWS)))
+          }
+          yield* tryFs(tmp, () => fh.sync())
+        }),
       (fh) => Effect.promise(() => fh.close().catch(() => undefined))
     )
     // the rename is the commit point: once started it must not be abandoned half-way by an interrupt
@@ -182,9 +195,11 @@ export const writeSeriesFile = (dir: string, file: string, series: BarSeries): E
   })
 
 const syncDir = (dir: string) =>
-  Effect.scoped(Effect.gen(function* () {
-    const fh = yield* Effect.acquireRelease(tryFs(dir, () => open(dir, "r")), (fh) => Effect.promise(() => fh.close().catch(() => undefined)))
-    yield* tryFs(dir, () => fh.sync())
+  Effect.scoped(Effect.gen(function*() {
+    const fh = yield* Effect.acquireRelease(tryFs(dir, () => open(dir, "r")), (fh) =>
+      Effect.promise(() => fh.close().catch(() => undefined)))
+    yield* tryFs(dir, () =>
+      fh.sync())
   })).pipe(
     // the new file is already in place; a filesystem that cannot fsync directories only loses that last guarantee
     Effect.catchAll((e) => Effect.logWarning(`directory fsync failed: ${e.message}`))
@@ -201,7 +216,7 @@ const alive = (pid: number): boolean => {
 
 /** Removes temp files left by writers that died (SIGKILL, power loss); temp files of live processes are kept. */
 export const sweepTempFiles = (dir: string): Effect.Effect<number> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const names = yield* Effect.promise(() => readdir(dir).catch(() => [] as Array<string>))
     let removed = 0
     for (const name of names) {

@@ -51,7 +51,7 @@ export const destroyApi = (api: IBApi): void => {
  * socket are destroyed in every failure case).
  */
 export const connectOnce = (host: string, port: number, clientId: number, connectTimeout: Duration.Duration) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const lost = yield* Deferred.make<never, IbError>()
     const session = yield* Effect.async<IbSession, IbError>((resume) => {
       const api = new IBApi({ host, port, maxReqPerSec: 40 })
@@ -72,18 +72,35 @@ export const connectOnce = (host: string, port: number, clientId: number, connec
         if (code === 326) fail(IbError.fromIb(326, -1, message))
       })
       api.on(EventName.error, (err: Error, code: number, reqId: number) => {
-        if (!settled && (reqId === -1 || reqId === undefined)) fail(IbError.fromIb(code ?? 502, -1, err?.message ?? String(err)))
+        if (!settled && (reqId === -1 || reqId === undefined)) {
+          fail(IbError.fromIb(code ?? 502, -1, err?.message ?? String(err)))
+        }
       })
-      api.on(EventName.disconnected, () => fail(IbError.of("connectivity", `gateway at ${host}:${port} closed the connection during the handshake`)))
+      api.on(
+        EventName.disconnected,
+        () => fail(IbError.of("connectivity", `gateway at ${host}:${port} closed the connection during the handshake`))
+      )
       api.once(EventName.nextValidId, () => {
         if (settled) return
         settled = true
-        resume(Effect.succeed({ api, clientId, serverVersion, connectedAt: Date.now(), accounts, lost, lastInbound: () => lastInbound }))
+        resume(
+          Effect.succeed({
+            api,
+            clientId,
+            serverVersion,
+            connectedAt: Date.now(),
+            accounts,
+            lost,
+            lastInbound: () => lastInbound
+          })
+        )
       })
       try {
         api.connect(clientId)
       } catch (e) {
-        fail(IbError.of("connectivity", `cannot connect to ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`))
+        fail(
+          IbError.of("connectivity", `cannot connect to ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`)
+        )
       }
       // Interruption (the handshake timeout) lands here: the instance is discarded with its socket.
       return Effect.sync(() => {
@@ -95,7 +112,11 @@ export const connectOnce = (host: string, port: number, clientId: number, connec
     }).pipe(
       Effect.timeoutFail({
         duration: connectTimeout,
-        onTimeout: () => IbError.of("timeout", `no handshake from ${host}:${port} within ${Duration.format(connectTimeout)} (gateway not logged in?)`)
+        onTimeout: () =>
+          IbError.of(
+            "timeout",
+            `no handshake from ${host}:${port} within ${Duration.format(connectTimeout)} (gateway not logged in?)`
+          )
       })
     )
     wireSessionLoss(session)
@@ -106,7 +127,10 @@ export const connectOnce = (host: string, port: number, clientId: number, connec
 const wireSessionLoss = (s: IbSession): void => {
   const api = s.api
   api.removeAllListeners(EventName.disconnected)
-  api.on(EventName.disconnected, () => Deferred.unsafeDone(s.lost, Effect.fail(IbError.of("connectivity", "connection to the gateway was lost"))))
+  api.on(
+    EventName.disconnected,
+    () => Deferred.unsafeDone(s.lost, Effect.fail(IbError.of("connectivity", "connection to the gateway was lost")))
+  )
   api.on(EventName.error, (err: Error, code: number, reqId: number) => {
     if ((reqId === -1 || reqId === undefined) && (code === 502 || code === 504 || code === 505)) {
       Deferred.unsafeDone(s.lost, Effect.fail(IbError.fromIb(code, -1, err?.message ?? String(err))))

@@ -28,21 +28,31 @@ import { SymbolCatalog } from "./SymbolCatalog.ts"
 const TAIL_DEFAULT_MS = 30 * 86_400_000
 
 /** Retryable segment failures (connectivity, timeout) are retried after the connection recovers. */
-const segmentRetry = Schedule.exponential("1 second", 2).pipe(Schedule.union(Schedule.spaced("30 seconds")), Schedule.jittered, Schedule.intersect(Schedule.recurs(5)))
+const segmentRetry = Schedule.exponential("1 second", 2).pipe(
+  Schedule.union(Schedule.spaced("30 seconds")),
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(5))
+)
 
 export interface DataManagerService {
   readonly load: (req: LoadRequest) => Effect.Effect<LoadResult, LoadError>
   /** The same load, emitting monotonic progress; the last element is phase "done". */
   readonly loadWithProgress: (req: LoadRequest) => Stream.Stream<LoadProgress, LoadError>
   /** Core with a progress callback: for the operations registry. */
-  readonly run: (req: LoadRequest, report: (p: LoadProgress) => Effect.Effect<void>) => Effect.Effect<LoadResult, LoadError>
+  readonly run: (
+    req: LoadRequest,
+    report: (p: LoadProgress) => Effect.Effect<void>
+  ) => Effect.Effect<LoadResult, LoadError>
 }
 
 export class DataManager extends Context.Tag("ktrdr/DataManager")<DataManager, DataManagerService>() {}
 
-const fmtRange = (s: Segment) => `${new Date(s.covers[0]).toISOString().slice(0, 16).replace("T", " ")} to ${new Date(s.covers[1]).toISOString().slice(0, 16).replace("T", " ")}`
+const fmtRange = (s: Segment) =>
+  `${new Date(s.covers[0]).toISOString().slice(0, 16).replace("T", " ")} to ${
+    new Date(s.covers[1]).toISOString().slice(0, 16).replace("T", " ")
+  }`
 
-export const make = Effect.gen(function* () {
+export const make = Effect.gen(function*() {
   const catalog = yield* SymbolCatalog
   const store = yield* BarStore
   const ib = yield* IbClient
@@ -63,17 +73,31 @@ export const make = Effect.gen(function* () {
       Effect.catchTag("NotFound", () => Effect.succeed([] as ReadonlyArray<Bar>))
     )
 
-  const run = (req: LoadRequest, report: (p: LoadProgress) => Effect.Effect<void>): Effect.Effect<LoadResult, LoadError> =>
-    Effect.gen(function* () {
+  const run = (
+    req: LoadRequest,
+    report: (p: LoadProgress) => Effect.Effect<void>
+  ): Effect.Effect<LoadResult, LoadError> =>
+    Effect.gen(function*() {
       const started = yield* Clock.currentTimeMillis
-      let last: LoadProgress = { phase: "validating_symbol", percentage: 0, step: "Validating symbol", segmentsTotal: 0, segmentsCompleted: 0, barsFetched: 0 }
+      let last: LoadProgress = {
+        phase: "validating_symbol",
+        percentage: 0,
+        step: "Validating symbol",
+        segmentsTotal: 0,
+        segmentsCompleted: 0,
+        barsFetched: 0
+      }
       const progress = (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => {
         last = { ...last, ...p, percentage: Math.max(last.percentage, p.percentage ?? last.percentage) }
         return report(last)
       }
       const tf = yield* Either.match(parseTimeframe(req.timeframe), { onLeft: Effect.fail, onRight: Effect.succeed })
       if (req.start !== undefined && req.end !== undefined && req.start >= req.end) {
-        return yield* new InvalidInput({ field: "start", value: new Date(req.start).toISOString(), message: "start must be before end" })
+        return yield* new InvalidInput({
+          field: "start",
+          value: new Date(req.start).toISOString(),
+          message: "start must be before end"
+        })
       }
       yield* progress({ phase: "validating_symbol", step: "Validating symbol", percentage: 2 })
       if (req.mode === "local") {
@@ -86,22 +110,53 @@ export const make = Effect.gen(function* () {
     })
 
   /** Local mode needs no gateway: the symbol is only validated and mapped to its series key. */
-  const localLoad = (req: LoadRequest, inst: { readonly seriesKey: string; readonly symbol: string }, tf: Timeframe, progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>, started: number) =>
-    Effect.gen(function* () {
+  const localLoad = (
+    req: LoadRequest,
+    inst: { readonly seriesKey: string; readonly symbol: string },
+    tf: Timeframe,
+    progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>,
+    started: number
+  ) =>
+    Effect.gen(function*() {
       yield* progress({ phase: "loading_local_data", step: "Loading local data", percentage: 20 })
-      const s = yield* store.read(inst.seriesKey, tf.id, { ...(req.start === undefined ? {} : { start: req.start }), ...(req.end === undefined ? {} : { end: req.end }) })
+      const s = yield* store.read(inst.seriesKey, tf.id, {
+        ...(req.start === undefined ? {} : { start: req.start }),
+        ...(req.end === undefined ? {} : { end: req.end })
+      })
       yield* progress({ phase: "done", step: "Data loading completed", percentage: 100 })
       const now = yield* Clock.currentTimeMillis
       return {
-        symbol: inst.symbol, seriesKey: inst.seriesKey, timeframe: tf.id, mode: req.mode, range: null, barsFetched: 0, newBars: 0,
-        segmentsPlanned: 0, segmentsFetched: 0, segmentsEmpty: 0, segmentsFailed: 0, ibRequests: 0, pacingWaitMs: 0, gapsLeft: 0,
-        totalBars: s.bars.length, firstBar: s.bars[0]?.time ?? null, lastBar: s.bars.at(-1)?.time ?? null, checkpoints: 0, durationMs: now - started,
+        symbol: inst.symbol,
+        seriesKey: inst.seriesKey,
+        timeframe: tf.id,
+        mode: req.mode,
+        range: null,
+        barsFetched: 0,
+        newBars: 0,
+        segmentsPlanned: 0,
+        segmentsFetched: 0,
+        segmentsEmpty: 0,
+        segmentsFailed: 0,
+        ibRequests: 0,
+        pacingWaitMs: 0,
+        gapsLeft: 0,
+        totalBars: s.bars.length,
+        firstBar: s.bars[0]?.time ?? null,
+        lastBar: s.bars.at(-1)?.time ?? null,
+        checkpoints: 0,
+        durationMs: now - started,
         quality: null
       } satisfies LoadResult
     })
 
-  const remoteLoad = (req: LoadRequest, inst: Instrument, tf: Timeframe, progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>, started: number) =>
-    Effect.gen(function* () {
+  const remoteLoad = (
+    req: LoadRequest,
+    inst: Instrument,
+    tf: Timeframe,
+    progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>,
+    started: number
+  ) =>
+    Effect.gen(function*() {
       const key = inst.seriesKey
       const useRTH = cfg.useRTH
       const hours = hoursFor(useRTH)
@@ -113,20 +168,54 @@ export const make = Effect.gen(function* () {
       const firstStored = stored[0]?.time
       const lastStored = stored.at(-1)?.time
       const to0 = Math.min(req.end ?? now, now)
-      const from0 =
-        req.mode === "tail" ? req.start ?? lastStored ?? now - TAIL_DEFAULT_MS : req.start ?? head
-      const to = req.mode === "backfill" && firstStored !== undefined && req.end === undefined ? Math.min(firstStored, to0) : to0
+      const from0 = req.mode === "tail" ? req.start ?? lastStored ?? now - TAIL_DEFAULT_MS : req.start ?? head
+      const to = req.mode === "backfill" && firstStored !== undefined && req.end === undefined
+        ? Math.min(firstStored, to0)
+        : to0
       const from = Math.max(from0, head)
 
       yield* progress({ phase: "analyzing_gaps", step: "Analyzing data gaps with trading calendar", percentage: 8 })
       const times = stored.map((b) => b.time)
-      const missing: ReadonlyArray<Interval> = from < to ? yield* stepwise(missingIntervalsStepwise({ stored: times, calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head })) : []
-      const segments = yield* stepwise(planSegmentsStepwise({ calendarId: inst.calendarId, timeframe: tf, useRTH, missing, headTimestamp: head, now }, STEP_WINDOW_MS))
-      yield* progress({ phase: "planning_segments", step: `Planning ${segments.length} segments`, percentage: 10, segmentsTotal: segments.length })
+      const missing: ReadonlyArray<Interval> = from < to
+        ? yield* stepwise(
+          missingIntervalsStepwise({
+            stored: times,
+            calendarId: inst.calendarId,
+            timeframe: tf,
+            hours,
+            from,
+            to,
+            now,
+            headMs: head
+          })
+        )
+        : []
+      const segments = yield* stepwise(
+        planSegmentsStepwise(
+          { calendarId: inst.calendarId, timeframe: tf, useRTH, missing, headTimestamp: head, now },
+          STEP_WINDOW_MS
+        )
+      )
+      yield* progress({
+        phase: "planning_segments",
+        step: `Planning ${segments.length} segments`,
+        percentage: 10,
+        segmentsTotal: segments.length
+      })
 
       const whatToShow = cfg.whatToShow[inst.secType]
       const buffer = yield* Ref.make<Array<Bar>>([])
-      const counts = yield* Ref.make({ fetched: 0, empty: 0, failed: 0, bars: 0, newBars: 0, checkpoints: 0, sinceSave: 0, lastSave: now, requests: 0 })
+      const counts = yield* Ref.make({
+        fetched: 0,
+        empty: 0,
+        failed: 0,
+        bars: 0,
+        newBars: 0,
+        checkpoints: 0,
+        sinceSave: 0,
+        lastSave: now,
+        requests: 0
+      })
       const saveLock = yield* Effect.makeSemaphore(1)
       const quality = yield* Ref.make(emptyQuality)
       // Bid/ask/midpoint bars (forex, indices) carry no volume: zero volume is not a finding there.
@@ -137,23 +226,38 @@ export const make = Effect.gen(function* () {
        * Merges what was fetched so far into the store, atomically; a no-op when nothing is pending.
        * Uninterruptible: a batch taken from the buffer must reach the disk.
        */
-      const checkpoint = Effect.uninterruptible(saveLock.withPermits(1)(
-        Effect.gen(function* () {
-          const pending = yield* Ref.getAndSet(buffer, [])
-          if (pending.length === 0) return
-          const out = yield* store.merge(key, tf.id, pending).pipe(Effect.onError(() => Ref.update(buffer, (b) => [...pending, ...b])))
-          const t = yield* Clock.currentTimeMillis
-          yield* Ref.update(counts, (c) => ({ ...c, newBars: c.newBars + out.added, checkpoints: c.checkpoints + 1, lastSave: t }))
-        })
-      ))
+      const checkpoint = Effect.uninterruptible(
+        saveLock.withPermits(1)(
+          Effect.gen(function*() {
+            const pending = yield* Ref.getAndSet(buffer, [])
+            if (pending.length === 0) return
+            const out = yield* store.merge(key, tf.id, pending).pipe(
+              Effect.onError(() => Ref.update(buffer, (b) => [...pending, ...b]))
+            )
+            const t = yield* Clock.currentTimeMillis
+            yield* Ref.update(
+              counts,
+              (c) => ({ ...c, newBars: c.newBars + out.added, checkpoints: c.checkpoints + 1, lastSave: t })
+            )
+          })
+        )
+      )
       // Periodic checkpoints run beside the fetches, so a slow save never holds a segment slot.
       const saves = yield* FiberSet.make<void, LoadError>()
 
       let lastFailure: IbError | undefined
       const fetchSegment = (s: Segment, i: number) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const bars = yield* ib
-            .historicalBars({ contract: inst.contract, end: s.endMs, duration: s.duration, barSize: s.barSize, whatToShow, useRTH, timeZone: inst.timeZone })
+            .historicalBars({
+              contract: inst.contract,
+              end: s.endMs,
+              duration: s.duration,
+              barSize: s.barSize,
+              whatToShow,
+              useRTH,
+              timeZone: inst.timeZone
+            })
             .pipe(
               Effect.tap(() => Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 }))),
               Effect.tapError(() => Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 }))),
@@ -165,10 +269,16 @@ export const make = Effect.gen(function* () {
               ),
               // Permission, unknown contract and invalid requests end the load; anything else leaves a hole.
               Effect.catchIf(
-                (e) => e.category !== "permission" && e.category !== "no-security-definition" && e.category !== "validation",
+                (e) =>
+                  e.category !== "permission" && e.category !== "no-security-definition" && e.category !== "validation",
                 (e) => {
                   lastFailure = e
-                  return Ref.update(counts, (c) => ({ ...c, failed: c.failed + 1 })).pipe(Effect.as(Option.none<ReadonlyArray<Bar>>()), Effect.tap(() => Effect.logWarning(`segment ${i + 1}/${segments.length} failed: [${e.label}] ${e.message}`)))
+                  return Ref.update(counts, (c) => ({ ...c, failed: c.failed + 1 })).pipe(
+                    Effect.as(Option.none<ReadonlyArray<Bar>>()),
+                    Effect.tap(() =>
+                      Effect.logWarning(`segment ${i + 1}/${segments.length} failed: [${e.label}] ${e.message}`)
+                    )
+                  )
                 }
               )
             )
@@ -177,13 +287,20 @@ export const make = Effect.gen(function* () {
           const inRange = Option.map(bars, (bs) => bs.filter((b) => wanted.has(b.time)))
           if (Option.isSome(inRange)) {
             yield* Ref.update(buffer, (b) => (b.push(...inRange.value), b))
-            if (inRange.value.length > 0) yield* Ref.update(quality, (q) => addQuality(q, checkQuality(inRange.value, { volumeReported })))
+            if (inRange.value.length > 0) {
+              yield* Ref.update(quality, (q) => addQuality(q, checkQuality(inRange.value, { volumeReported })))
+            }
           }
           const c = yield* Ref.updateAndGet(counts, (c) =>
             Option.isSome(inRange)
-              ? { ...c, fetched: c.fetched + 1, empty: c.empty + (inRange.value.length === 0 ? 1 : 0), bars: c.bars + inRange.value.length, sinceSave: c.sinceSave + 1 }
-              : { ...c, empty: c.empty + (lastFailure ? 0 : 1), fetched: c.fetched + (lastFailure ? 0 : 1) }
-          )
+              ? {
+                ...c,
+                fetched: c.fetched + 1,
+                empty: c.empty + (inRange.value.length === 0 ? 1 : 0),
+                bars: c.bars + inRange.value.length,
+                sinceSave: c.sinceSave + 1
+              }
+              : { ...c, empty: c.empty + (lastFailure ? 0 : 1), fetched: c.fetched + (lastFailure ? 0 : 1) })
           const done = c.fetched + c.failed
           yield* progress({
             phase: "fetching_segments",
@@ -201,7 +318,9 @@ export const make = Effect.gen(function* () {
         })
 
       // Whatever happens — success, failure, interruption — fetched bars reach the store.
-      yield* Effect.forEach(segments, fetchSegment, { concurrency: cfg.segmentsInFlight, discard: true }).pipe(Effect.ensuring(checkpoint.pipe(Effect.ignoreLogged)))
+      yield* Effect.forEach(segments, fetchSegment, { concurrency: cfg.segmentsInFlight, discard: true }).pipe(
+        Effect.ensuring(checkpoint.pipe(Effect.ignoreLogged))
+      )
       yield* progress({ phase: "saving", step: "Saving dataset", percentage: 98 })
       yield* FiberSet.awaitEmpty(saves)
       yield* checkpoint
@@ -209,22 +328,59 @@ export const make = Effect.gen(function* () {
       if (segments.length > 0 && c.failed === segments.length && lastFailure) return yield* Effect.fail(lastFailure)
 
       const after = yield* storedBars(key, tf)
-      const left = from < to ? yield* stepwise(missingBarsStepwise({ stored: after.map((b) => b.time), calendarId: inst.calendarId, timeframe: tf, hours, from, to, now, headMs: head })) : 0
+      const left = from < to
+        ? yield* stepwise(
+          missingBarsStepwise({
+            stored: after.map((b) => b.time),
+            calendarId: inst.calendarId,
+            timeframe: tf,
+            hours,
+            from,
+            to,
+            now,
+            headMs: head
+          })
+        )
+        : 0
       const end = yield* Clock.currentTimeMillis
       const waitAfter = (yield* gate.stats).totalWaitMs
-      yield* progress({ phase: "done", step: "Data loading completed", percentage: 100, segmentsCompleted: segments.length })
+      yield* progress({
+        phase: "done",
+        step: "Data loading completed",
+        percentage: 100,
+        segmentsCompleted: segments.length
+      })
       return {
-        symbol: inst.symbol, seriesKey: key, timeframe: tf.id, mode: req.mode, range: { from, to }, barsFetched: c.bars, newBars: c.newBars,
-        segmentsPlanned: segments.length, segmentsFetched: c.fetched, segmentsEmpty: c.empty, segmentsFailed: c.failed, ibRequests: c.requests,
-        pacingWaitMs: Math.round(waitAfter - waitBefore), gapsLeft: left, totalBars: after.length, firstBar: after[0]?.time ?? null,
-        lastBar: after.at(-1)?.time ?? null, checkpoints: c.checkpoints, durationMs: end - started, quality: yield* Ref.get(quality)
+        symbol: inst.symbol,
+        seriesKey: key,
+        timeframe: tf.id,
+        mode: req.mode,
+        range: { from, to },
+        barsFetched: c.bars,
+        newBars: c.newBars,
+        segmentsPlanned: segments.length,
+        segmentsFetched: c.fetched,
+        segmentsEmpty: c.empty,
+        segmentsFailed: c.failed,
+        ibRequests: c.requests,
+        pacingWaitMs: Math.round(waitAfter - waitBefore),
+        gapsLeft: left,
+        totalBars: after.length,
+        firstBar: after[0]?.time ?? null,
+        lastBar: after.at(-1)?.time ?? null,
+        checkpoints: c.checkpoints,
+        durationMs: end - started,
+        quality: yield* Ref.get(quality)
       } satisfies LoadResult
     })
 
   const loadWithProgress = (req: LoadRequest): Stream.Stream<LoadProgress, LoadError> =>
     Stream.asyncScoped<LoadProgress, LoadError>((emit) =>
       run(req, (p) => Effect.promise(() => emit.single(p))).pipe(
-        Effect.matchEffect({ onFailure: (e) => Effect.promise(() => emit.fail(e)), onSuccess: () => Effect.promise(() => emit.end()) }),
+        Effect.matchEffect({
+          onFailure: (e) => Effect.promise(() => emit.fail(e)),
+          onSuccess: () => Effect.promise(() => emit.end())
+        }),
         Effect.forkScoped
       )
     )

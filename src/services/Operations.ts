@@ -4,14 +4,41 @@
  * the DataManager checkpoints what it fetched) and retries (the same request run again) are one
  * mechanism. Closing the registry's scope (server shutdown) cancels running loads the same way.
  */
-import { Clock, Config, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Ref, Schema, Stream, SubscriptionRef } from "effect"
+import {
+  Clock,
+  Config,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Ref,
+  Schema,
+  Stream,
+  SubscriptionRef
+} from "effect"
 import { randomBytes } from "node:crypto"
 import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
 import { describeError } from "../domain/errorBody.ts"
 import { qualityLines } from "../domain/qualitySummary.ts"
 import {
-  durationSeconds, expiredIds, initialProgress, isoUtc, isTerminal, metadataOf, operationId, progressOf, resultSummaryOf,
-  type OperationFailure, type OperationInfo, type OperationStatus, type OperationType, type Retention
+  durationSeconds,
+  expiredIds,
+  initialProgress,
+  isoUtc,
+  isTerminal,
+  metadataOf,
+  operationId,
+  progressOf,
+  resultSummaryOf,
+  type OperationFailure,
+  type OperationInfo,
+  type OperationStatus,
+  type OperationType,
+  type Retention
 } from "../domain/operation.ts"
 import { BarStore } from "../layers/BarStore.ts"
 import { DataManager } from "./DataManager.ts"
@@ -65,7 +92,10 @@ export interface OperationsService {
   readonly get: (id: string) => Effect.Effect<OperationInfo, OperationNotFound>
   readonly list: (q: ListQuery) => Effect.Effect<ListResult>
   /** Interrupts the load and waits until its checkpoint is on disk; Conflict when already finished. */
-  readonly cancel: (id: string, reason?: string | null) => Effect.Effect<CancelResult, OperationNotFound | OperationConflict>
+  readonly cancel: (
+    id: string,
+    reason?: string | null
+  ) => Effect.Effect<CancelResult, OperationNotFound | OperationConflict>
   /** A new operation running the same request; for failed or cancelled loads. */
   readonly retry: (id: string) => Effect.Effect<OperationInfo, OperationNotFound | OperationConflict>
   /** The load's own outcome: its result, its typed error, or OperationCancelled. */
@@ -98,18 +128,24 @@ const failureOf = (e: LoadError): OperationFailure => {
 const hex8 = () => randomBytes(4).toString("hex")
 
 export const make = (retention: Retention) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const dm = yield* DataManager
     const store = yield* BarStore
     const catalog = yield* SymbolCatalog
     const scope = yield* Effect.scope
     const entries = yield* Ref.make(new Map<string, Entry>())
 
-    const evict = Effect.gen(function* () {
+    const evict = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const m = yield* Ref.get(entries)
       const drop = expiredIds([...m.values()].map((e) => ({ id: e.id, terminalAt: e.terminalAt })), now, retention)
-      if (drop.length > 0) yield* Ref.update(entries, (cur) => { const next = new Map(cur); for (const id of drop) next.delete(id); return next })
+      if (drop.length > 0) {
+        yield* Ref.update(entries, (cur) => {
+          const next = new Map(cur)
+          for (const id of drop) next.delete(id)
+          return next
+        })
+      }
     })
 
     const lookup = (id: string) =>
@@ -120,7 +156,7 @@ export const make = (retention: Retention) =>
 
     /** Reads refresh `duration_seconds` of running operations. */
     const snapshot = (e: Entry) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const info = yield* SubscriptionRef.get(e.state)
         if (isTerminal(info.status)) return info
         const now = yield* Clock.currentTimeMillis
@@ -133,29 +169,51 @@ export const make = (retention: Retention) =>
         Effect.option
       )
 
-    const finish = (e: Entry, exit: Exit.Exit<LoadResult, LoadError>, lastProgress: LoadProgress | null, cachedBefore: boolean) =>
-      Effect.gen(function* () {
+    const finish = (
+      e: Entry,
+      exit: Exit.Exit<LoadResult, LoadError>,
+      lastProgress: LoadProgress | null,
+      cachedBefore: boolean
+    ) =>
+      Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         e.terminalAt = now
         const common = { completed_at: isoUtc(now), duration_seconds: durationSeconds(e.startedMs, now, now) }
         if (Exit.isSuccess(exit)) {
           const r = exit.value
           const warnings = [
-            ...(r.segmentsFailed > 0 ? [`${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing`] : []),
+            ...(r.segmentsFailed > 0
+              ? [
+                `${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing`
+              ]
+              : []),
             ...(r.quality === null ? [] : qualityLines(r.quality))
           ]
           yield* SubscriptionRef.update(e.state, (i) => ({
-            ...i, ...common, status: "completed" as const, progress: { ...i.progress, percentage: 100 }, warnings,
+            ...i,
+            ...common,
+            status: "completed" as const,
+            progress: { ...i.progress, percentage: 100 },
+            warnings,
             result_summary: resultSummaryOf(r, cachedBefore)
           }))
           yield* Deferred.succeed(e.outcome, r)
           return
         }
-        const failure = Option.getOrUndefined(Exit.causeOption(exit).pipe(Option.flatMap((c) => Option.fromNullable(c._tag === "Fail" ? c.error : undefined))))
+        const failure = Option.getOrUndefined(
+          Exit.causeOption(exit).pipe(
+            Option.flatMap((c) => Option.fromNullable(c._tag === "Fail" ? c.error : undefined))
+          )
+        )
         if (failure !== undefined) {
           const f = failureOf(failure)
           yield* SubscriptionRef.update(e.state, (i) => ({
-            ...i, ...common, status: "failed" as const, error_message: `[${f.code}] ${f.message}`, errors: [`[${f.code}] ${f.message}`], failure: f
+            ...i,
+            ...common,
+            status: "failed" as const,
+            error_message: `[${f.code}] ${f.message}`,
+            errors: [`[${f.code}] ${f.message}`],
+            failure: f
           }))
           yield* Deferred.fail(e.outcome, failure)
           return
@@ -164,7 +222,10 @@ export const make = (retention: Retention) =>
         const span = yield* storedSpan(e.request)
         const reason = e.cancelReason ?? (Exit.isInterrupted(exit) ? "Server shutting down" : "Load ended unexpectedly")
         yield* SubscriptionRef.update(e.state, (i) => ({
-          ...i, ...common, status: "cancelled" as const, error_message: reason,
+          ...i,
+          ...common,
+          status: "cancelled" as const,
+          error_message: reason,
           result_summary: {
             status: "cancelled",
             fetched_bars: lastProgress?.barsFetched ?? 0,
@@ -178,38 +239,64 @@ export const make = (retention: Retention) =>
       })
 
     const launch = (req: LoadRequest, parameters: Record<string, unknown>, retryOf: string | null) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         yield* evict
         const now = yield* Clock.currentTimeMillis
         const id = operationId("data_load", now, hex8(), retryOf !== null)
         const info: OperationInfo = {
-          operation_id: id, operation_type: "data_load", status: "pending", created_at: isoUtc(now), started_at: null, completed_at: null,
-          duration_seconds: null, progress: initialProgress, metadata: metadataOf(req, parameters), error_message: null, warnings: [], errors: [],
-          result_summary: null, failure: null, retry_of: retryOf
+          operation_id: id,
+          operation_type: "data_load",
+          status: "pending",
+          created_at: isoUtc(now),
+          started_at: null,
+          completed_at: null,
+          duration_seconds: null,
+          progress: initialProgress,
+          metadata: metadataOf(req, parameters),
+          error_message: null,
+          warnings: [],
+          errors: [],
+          result_summary: null,
+          failure: null,
+          retry_of: retryOf
         }
         const entry: Entry = {
-          id, request: req, parameters, retryOf, state: yield* SubscriptionRef.make(info), outcome: yield* Deferred.make<LoadResult, LoadError | OperationCancelled>(),
-          fiber: null, startedMs: null, terminalAt: null, cancelReason: null
+          id,
+          request: req,
+          parameters,
+          retryOf,
+          state: yield* SubscriptionRef.make(info),
+          outcome: yield* Deferred.make<LoadResult, LoadError | OperationCancelled>(),
+          fiber: null,
+          startedMs: null,
+          terminalAt: null,
+          cancelReason: null
         }
         yield* Ref.update(entries, (m) => new Map(m).set(id, entry))
         const started = yield* Deferred.make<void>()
         // The fiber belongs to the registry's scope: it outlives the request that started it.
-        entry.fiber = yield* Effect.forkIn(Effect.uninterruptibleMask((restore) =>
-          Effect.gen(function* () {
-            const t = yield* Clock.currentTimeMillis
-            entry.startedMs = t
-            yield* SubscriptionRef.update(entry.state, (i) => ({ ...i, status: "running" as const, started_at: isoUtc(t) }))
-            yield* Deferred.succeed(started, undefined)
-            const cachedBefore = Option.isSome(yield* storedSpan(req))
-            let last: LoadProgress | null = null
-            const report = (p: LoadProgress) => {
-              last = p
-              return SubscriptionRef.update(entry.state, (i) => ({ ...i, progress: progressOf(p) }))
-            }
-            const exit = yield* Effect.exit(restore(dm.run(req, report)))
-            yield* finish(entry, exit, last, cachedBefore)
-          })
-        ), scope)
+        entry.fiber = yield* Effect.forkIn(
+          Effect.uninterruptibleMask((restore) =>
+            Effect.gen(function*() {
+              const t = yield* Clock.currentTimeMillis
+              entry.startedMs = t
+              yield* SubscriptionRef.update(
+                entry.state,
+                (i) => ({ ...i, status: "running" as const, started_at: isoUtc(t) })
+              )
+              yield* Deferred.succeed(started, undefined)
+              const cachedBefore = Option.isSome(yield* storedSpan(req))
+              let last: LoadProgress | null = null
+              const report = (p: LoadProgress) => {
+                last = p
+                return SubscriptionRef.update(entry.state, (i) => ({ ...i, progress: progressOf(p) }))
+              }
+              const exit = yield* Effect.exit(restore(dm.run(req, report)))
+              yield* finish(entry, exit, last, cachedBefore)
+            })
+          ),
+          scope
+        )
         yield* Deferred.await(started)
         return yield* snapshot(entry)
       })
@@ -218,23 +305,30 @@ export const make = (retention: Retention) =>
       startLoad: (req, parameters = {}) => launch(req, parameters, null),
       get: (id) => Effect.flatMap(lookup(id), snapshot),
       list: (q) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* evict
           const all = yield* Effect.forEach([...(yield* Ref.get(entries)).values()], snapshot)
           const active = all.filter((o) => !isTerminal(o.status)).length
           const matching = all
-            .filter((o) => (q.status === undefined || o.status === q.status) && (q.operationType === undefined || o.operation_type === q.operationType))
+            .filter((o) =>
+              (q.status === undefined || o.status === q.status) &&
+              (q.operationType === undefined || o.operation_type === q.operationType)
+            )
             .filter((o) => !q.activeOnly || !isTerminal(o.status))
             .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0))
           const offset = q.offset ?? 0
           return { items: matching.slice(offset, offset + (q.limit ?? 100)), total: matching.length, active }
         }),
       cancel: (id, reason = null) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const e = yield* lookup(id)
           const before = yield* SubscriptionRef.get(e.state)
           if (isTerminal(before.status)) {
-            return yield* new OperationConflict({ id, status: before.status, message: `Operation ${id} cannot be cancelled (status: ${before.status})` })
+            return yield* new OperationConflict({
+              id,
+              status: before.status,
+              message: `Operation ${id} cannot be cancelled (status: ${before.status})`
+            })
           }
           const at = yield* Clock.currentTimeMillis
           e.cancelReason = reason ?? "Operation cancelled by user"
@@ -244,25 +338,30 @@ export const make = (retention: Retention) =>
           return { info, taskCancelled: info.status === "cancelled", cancelledAt: isoUtc(at), reason }
         }),
       retry: (id) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const e = yield* lookup(id)
           const info = yield* SubscriptionRef.get(e.state)
           if (info.status !== "failed" && info.status !== "cancelled") {
-            return yield* new OperationConflict({ id, status: info.status, message: `Operation ${id} cannot be retried (status: ${info.status}); only failed or cancelled operations can` })
+            return yield* new OperationConflict({
+              id,
+              status: info.status,
+              message:
+                `Operation ${id} cannot be retried (status: ${info.status}); only failed or cancelled operations can`
+            })
           }
           return yield* launch(e.request, e.parameters, id)
         }),
       outcome: (id) => Effect.flatMap(lookup(id), (e) => Deferred.await(e.outcome)),
-      events: (id) =>
-        Effect.map(lookup(id), (e) =>
-          e.state.changes.pipe(Stream.takeUntil((i) => isTerminal(i.status)))
-        )
+      events: (id) => Effect.map(lookup(id), (e) => e.state.changes.pipe(Stream.takeUntil((i) => isTerminal(i.status))))
     }
     return service
   })
 
 export const RetentionConfig: Config.Config<Retention> = Config.all({
-  ttlMs: Config.duration("KTRDR_OPERATIONS_TTL").pipe(Config.withDefault(Duration.hours(24)), Config.map(Duration.toMillis)),
+  ttlMs: Config.duration("KTRDR_OPERATIONS_TTL").pipe(
+    Config.withDefault(Duration.hours(24)),
+    Config.map(Duration.toMillis)
+  ),
   maxTerminal: Config.integer("KTRDR_OPERATIONS_MAX_KEPT").pipe(Config.withDefault(1000))
 })
 

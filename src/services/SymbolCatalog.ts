@@ -47,7 +47,10 @@ export interface ResolveOptions {
 export interface SymbolCatalogService {
   /** Validation and normalisation only; no I/O. */
   readonly parse: (input: string, options?: ResolveOptions) => Effect.Effect<ParsedSymbol, InvalidInput>
-  readonly resolve: (input: string, options?: ResolveOptions) => Effect.Effect<Instrument, InvalidInput | UnknownSymbol | IbError>
+  readonly resolve: (
+    input: string,
+    options?: ResolveOptions
+  ) => Effect.Effect<Instrument, InvalidInput | UnknownSymbol | IbError>
   /**
    * First instant IB has data for (epoch ms), asked with the asset class's configured whatToShow
    * and useRTH, so it bounds the bars a load will request.
@@ -63,7 +66,7 @@ export class SymbolCatalog extends Context.Tag("ktrdr/SymbolCatalog")<SymbolCata
 
 const yearOf = (ms: number) => new Date(ms).getUTCFullYear()
 
-export const make = Effect.gen(function* () {
+export const make = Effect.gen(function*() {
   const ib = yield* IbClient
   const cfg = yield* DataConfig
   const file = join(cfg.dataDir, CACHE_FILE)
@@ -74,7 +77,7 @@ export const make = Effect.gen(function* () {
   /** Applies a change and saves the result; the lock orders saves so the file ends as the state. */
   const update = (f: (s: CacheState, nowMs: number) => CacheState) =>
     lock.withPermits(1)(
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const next = f(yield* Ref.get(state), now)
         yield* Ref.set(state, next)
@@ -89,18 +92,20 @@ export const make = Effect.gen(function* () {
     Object.entries(s.entries).flatMap(([k, v]) => {
       const i = entryInstrument(k, v)
       return i ? [i.symbol] : []
-    })
-  )
+    }))
 
   const suggest = (input: string) => Effect.map(cachedSymbols, (extra) => suggestSymbols(input, extra))
 
   const parse = (input: string, options: ResolveOptions = {}) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      normalizeSymbol(input, { referenceYear: yearOf(now), ...(options.secType ? { secType: options.secType } : {}) }))
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) =>
+        normalizeSymbol(input, { referenceYear: yearOf(now), ...(options.secType ? { secType: options.secType } : {}) })
+    )
 
   /** Tries each candidate; "no security definition" (200) moves on to the next kind. */
   const lookup = (p: ParsedSymbol, now: number): Effect.Effect<Instrument, UnknownSymbol | IbError> =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       let last: IbError | undefined
       for (const c of p.candidates) {
         const answer = yield* Effect.either(ib.contractDetails(c.spec))
@@ -115,18 +120,22 @@ export const make = Effect.gen(function* () {
       const suggestions = yield* suggest(p.symbol)
       const tried = p.candidates.map((c) => c.secType)
       const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.join(", ")}?` : ""
-      return yield* Effect.fail(new UnknownSymbol({
-        symbol: p.symbol,
-        code: last?.code ?? 200,
-        reqId: last?.reqId ?? -1,
-        tried,
-        suggestions,
-        message: `Symbol ${p.symbol} not found (IB ${last?.code ?? 200}: ${last?.message ?? "no security definition"}; tried ${tried.join(", ")}).${hint}`
-      }))
+      return yield* Effect.fail(
+        new UnknownSymbol({
+          symbol: p.symbol,
+          code: last?.code ?? 200,
+          reqId: last?.reqId ?? -1,
+          tried,
+          suggestions,
+          message: `Symbol ${p.symbol} not found (IB ${last?.code ?? 200}: ${
+            last?.message ?? "no security definition"
+          }; tried ${tried.join(", ")}).${hint}`
+        })
+      )
     })
 
   const resolve = (input: string, options: ResolveOptions = {}) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const p = yield* parse(input, options)
       const now = yield* Clock.currentTimeMillis
       const cached = entryInstrument(p.seriesKey, (yield* Ref.get(state)).entries[p.seriesKey])
@@ -137,7 +146,11 @@ export const make = Effect.gen(function* () {
         // A gateway that is down must not stop a known symbol: serve the stale entry, say so.
         Effect.catchIf(
           (e): e is IbError => e._tag === "IbError" && e.retryable && usable !== undefined && !options.refresh,
-          (e) => Effect.as(Effect.logWarning(`using the expired cache entry for ${p.seriesKey}: IB lookup failed (${e.message})`), usable!)
+          (e) =>
+            Effect.as(
+              Effect.logWarning(`using the expired cache entry for ${p.seriesKey}: IB lookup failed (${e.message})`),
+              usable!
+            )
         )
       )
       if (found === usable) return found
@@ -150,11 +163,14 @@ export const make = Effect.gen(function* () {
     }).pipe(Effect.withSpan("SymbolCatalog.resolve", { attributes: { input } }))
 
   const headTimestamp = (instrument: Instrument, timeframe: TimeframeId) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const hit = entryHead((yield* Ref.get(state)).entries[instrument.seriesKey], timeframe, now)
       if (hit !== undefined) return hit
-      const ms = yield* ib.headTimestamp(instrument.contract, { whatToShow: cfg.whatToShow[instrument.secType], useRTH: cfg.useRTH })
+      const ms = yield* ib.headTimestamp(instrument.contract, {
+        whatToShow: cfg.whatToShow[instrument.secType],
+        useRTH: cfg.useRTH
+      })
       yield* update((s, t) => {
         const entry = s.entries[instrument.seriesKey] ?? instrumentEntry(instrument, undefined)
         return { ...s, entries: { ...s.entries, [instrument.seriesKey]: withHead(entry, timeframe, ms, t) } }

@@ -46,7 +46,9 @@ export const decodeCache = (text: string): { readonly state: CacheState } | { re
   if (!isObj(data)) return { corrupt: "the top level is not an object" }
   const { cache = {}, validated_symbols, last_updated: _, ...extra } = data
   if (!isObj(cache)) return { corrupt: "`cache` is not an object" }
-  const validated = Array.isArray(validated_symbols) ? validated_symbols.filter((s): s is string => typeof s === "string") : Object.keys(cache)
+  const validated = Array.isArray(validated_symbols)
+    ? validated_symbols.filter((s): s is string => typeof s === "string")
+    : Object.keys(cache)
   return { state: { extra, entries: cache, validated } }
 }
 
@@ -57,47 +59,88 @@ export const encodeCache = (s: CacheState, nowMs: number): string =>
 /** KTRDR's TradingHours.to_dict shape, from our calendars (KTRDR wrote 09:30–16:00 for everything). */
 const TRADING_HOURS: Readonly<Record<CalendarId, Json>> = {
   "us-equity": {
-    timezone: "America/New_York", regular_hours: { start: "09:30", end: "16:00", name: "Regular" },
-    extended_hours: [{ start: "04:00", end: "09:30", name: "Pre-Market" }, { start: "16:00", end: "20:00", name: "After-Hours" }],
-    trading_days: [0, 1, 2, 3, 4], holidays: []
+    timezone: "America/New_York",
+    regular_hours: { start: "09:30", end: "16:00", name: "Regular" },
+    extended_hours: [{ start: "04:00", end: "09:30", name: "Pre-Market" }, {
+      start: "16:00",
+      end: "20:00",
+      name: "After-Hours"
+    }],
+    trading_days: [0, 1, 2, 3, 4],
+    holidays: []
   },
   "us-index": {
-    timezone: "America/New_York", regular_hours: { start: "09:30", end: "16:00", name: "Regular" }, extended_hours: [],
-    trading_days: [0, 1, 2, 3, 4], holidays: []
+    timezone: "America/New_York",
+    regular_hours: { start: "09:30", end: "16:00", name: "Regular" },
+    extended_hours: [],
+    trading_days: [0, 1, 2, 3, 4],
+    holidays: []
   },
   "cme-equity-futures": {
-    timezone: "America/Chicago", regular_hours: { start: "08:30", end: "15:00", name: "Regular" },
-    extended_hours: [{ start: "17:00", end: "08:30", name: "Electronic" }, { start: "15:00", end: "16:00", name: "Electronic" }],
-    trading_days: [0, 1, 2, 3, 4, 6], holidays: []
+    timezone: "America/Chicago",
+    regular_hours: { start: "08:30", end: "15:00", name: "Regular" },
+    extended_hours: [{ start: "17:00", end: "08:30", name: "Electronic" }, {
+      start: "15:00",
+      end: "16:00",
+      name: "Electronic"
+    }],
+    trading_days: [0, 1, 2, 3, 4, 6],
+    holidays: []
   },
   // KTRDR's own IDEALPRO row: its gap classifier recognises 24/5 markets by this shape.
   forex: {
-    timezone: "UTC", regular_hours: { start: "22:00", end: "21:59", name: "24H" }, extended_hours: [],
-    trading_days: [0, 1, 2, 3, 4, 6], holidays: []
+    timezone: "UTC",
+    regular_hours: { start: "22:00", end: "21:59", name: "24H" },
+    extended_hours: [],
+    trading_days: [0, 1, 2, 3, 4, 6],
+    holidays: []
   }
 }
 
 const KNOWN_KEYS = new Set([
-  "symbol", "asset_type", "exchange", "currency", "description", "validated_at", "trading_hours",
-  "head_timestamp", "head_timestamp_timeframes", "head_timestamp_fetched_at", "ib_contract"
+  "symbol",
+  "asset_type",
+  "exchange",
+  "currency",
+  "description",
+  "validated_at",
+  "trading_hours",
+  "head_timestamp",
+  "head_timestamp_timeframes",
+  "head_timestamp_fetched_at",
+  "ib_contract"
 ])
 
 const ASSET: ReadonlySet<string> = new Set(["STK", "CASH", "FUT", "IND"])
 
 /** KTRDR entries carry only what is needed to rebuild a spec by symbol; futures need their expiry. */
-const fromKtrdrFields = (key: string, e: Json, secType: AssetClass): Pick<Instrument, "symbol" | "ibSymbol" | "exchange" | "contract"> | undefined => {
+const fromKtrdrFields = (
+  key: string,
+  e: Json,
+  secType: AssetClass
+): Pick<Instrument, "symbol" | "ibSymbol" | "exchange" | "contract"> | undefined => {
   const currency = str(e.currency) ?? "USD"
   const exchange = str(e.exchange) ?? ""
   switch (secType) {
     case "CASH": {
       const [b, q] = [key.slice(0, 3), key.slice(3)]
       if (!/^[A-Z]{6}$/.test(key) || !CURRENCIES.has(b) || !CURRENCIES.has(q)) return undefined
-      return { symbol: `${b}.${q}`, ibSymbol: b, exchange: "IDEALPRO", contract: { symbol: b, secType, exchange: "IDEALPRO", currency: q } }
+      return {
+        symbol: `${b}.${q}`,
+        ibSymbol: b,
+        exchange: "IDEALPRO",
+        contract: { symbol: b, secType, exchange: "IDEALPRO", currency: q }
+      }
     }
     case "STK": {
       const ibSymbol = key.replace(".", " ")
       const primary = exchange !== "" && exchange !== "SMART" ? { primaryExch: exchange } : {}
-      return { symbol: key, ibSymbol, exchange: "SMART", contract: { symbol: ibSymbol, secType, exchange: "SMART", currency, ...primary } }
+      return {
+        symbol: key,
+        ibSymbol,
+        exchange: "SMART",
+        contract: { symbol: ibSymbol, secType, exchange: "SMART", currency, ...primary }
+      }
     }
     case "IND":
       return { symbol: key, ibSymbol: key, exchange, contract: { symbol: key, secType, exchange, currency } }
@@ -215,7 +258,12 @@ export const entryHead = (raw: unknown, timeframe: string, nowMs: number): numbe
  */
 export const withHead = (raw: unknown, timeframe: string, ms: number, nowMs: number): Json => {
   const iso = isoUtc(ms)
-  return { ...(isObj(raw) ? raw : {}), head_timestamp: iso, head_timestamp_timeframes: { [timeframe]: iso, default: iso }, head_timestamp_fetched_at: nowMs / 1000 }
+  return {
+    ...(isObj(raw) ? raw : {}),
+    head_timestamp: iso,
+    head_timestamp_timeframes: { [timeframe]: iso, default: iso },
+    head_timestamp_fetched_at: nowMs / 1000
+  }
 }
 
 export interface LoadedCache {
@@ -226,12 +274,14 @@ export interface LoadedCache {
 
 /** Reads the file once. Never fails: a missing file is an empty cache, a corrupt one is copied aside. */
 export const loadCache = (file: string, nowMs: number): Effect.Effect<LoadedCache> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const text = yield* Effect.tryPromise(() => readFile(file, "utf8")).pipe(Effect.either)
     if (text._tag === "Left") {
       const code = (text.left.error as NodeJS.ErrnoException | undefined)?.code
       if (code === "ENOENT") return { state: emptyCache, writable: true }
-      yield* Effect.logWarning(`symbol cache ${file} unreadable (${String(text.left.error)}); using an empty cache and leaving the file alone`)
+      yield* Effect.logWarning(
+        `symbol cache ${file} unreadable (${String(text.left.error)}); using an empty cache and leaving the file alone`
+      )
       return { state: emptyCache, writable: false }
     }
     const decoded = decodeCache(text.right)
@@ -239,7 +289,9 @@ export const loadCache = (file: string, nowMs: number): Effect.Effect<LoadedCach
     const aside = `${file}.corrupt-${nowMs}`
     const kept = yield* Effect.tryPromise(() => copyFile(file, aside, constants.COPYFILE_EXCL)).pipe(Effect.either)
     if (kept._tag === "Left") {
-      yield* Effect.logWarning(`symbol cache ${file} is corrupt (${decoded.corrupt}) and could not be copied aside; using an empty cache without saving`)
+      yield* Effect.logWarning(
+        `symbol cache ${file} is corrupt (${decoded.corrupt}) and could not be copied aside; using an empty cache without saving`
+      )
       return { state: emptyCache, writable: false }
     }
     yield* Effect.logWarning(`symbol cache ${file} is corrupt (${decoded.corrupt}); kept as ${aside}, starting empty`)
@@ -271,5 +323,6 @@ export const writeCacheAtomic = (file: string, text: string): Effect.Effect<void
       await dir?.sync().catch(() => undefined)
       await dir?.close()
     },
-    catch: (e) => new StorageError({ file, message: `cannot save the symbol cache: ${e instanceof Error ? e.message : String(e)}` })
+    catch: (e) =>
+      new StorageError({ file, message: `cannot save the symbol cache: ${e instanceof Error ? e.message : String(e)}` })
   })

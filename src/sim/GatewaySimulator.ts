@@ -30,7 +30,12 @@ export interface SimulatorStats {
   readonly openConnections: number
   readonly totalConnections: number
   readonly clientIds: ReadonlyArray<number>
-  readonly requests: { readonly historical: number; readonly contractDetails: number; readonly headTimestamp: number; readonly currentTime: number }
+  readonly requests: {
+    readonly historical: number
+    readonly contractDetails: number
+    readonly headTimestamp: number
+    readonly currentTime: number
+  }
   readonly historicalCancels: number
   readonly openHistorical: number
   readonly pacingViolations: number
@@ -39,7 +44,14 @@ export interface SimulatorStats {
 }
 
 const zeroCounters = (): SimCounters => ({
-  historical: 0, contractDetails: 0, headTimestamp: 0, currentTime: 0, historicalCancels: 0, pacingViolations: 0, errorsSent: 0, barsSent: 0
+  historical: 0,
+  contractDetails: 0,
+  headTimestamp: 0,
+  currentTime: 0,
+  historicalCancels: 0,
+  pacingViolations: 0,
+  errorsSent: 0,
+  barsSent: 0
 })
 
 export class GatewaySimulator {
@@ -72,7 +84,9 @@ export class GatewaySimulator {
       now: options.clock ?? Date.now,
       faults: this.faults,
       pacing: this.pacing,
-      get counters() { return self.counters },
+      get counters() {
+        return self.counters
+      },
       account: options.account ?? "DU1234567",
       timeScale: () => this.timeScale,
       latencyFor: (bars) => (this.latencyMs + (bars * this.perBarUs) / 1000) / this.timeScale,
@@ -142,7 +156,14 @@ export class GatewaySimulator {
   }
 
   /** Configures pacing and latency at run time (the control API's `POST /config`). */
-  configure(c: { readonly pacing?: PacingMode | undefined; readonly timeScale?: number | undefined; readonly latencyMs?: number | undefined; readonly perBarUs?: number | undefined }): void {
+  configure(
+    c: {
+      readonly pacing?: PacingMode | undefined
+      readonly timeScale?: number | undefined
+      readonly latencyMs?: number | undefined
+      readonly perBarUs?: number | undefined
+    }
+  ): void {
     this.pacingMode = c.pacing ?? this.pacingMode
     this.timeScale = c.timeScale ?? this.timeScale
     this.latencyMs = c.latencyMs ?? this.latencyMs
@@ -160,14 +181,16 @@ export class GatewaySimulator {
     if (p.closeAfterMessages !== undefined) f.closeAfterMessages = p.closeAfterMessages
     if (p.notice165 !== undefined) f.notice165 = p.notice165
     if (p.pacingViolationNext !== undefined) f.pacingViolationNext = p.pacingViolationNext
-    if (p.dropConnections) for (const s of [...this.sessions]) s.close()
-    if (p.garbageFrame) for (const s of this.readySessions()) s.send(["999", "garbage"])
-    if (p.serverBroken) for (const s of this.readySessions()) s.sendError(-1, 2110, Text.serverBroken)
+    if (p.dropConnections) { for (const s of [...this.sessions]) s.close() }
+    if (p.garbageFrame) { for (const s of this.readySessions()) s.send(["999", "garbage"]) }
+    if (p.serverBroken) { for (const s of this.readySessions()) s.sendError(-1, 2110, Text.serverBroken) }
     if (p.connectivityLost) {
       const { restoreAfterMs, dataLost } = p.connectivityLost
       for (const s of this.readySessions()) s.sendError(-1, 1100, Text.connectivityLost)
       this.afterMs(restoreAfterMs, () => {
-        for (const s of this.readySessions()) s.sendError(-1, dataLost ? 1101 : 1102, dataLost ? Text.restoredDataLost : Text.restoredDataMaintained)
+        for (const s of this.readySessions()) {
+          s.sendError(-1, dataLost ? 1101 : 1102, dataLost ? Text.restoredDataLost : Text.restoredDataMaintained)
+        }
       })
     }
     if (p.hmdsBroken) {
@@ -223,7 +246,12 @@ export class GatewaySimulator {
       openConnections: this.sessions.size,
       totalConnections: this.totalConnections,
       clientIds: [...this.clientIds.keys()].sort((a, b) => a - b),
-      requests: { historical: c.historical, contractDetails: c.contractDetails, headTimestamp: c.headTimestamp, currentTime: c.currentTime },
+      requests: {
+        historical: c.historical,
+        contractDetails: c.contractDetails,
+        headTimestamp: c.headTimestamp,
+        currentTime: c.currentTime
+      },
       historicalCancels: c.historicalCancels,
       openHistorical: this.ctx.openHistorical(),
       pacingViolations: c.pacingViolations,
@@ -240,4 +268,3 @@ export class GatewaySimulator {
     await this.stopListening()
   }
 }
-

@@ -56,7 +56,9 @@ const exchangeMatches = (i: Instrument, exchange: string): boolean => {
   if (exchange === "") return true
   const e = exchange.toUpperCase()
   if (i.secType === "FUT") return e === "CME" || e === "GLOBEX"
-  if (i.secType === "STK") return e === "SMART" || eq(e, i.primaryExch) || (e === "ISLAND" && i.primaryExch === "NASDAQ")
+  if (i.secType === "STK") {
+    return e === "SMART" || eq(e, i.primaryExch) || (e === "ISLAND" && i.primaryExch === "NASDAQ")
+  }
   return eq(e, i.exchange)
 }
 

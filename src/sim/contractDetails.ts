@@ -9,7 +9,9 @@ const pad = (n: number) => (n < 10 ? "0" : "") + n
 
 const localStamp = (ms: number, zone: string): string => {
   const d = new Date(ms + offsetMs(zone, ms))
-  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}:${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`
+  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}:${pad(d.getUTCHours())}${
+    pad(d.getUTCMinutes())
+  }`
 }
 
 /**
@@ -23,7 +25,11 @@ export const ibHoursString = (inst: Instrument, nowMs: number, hours: Hours): st
   for (let i = -1; i < 7; i++) {
     const day = shiftDay(today, "day", i)
     const s = cal.session(day, hours)
-    parts.push(s ? `${localStamp(s.open, cal.timeZone)}-${localStamp(s.close, cal.timeZone)}` : `${day.replaceAll("-", "")}:CLOSED`)
+    parts.push(
+      s
+        ? `${localStamp(s.open, cal.timeZone)}-${localStamp(s.close, cal.timeZone)}`
+        : `${day.replaceAll("-", "")}:CLOSED`
+    )
   }
   return parts.join(";")
 }

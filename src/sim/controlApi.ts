@@ -51,12 +51,15 @@ export const controlRouter = (sim: GatewaySimulator) =>
         Effect.catchAll((e) => Effect.succeed(badRequest(e)))
       )
     ),
-    HttpRouter.post("/reset", Effect.promise(() => sim.reset()).pipe(Effect.as(HttpServerResponse.unsafeJson({ ok: true }))))
+    HttpRouter.post(
+      "/reset",
+      Effect.promise(() => sim.reset()).pipe(Effect.as(HttpServerResponse.unsafeJson({ ok: true })))
+    )
   )
 
 /** Serves the control API on 127.0.0.1:`port` (0 = any free port) until the scope closes; returns the port. */
 export const startControlApi = (sim: GatewaySimulator, port: number) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const ctx = yield* Layer.build(NodeHttpServer.layer(() => createServer(), { port, host: "127.0.0.1" }))
     yield* HttpServer.serveEffect(controlRouter(sim)).pipe(Effect.provide(ctx))
     const address = Context.get(ctx, HttpServer.HttpServer).address

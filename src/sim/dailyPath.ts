@@ -45,11 +45,14 @@ const epochDay = (iso: string) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DA
  * Closing level of the session `tradingDay` and the previous weekday's close; undefined before the
  * path's head. Sessions on weekends (forex, futures open Sunday evening) belong to their trading day.
  */
-export const dailyLevels = (spec: PathSpec, tradingDay: string): { prev: number; close: number; index: number } | undefined => {
+export const dailyLevels = (
+  spec: PathSpec,
+  tradingDay: string
+): { prev: number; close: number; index: number } | undefined => {
   const i = weekdaysBetween(epochDay(spec.pathHeadDay), epochDay(tradingDay))
   if (i < 0) return undefined
   let p = paths.get(spec.pathKey)
-  if (!p) paths.set(spec.pathKey, (p = { closes: new Float64Array(4096), length: 0 }))
+  if (!p) paths.set(spec.pathKey, p = { closes: new Float64Array(4096), length: 0 })
   if (i >= p.length) {
     if (i >= p.closes.length) {
       const grown = new Float64Array(Math.max(i + 1, p.closes.length * 2))

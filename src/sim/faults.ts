@@ -21,7 +21,9 @@ export const FaultsPatch = Schema.Struct({
   /** Answer the next N historical requests with a pacing violation. */
   pacingViolationNext: Schema.optional(NonNegInt),
   /** Send 1100 now and 1102 (or 1101 when dataLost) after restoreAfterMs. */
-  connectivityLost: Schema.optional(Schema.Struct({ restoreAfterMs: NonNegInt, dataLost: Schema.optional(Schema.Boolean) })),
+  connectivityLost: Schema.optional(
+    Schema.Struct({ restoreAfterMs: NonNegInt, dataLost: Schema.optional(Schema.Boolean) })
+  ),
   /** Send 2110 (TWS–server connectivity broken) now. */
   serverBroken: Schema.optional(Schema.Boolean),
   /** Send 2105 (HMDS farm broken) now, hold historical answers, and send 2106 after restoreAfterMs. */

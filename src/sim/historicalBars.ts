@@ -48,7 +48,8 @@ const hoursOf = (q: HistoricalQuery): Hours => (q.useRTH ? "regular" : "extended
 /** First instant with data: the head day's session open. */
 export const headTimestampMs = (inst: Instrument, useRTH: boolean): number => {
   const cal = calendarFor(inst.calendar)
-  const s = cal.session(inst.headDay, useRTH ? "regular" : "extended") ?? cal.nextSession(Date.parse(`${inst.headDay}T00:00:00Z`), useRTH ? "regular" : "extended")
+  const s = cal.session(inst.headDay, useRTH ? "regular" : "extended") ??
+    cal.nextSession(Date.parse(`${inst.headDay}T00:00:00Z`), useRTH ? "regular" : "extended")
   return s ? s.open : Date.parse(`${inst.headDay}T00:00:00Z`)
 }
 
@@ -62,17 +63,42 @@ export const windowStart = (cal: TradingCalendar, endMs: number, d: Duration, ho
   if (d.unit === "D") return cal.previousSessions(endMs, d.n, hours)[0]?.open ?? endMs
   const last = cal.previousSessions(endMs, 1, hours)[0]
   if (!last) return endMs
-  const cutoff = d.unit === "W" ? shiftDay(last.tradingDay, "day", -7 * d.n) : shiftDay(last.tradingDay, d.unit === "M" ? "month" : "year", -d.n)
+  const cutoff = d.unit === "W"
+    ? shiftDay(last.tradingDay, "day", -7 * d.n)
+    : shiftDay(last.tradingDay, d.unit === "M" ? "month" : "year", -d.n)
   const first = cal.sessionsBetween(Date.parse(`${cutoff}T00:00:00Z`), endMs, hours).find((s) => s.tradingDay > cutoff)
   return first?.open ?? endMs
 }
 
-const range = (mb: MinuteBars, hours: Hours): readonly [number, number] => (hours === "regular" ? [mb.regFrom, mb.regTo] : [0, mb.n])
+const range = (
+  mb: MinuteBars,
+  hours: Hours
+): readonly [number, number] => (hours === "regular" ? [mb.regFrom, mb.regTo] : [0, mb.n])
 
-const newBar = (t: number, day?: string): Bar => ({ t, ...(day === undefined ? {} : { day }), o: 0, h: -Infinity, l: Infinity, c: 0, v: 0, wap: 0, count: 0 })
+const newBar = (t: number, day?: string): Bar => ({
+  t,
+  ...(day === undefined ? {} : { day }),
+  o: 0,
+  h: -Infinity,
+  l: Infinity,
+  c: 0,
+  v: 0,
+  wap: 0,
+  count: 0
+})
 
 /** Folds one base bar into an aggregate; WAP accumulates as wap × volume until `finish`. */
-const fold = (agg: Bar, first: boolean, o: number, h: number, l: number, c: number, v: number, wap: number, count: number) => {
+const fold = (
+  agg: Bar,
+  first: boolean,
+  o: number,
+  h: number,
+  l: number,
+  c: number,
+  v: number,
+  wap: number,
+  count: number
+) => {
   if (first) agg.o = o
   if (h > agg.h) agg.h = h
   if (l < agg.l) agg.l = l
@@ -93,16 +119,21 @@ export const generateBars = (q: HistoricalQuery): HistoricalAnswer => {
   const limit = Math.min(q.endMs, q.nowMs, q.inst.lastDataMs ?? Infinity)
   const from = Math.max(windowStart(cal, q.endMs, q.duration, hours), headTimestampMs(q.inst, q.useRTH))
   if (from >= limit) return { fromMs: from, toMs: q.endMs, bars: [] }
-  const bars =
-    q.bar.kind === "intraday"
-      ? q.bar.seconds < 60
-        ? secondBars(q, cal, hours, from, limit)
-        : minuteAggregates(q, cal, hours, from, limit)
-      : periodBars(q, cal, hours, from, limit)
+  const bars = q.bar.kind === "intraday"
+    ? q.bar.seconds < 60
+      ? secondBars(q, cal, hours, from, limit)
+      : minuteAggregates(q, cal, hours, from, limit)
+    : periodBars(q, cal, hours, from, limit)
   return { fromMs: from, toMs: q.endMs, bars: bars.map((b) => transform(b, q.inst, q.whatToShow)) }
 }
 
-const minuteAggregates = (q: HistoricalQuery, cal: TradingCalendar, hours: Hours, from: number, limit: number): Array<Bar> => {
+const minuteAggregates = (
+  q: HistoricalQuery,
+  cal: TradingCalendar,
+  hours: Hours,
+  from: number,
+  limit: number
+): Array<Bar> => {
   const out: Array<Bar> = []
   const size = q.bar.seconds * 1000
   const zone = cal.timeZone
@@ -181,7 +212,13 @@ const splitInt = (value: number, weights: ReadonlyArray<number>, sum: number): A
   return parts
 }
 
-const secondBars = (q: HistoricalQuery, cal: TradingCalendar, hours: Hours, from: number, limit: number): Array<Bar> => {
+const secondBars = (
+  q: HistoricalQuery,
+  cal: TradingCalendar,
+  hours: Hours,
+  from: number,
+  limit: number
+): Array<Bar> => {
   const out: Array<Bar> = []
   const size = q.bar.seconds * 1000
   for (const s of cal.sessionsBetween(from, limit, hours)) {
@@ -243,7 +280,13 @@ const periodKey = (day: string, kind: "week" | "month"): string => {
   return shiftDay(day, "day", -((dow + 6) % 7))
 }
 
-const periodBars = (q: HistoricalQuery, cal: TradingCalendar, hours: Hours, from: number, limit: number): Array<Bar> => {
+const periodBars = (
+  q: HistoricalQuery,
+  cal: TradingCalendar,
+  hours: Hours,
+  from: number,
+  limit: number
+): Array<Bar> => {
   const kind = q.bar.kind
   const out: Array<Bar> = []
   // Weekly and monthly bars are whole periods: reach back to the start of the first period.
@@ -260,7 +303,10 @@ const periodBars = (q: HistoricalQuery, cal: TradingCalendar, hours: Hours, from
     // The scan starts a day early; a session of the period before the first one is not part of the answer.
     if (kind !== "day") {
       const k = periodKey(s.tradingDay, kind as "week" | "month")
-      firstKey ??= periodKey(cal.sessionsBetween(from, limit, hours)[0]?.tradingDay ?? s.tradingDay, kind as "week" | "month")
+      firstKey ??= periodKey(
+        cal.sessionsBetween(from, limit, hours)[0]?.tradingDay ?? s.tradingDay,
+        kind as "week" | "month"
+      )
       if (k < firstKey) continue
     }
     if (kind === "day" && s.close <= from) continue

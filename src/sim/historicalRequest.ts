@@ -13,7 +13,16 @@ import type { HistoricalData } from "./requests.ts"
 import type { Session, SimContext } from "./session.ts"
 import { compactDay, formatLocal } from "./zoneClock.ts"
 
-const WHAT_TO_SHOW: ReadonlyArray<string> = ["TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK", "ADJUSTED_LAST", "HISTORICAL_VOLATILITY", "OPTION_IMPLIED_VOLATILITY"]
+const WHAT_TO_SHOW: ReadonlyArray<string> = [
+  "TRADES",
+  "MIDPOINT",
+  "BID",
+  "ASK",
+  "BID_ASK",
+  "ADJUSTED_LAST",
+  "HISTORICAL_VOLATILITY",
+  "OPTION_IMPLIED_VOLATILITY"
+]
 const MAX_OPEN = 50
 /** How often a keepUpToDate subscription sends its live bar, before time scaling. */
 const UPDATE_EVERY_MS = 5_000
@@ -21,12 +30,21 @@ const UPDATE_EVERY_MS = 5_000
 type Req = typeof HistoricalData.Type
 
 /** HISTORICAL_DATA at ≥124: `17, reqId, start, end, count, (date, o, h, l, c, volume, WAP, count)*` — no version, no hasGaps. */
-export const historicalFrame = (reqId: number, inst: Instrument, formatDate: number, fromMs: number, toMs: number, bars: ReadonlyArray<Bar>) => {
+export const historicalFrame = (
+  reqId: number,
+  inst: Instrument,
+  formatDate: number,
+  fromMs: number,
+  toMs: number,
+  bars: ReadonlyArray<Bar>
+) => {
   const zone = calendarFor(inst.calendar).timeZone
   const tzId = calendarFor(inst.calendar).ibTimeZoneId
   // Built as one string: answers run to thousands of bars and this is the simulator's hot path.
   // Prices are already canonical decimals (roundTo), so String() gives IB's short form.
-  let body = `${Msg.HISTORICAL_DATA}\0${reqId}\0${formatLocal(fromMs, zone)} ${tzId}\0${formatLocal(toMs, zone)} ${tzId}\0${bars.length}\0`
+  let body = `${Msg.HISTORICAL_DATA}\0${reqId}\0${formatLocal(fromMs, zone)} ${tzId}\0${
+    formatLocal(toMs, zone)
+  } ${tzId}\0${bars.length}\0`
   for (const b of bars) {
     body += `${barDate(b, formatDate, zone, tzId)}\0${b.o}\0${b.h}\0${b.l}\0${b.c}\0${b.v}\0${b.wap}\0${b.count}\0`
   }
@@ -56,11 +74,19 @@ export const handleHistorical = (session: Session, ctx: SimContext, m: Req): voi
   const bar = parseBarSize(m.barSize)!
   const duration = parseDuration(m.duration)!
 
-  if (m.conId === 0 && m.exchange === "") return session.sendError(reqId, 321, "Error validating request.-'bK' : cause - Please enter exchange")
+  if (m.conId === 0 && m.exchange === "") {
+    return session.sendError(reqId, 321, "Error validating request.-'bK' : cause - Please enter exchange")
+  }
   const now = ctx.now()
   const matches = findContracts(m, now)
   if (matches.length === 0) return session.sendError(reqId, 200, Text.noSecurityDefinition)
-  if (matches.length > 1) return session.sendError(reqId, 200, `The contract description specified for ${m.symbol || m.localSymbol} is ambiguous.`)
+  if (matches.length > 1) {
+    return session.sendError(
+      reqId,
+      200,
+      `The contract description specified for ${m.symbol || m.localSymbol} is ambiguous.`
+    )
+  }
   const inst = matches[0]!
   const cal = calendarFor(inst.calendar)
 
@@ -68,7 +94,9 @@ export const handleHistorical = (session: Session, ctx: SimContext, m: Req): voi
   if (!end) return session.sendError(reqId, 10314, Text.invalidEndDate)
   // ADJUSTED_LAST is TRADES adjusted for splits; the simulator has no corporate actions.
   const what = (m.whatToShow === "ADJUSTED_LAST" ? "TRADES" : m.whatToShow) as WhatToShow
-  if (!inst.whatToShow.includes(what)) return session.sendError(reqId, 162, Text.noMarketData(`${inst.symbol}`, inst.secType, inst.exchange, bar.seconds))
+  if (!inst.whatToShow.includes(what)) {
+    return session.sendError(reqId, 162, Text.noMarketData(`${inst.symbol}`, inst.secType, inst.exchange, bar.seconds))
+  }
 
   if (ctx.faults.pacingViolationNext > 0) {
     ctx.faults.pacingViolationNext--
@@ -121,8 +149,16 @@ const stream = (session: Session, ctx: SimContext, reqId: number, inst: Instrume
   const interval = setInterval(() => {
     n++
     session.send([
-      Msg.HISTORICAL_DATA_UPDATE, reqId, n, barDate(last, m.formatDate, cal.timeZone, cal.ibTimeZoneId),
-      last.o, last.c, last.h, last.l, last.wap, last.v
+      Msg.HISTORICAL_DATA_UPDATE,
+      reqId,
+      n,
+      barDate(last, m.formatDate, cal.timeZone, cal.ibTimeZoneId),
+      last.o,
+      last.c,
+      last.h,
+      last.l,
+      last.wap,
+      last.v
     ])
   }, Math.max(10, UPDATE_EVERY_MS / ctx.timeScale()))
   session.inFlight.set(reqId, { interval })

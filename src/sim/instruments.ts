@@ -54,11 +54,19 @@ export interface Instrument {
 
 const ORDER_TYPES_STK =
   "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,BENCHPX,COND,CONDORDER,DARKONLY,DARKPOLL,DAY,DEACT,DEACTDIS,DEACTEOD,DIS,GAT,GTC,GTD,GTT,HID,IBKRATS,ICE,IMB,IOC,LIT,LMT,LOC,MIDPX,MIT,MKT,MOC,MTL,NGCOMB,NODARK,NONALGO,OCA,OPG,OPGREROUT,PEGBENCH,PEGMID,POSTATS,POSTONLY,PREOPGRTH,PRICECHK,REL,REL2MID,RELPCTOFS,RPI,RTH,SCALE,SCALEODD,SCALERST,SIZECHK,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,SWEEP,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF"
-const ORDER_TYPES_CASH = "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,CASHQTY,COND,CONDORDER,DAY,DEACT,DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,IOC,LIMIT,LMT,MKT,NONALGO,OCA,REL,RELPCTOFS,SCALE,SCALERST,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF"
-const ORDER_TYPES_FUT = "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,LTH,MIT,MKT,MTL,NGCOMB,NONALGO,OCA,PEGBENCH,SCALE,SCALERST,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF"
+const ORDER_TYPES_CASH =
+  "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,CASHQTY,COND,CONDORDER,DAY,DEACT,DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,IOC,LIMIT,LMT,MKT,NONALGO,OCA,REL,RELPCTOFS,SCALE,SCALERST,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF"
+const ORDER_TYPES_FUT =
+  "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,LTH,MIT,MKT,MTL,NGCOMB,NONALGO,OCA,PEGBENCH,SCALE,SCALERST,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF"
 
 export const orderTypesFor = (i: Instrument): string =>
-  i.secType === "STK" ? ORDER_TYPES_STK : i.secType === "CASH" ? ORDER_TYPES_CASH : i.secType === "FUT" ? ORDER_TYPES_FUT : ""
+  i.secType === "STK"
+    ? ORDER_TYPES_STK
+    : i.secType === "CASH"
+    ? ORDER_TYPES_CASH
+    : i.secType === "FUT"
+    ? ORDER_TYPES_FUT
+    : ""
 
 const base = {
   lastTradeDateOrContractMonth: "",
@@ -72,44 +80,266 @@ const base = {
 } as const
 
 const stock = (
-  conId: number, symbol: string, primaryExch: string, longName: string, headDay: string, level: number,
-  annualVol: number, dailyVolume: number, isin: string, industry: string, category: string, subcategory: string,
+  conId: number,
+  symbol: string,
+  primaryExch: string,
+  longName: string,
+  headDay: string,
+  level: number,
+  annualVol: number,
+  dailyVolume: number,
+  isin: string,
+  industry: string,
+  category: string,
+  subcategory: string,
   stockType = "COMMON"
 ): Instrument => ({
-  ...base, conId, symbol, secType: "STK", exchange: "SMART", primaryExch, currency: "USD", localSymbol: symbol,
-  tradingClass: primaryExch === "NASDAQ" ? "NMS" : symbol, marketName: primaryExch === "NASDAQ" ? "NMS" : symbol, longName,
-  minTick: 0.01, multiplier: "", calendar: "us-equity", headDay, whatToShow: ["TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK"],
-  pathKey: symbol, pathHeadDay: headDay, level, annualVol, dailyVolume, spreadTicks: 1, industry, category, subcategory,
-  secIds: [["ISIN", isin]], stockType, validExchanges: `SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,NASDAQ,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,FOXRIVER,PEARL,NYSENAT,LTSE,MEMX,IBEOS,OVERNIGHT,TPLUS0,PSX`,
-  marketRuleIds: "26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26", sizeRules: [0.0001, 0.0001, 100]
+  ...base,
+  conId,
+  symbol,
+  secType: "STK",
+  exchange: "SMART",
+  primaryExch,
+  currency: "USD",
+  localSymbol: symbol,
+  tradingClass: primaryExch === "NASDAQ" ? "NMS" : symbol,
+  marketName: primaryExch === "NASDAQ" ? "NMS" : symbol,
+  longName,
+  minTick: 0.01,
+  multiplier: "",
+  calendar: "us-equity",
+  headDay,
+  whatToShow: ["TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK"],
+  pathKey: symbol,
+  pathHeadDay: headDay,
+  level,
+  annualVol,
+  dailyVolume,
+  spreadTicks: 1,
+  industry,
+  category,
+  subcategory,
+  secIds: [["ISIN", isin]],
+  stockType,
+  validExchanges:
+    `SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,NASDAQ,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,FOXRIVER,PEARL,NYSENAT,LTSE,MEMX,IBEOS,OVERNIGHT,TPLUS0,PSX`,
+  marketRuleIds: "26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26",
+  sizeRules: [0.0001, 0.0001, 100]
 })
 
-const forex = (conId: number, symbol: string, currency: string, longName: string, level: number, annualVol: number, minTick: number): Instrument => ({
-  ...base, conId, symbol, secType: "CASH", exchange: "IDEALPRO", primaryExch: "", currency, localSymbol: `${symbol}.${currency}`,
-  tradingClass: `${symbol}.${currency}`, marketName: `${symbol}.${currency}`, longName, minTick, multiplier: "", calendar: "forex",
-  headDay: "2005-03-01", whatToShow: ["MIDPOINT", "BID", "ASK", "BID_ASK"], pathKey: `${symbol}.${currency}`, pathHeadDay: "2005-03-01",
-  level, annualVol, dailyVolume: 0, spreadTicks: 2, industry: "", category: "", subcategory: "", secIds: [], stockType: "",
-  validExchanges: "IDEALPRO", marketRuleIds: "239", sizeRules: [0.01, 0.01, 0.01], aggGroup: 4
+const forex = (
+  conId: number,
+  symbol: string,
+  currency: string,
+  longName: string,
+  level: number,
+  annualVol: number,
+  minTick: number
+): Instrument => ({
+  ...base,
+  conId,
+  symbol,
+  secType: "CASH",
+  exchange: "IDEALPRO",
+  primaryExch: "",
+  currency,
+  localSymbol: `${symbol}.${currency}`,
+  tradingClass: `${symbol}.${currency}`,
+  marketName: `${symbol}.${currency}`,
+  longName,
+  minTick,
+  multiplier: "",
+  calendar: "forex",
+  headDay: "2005-03-01",
+  whatToShow: ["MIDPOINT", "BID", "ASK", "BID_ASK"],
+  pathKey: `${symbol}.${currency}`,
+  pathHeadDay: "2005-03-01",
+  level,
+  annualVol,
+  dailyVolume: 0,
+  spreadTicks: 2,
+  industry: "",
+  category: "",
+  subcategory: "",
+  secIds: [],
+  stockType: "",
+  validExchanges: "IDEALPRO",
+  marketRuleIds: "239",
+  sizeRules: [0.01, 0.01, 0.01],
+  aggGroup: 4
 })
 
-const index = (conId: number, symbol: string, exchange: string, longName: string, headDay: string, level: number, annualVol: number): Instrument => ({
-  ...base, conId, symbol, secType: "IND", exchange, primaryExch: "", currency: "USD", localSymbol: symbol, tradingClass: symbol,
-  marketName: symbol, longName, minTick: 0.01, multiplier: "", calendar: "us-index", headDay, whatToShow: ["TRADES"], pathKey: symbol,
-  pathHeadDay: headDay, level, annualVol, dailyVolume: 0, spreadTicks: 1, industry: "Indices", category: "Broad Range Equity Index",
-  subcategory: "*", secIds: [], stockType: "", validExchanges: exchange, marketRuleIds: "1220", sizeRules: [1, 1, 1]
+const index = (
+  conId: number,
+  symbol: string,
+  exchange: string,
+  longName: string,
+  headDay: string,
+  level: number,
+  annualVol: number
+): Instrument => ({
+  ...base,
+  conId,
+  symbol,
+  secType: "IND",
+  exchange,
+  primaryExch: "",
+  currency: "USD",
+  localSymbol: symbol,
+  tradingClass: symbol,
+  marketName: symbol,
+  longName,
+  minTick: 0.01,
+  multiplier: "",
+  calendar: "us-index",
+  headDay,
+  whatToShow: ["TRADES"],
+  pathKey: symbol,
+  pathHeadDay: headDay,
+  level,
+  annualVol,
+  dailyVolume: 0,
+  spreadTicks: 1,
+  industry: "Indices",
+  category: "Broad Range Equity Index",
+  subcategory: "*",
+  secIds: [],
+  stockType: "",
+  validExchanges: exchange,
+  marketRuleIds: "1220",
+  sizeRules: [1, 1, 1]
 })
 
 /** Stocks, forex pairs and indices: conIds as IB assigns them. */
 export const SPOT: ReadonlyArray<Instrument> = [
-  stock(265598, "AAPL", "NASDAQ", "APPLE INC", "1980-12-12", 200, 0.28, 550_000, "US0378331005", "Technology", "Computers", "Computers"),
-  stock(272093, "MSFT", "NASDAQ", "MICROSOFT CORP", "1986-03-13", 420, 0.25, 220_000, "US5949181045", "Technology", "Software", "Applications Software"),
-  stock(8314, "IBM", "NYSE", "INTL BUSINESS MACHINES CORP", "1973-01-02", 230, 0.22, 45_000, "US4592001014", "Technology", "Computers", "Computer Services"),
-  stock(756733, "SPY", "ARCA", "SPDR S&P 500 ETF TRUST", "1993-01-29", 580, 0.17, 600_000, "US78462F1030", "Funds", "Equity Fund", "Growth&Income-Large Cap", "ETF"),
-  stock(320227571, "QQQ", "NASDAQ", "INVESCO QQQ TRUST SERIES 1", "1999-03-10", 500, 0.22, 400_000, "US46090E1038", "Funds", "Equity Fund", "Growth-Large Cap", "ETF"),
-  stock(76792991, "TSLA", "NASDAQ", "TESLA INC", "2010-06-29", 250, 0.55, 900_000, "US88160R1014", "Consumer, Cyclical", "Auto Manufacturers", "Auto-Cars/Light Trucks"),
-  stock(3691937, "AMZN", "NASDAQ", "AMAZON.COM INC", "1997-05-15", 200, 0.32, 400_000, "US0231351067", "Communications", "Internet", "E-Commerce/Products"),
-  stock(4815747, "NVDA", "NASDAQ", "NVIDIA CORP", "1999-01-22", 130, 0.5, 2_500_000, "US67066G1040", "Technology", "Semiconductors", "Electronic Compo-Semicon"),
-  stock(208813719, "GOOGL", "NASDAQ", "ALPHABET INC-CL A", "2004-08-19", 170, 0.3, 250_000, "US02079K3059", "Communications", "Internet", "Web Portals/ISP"),
+  stock(
+    265598,
+    "AAPL",
+    "NASDAQ",
+    "APPLE INC",
+    "1980-12-12",
+    200,
+    0.28,
+    550_000,
+    "US0378331005",
+    "Technology",
+    "Computers",
+    "Computers"
+  ),
+  stock(
+    272093,
+    "MSFT",
+    "NASDAQ",
+    "MICROSOFT CORP",
+    "1986-03-13",
+    420,
+    0.25,
+    220_000,
+    "US5949181045",
+    "Technology",
+    "Software",
+    "Applications Software"
+  ),
+  stock(
+    8314,
+    "IBM",
+    "NYSE",
+    "INTL BUSINESS MACHINES CORP",
+    "1973-01-02",
+    230,
+    0.22,
+    45_000,
+    "US4592001014",
+    "Technology",
+    "Computers",
+    "Computer Services"
+  ),
+  stock(
+    756733,
+    "SPY",
+    "ARCA",
+    "SPDR S&P 500 ETF TRUST",
+    "1993-01-29",
+    580,
+    0.17,
+    600_000,
+    "US78462F1030",
+    "Funds",
+    "Equity Fund",
+    "Growth&Income-Large Cap",
+    "ETF"
+  ),
+  stock(
+    320227571,
+    "QQQ",
+    "NASDAQ",
+    "INVESCO QQQ TRUST SERIES 1",
+    "1999-03-10",
+    500,
+    0.22,
+    400_000,
+    "US46090E1038",
+    "Funds",
+    "Equity Fund",
+    "Growth-Large Cap",
+    "ETF"
+  ),
+  stock(
+    76792991,
+    "TSLA",
+    "NASDAQ",
+    "TESLA INC",
+    "2010-06-29",
+    250,
+    0.55,
+    900_000,
+    "US88160R1014",
+    "Consumer, Cyclical",
+    "Auto Manufacturers",
+    "Auto-Cars/Light Trucks"
+  ),
+  stock(
+    3691937,
+    "AMZN",
+    "NASDAQ",
+    "AMAZON.COM INC",
+    "1997-05-15",
+    200,
+    0.32,
+    400_000,
+    "US0231351067",
+    "Communications",
+    "Internet",
+    "E-Commerce/Products"
+  ),
+  stock(
+    4815747,
+    "NVDA",
+    "NASDAQ",
+    "NVIDIA CORP",
+    "1999-01-22",
+    130,
+    0.5,
+    2_500_000,
+    "US67066G1040",
+    "Technology",
+    "Semiconductors",
+    "Electronic Compo-Semicon"
+  ),
+  stock(
+    208813719,
+    "GOOGL",
+    "NASDAQ",
+    "ALPHABET INC-CL A",
+    "2004-08-19",
+    170,
+    0.3,
+    250_000,
+    "US02079K3059",
+    "Communications",
+    "Internet",
+    "Web Portals/ISP"
+  ),
   forex(12087792, "EUR", "USD", "European Monetary Union Euro", 1.08, 0.08, 0.00005),
   forex(12087797, "GBP", "USD", "British pound", 1.27, 0.09, 0.00005),
   forex(15016059, "USD", "JPY", "US Dollar", 150, 0.1, 0.005),
@@ -136,8 +366,28 @@ interface FutureRoot {
 }
 
 export const FUTURE_ROOTS: ReadonlyArray<FutureRoot> = [
-  { symbol: "ES", longName: "E-mini S&P 500", multiplier: "50", underConId: 11004968, conIdBase: 620_000_000, level: 5850, annualVol: 0.17, dailyVolume: 1_500_000, pathHeadDay: "1997-09-09" },
-  { symbol: "NQ", longName: "E-mini NASDAQ 100", multiplier: "20", underConId: 11004958, conIdBase: 630_000_000, level: 20600, annualVol: 0.22, dailyVolume: 500_000, pathHeadDay: "1999-06-21" }
+  {
+    symbol: "ES",
+    longName: "E-mini S&P 500",
+    multiplier: "50",
+    underConId: 11004968,
+    conIdBase: 620_000_000,
+    level: 5850,
+    annualVol: 0.17,
+    dailyVolume: 1_500_000,
+    pathHeadDay: "1997-09-09"
+  },
+  {
+    symbol: "NQ",
+    longName: "E-mini NASDAQ 100",
+    multiplier: "20",
+    underConId: 11004958,
+    conIdBase: 630_000_000,
+    level: 20600,
+    annualVol: 0.22,
+    dailyVolume: 500_000,
+    pathHeadDay: "1999-06-21"
+  }
 ]
 
 const MONTH_CODES: Record<number, string> = { 3: "H", 6: "M", 9: "U", 12: "Z" }

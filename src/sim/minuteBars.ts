@@ -79,9 +79,14 @@ const build = (inst: Instrument, tradingDay: string): MinuteBars | null => {
     const wick = sigma * 0.6
     const hi = Math.max(op, cl, roundTo(Math.max(op, cl) * (1 + wick * Math.abs(gauss(seed, n + 2 * k + 1))), tick))
     const lo = Math.min(op, cl, roundTo(Math.min(op, cl) * (1 - wick * Math.abs(gauss(seed, n + 2 * k + 2))), tick))
-    o[k] = op; h[k] = hi; l[k] = lo; c[k] = cl
+    o[k] = op
+    h[k] = hi
+    l[k] = lo
+    c[k] = cl
     if (inst.dailyVolume > 0) {
-      const vol = Math.round(perMinute * volumeWeight(k, regMinutes, regFrom, regTo) * Math.exp(0.5 * gauss(seed, 3 * n + k) - 0.125))
+      const vol = Math.round(
+        perMinute * volumeWeight(k, regMinutes, regFrom, regTo) * Math.exp(0.5 * gauss(seed, 3 * n + k) - 0.125)
+      )
       v[k] = vol
       count[k] = vol === 0 ? 0 : Math.max(1, Math.round(vol / (20 + 30 * uniform(seed, 4 * n + k))))
       wap[k] = roundTo((hi + lo + cl) / 3, tick / 100)

@@ -54,13 +54,16 @@ export const Text = {
   cancelled: (reqId: number) => `${HMDS}API historical data query cancelled: ${reqId}`,
   noQuery: (reqId: number) => `No historical data query found for ticker id:${reqId}`,
   duplicateTicker: (reqId: number) => `Error processing request.-'bK' : cause - Duplicate ticker id ${reqId}`,
-  invalidBarSize: `Error validating request.-'bK' : cause - Historical data bar size setting is invalid. Legal ones are: ${LEGAL_BAR_SIZES_TEXT}`,
+  invalidBarSize:
+    `Error validating request.-'bK' : cause - Historical data bar size setting is invalid. Legal ones are: ${LEGAL_BAR_SIZES_TEXT}`,
   invalidDuration: (d: string) =>
     `Error validating request.-'bK' : cause - Historical data duration format is invalid: '${d}'. Use <integer> <S|D|W|M|Y>`,
   invalidStep: (d: string, bar: string) =>
     `Error validating request.-'bK' : cause - Historical data request for duration '${d}' with bar size '${bar}' is not allowed (invalid step)`,
-  invalidWhatToShow: (w: string) => `Error validating request.-'bK' : cause - Historical data query type '${w}' is invalid`,
-  invalidFormatDate: (f: string) => `Error validating request.-'bT' : cause - Date formatting selection of ${f} rejected`,
+  invalidWhatToShow: (w: string) =>
+    `Error validating request.-'bK' : cause - Historical data query type '${w}' is invalid`,
+  invalidFormatDate: (f: string) =>
+    `Error validating request.-'bT' : cause - Date formatting selection of ${f} rejected`,
   invalidEndDate:
     "End Date/Time: The date, time, or time-zone entered is invalid. The correct format is yyyymmdd hh:mm:ss xx/xxxx where yyyymmdd and xx/xxxx are optional. E.g.: 20031126 15:59:00 US/Eastern  Note that there is a space between the date and time, and between the time and time-zone.",
   noTimeZoneWarning:

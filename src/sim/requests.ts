@@ -9,21 +9,48 @@ import { Req } from "./protocol.ts"
 /** IB's `readInt` semantics: "" is 0; anything else must be an integer. */
 const IbInt = Schema.transformOrFail(Schema.String, Schema.Int, {
   strict: true,
-  decode: (s, _, ast) => (s === "" ? ParseResult.succeed(0) : /^-?\d{1,10}$/.test(s) ? ParseResult.succeed(Number(s)) : ParseResult.fail(new ParseResult.Type(ast, s, `not an integer: ${JSON.stringify(s)}`))),
+  decode: (
+    s,
+    _,
+    ast
+  ) => (s === ""
+    ? ParseResult.succeed(0)
+    : /^-?\d{1,10}$/.test(s)
+    ? ParseResult.succeed(Number(s))
+    : ParseResult.fail(new ParseResult.Type(ast, s, `not an integer: ${JSON.stringify(s)}`))),
   encode: (n) => ParseResult.succeed(String(n))
 })
 
 const IbBool = Schema.transformOrFail(Schema.String, Schema.Boolean, {
   strict: true,
-  decode: (s, _, ast) => (s === "" || s === "0" ? ParseResult.succeed(false) : s === "1" ? ParseResult.succeed(true) : ParseResult.fail(new ParseResult.Type(ast, s, `not a 0/1 flag: ${JSON.stringify(s)}`))),
+  decode: (
+    s,
+    _,
+    ast
+  ) => (s === "" || s === "0"
+    ? ParseResult.succeed(false)
+    : s === "1"
+    ? ParseResult.succeed(true)
+    : ParseResult.fail(new ParseResult.Type(ast, s, `not a 0/1 flag: ${JSON.stringify(s)}`))),
   encode: (b) => ParseResult.succeed(b ? "1" : "0")
 })
 
 const Str = Schema.String
 
 const contractFields = {
-  conId: IbInt, symbol: Str, secType: Str, lastTradeDateOrContractMonth: Str, strike: Str, right: Str, multiplier: Str,
-  exchange: Str, primaryExch: Str, currency: Str, localSymbol: Str, tradingClass: Str, includeExpired: IbBool
+  conId: IbInt,
+  symbol: Str,
+  secType: Str,
+  lastTradeDateOrContractMonth: Str,
+  strike: Str,
+  right: Str,
+  multiplier: Str,
+  exchange: Str,
+  primaryExch: Str,
+  currency: Str,
+  localSymbol: Str,
+  tradingClass: Str,
+  includeExpired: IbBool
 } as const
 const contractNames = Object.keys(contractFields)
 
@@ -32,12 +59,33 @@ export const CurrentTime = Schema.Struct({ version: IbInt })
 export const ReqIds = Schema.Struct({ version: IbInt, numIds: IbInt })
 export const ManagedAccts = Schema.Struct({ version: IbInt })
 export const LogLevel = Schema.Struct({ version: IbInt, level: IbInt })
-export const ContractData = Schema.Struct({ version: IbInt, reqId: IbInt, ...contractFields, secIdType: Str, secId: Str, issuerId: Str })
-export const HeadTimestamp = Schema.Struct({ reqId: IbInt, ...contractFields, useRTH: IbBool, whatToShow: Str, formatDate: IbInt })
+export const ContractData = Schema.Struct({
+  version: IbInt,
+  reqId: IbInt,
+  ...contractFields,
+  secIdType: Str,
+  secId: Str,
+  issuerId: Str
+})
+export const HeadTimestamp = Schema.Struct({
+  reqId: IbInt,
+  ...contractFields,
+  useRTH: IbBool,
+  whatToShow: Str,
+  formatDate: IbInt
+})
 export const CancelHeadTimestamp = Schema.Struct({ reqId: IbInt })
 export const HistoricalData = Schema.Struct({
-  reqId: IbInt, ...contractFields, endDateTime: Str, barSize: Str, duration: Str, useRTH: IbBool, whatToShow: Str,
-  formatDate: IbInt, keepUpToDate: IbBool, chartOptions: Str
+  reqId: IbInt,
+  ...contractFields,
+  endDateTime: Str,
+  barSize: Str,
+  duration: Str,
+  useRTH: IbBool,
+  whatToShow: Str,
+  formatDate: IbInt,
+  keepUpToDate: IbBool,
+  chartOptions: Str
 })
 export const CancelHistoricalData = Schema.Struct({ version: IbInt, reqId: IbInt })
 
@@ -47,12 +95,29 @@ const layouts = {
   [Req.REQ_IDS]: { schema: ReqIds, names: ["version", "numIds"] },
   [Req.REQ_MANAGED_ACCTS]: { schema: ManagedAccts, names: ["version"] },
   [Req.SET_SERVER_LOGLEVEL]: { schema: LogLevel, names: ["version", "level"] },
-  [Req.REQ_CONTRACT_DATA]: { schema: ContractData, names: ["version", "reqId", ...contractNames, "secIdType", "secId", "issuerId"] },
-  [Req.REQ_HEAD_TIMESTAMP]: { schema: HeadTimestamp, names: ["reqId", ...contractNames, "useRTH", "whatToShow", "formatDate"] },
+  [Req.REQ_CONTRACT_DATA]: {
+    schema: ContractData,
+    names: ["version", "reqId", ...contractNames, "secIdType", "secId", "issuerId"]
+  },
+  [Req.REQ_HEAD_TIMESTAMP]: {
+    schema: HeadTimestamp,
+    names: ["reqId", ...contractNames, "useRTH", "whatToShow", "formatDate"]
+  },
   [Req.CANCEL_HEAD_TIMESTAMP]: { schema: CancelHeadTimestamp, names: ["reqId"] },
   [Req.REQ_HISTORICAL_DATA]: {
     schema: HistoricalData,
-    names: ["reqId", ...contractNames, "endDateTime", "barSize", "duration", "useRTH", "whatToShow", "formatDate", "keepUpToDate", "chartOptions"]
+    names: [
+      "reqId",
+      ...contractNames,
+      "endDateTime",
+      "barSize",
+      "duration",
+      "useRTH",
+      "whatToShow",
+      "formatDate",
+      "keepUpToDate",
+      "chartOptions"
+    ]
   },
   [Req.CANCEL_HISTORICAL_DATA]: { schema: CancelHistoricalData, names: ["version", "reqId"] }
 } as const
@@ -71,9 +136,16 @@ export type Request =
   | { readonly _tag: "Unsupported"; readonly msgId: number }
 
 const tags: Record<number, Request["_tag"]> = {
-  [Req.START_API]: "StartApi", [Req.REQ_CURRENT_TIME]: "CurrentTime", [Req.REQ_IDS]: "ReqIds", [Req.REQ_MANAGED_ACCTS]: "ManagedAccts",
-  [Req.SET_SERVER_LOGLEVEL]: "LogLevel", [Req.REQ_CONTRACT_DATA]: "ContractData", [Req.REQ_HEAD_TIMESTAMP]: "HeadTimestamp",
-  [Req.CANCEL_HEAD_TIMESTAMP]: "CancelHeadTimestamp", [Req.REQ_HISTORICAL_DATA]: "HistoricalData", [Req.CANCEL_HISTORICAL_DATA]: "CancelHistoricalData"
+  [Req.START_API]: "StartApi",
+  [Req.REQ_CURRENT_TIME]: "CurrentTime",
+  [Req.REQ_IDS]: "ReqIds",
+  [Req.REQ_MANAGED_ACCTS]: "ManagedAccts",
+  [Req.SET_SERVER_LOGLEVEL]: "LogLevel",
+  [Req.REQ_CONTRACT_DATA]: "ContractData",
+  [Req.REQ_HEAD_TIMESTAMP]: "HeadTimestamp",
+  [Req.CANCEL_HEAD_TIMESTAMP]: "CancelHeadTimestamp",
+  [Req.REQ_HISTORICAL_DATA]: "HistoricalData",
+  [Req.CANCEL_HISTORICAL_DATA]: "CancelHistoricalData"
 }
 
 /**
@@ -83,10 +155,15 @@ const tags: Record<number, Request["_tag"]> = {
 export const decodeRequest = (fields: ReadonlyArray<string>): Either.Either<Request, string> => {
   const msgId = Number(fields[0])
   if (!/^\d+$/.test(fields[0] ?? "")) return Either.left(`message id ${JSON.stringify(fields[0])} is not a number`)
-  const layout = (layouts as unknown as Record<number, { schema: Schema.Schema<unknown, Record<string, string>>; names: ReadonlyArray<string> }>)[msgId]
+  const layout = (layouts as unknown as Record<
+    number,
+    { schema: Schema.Schema<unknown, Record<string, string>>; names: ReadonlyArray<string> }
+  >)[msgId]
   if (!layout) return Either.right({ _tag: "Unsupported", msgId })
   const rest = fields.slice(1)
-  if (rest.length !== layout.names.length) return Either.left(`message ${msgId} has ${rest.length} fields, expected ${layout.names.length}`)
+  if (rest.length !== layout.names.length) {
+    return Either.left(`message ${msgId} has ${rest.length} fields, expected ${layout.names.length}`)
+  }
   const record: Record<string, string> = {}
   layout.names.forEach((n, i) => (record[n] = rest[i]!))
   return Schema.decodeUnknownEither(layout.schema)(record).pipe(

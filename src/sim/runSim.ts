@@ -5,13 +5,22 @@ import { startControlApi } from "./controlApi.ts"
 import { Simulator } from "./Simulator.ts"
 
 export const runSim = (o: SimOptions) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     if (o.timeScale <= 0) return yield* Effect.fail(new Error("--time-scale must be positive"))
-    if (o.port < 0 || o.port > 65535 || o.controlPort < 0 || o.controlPort > 65535) return yield* Effect.fail(new Error("ports must be 0–65535"))
+    if (o.port < 0 || o.port > 65535 || o.controlPort < 0 || o.controlPort > 65535) {
+      return yield* Effect.fail(new Error("ports must be 0–65535"))
+    }
     const runtime = yield* Effect.runtime<never>()
-    const log = o.verbose ? (line: string) => void Effect.runFork(Effect.logInfo(line).pipe(Effect.provide(runtime))) : undefined
+    const log = o.verbose
+      ? (line: string) => void Effect.runFork(Effect.logInfo(line).pipe(Effect.provide(runtime)))
+      : undefined
     const gateway = yield* Simulator.make({
-      port: o.port, pacing: o.pacing, timeScale: o.timeScale, latencyMs: o.latencyMs, perBarUs: o.perBarUs, ...(log ? { log } : {})
+      port: o.port,
+      pacing: o.pacing,
+      timeScale: o.timeScale,
+      latencyMs: o.latencyMs,
+      perBarUs: o.perBarUs,
+      ...(log ? { log } : {})
     })
     const control = yield* startControlApi(gateway, o.controlPort)
     yield* Console.log(

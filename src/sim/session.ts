@@ -174,7 +174,11 @@ export class Session {
     if (this.ctx.faults.withholdNextValidId) return
     this.send([Msg.NEXT_VALID_ID, 1, 1])
     this.sendError(-1, 2104, Text.farmOk)
-    this.sendError(-1, this.ctx.faults.hmdsBroken ? 2105 : 2106, this.ctx.faults.hmdsBroken ? Text.hmdsBroken : Text.hmdsOk)
+    this.sendError(
+      -1,
+      this.ctx.faults.hmdsBroken ? 2105 : 2106,
+      this.ctx.faults.hmdsBroken ? Text.hmdsBroken : Text.hmdsOk
+    )
     this.sendError(-1, 2158, Text.secdefOk)
   }
 
@@ -186,14 +190,18 @@ export class Session {
     this.send([Msg.CONTRACT_DATA_END, 1, reqId])
   }
 
-  private headTimestamp(m: ContractQuery & { reqId: number; useRTH: boolean; whatToShow: string; formatDate: number }): void {
+  private headTimestamp(
+    m: ContractQuery & { reqId: number; useRTH: boolean; whatToShow: string; formatDate: number }
+  ): void {
     const matches = findContracts(m, this.ctx.now())
     const inst = matches[0]
     if (!inst || matches.length > 1) return this.sendError(m.reqId, 200, Text.noSecurityDefinition)
     if (!inst.whatToShow.includes(m.whatToShow as WhatToShow)) {
       return this.sendError(m.reqId, 162, Text.noMarketData(inst.localSymbol, inst.secType, inst.exchange, 0))
     }
-    if (m.formatDate !== 1 && m.formatDate !== 2) return this.sendError(m.reqId, 321, Text.invalidFormatDate(String(m.formatDate)))
+    if (m.formatDate !== 1 && m.formatDate !== 2) {
+      return this.sendError(m.reqId, 321, Text.invalidFormatDate(String(m.formatDate)))
+    }
     const ts = headTimestampMs(inst, m.useRTH)
     this.send([Msg.HEAD_TIMESTAMP, m.reqId, m.formatDate === 2 ? String(Math.floor(ts / 1000)) : formatIbUtc(ts)])
   }

@@ -49,7 +49,9 @@ export class InboundDecoder {
     for (;;) {
       if (!this.greeted) {
         if (this.buf.length < 8) {
-          if (!"API\0".startsWith(this.buf.subarray(0, 4).toString("latin1"))) throw new WireError("handshake does not start with API\\0")
+          if (!"API\0".startsWith(this.buf.subarray(0, 4).toString("latin1"))) {
+            throw new WireError("handshake does not start with API\\0")
+          }
           return out
         }
         if (this.buf.toString("latin1", 0, 4) !== "API\0") throw new WireError("handshake does not start with API\\0")

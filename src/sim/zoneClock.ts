@@ -7,7 +7,7 @@ const offsets = new Map<string, Map<number, number>>()
 /** Offset of `zone` from UTC at `ms`, in ms. DST changes in our zones happen on whole hours. */
 export const offsetMs = (zone: string, ms: number): number => {
   let byHour = offsets.get(zone)
-  if (!byHour) offsets.set(zone, (byHour = new Map()))
+  if (!byHour) offsets.set(zone, byHour = new Map())
   const key = Math.floor(ms / HOUR)
   let off = byHour.get(key)
   if (off === undefined) {
@@ -47,6 +47,8 @@ export const compactDay = (isoDay: string): string => isoDay.replaceAll("-", "")
 /** ISO day shifted by whole days, months or years (calendar arithmetic on the date only). */
 export const shiftDay = (isoDay: string, unit: "day" | "month" | "year", n: number): string => {
   const [y, m, d] = isoDay.split("-").map(Number) as [number, number, number]
-  const date = new Date(Date.UTC(unit === "year" ? y + n : y, unit === "month" ? m - 1 + n : m - 1, unit === "day" ? d + n : d))
+  const date = new Date(
+    Date.UTC(unit === "year" ? y + n : y, unit === "month" ? m - 1 + n : m - 1, unit === "day" ? d + n : d)
+  )
   return date.toISOString().slice(0, 10)
 }

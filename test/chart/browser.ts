@@ -16,7 +16,8 @@ import { startServer, type TestServer, type TestServerOptions } from "../http/su
 
 export const CHROMIUM = process.env["KTRDR_CHROMIUM"] ?? "/usr/bin/chromium"
 export const chromiumAvailable = existsSync(CHROMIUM)
-export const INSTALL_HINT = `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian) or set KTRDR_CHROMIUM to a Chromium binary`
+export const INSTALL_HINT =
+  `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian) or set KTRDR_CHROMIUM to a Chromium binary`
 
 export const launchBrowser = (): Promise<Browser> =>
   chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"], headless: true })
@@ -35,12 +36,18 @@ export interface LiveServer extends TestServer {
 /** A server (simulator + core + API + chart) outliving one test; `close` releases all of it. */
 export const liveServer = async (chartDir: string, o: TestServerOptions = {}): Promise<LiveServer> => {
   const scope = Effect.runSync(Scope.make())
-  const s = await Effect.runPromise(Scope.extend(startServer({ ...o, server: { ...o.server, routes: chartRoutes({ dir: chartDir }) } }), scope))
+  const s = await Effect.runPromise(
+    Scope.extend(startServer({ ...o, server: { ...o.server, routes: chartRoutes({ dir: chartDir }) } }), scope)
+  )
   return { ...s, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
 }
 
 /** JSON over HTTP from the test (not the page), with an optional token. */
-export const api = async (baseUrl: string, path: string, init: { method?: string; body?: unknown; token?: string } = {}) => {
+export const api = async (
+  baseUrl: string,
+  path: string,
+  init: { method?: string; body?: unknown; token?: string } = {}
+) => {
   const res = await fetch(`${baseUrl}${path}`, {
     method: init.method ?? "GET",
     headers: {
@@ -64,7 +71,14 @@ export interface ChartHooks {
   readonly gaps: { unexpected: number; closure: number; expected: number; missingBars: number } | null
   readonly timeMode: string
   readonly firstBarChartTime: number | null
-  readonly load: { operationId: string | null; status: string; percentage: number; maxPercentage: number; failureCode: string | null; events: number }
+  readonly load: {
+    operationId: string | null
+    status: string
+    percentage: number
+    maxPercentage: number
+    failureCode: string | null
+    events: number
+  }
   readonly bannerCode: string | null
 }
 
@@ -72,8 +86,18 @@ export const hooks = (page: Page): Promise<ChartHooks> =>
   page.evaluate(() => {
     const h = (globalThis as unknown as { ktrdrChart: ChartHooks }).ktrdrChart
     return JSON.parse(JSON.stringify({
-      ready: h.ready, renders: h.renders, candles: h.candles, volume: h.volume, markers: h.markers, pointCount: h.pointCount,
-      series: h.series, gaps: h.gaps, timeMode: h.timeMode, firstBarChartTime: h.firstBarChartTime, load: h.load, bannerCode: h.bannerCode
+      ready: h.ready,
+      renders: h.renders,
+      candles: h.candles,
+      volume: h.volume,
+      markers: h.markers,
+      pointCount: h.pointCount,
+      series: h.series,
+      gaps: h.gaps,
+      timeMode: h.timeMode,
+      firstBarChartTime: h.firstBarChartTime,
+      load: h.load,
+      bannerCode: h.bannerCode
     })) as ChartHooks
   })
 
@@ -90,7 +114,9 @@ export const waitFor = async (page: Page, check: (h: ChartHooks) => boolean, tim
       last = await hooks(page)
       if (check(last)) return last
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${check.toString()}; last state: ${JSON.stringify(last)}`)
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${check.toString()}; last state: ${JSON.stringify(last)}`)
+    }
     await new Promise((r) => setTimeout(r, 100))
   }
 }

@@ -22,7 +22,11 @@ const seedWithHole = [
 const LONG = 180_000
 
 const pointCount = async (baseUrl: string, start: string, end: string, token?: string) => {
-  const r = await api(baseUrl, `/api/v1/data/AAPL/1h?start_date=${start}&end_date=${end}`, token === undefined ? {} : { token })
+  const r = await api(
+    baseUrl,
+    `/api/v1/data/AAPL/1h?start_date=${start}&end_date=${end}`,
+    token === undefined ? {} : { token }
+  )
   expect(r.status).toBe(200)
   return r.json.data.metadata.point_count as number
 }
@@ -71,8 +75,12 @@ if (!chromiumAvailable) {
         await page.goto(`${stack.server().baseUrl}/chart`)
         await waitFor(page, (h) => h.ready)
         // The pickers come from /symbols and /timeframes.
-        expect(await page.locator("#symbol-list option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(["AAPL"])
-        const tfs = await page.locator("#timeframe option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))
+        expect(
+          await page.locator("#symbol-list option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))
+        ).toEqual(["AAPL"])
+        const tfs = await page.locator("#timeframe option").evaluateAll((os) =>
+          os.map((o) => (o as HTMLOptionElement).value)
+        )
         expect(tfs).toContain("1h")
         expect(tfs).toContain("1d")
 
@@ -89,11 +97,15 @@ if (!chromiumAvailable) {
         expect(h.gaps).toMatchObject({ unexpected: 1, closure: 0, missingBars: 14 })
         expect(h.gaps!.expected).toBeGreaterThan(0)
         expect(h.markers).toBe(h.gaps!.unexpected + h.gaps!.closure + h.gaps!.expected)
-        expect(await page.locator("#gap-summary").textContent()).toMatch(/^Gaps: 1 unexpected \(14 bars missing\), 0 market closures, \d+ expected/)
+        expect(await page.locator("#gap-summary").textContent()).toMatch(
+          /^Gaps: 1 unexpected \(14 bars missing\), 0 market closures, \d+ expected/
+        )
         const listed = page.locator("#gap-list li.gap-unexpected")
         expect(await listed.count()).toBe(1)
         expect(await listed.textContent()).toContain("2025-01-15")
-        expect(await page.locator("#chart").getAttribute("aria-label")).toContain(`AAPL 1h candlestick chart with volume: ${expected} bars`)
+        expect(await page.locator("#chart").getAttribute("aria-label")).toContain(
+          `AAPL 1h candlestick chart with volume: ${expected} bars`
+        )
         // Two panes of canvases: candles and volume.
         expect(await page.locator("#chart canvas").count()).toBeGreaterThanOrEqual(2)
 
@@ -109,7 +121,9 @@ if (!chromiumAvailable) {
     it("switches between UTC and the exchange's time zone", async () => {
       const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`)
+        await page.goto(
+          `${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`
+        )
         await waitFor(page, (h) => h.series === "AAPL 1h" && h.candles > 0)
         const utc = await hooks(page)
         expect(utc.timeMode).toBe("utc")
@@ -134,7 +148,9 @@ if (!chromiumAvailable) {
     it("runs a load, shows its progress up to 100 % and redraws the chart with the new bars", async () => {
       const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=2025-04-01`)
+        await page.goto(
+          `${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=2025-04-01`
+        )
         await waitFor(page, (h) => h.series === "AAPL 1h" && h.renders >= 1)
         const before = await hooks(page)
         expect(before.candles).toBe(await pointCount(stack.server().baseUrl, AAPL_1H.start, "2025-04-01"))
@@ -230,14 +246,18 @@ if (!chromiumAvailable) {
     it("asks for the token on 401, then charts and follows a load's SSE stream with it", async () => {
       const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
-        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`)
+        await page.goto(
+          `${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`
+        )
         const dialog = page.getByRole("dialog", { name: "API token" })
         await dialog.waitFor({ state: "visible" })
         expect((await hooks(page)).bannerCode).toBe("UNAUTHORIZED")
         await page.getByLabel("Bearer token").fill(TOKEN)
         await page.getByLabel("Bearer token").press("Enter")
         await waitFor(page, (h) => h.series === "AAPL 1h" && h.candles > 0)
-        expect((await hooks(page)).candles).toBe(await pointCount(stack.server().baseUrl, AAPL_1H.start, AAPL_1H.end, TOKEN))
+        expect((await hooks(page)).candles).toBe(
+          await pointCount(stack.server().baseUrl, AAPL_1H.start, AAPL_1H.end, TOKEN)
+        )
         expect(await page.evaluate(() => sessionStorage.getItem("ktrdr.apiToken"))).toBe(TOKEN)
 
         // The progress stream needs the Authorization header too (no EventSource).

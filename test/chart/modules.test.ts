@@ -5,7 +5,8 @@ import { sseParser } from "../../src/chart/sse.ts"
 import { chartTime, parseUtc, validZone, zoneOffset } from "../../src/chart/time.ts"
 
 describe("sseParser", () => {
-  const stream = "id: 0\nevent: progress\ndata: {\"a\":1}\n\n: keep-alive\n\nid: 1\r\nevent: end\r\ndata: line1\r\ndata: line2\r\n\r\ndata: plain\n\n"
+  const stream =
+    "id: 0\nevent: progress\ndata: {\"a\":1}\n\n: keep-alive\n\nid: 1\r\nevent: end\r\ndata: line1\r\ndata: line2\r\n\r\ndata: plain\n\n"
 
   it("parses the server's frames, skipping comments and joining multi-line data", () => {
     expect(sseParser()(stream)).toEqual([
@@ -39,11 +40,17 @@ describe("gapMarkers", () => {
   const gap = (start: number, end: number, classification: string, bars_missing = 0): ApiGap => ({
     start_time: new Date(t0 + start * hour).toISOString().replace(".000", ""),
     end_time: new Date(t0 + end * hour).toISOString().replace(".000", ""),
-    classification, bars_missing, duration_hours: end - start
+    classification,
+    bars_missing,
+    duration_hours: end - start
   })
 
   it("puts each gap on the first bar after it, or the last bar for a trailing gap, sorted by bar", () => {
-    const m = gapMarkers([gap(32, 40, "expected_trading_hours"), gap(7, 30, "expected_trading_hours"), gap(3, 5, "unexpected", 2)], bars)
+    const m = gapMarkers([
+      gap(32, 40, "expected_trading_hours"),
+      gap(7, 30, "expected_trading_hours"),
+      gap(3, 5, "unexpected", 2)
+    ], bars)
     expect(m.map((x) => [x.barIndex, x.kind, x.text])).toEqual([
       [3, "unexpected", "gap: 2 missing"],
       [5, "expected", ""],

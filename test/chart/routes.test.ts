@@ -36,7 +36,7 @@ const rawPath = (port: number, path: string) =>
 
 describe("chart routes", () => {
   it.live("serve the page at / and /chart and its assets with their content types", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dir = yield* builtDir
       const s = yield* startServer({ server: { routes: chartRoutes({ dir }) } })
       const html = yield* Effect.promise(() => readFile(join(dir, "index.html"), "utf8"))
@@ -68,7 +68,7 @@ describe("chart routes", () => {
     }).pipe(Effect.scoped))
 
   it.live("serve nothing outside the build directory", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dir = yield* builtDir
       const s = yield* startServer({ server: { routes: chartRoutes({ dir }) } })
       const probes = [
@@ -94,7 +94,7 @@ describe("chart routes", () => {
     }).pipe(Effect.scoped))
 
   it.live("answer 503 with how to build while the build is missing, and serve it once built", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const parent = yield* Effect.acquireRelease(
         Effect.promise(() => mkdtemp(join(tmpdir(), "ktrdr-chart-missing-"))),
         (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))

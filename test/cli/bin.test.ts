@@ -24,7 +24,16 @@ describe("ktrdr bin", () => {
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version)
   })
 
-  it.each([[[]], [["--help"]], [["data", "--help"]], [["data", "load", "--help"]], [["operations", "cancel", "--help"]], [["ib", "--help"]], [["serve", "--help"]], [["sim", "--help"]]])(
+  it.each([
+    [[]],
+    [["--help"]],
+    [["data", "--help"]],
+    [["data", "load", "--help"]],
+    [["operations", "cancel", "--help"]],
+    [["ib", "--help"]],
+    [["serve", "--help"]],
+    [["sim", "--help"]]
+  ])(
     "help for %j (exit 0)",
     async (args) => {
       const r = await ktrdr(args)
@@ -35,11 +44,39 @@ describe("ktrdr bin", () => {
 
   it("lists every command group and KTRDR's option names in help", async () => {
     const top = stripAnsi((await ktrdr(["--help"])).stdout)
-    for (const c of ["data show", "data load", "data range", "data gaps", "operations list", "operations status", "operations cancel", "operations retry", "ib status", "ib health", "ib symbol", "serve", "sim"]) {
+    for (
+      const c of [
+        "data show",
+        "data load",
+        "data range",
+        "data gaps",
+        "operations list",
+        "operations status",
+        "operations cancel",
+        "operations retry",
+        "ib status",
+        "ib health",
+        "ib symbol",
+        "serve",
+        "sim"
+      ]
+    ) {
       expect(top).toContain(`- ${c}`)
     }
     const load = stripAnsi((await ktrdr(["data", "load", "--help"])).stdout)
-    for (const o of ["--timeframe", "--mode", "--start", "--end", "--no-progress", "--quiet", "--format", "--url", "--embedded"]) expect(load).toContain(o)
+    for (
+      const o of [
+        "--timeframe",
+        "--mode",
+        "--start",
+        "--end",
+        "--no-progress",
+        "--quiet",
+        "--format",
+        "--url",
+        "--embedded"
+      ]
+    ) expect(load).toContain(o)
   })
 
   it("prints shell completions", async () => {
@@ -60,7 +97,10 @@ describe("ktrdr bin", () => {
     try {
       const url = (await p.waitFor(/Listening on (http:\/\/[\d.:]+)/))[1]!
       await p.waitFor(/IB: ready/)
-      const health = (await (await fetch(`${url}/api/v1/health`)).json()) as { status: string; gateway: { ready: boolean; simulated: boolean } }
+      const health = (await (await fetch(`${url}/api/v1/health`)).json()) as {
+        status: string
+        gateway: { ready: boolean; simulated: boolean }
+      }
       expect(health).toMatchObject({ status: "ok", gateway: { ready: true, simulated: true } })
       const shown = await ktrdr(["data", "show", "AAPL", "--url", url])
       expect(shown.code).toBe(0)

@@ -6,8 +6,20 @@
 import { createServer, type Server, type Socket, connect } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
-  baseEnv, embeddedEnv, ensureBuilt, establishedTo, ktrdr, remoteEnv, removeDir, simStats, startServer, startSim, stopAll, until,
-  type ServerProcess, type SimProcess
+  baseEnv,
+  embeddedEnv,
+  ensureBuilt,
+  establishedTo,
+  ktrdr,
+  remoteEnv,
+  removeDir,
+  simStats,
+  startServer,
+  startSim,
+  stopAll,
+  until,
+  type ServerProcess,
+  type SimProcess
 } from "./support.ts"
 
 let sim: SimProcess | undefined
@@ -33,16 +45,25 @@ const startProxy = (targetPort: number) =>
       url: "",
       connections: () => connections,
       requests: () => requests,
-      reset: () => { connections = 0; requests = [] },
+      reset: () => {
+        connections = 0
+        requests = []
+      },
       drop: false,
-      close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()) })
+      close: () =>
+        new Promise((r) => {
+          for (const s of sockets) s.destroy()
+          server.close(() => r())
+        })
     }
     const server: Server = createServer((client) => {
       connections++
       sockets.add(client)
       client.on("close", () => sockets.delete(client))
       client.on("data", (d) => {
-        for (const m of d.toString("latin1").matchAll(/^(GET|POST|DELETE|PUT) (\S+) HTTP\/1\.1/gm)) requests.push(`${m[1]} ${m[2]}`)
+        for (const m of d.toString("latin1").matchAll(/^(GET|POST|DELETE|PUT) (\S+) HTTP\/1\.1/gm)) {
+          requests.push(`${m[1]} ${m[2]}`)
+        }
       })
       if (proxy.drop) {
         client.once("data", () => client.destroy())
@@ -50,7 +71,10 @@ const startProxy = (targetPort: number) =>
       }
       const upstream = connect(targetPort, "127.0.0.1")
       sockets.add(upstream)
-      upstream.on("close", () => { sockets.delete(upstream); client.destroy() })
+      upstream.on("close", () => {
+        sockets.delete(upstream)
+        client.destroy()
+      })
       client.on("close", () => upstream.destroy())
       client.on("error", () => upstream.destroy())
       upstream.on("error", () => client.destroy())
@@ -92,7 +116,12 @@ describe("connections", () => {
 
   it("--help, --version and usage errors send nothing (the client is built after parsing)", async () => {
     proxy!.reset()
-    for (const args of [["--help"], ["--version"], ["data", "show", "--help"], ["data", "show", "AAPL", "-t", "2d"], ["operations", "status"]]) {
+    for (
+      const args of [["--help"], ["--version"], ["data", "show", "--help"], ["data", "show", "AAPL", "-t", "2d"], [
+        "operations",
+        "status"
+      ]]
+    ) {
       const r = await ktrdr(args, viaProxy())
       expect([0, 2]).toContain(r.code)
     }
@@ -113,24 +142,32 @@ describe("connections", () => {
     }
   })
 
-  it("200 consecutive commands leave no connection open at the server or the simulator", { timeout: 600_000 }, async () => {
-    const commands = [
-      ["data", "show", "AAPL", "-t", "1h"],
-      ["data", "show", "AAPL", "-t", "1h", "-f", "json"],
-      ["data", "range", "AAPL", "-t", "1h"],
-      ["operations", "list"],
-      ["ib", "status", "-f", "json"]
-    ]
-    for (let i = 0; i < 200; i++) {
-      const r = await ktrdr(commands[i % commands.length]!, remoteEnv(server!))
-      if (r.code !== 0) throw new Error(`command ${i} failed (${r.code}): ${r.stderr}`)
+  it(
+    "200 consecutive commands leave no connection open at the server or the simulator",
+    { timeout: 600_000 },
+    async () => {
+      const commands = [
+        ["data", "show", "AAPL", "-t", "1h"],
+        ["data", "show", "AAPL", "-t", "1h", "-f", "json"],
+        ["data", "range", "AAPL", "-t", "1h"],
+        ["operations", "list"],
+        ["ib", "status", "-f", "json"]
+      ]
+      for (let i = 0; i < 200; i++) {
+        const r = await ktrdr(commands[i % commands.length]!, remoteEnv(server!))
+        if (r.code !== 0) throw new Error(`command ${i} failed (${r.code}): ${r.stderr}`)
+      }
+      await until(() => establishedTo(server!.port) === 0, 10_000, "the server's client connections to close")
+      const stats = await simStats(sim!)
+      expect(stats.openConnections).toBe(1) // the server's own gateway session
+      // Embedded commands open and close their own session each.
+      for (let i = 0; i < 3; i++) {
+        expect((await ktrdr(["data", "show", "AAPL", "-t", "1h", "--embedded"], embeddedEnv(sim!, server!))).code).toBe(
+          0
+        )
+      }
+      await until(async () => (await simStats(sim!)).openConnections === 1, 10_000, "embedded sessions to close")
+      expect((await simStats(sim!)).totalConnections).toBe(stats.totalConnections + 3)
     }
-    await until(() => establishedTo(server!.port) === 0, 10_000, "the server's client connections to close")
-    const stats = await simStats(sim!)
-    expect(stats.openConnections).toBe(1) // the server's own gateway session
-    // Embedded commands open and close their own session each.
-    for (let i = 0; i < 3; i++) expect((await ktrdr(["data", "show", "AAPL", "-t", "1h", "--embedded"], embeddedEnv(sim!, server!))).code).toBe(0)
-    await until(async () => (await simStats(sim!)).openConnections === 1, 10_000, "embedded sessions to close")
-    expect((await simStats(sim!)).totalConnections).toBe(stats.totalConnections + 3)
-  })
+  )
 })

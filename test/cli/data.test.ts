@@ -64,7 +64,19 @@ describe("data show", () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("No cached data found for AAPL (1h)")
     expect(r.stdout).toContain("Try adjusting the date range")
-    const json = await ktrdr(["data", "show", "AAPL", "-t", "1h", "--start", "2001-01-01", "--end", "2001-02-01", "-f", "json"], env())
+    const json = await ktrdr([
+      "data",
+      "show",
+      "AAPL",
+      "-t",
+      "1h",
+      "--start",
+      "2001-01-01",
+      "--end",
+      "2001-02-01",
+      "-f",
+      "json"
+    ], env())
     expect(JSON.parse(json.stdout).total_rows).toBe(0)
     expect(json.stderr).toContain("No cached data found")
   })

@@ -45,17 +45,28 @@ describe("--embedded gives the same output as remote", () => {
   })
 
   it("opens its own gateway session (client id 11) and closes it when the command ends", async () => {
-    const status = JSON.parse((await ktrdr(["ib", "status", "-f", "json", "--embedded"], embeddedEnv(stack.sim(), stack.server()))).stdout)
+    const status = JSON.parse(
+      (await ktrdr(["ib", "status", "-f", "json", "--embedded"], embeddedEnv(stack.sim(), stack.server()))).stdout
+    )
     expect(status.connection).toMatchObject({ connected: true, client_id: 11 })
-    await until(async () => (await simStats(stack.sim())).openConnections === 1, 10_000, "only the server's session to remain")
+    await until(
+      async () => (await simStats(stack.sim())).openConnections === 1,
+      10_000,
+      "only the server's session to remain"
+    )
   })
 
   it("loads into the same store the server reads", async () => {
-    const r = await ktrdr(["data", "load", "IBM", "-t", "1d", "-f", "json", "--embedded"], embeddedEnv(stack.sim(), stack.server()))
+    const r = await ktrdr(
+      ["data", "load", "IBM", "-t", "1d", "-f", "json", "--embedded"],
+      embeddedEnv(stack.sim(), stack.server())
+    )
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.success).toBe(true)
-    const shown = JSON.parse((await ktrdr(["data", "show", "IBM", "-t", "1d", "-f", "json"], remoteEnv(stack.server()))).stdout)
+    const shown = JSON.parse(
+      (await ktrdr(["data", "show", "IBM", "-t", "1d", "-f", "json"], remoteEnv(stack.server()))).stdout
+    )
     expect(shown.total_rows).toBe(doc.details.total_bars)
   })
 })

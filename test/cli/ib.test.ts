@@ -14,7 +14,11 @@ describe("ib", () => {
     expect(r.stdout).toMatch(/│ Client ID +│ 1 +│/)
     expect(r.stdout).toContain("📈 Metrics")
     const json = JSON.parse((await ktrdr(["ib", "status", "-f", "json"], env())).stdout)
-    expect(json).toMatchObject({ state: "Ready", mode: "direct", connection: { connected: true, port: stack.sim().port, client_id: 1 } })
+    expect(json).toMatchObject({
+      state: "Ready",
+      mode: "direct",
+      connection: { connected: true, port: stack.sim().port, client_id: 1 }
+    })
   })
 
   it("symbol: a known symbol's contract; an unknown one fails with its IB code and request id", async () => {
@@ -40,10 +44,14 @@ describe("ib", () => {
 
     await simFaults(stack.sim(), { hmdsBroken: { restoreAfterMs: 6000 } })
     let sick = ok
-    await until(async () => {
-      sick = await ktrdr(["ib", "health", "-f", "json"], env())
-      return sick.code === 1
-    }, 10_000, "health to report the broken farm")
+    await until(
+      async () => {
+        sick = await ktrdr(["ib", "health", "-f", "json"], env())
+        return sick.code === 1
+      },
+      10_000,
+      "health to report the broken farm"
+    )
     expect(JSON.parse(sick.stdout)).toMatchObject({ healthy: false, code: expect.stringMatching(/^IB-/) })
     await until(async () => (await ktrdr(["ib", "health"], env())).code === 0, 20_000, "health to recover")
   })

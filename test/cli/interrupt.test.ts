@@ -6,11 +6,16 @@ import { embeddedEnv, ktrdr, remoteEnv, simStats, spawnKtrdr, until, useStack } 
 const stack = useStack(["--latency-ms", "30"])
 
 const operation = async (id: string) =>
-  ((await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as { data: { status: string; error_message: string | null; result_summary: Record<string, unknown> | null } }).data
+  ((await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as {
+    data: { status: string; error_message: string | null; result_summary: Record<string, unknown> | null }
+  }).data
 
 describe("Ctrl-C during data load", () => {
   it("cancels the operation on the server, reports what was kept, exits 130", async () => {
-    const p = spawnKtrdr(["data", "load", "MSFT", "-t", "1m", "-m", "full", "--start", "2021-01-01"], remoteEnv(stack.server()))
+    const p = spawnKtrdr(
+      ["data", "load", "MSFT", "-t", "1m", "-m", "full", "--start", "2021-01-01"],
+      remoteEnv(stack.server())
+    )
     const id = (await p.waitFor(/Started operation: (op_\S+)/))[1]!
     await p.waitFor(/fetching_segments/)
     expect((await operation(id)).status).toBe("running")
@@ -27,16 +32,27 @@ describe("Ctrl-C during data load", () => {
     expect(info.error_message).toBe("User requested cancellation via CLI")
     expect(info.result_summary?.["fetched_bars"]).toBe(kept)
     // What was fetched before the cancel is in the store.
-    const range = JSON.parse((await ktrdr(["data", "range", "MSFT", "-t", "1m", "-f", "json"], remoteEnv(stack.server()))).stdout)
+    const range = JSON.parse(
+      (await ktrdr(["data", "range", "MSFT", "-t", "1m", "-f", "json"], remoteEnv(stack.server()))).stdout
+    )
     expect(range.range.point_count).toBeGreaterThan(0)
   })
 
   it("with -f json prints one JSON document describing the cancel", async () => {
-    const p = spawnKtrdr(["data", "load", "IBM", "-t", "1m", "-m", "full", "--start", "2021-01-01", "-f", "json"], remoteEnv(stack.server()))
-    await until(async () => {
-      const list = (await (await fetch(`${stack.server().url}/api/v1/operations?active_only=true`)).json()) as { data: ReadonlyArray<{ symbol: string; progress_percentage: number }> }
-      return list.data.some((o) => o.symbol === "IBM" && o.progress_percentage > 10)
-    }, 30_000, "the IBM load to be fetching")
+    const p = spawnKtrdr(
+      ["data", "load", "IBM", "-t", "1m", "-m", "full", "--start", "2021-01-01", "-f", "json"],
+      remoteEnv(stack.server())
+    )
+    await until(
+      async () => {
+        const list = (await (await fetch(`${stack.server().url}/api/v1/operations?active_only=true`)).json()) as {
+          data: ReadonlyArray<{ symbol: string; progress_percentage: number }>
+        }
+        return list.data.some((o) => o.symbol === "IBM" && o.progress_percentage > 10)
+      },
+      30_000,
+      "the IBM load to be fetching"
+    )
     p.child.kill("SIGINT")
     const { code } = await p.exited
     expect(code).toBe(130)
@@ -46,13 +62,20 @@ describe("Ctrl-C during data load", () => {
   })
 
   it("embedded: the in-process load is cancelled the same way and the gateway session is closed", async () => {
-    const p = spawnKtrdr(["data", "load", "NVDA", "-t", "1m", "-m", "full", "--start", "2021-01-01", "--embedded"], embeddedEnv(stack.sim(), stack.server()))
+    const p = spawnKtrdr(
+      ["data", "load", "NVDA", "-t", "1m", "-m", "full", "--start", "2021-01-01", "--embedded"],
+      embeddedEnv(stack.sim(), stack.server())
+    )
     await p.waitFor(/fetching_segments/)
     expect((await simStats(stack.sim())).openConnections).toBe(2)
     p.child.kill("SIGINT")
     const { code } = await p.exited
     expect(code).toBe(130)
     expect(p.err()).toMatch(/kept [\d,]+ bars/)
-    await until(async () => (await simStats(stack.sim())).openConnections === 1, 10_000, "the embedded session to close")
+    await until(
+      async () => (await simStats(stack.sim())).openConnections === 1,
+      10_000,
+      "the embedded session to close"
+    )
   })
 })

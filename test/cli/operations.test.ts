@@ -15,10 +15,16 @@ const startLongLoad = async () => {
   })
   const body = (await res.json()) as { data: { operation_id: string } }
   const id = body.data.operation_id
-  await until(async () => {
-    const info = (await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as { data: { progress: { items_processed: number } } }
-    return info.data.progress.items_processed > 0
-  }, 30_000, "the load to fetch a segment")
+  await until(
+    async () => {
+      const info = (await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as {
+        data: { progress: { items_processed: number } }
+      }
+      return info.data.progress.items_processed > 0
+    },
+    30_000,
+    "the load to fetch a segment"
+  )
   return id
 }
 
@@ -27,7 +33,11 @@ describe("operations", () => {
     const empty = await ktrdr(["operations", "list"], env())
     expect(empty.code).toBe(0)
     expect(empty.stdout).toContain("ℹ️  No operations found")
-    expect(JSON.parse((await ktrdr(["operations", "list", "-f", "json"], env())).stdout)).toEqual({ operations: [], total_count: 0, active_count: 0 })
+    expect(JSON.parse((await ktrdr(["operations", "list", "-f", "json"], env())).stdout)).toEqual({
+      operations: [],
+      total_count: 0,
+      active_count: 0
+    })
 
     expect((await ktrdr(["data", "load", "AAPL", "-t", "1d", "-q"], env())).code).toBe(0)
     const r = await ktrdr(["operations", "list"], env())
@@ -46,7 +56,11 @@ describe("operations", () => {
     expect(r.stdout).toMatch(/│ Duration +│ [\d.]+s +│/)
     expect(r.stdout).toContain("📈 Progress Information")
     const json = JSON.parse((await ktrdr(["operations", "status", op.operation_id, "-f", "json"], env())).stdout)
-    expect(json).toMatchObject({ operation_id: op.operation_id, status: "completed", metadata: { symbol: "AAPL", timeframe: "1d" } })
+    expect(json).toMatchObject({
+      operation_id: op.operation_id,
+      status: "completed",
+      metadata: { symbol: "AAPL", timeframe: "1d" }
+    })
 
     const missing = await ktrdr(["operations", "status", "op_nope"], env())
     expect(missing.code).toBe(1)
@@ -60,7 +74,9 @@ describe("operations", () => {
     expect(r.stdout).toContain(`✅ Successfully cancelled operation: ${id}`)
     expect(r.stdout).toContain("📝 Reason: test says stop")
     expect(r.stdout).toMatch(/📦 Kept: [\d,]+ bars fetched before the cancel/)
-    const info = (await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as { data: { status: string; error_message: string } }
+    const info = (await (await fetch(`${stack.server().url}/api/v1/operations/${id}`)).json()) as {
+      data: { status: string; error_message: string }
+    }
     expect(info.data).toMatchObject({ status: "cancelled", error_message: "test says stop" })
 
     const again = await ktrdr(["operations", "cancel", id], env())
@@ -70,7 +86,8 @@ describe("operations", () => {
   })
 
   it("retry: a cancelled load runs again as a new operation; a completed one cannot be retried", async () => {
-    const cancelled = JSON.parse((await ktrdr(["operations", "list", "-s", "cancelled", "-f", "json"], env())).stdout).operations[0]
+    const cancelled =
+      JSON.parse((await ktrdr(["operations", "list", "-s", "cancelled", "-f", "json"], env())).stdout).operations[0]
     const r = await ktrdr(["operations", "retry", cancelled.operation_id], env())
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("✅ Successfully created retry operation")
@@ -79,7 +96,8 @@ describe("operations", () => {
     // Clean up: the retry is a long load too.
     expect((await ktrdr(["operations", "cancel", newId, "-f", "json"], env())).code).toBe(0)
 
-    const completed = JSON.parse((await ktrdr(["operations", "list", "-s", "completed", "-f", "json"], env())).stdout).operations[0]
+    const completed =
+      JSON.parse((await ktrdr(["operations", "list", "-s", "completed", "-f", "json"], env())).stdout).operations[0]
     const refused = await ktrdr(["operations", "retry", completed.operation_id], env())
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain("❌ Operation cannot be retried")

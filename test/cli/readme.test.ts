@@ -29,7 +29,7 @@ afterAll(async () => {
 describe("README", () => {
   it("the programmatic example runs against the simulator and prints what it says", { timeout: 120_000 }, async () => {
     const code = example()
-    expect(code).toContain('from "ktrdr-ts"')
+    expect(code).toContain("from \"ktrdr-ts\"")
     // Inside the package, so "ktrdr-ts" resolves through package.json's exports, as it would for a user.
     const dir = join(ROOT, "test-artifacts")
     mkdirSync(dir, { recursive: true })
@@ -38,7 +38,11 @@ describe("README", () => {
     cleanup.push(file)
     const cwd = await mkdtemp(join(tmpdir(), "ktrdr-readme-"))
     cleanup.push(cwd)
-    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [file], { cwd, env: baseEnv(), stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [file], {
+      cwd,
+      env: baseEnv(),
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let out = ""
     let err = ""
     child.stdout.on("data", (d: Buffer) => (out += d.toString()))
@@ -53,33 +57,40 @@ describe("README", () => {
     expect(readFileSync(join(cwd, "data", "AAPL_1h.csv"), "utf8")).toMatch(/^timestamp,open,high,low,close,volume/)
   })
 
-  it("plain Node (no TypeScript loader) imports the package's built runtime and serves the chart", { timeout: 120_000 }, async () => {
-    const cwd = await mkdtemp(join(tmpdir(), "ktrdr-plain-"))
-    cleanup.push(cwd)
-    mkdirSync(join(cwd, "node_modules"), { recursive: true })
-    symlinkSync(ROOT, join(cwd, "node_modules", "ktrdr-ts"), "dir")
-    writeFileSync(join(cwd, "app.mjs"), [
-      'import { createKtrdr } from "ktrdr-ts"',
-      'const ktrdr = createKtrdr({ simulator: true, dataDir: "./data" })',
-      "try {",
-      '  const load = await ktrdr.load("AAPL", "1d")',
-      "  console.log(`loaded ${load.totalBars}`)",
-      "  const server = await ktrdr.startServer({ port: 0 })",
-      "  const page = await fetch(`${server.url}/`)",
-      '  console.log(`chart ${page.status} ${page.headers.get("content-type")}`)',
-      "} finally {",
-      "  await ktrdr.dispose()",
-      "}"
-    ].join("\n"))
-    const child = spawn(process.execPath, ["app.mjs"], { cwd, env: baseEnv(), stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    let err = ""
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()))
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
-    expect(err).toBe("")
-    expect(code).toBe(0)
-    expect(out).toMatch(/^loaded [1-9]\d*$/m)
-    expect(out).toMatch(/^chart 200 text\/html/m)
-  })
+  it(
+    "plain Node (no TypeScript loader) imports the package's built runtime and serves the chart",
+    { timeout: 120_000 },
+    async () => {
+      const cwd = await mkdtemp(join(tmpdir(), "ktrdr-plain-"))
+      cleanup.push(cwd)
+      mkdirSync(join(cwd, "node_modules"), { recursive: true })
+      symlinkSync(ROOT, join(cwd, "node_modules", "ktrdr-ts"), "dir")
+      writeFileSync(
+        join(cwd, "app.mjs"),
+        [
+          "import { createKtrdr } from \"ktrdr-ts\"",
+          "const ktrdr = createKtrdr({ simulator: true, dataDir: \"./data\" })",
+          "try {",
+          "  const load = await ktrdr.load(\"AAPL\", \"1d\")",
+          "  console.log(`loaded ${load.totalBars}`)",
+          "  const server = await ktrdr.startServer({ port: 0 })",
+          "  const page = await fetch(`${server.url}/`)",
+          "  console.log(`chart ${page.status} ${page.headers.get(\"content-type\")}`)",
+          "} finally {",
+          "  await ktrdr.dispose()",
+          "}"
+        ].join("\n")
+      )
+      const child = spawn(process.execPath, ["app.mjs"], { cwd, env: baseEnv(), stdio: ["ignore", "pipe", "pipe"] })
+      let out = ""
+      let err = ""
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()))
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()))
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
+      expect(err).toBe("")
+      expect(code).toBe(0)
+      expect(out).toMatch(/^loaded [1-9]\d*$/m)
+      expect(out).toMatch(/^chart 200 text\/html/m)
+    }
+  )
 })

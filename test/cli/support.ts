@@ -32,11 +32,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export const ensureBuilt = async () => {
   const stale = () =>
     !existsSync(BIN) ||
-    statSync(BIN).mtimeMs < Math.max(newestMtime(join(ROOT, "src")), statSync(join(ROOT, "scripts", "build-cli.ts")).mtimeMs)
+    statSync(BIN).mtimeMs <
+      Math.max(newestMtime(join(ROOT, "src")), statSync(join(ROOT, "scripts", "build-cli.ts")).mtimeMs)
   if (!stale()) return
   const lock = join(ROOT, "dist", ".build-lock")
   mkdirSync(join(ROOT, "dist"), { recursive: true })
-  for (let i = 0; ; i++) {
+  for (let i = 0;; i++) {
     try {
       mkdirSync(lock)
       break
@@ -77,19 +78,40 @@ export const spawnKtrdr = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv =
   let out = ""
   let err = ""
   const waiters = new Set<() => void>()
-  child.stdout!.on("data", (d: Buffer) => { out += d.toString(); for (const w of waiters) w() })
-  child.stderr!.on("data", (d: Buffer) => { err += d.toString(); for (const w of waiters) w() })
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString()
+    for (const w of waiters) w()
+  })
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString()
+    for (const w of waiters) w()
+  })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => { for (const w of waiters) w(); resolve({ code, signal }) })
+    child.on("exit", (code, signal) => {
+      for (const w of waiters) w()
+      resolve({ code, signal })
+    })
   )
   const waitFor = (re: RegExp, timeoutMs = 30_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const check = () => {
         const m = (out + err).match(re)
-        if (m) { cleanup(); resolve(m) } else if (child.exitCode !== null) { cleanup(); reject(new Error(`exited (${child.exitCode}) before ${re}: ${out}${err}`)) }
+        if (m) {
+          cleanup()
+          resolve(m)
+        } else if (child.exitCode !== null) {
+          cleanup()
+          reject(new Error(`exited (${child.exitCode}) before ${re}: ${out}${err}`))
+        }
       }
-      const timer = setTimeout(() => { cleanup(); reject(new Error(`timeout waiting for ${re}; output: ${out}${err}`)) }, timeoutMs)
-      const cleanup = () => { clearTimeout(timer); waiters.delete(check) }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`timeout waiting for ${re}; output: ${out}${err}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        waiters.delete(check)
+      }
       waiters.add(check)
       check()
     })
@@ -110,7 +132,11 @@ export interface Result {
 }
 
 /** One command to completion. */
-export const ktrdr = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = baseEnv(), timeoutMs = 60_000): Promise<Result> => {
+export const ktrdr = async (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv = baseEnv(),
+  timeoutMs = 60_000
+): Promise<Result> => {
   const p = spawnKtrdr(args, env)
   const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs)
   const { code } = await p.exited
@@ -141,7 +167,10 @@ export interface ServerProcess {
 /** `ktrdr serve` on a free port, its gateway the given simulator, its store a fresh temp dir. */
 export const startServer = async (sim: SimProcess, extra: Record<string, string> = {}): Promise<ServerProcess> => {
   const dataDir = await mkdtemp(join(tmpdir(), "ktrdr-cli-"))
-  const proc = spawnKtrdr(["serve", "--port", "0"], baseEnv({ KTRDR_IB_PORT: String(sim.port), KTRDR_DATA_DIR: dataDir, KTRDR_LOG_LEVEL: "Info", ...extra }))
+  const proc = spawnKtrdr(
+    ["serve", "--port", "0"],
+    baseEnv({ KTRDR_IB_PORT: String(sim.port), KTRDR_DATA_DIR: dataDir, KTRDR_LOG_LEVEL: "Info", ...extra })
+  )
   const m = await proc.waitFor(/Listening on (http:\/\/[\d.:]+)/)
   await proc.waitFor(/IB: ready/)
   const url = m[1]!
@@ -155,10 +184,18 @@ export const stopAll = async (...ps: ReadonlyArray<{ readonly proc: Proc } | und
 export const removeDir = (d: string | undefined) => (d ? rm(d, { recursive: true, force: true }) : Promise.resolve())
 
 export const simStats = async (sim: SimProcess) =>
-  (await (await fetch(`${sim.controlUrl}/stats`)).json()) as { openConnections: number; totalConnections: number; clientIds: ReadonlyArray<number> }
+  (await (await fetch(`${sim.controlUrl}/stats`)).json()) as {
+    openConnections: number
+    totalConnections: number
+    clientIds: ReadonlyArray<number>
+  }
 
 export const simFaults = async (sim: SimProcess, patch: Record<string, unknown>) => {
-  const res = await fetch(`${sim.controlUrl}/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) })
+  const res = await fetch(`${sim.controlUrl}/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(patch)
+  })
   if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`)
 }
 
@@ -181,7 +218,8 @@ export const establishedTo = (port: number): number => {
 }
 
 /** Env for a command against `server` (remote mode through KTRDR_API_URL, as a user would set it). */
-export const remoteEnv = (server: ServerProcess, extra: Record<string, string> = {}) => baseEnv({ KTRDR_API_URL: server.url, ...extra })
+export const remoteEnv = (server: ServerProcess, extra: Record<string, string> = {}) =>
+  baseEnv({ KTRDR_API_URL: server.url, ...extra })
 
 /** Env for `--embedded` against the same store and simulator as `server`. */
 export const embeddedEnv = (sim: SimProcess, server: ServerProcess, extra: Record<string, string> = {}) =>

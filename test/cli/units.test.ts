@@ -13,12 +13,13 @@ const collect = (chunks: ReadonlyArray<string>) =>
 
 describe("sse decoder", () => {
   it("decodes the server's own frames, split anywhere, and skips comments", async () => {
-    const text = frame({ id: 0, event: "progress", data: { a: 1 } }) + ": keep-alive\n\n" + frame({ id: 1, event: "end", data: { a: "x\ny" } })
+    const text = frame({ id: 0, event: "progress", data: { a: 1 } }) + ": keep-alive\n\n" +
+      frame({ id: 1, event: "end", data: { a: "x\ny" } })
     for (const cut of [1, 7, 13, text.length - 3]) {
       const events = await collect([text.slice(0, cut), text.slice(cut)])
       expect(events).toEqual([
-        { event: "progress", data: '{"a":1}', id: "0" },
-        { event: "end", data: '{"a":"x\\ny"}', id: "1" }
+        { event: "progress", data: "{\"a\":1}", id: "0" },
+        { event: "end", data: "{\"a\":\"x\\ny\"}", id: "1" }
       ])
     }
   })
@@ -37,7 +38,7 @@ describe("formats", () => {
   })
 
   it("csv quotes per RFC 4180 and ends records with CRLF", () => {
-    expect(csv(["a", "b"], [["x,y", 'say "hi"']])).toBe('a,b\r\n"x,y","say ""hi"""\r\n')
+    expect(csv(["a", "b"], [["x,y", "say \"hi\""]])).toBe("a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n")
   })
 
   it("progress: ETA from the average rate, a bar only on terminals", () => {
@@ -52,9 +53,20 @@ describe("formats", () => {
 
 describe("error messages and exit codes", () => {
   it("keeps the IB code, request id, category and suggestions", () => {
-    const e = new GatewayError({ code: "IB-162", message: "Historical data request pacing violation", details: { ib_code: 162, req_id: 7, category: "pacing" } })
-    expect(describeError(e, "x")).toEqual({ lines: ["Error: Historical data request pacing violation [IB-162]", "  IB error 162, request 7, pacing"], code: 1 })
-    const n = new NotFoundError({ code: "IB-200", message: "Symbol APPL not found", details: { ib_code: 200, req_id: 3, suggestions: ["AAPL"] } })
+    const e = new GatewayError({
+      code: "IB-162",
+      message: "Historical data request pacing violation",
+      details: { ib_code: 162, req_id: 7, category: "pacing" }
+    })
+    expect(describeError(e, "x")).toEqual({
+      lines: ["Error: Historical data request pacing violation [IB-162]", "  IB error 162, request 7, pacing"],
+      code: 1
+    })
+    const n = new NotFoundError({
+      code: "IB-200",
+      message: "Symbol APPL not found",
+      details: { ib_code: 200, req_id: 3, suggestions: ["AAPL"] }
+    })
     expect(describeError(n, "x").lines).toContain("  Did you mean: AAPL?")
   })
 

@@ -24,7 +24,12 @@ describe("the Monday after Friday's last bar", () => {
     expect(a.completenessPct).toBeCloseTo((7 / 9) * 100)
     expect(a.missingSessions).toBe(1)
     expect(a.missing).toEqual([[ny("2024-03-11T09:30"), ny("2024-03-11T11:00")]])
-    expect(a.gaps.map((g) => [g.classification, g.barsMissing, g.start, g.end])).toEqual([["unexpected", 2, ny("2024-03-11T09:30"), now]])
+    expect(a.gaps.map((g) => [g.classification, g.barsMissing, g.start, g.end])).toEqual([[
+      "unexpected",
+      2,
+      ny("2024-03-11T09:30"),
+      now
+    ]])
   })
 
   it("lists the weekend and nights as expected gaps on request", () => {
@@ -45,9 +50,18 @@ describe("the Monday after Friday's last bar", () => {
 
   it("daily bars: Monday's bar is expected once Monday's session has closed", () => {
     const days = expectedBarTimes("us-equity", d1, "regular", Z("2024-03-04T00:00:00Z"), Z("2024-03-09T00:00:00Z"))
-    const input = { calendarId: "us-equity" as const, timeframe: d1, hours: "regular" as const, stored: days, from: days[days.length - 1]! }
+    const input = {
+      calendarId: "us-equity" as const,
+      timeframe: d1,
+      hours: "regular" as const,
+      stored: days,
+      from: days[days.length - 1]!
+    }
     expect(missingIntervals({ ...input, to: ny("2024-03-11T11:00"), now: ny("2024-03-11T11:00") })).toEqual([])
-    expect(missingIntervals({ ...input, to: ny("2024-03-11T16:30"), now: ny("2024-03-11T16:30") })).toEqual([[ny("2024-03-11T09:30"), ny("2024-03-11T16:00")]])
+    expect(missingIntervals({ ...input, to: ny("2024-03-11T16:30"), now: ny("2024-03-11T16:30") })).toEqual([[
+      ny("2024-03-11T09:30"),
+      ny("2024-03-11T16:00")
+    ]])
   })
 })
 
@@ -55,32 +69,60 @@ describe("forex", () => {
   it("after Friday 16:00, Sunday evening's bars are missing from 17:15 New York", () => {
     const stored = expectedBarTimes("forex", h1, "extended", ny("2024-01-05T00:00"), ny("2024-01-05T17:00"))
     const now = ny("2024-01-07T19:30")
-    const m = missingIntervals({ calendarId: "forex", timeframe: h1, hours: "extended", stored, from: stored[stored.length - 1]!, to: now, now })
+    const m = missingIntervals({
+      calendarId: "forex",
+      timeframe: h1,
+      hours: "extended",
+      stored,
+      from: stored[stored.length - 1]!,
+      to: now,
+      now
+    })
     expect(m).toEqual([[ny("2024-01-07T17:15"), ny("2024-01-07T19:00")]])
   })
 
   it("US holidays do not close forex (KTRDR applied them to every symbol); Christmas does", () => {
     expect(classifyGap("forex", h1, "extended", ny("2024-07-04T09:00"), ny("2024-07-04T12:00"))).toBe("unexpected")
-    expect(classifyGap("forex", h1, "extended", ny("2024-12-24T17:00"), ny("2024-12-25T17:15"))).toBe("expected_holiday")
-    expect(classifyGap("forex", h1, "extended", Z("2024-01-05T22:00:00Z"), Z("2024-01-07T22:00:00Z"))).toBe("expected_weekend")
-    expect(classifyGap("forex", h1, "extended", ny("2024-01-09T17:00"), ny("2024-01-09T17:15"))).toBe("expected_trading_hours")
+    expect(classifyGap("forex", h1, "extended", ny("2024-12-24T17:00"), ny("2024-12-25T17:15"))).toBe(
+      "expected_holiday"
+    )
+    expect(classifyGap("forex", h1, "extended", Z("2024-01-05T22:00:00Z"), Z("2024-01-07T22:00:00Z"))).toBe(
+      "expected_weekend"
+    )
+    expect(classifyGap("forex", h1, "extended", ny("2024-01-09T17:00"), ny("2024-01-09T17:15"))).toBe(
+      "expected_trading_hours"
+    )
   })
 })
 
 describe("classification (KTRDR's examples, on real calendars)", () => {
   it("weekend, holiday, nights, unexpected, market closure", () => {
-    expect(classifyGap("us-equity", d1, "regular", Z("2024-01-05T16:00:00Z"), Z("2024-01-08T09:30:00Z"))).toBe("expected_weekend")
-    expect(classifyGap("us-equity", d1, "regular", Z("2024-01-15T09:30:00Z"), Z("2024-01-15T21:00:00Z"))).toBe("expected_holiday")
-    expect(classifyGap("us-equity", h1, "regular", Z("2024-01-10T14:00:00Z"), Z("2024-01-10T16:00:00Z"))).toBe("unexpected")
-    expect(classifyGap("us-equity", d1, "regular", Z("2024-06-10T00:00:00Z"), Z("2024-06-14T09:30:00Z"))).toBe("market_closure")
-    expect(classifyGap("us-equity", h1, "regular", Z("2024-01-06T00:00:00Z"), Z("2024-01-07T00:00:00Z"))).toBe("expected_weekend")
+    expect(classifyGap("us-equity", d1, "regular", Z("2024-01-05T16:00:00Z"), Z("2024-01-08T09:30:00Z"))).toBe(
+      "expected_weekend"
+    )
+    expect(classifyGap("us-equity", d1, "regular", Z("2024-01-15T09:30:00Z"), Z("2024-01-15T21:00:00Z"))).toBe(
+      "expected_holiday"
+    )
+    expect(classifyGap("us-equity", h1, "regular", Z("2024-01-10T14:00:00Z"), Z("2024-01-10T16:00:00Z"))).toBe(
+      "unexpected"
+    )
+    expect(classifyGap("us-equity", d1, "regular", Z("2024-06-10T00:00:00Z"), Z("2024-06-14T09:30:00Z"))).toBe(
+      "market_closure"
+    )
+    expect(classifyGap("us-equity", h1, "regular", Z("2024-01-06T00:00:00Z"), Z("2024-01-07T00:00:00Z"))).toBe(
+      "expected_weekend"
+    )
   })
 
   it("fixes KTRDR's defects: overnight spans are trading hours, a Monday or Friday gap is no holiday, Good Friday is one", () => {
-    expect(classifyGap("us-equity", h1, "regular", ny("2024-01-09T16:00"), ny("2024-01-10T09:30"))).toBe("expected_trading_hours")
+    expect(classifyGap("us-equity", h1, "regular", ny("2024-01-09T16:00"), ny("2024-01-10T09:30"))).toBe(
+      "expected_trading_hours"
+    )
     expect(classifyGap("us-equity", h1, "regular", ny("2024-01-08T09:30"), ny("2024-01-08T12:00"))).toBe("unexpected")
     expect(classifyGap("us-equity", h1, "regular", ny("2024-01-12T13:00"), ny("2024-01-12T16:00"))).toBe("unexpected")
-    expect(classifyGap("us-equity", h1, "regular", ny("2024-03-28T16:00"), ny("2024-04-01T09:30"))).toBe("expected_holiday")
+    expect(classifyGap("us-equity", h1, "regular", ny("2024-03-28T16:00"), ny("2024-04-01T09:30"))).toBe(
+      "expected_holiday"
+    )
     expect(closedSpanClass("us-equity", ny("2024-11-29T13:00"), ny("2024-12-02T09:30"))).toBe("expected_weekend")
     expect(closedSpanClass("us-equity", ny("2024-11-27T16:00"), ny("2024-11-29T09:30"))).toBe("expected_holiday")
   })
@@ -91,10 +133,20 @@ describe("stored bars the schedule does not have", () => {
     const from = ny("2024-03-04T00:00")
     const to = ny("2024-03-09T00:00")
     const rth = expectedBarTimes("us-equity", h1, "regular", from, to)
-    const extra = [4, 5, 16, 17, 18].flatMap((h) => [4, 5, 6, 7, 8].map((d) => ny(`2024-03-0${d}T${String(h).padStart(2, "0")}:00`)))
+    const extra = [4, 5, 16, 17, 18].flatMap((h) =>
+      [4, 5, 6, 7, 8].map((d) => ny(`2024-03-0${d}T${String(h).padStart(2, "0")}:00`))
+    )
     const stored = [...rth, ...extra].sort((a, b) => a - b)
     const a = analyzeGaps({ ...equity1h, stored, from, to, now: to })
-    expect(a).toMatchObject({ expectedBars: rth.length, presentBars: rth.length, missingBars: 0, completenessPct: 100, unscheduledBars: extra.length, gaps: [], missing: [] })
+    expect(a).toMatchObject({
+      expectedBars: rth.length,
+      presentBars: rth.length,
+      missingBars: 0,
+      completenessPct: 100,
+      unscheduledBars: extra.length,
+      gaps: [],
+      missing: []
+    })
   })
 })
 
@@ -110,7 +162,14 @@ describe("long outages", () => {
   })
 
   it("an empty range is complete", () => {
-    const a = analyzeGaps({ ...equity1h, stored: [], from: ny("2024-03-09T00:00"), to: ny("2024-03-10T00:00"), now: ny("2024-03-11T00:00"), includeExpected: true })
+    const a = analyzeGaps({
+      ...equity1h,
+      stored: [],
+      from: ny("2024-03-09T00:00"),
+      to: ny("2024-03-10T00:00"),
+      now: ny("2024-03-11T00:00"),
+      includeExpected: true
+    })
     expect(a).toMatchObject({ expectedBars: 0, completenessPct: 100, missing: [] })
     expect(a.gaps.map((g) => g.classification)).toEqual(["expected_weekend"])
   })
@@ -121,7 +180,12 @@ describe("properties", () => {
   it("missing intervals hold exactly the dropped bars, start and end on bars, and never overlap", () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...CALENDAR_IDS), fc.constantFrom(...TIMEFRAMES.filter((t) => t.ms >= 60_000)), fc.boolean(), frac, fc.array(frac, { maxLength: 40 }), frac,
+        fc.constantFrom(...CALENDAR_IDS),
+        fc.constantFrom(...TIMEFRAMES.filter((t) => t.ms >= 60_000)),
+        fc.boolean(),
+        frac,
+        fc.array(frac, { maxLength: 40 }),
+        frac,
         (calendarId, tf, useRTH, startFrac, drops, nowFrac) => {
           const hours = hoursFor(useRTH)
           const span = tf.intraday ? 15 * 86_400_000 : tf.kind === "day" ? 200 * 86_400_000 : 2000 * 86_400_000
@@ -129,7 +193,11 @@ describe("properties", () => {
           const to = from + span
           const now = from + nowFrac * 1.2 * span
           const schedule = expectedBars(calendarId, tf, hours, from, to, { now })
-          const dropped = new Set(drops.map((d) => schedule[Math.floor(d * schedule.length)]?.time).filter((t): t is number => t !== undefined))
+          const dropped = new Set(
+            drops.map((d) => schedule[Math.floor(d * schedule.length)]?.time).filter((t): t is number =>
+              t !== undefined
+            )
+          )
           const stored = schedule.map((b) => b.time).filter((t) => !dropped.has(t))
           const a = analyzeGaps({ stored, calendarId, timeframe: tf, hours, from, to, now })
           expect(a.expectedBars).toBe(schedule.length)

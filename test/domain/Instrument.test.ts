@@ -23,28 +23,30 @@ const ok = (input: string, referenceYear = 2026) => {
 const kinds = (input: string) => ok(input).candidates.map((c) => c.secType)
 
 describe("symbol normalisation", () => {
-  it.each([
-    // input, display symbol, series key, kinds in lookup order
-    ["eur/usd", "EUR.USD", "EURUSD", ["CASH"]],
-    ["EUR/USD", "EUR.USD", "EURUSD", ["CASH"]],
-    ["eur.usd", "EUR.USD", "EURUSD", ["CASH"]],
-    ["EURUSD", "EUR.USD", "EURUSD", ["CASH", "STK"]],
-    ["usdjpy", "USD.JPY", "USDJPY", ["CASH", "STK"]],
-    ["  AAPL ", "AAPL", "AAPL", ["STK", "IND", "FUT"]],
-    ["aapl", "AAPL", "AAPL", ["STK", "IND", "FUT"]],
-    ["BRK.B", "BRK.B", "BRK.B", ["STK"]],
-    ["ABC.DEF", "ABC.DEF", "ABC.DEF", ["STK"]],
-    ["ES", "ES", "ES", ["FUT", "STK"]],
-    ["nq", "NQ", "NQ", ["FUT", "STK"]],
-    ["ESZ6", "ESZ2026", "ESZ2026", ["FUT", "STK"]],
-    ["ESZ26", "ESZ2026", "ESZ2026", ["FUT", "STK"]],
-    ["esz2026", "ESZ2026", "ESZ2026", ["FUT", "STK"]],
-    ["6EH27", "6EH2027", "6EH2027", ["FUT", "STK"]],
-    ["SPX", "SPX", "SPX", ["IND", "STK"]],
-    ["^spx", "SPX", "SPX", ["IND"]],
-    ["^N225", "N225", "N225", ["IND"]],
-    ["V", "V", "V", ["STK", "IND", "FUT"]]
-  ] as const)("%j → %s (%s)", (input, symbol, seriesKey, order) => {
+  it.each(
+    [
+      // input, display symbol, series key, kinds in lookup order
+      ["eur/usd", "EUR.USD", "EURUSD", ["CASH"]],
+      ["EUR/USD", "EUR.USD", "EURUSD", ["CASH"]],
+      ["eur.usd", "EUR.USD", "EURUSD", ["CASH"]],
+      ["EURUSD", "EUR.USD", "EURUSD", ["CASH", "STK"]],
+      ["usdjpy", "USD.JPY", "USDJPY", ["CASH", "STK"]],
+      ["  AAPL ", "AAPL", "AAPL", ["STK", "IND", "FUT"]],
+      ["aapl", "AAPL", "AAPL", ["STK", "IND", "FUT"]],
+      ["BRK.B", "BRK.B", "BRK.B", ["STK"]],
+      ["ABC.DEF", "ABC.DEF", "ABC.DEF", ["STK"]],
+      ["ES", "ES", "ES", ["FUT", "STK"]],
+      ["nq", "NQ", "NQ", ["FUT", "STK"]],
+      ["ESZ6", "ESZ2026", "ESZ2026", ["FUT", "STK"]],
+      ["ESZ26", "ESZ2026", "ESZ2026", ["FUT", "STK"]],
+      ["esz2026", "ESZ2026", "ESZ2026", ["FUT", "STK"]],
+      ["6EH27", "6EH2027", "6EH2027", ["FUT", "STK"]],
+      ["SPX", "SPX", "SPX", ["IND", "STK"]],
+      ["^spx", "SPX", "SPX", ["IND"]],
+      ["^N225", "N225", "N225", ["IND"]],
+      ["V", "V", "V", ["STK", "IND", "FUT"]]
+    ] as const
+  )("%j → %s (%s)", (input, symbol, seriesKey, order) => {
     const p = ok(input)
     expect(p.symbol).toBe(symbol)
     expect(p.seriesKey).toBe(seriesKey)
@@ -52,7 +54,12 @@ describe("symbol normalisation", () => {
   })
 
   it("builds the contract spec for each kind", () => {
-    expect(ok("eur/usd").candidates[0]!.spec).toEqual({ symbol: "EUR", secType: "CASH", exchange: "IDEALPRO", currency: "USD" })
+    expect(ok("eur/usd").candidates[0]!.spec).toEqual({
+      symbol: "EUR",
+      secType: "CASH",
+      exchange: "IDEALPRO",
+      currency: "USD"
+    })
     expect(ok("AAPL").candidates.map((c) => c.spec)).toEqual([
       { symbol: "AAPL", secType: "STK", exchange: "SMART", currency: "USD" },
       { symbol: "AAPL", secType: "IND", exchange: "", currency: "USD" },
@@ -60,10 +67,20 @@ describe("symbol normalisation", () => {
     ])
     expect(ok("BRK.B").candidates[0]!.spec).toMatchObject({ symbol: "BRK B", secType: "STK" })
     expect(ok("ESZ6").candidates[0]!.spec).toEqual({
-      symbol: "ES", secType: "FUT", exchange: "CME", currency: "USD", lastTradeDateOrContractMonth: "202612", includeExpired: true
+      symbol: "ES",
+      secType: "FUT",
+      exchange: "CME",
+      currency: "USD",
+      lastTradeDateOrContractMonth: "202612",
+      includeExpired: true
     })
     expect(ok("YM").candidates[0]!.spec).toMatchObject({ exchange: "CBOT" })
-    expect(ok("NDX").candidates[0]!.spec).toEqual({ symbol: "NDX", secType: "IND", exchange: "NASDAQ", currency: "USD" })
+    expect(ok("NDX").candidates[0]!.spec).toEqual({
+      symbol: "NDX",
+      secType: "IND",
+      exchange: "NASDAQ",
+      currency: "USD"
+    })
     expect(ok("SPX").candidates[0]!.spec).toMatchObject({ exchange: "CBOE" })
   })
 
@@ -133,14 +150,17 @@ describe("symbol validation", () => {
   })
 
   it("every accepted symbol gives a series key that is a plain file-name component", () => {
-    fc.assert(fc.property(fc.string({ maxLength: 40 }), (s) => {
-      const r = seriesKeyOf(s, { referenceYear: 2026 })
-      if (Either.isRight(r)) {
-        expect(r.right).toMatch(/^[A-Z0-9][A-Z0-9.-]*$/)
-        expect(r.right).not.toContain("..")
-        expect(r.right.length).toBeLessThanOrEqual(MAX_SYMBOL_LENGTH)
-      }
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (s) => {
+        const r = seriesKeyOf(s, { referenceYear: 2026 })
+        if (Either.isRight(r)) {
+          expect(r.right).toMatch(/^[A-Z0-9][A-Z0-9.-]*$/)
+          expect(r.right).not.toContain("..")
+          expect(r.right.length).toBeLessThanOrEqual(MAX_SYMBOL_LENGTH)
+        }
+      }),
+      { numRuns: 2000 }
+    )
   })
 })
 
@@ -174,8 +194,21 @@ describe("suggestions", () => {
 
 describe("contracts → instruments", () => {
   const facts = (over: Partial<ContractFacts>): ContractFacts => ({
-    conId: 1, symbol: "X", secType: "STK", exchange: "SMART", primaryExch: "", currency: "USD", localSymbol: "X", longName: "",
-    timeZoneId: "US/Eastern", tradingHours: "", liquidHours: "", lastTradeDate: "", contractMonth: "", multiplier: "", ...over
+    conId: 1,
+    symbol: "X",
+    secType: "STK",
+    exchange: "SMART",
+    primaryExch: "",
+    currency: "USD",
+    localSymbol: "X",
+    longName: "",
+    timeZoneId: "US/Eastern",
+    tradingHours: "",
+    liquidHours: "",
+    lastTradeDate: "",
+    contractMonth: "",
+    multiplier: "",
+    ...over
   })
 
   it("calendars by security type", () => {
@@ -197,19 +230,39 @@ describe("contracts → instruments", () => {
 
   it("futures: the nearest expiry not yet past", () => {
     const now = Date.UTC(2026, 2, 25)
-    const answers = [facts({ secType: "FUT", lastTradeDate: "20260918" }), facts({ secType: "FUT", lastTradeDate: "20260320" }), facts({ secType: "FUT", lastTradeDate: "20260619" })]
+    const answers = [
+      facts({ secType: "FUT", lastTradeDate: "20260918" }),
+      facts({ secType: "FUT", lastTradeDate: "20260320" }),
+      facts({ secType: "FUT", lastTradeDate: "20260619" })
+    ]
     expect(pickContract("FUT", answers, now)?.lastTradeDate).toBe("20260619")
     expect(pickContract("STK", answers, now)).toBeUndefined()
   })
 
   it("instrument fields: routing exchange, primary exchange, zone, contract by conId", () => {
     const p = ok("aapl")
-    const i = instrumentFrom(p, p.candidates[0]!, facts({ conId: 265598, symbol: "AAPL", primaryExch: "NASDAQ", longName: "APPLE INC" }), 1000)
+    const i = instrumentFrom(
+      p,
+      p.candidates[0]!,
+      facts({ conId: 265598, symbol: "AAPL", primaryExch: "NASDAQ", longName: "APPLE INC" }),
+      1000
+    )
     expect(i).toMatchObject({
-      symbol: "AAPL", seriesKey: "AAPL", secType: "STK", conId: 265598, exchange: "SMART", primaryExchange: "NASDAQ",
-      description: "APPLE INC", timeZone: "America/New_York", calendarId: "us-equity", contract: { conId: 265598, exchange: "SMART" }, validatedAt: 1000
+      symbol: "AAPL",
+      seriesKey: "AAPL",
+      secType: "STK",
+      conId: 265598,
+      exchange: "SMART",
+      primaryExchange: "NASDAQ",
+      description: "APPLE INC",
+      timeZone: "America/New_York",
+      calendarId: "us-equity",
+      contract: { conId: 265598, exchange: "SMART" },
+      validatedAt: 1000
     })
     const spx = ok("^SPX")
-    expect(instrumentFrom(spx, spx.candidates[0]!, facts({ secType: "IND", exchange: "CBOE" }), 0).exchange).toBe("CBOE")
+    expect(instrumentFrom(spx, spx.candidates[0]!, facts({ secType: "IND", exchange: "CBOE" }), 0).exchange).toBe(
+      "CBOE"
+    )
   })
 })

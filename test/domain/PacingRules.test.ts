@@ -14,7 +14,12 @@ import {
 import { Pacing } from "../../src/sim/pacing.ts"
 
 const exact = (o: Partial<PacingParams> = {}) => defaultPacingParams({ marginMs: 0, ...o })
-const small = (identity: string, contract = "AAPL", weight: 1 | 2 = 1): PaceRequest => ({ identity, contract, weight, small: true })
+const small = (identity: string, contract = "AAPL", weight: 1 | 2 = 1): PaceRequest => ({
+  identity,
+  contract,
+  weight,
+  small: true
+})
 const large = (identity: string, contract = "AAPL"): PaceRequest => ({ identity, contract, weight: 1, small: false })
 const at = (t: number, r: PaceRequest): PaceEntry => ({ ...r, t })
 /** n distinct small requests for one contract at the given times. */
@@ -24,11 +29,18 @@ const burst = (times: ReadonlyArray<number>, contract = "AAPL", weight: 1 | 2 = 
 describe("earliestSlot at IB's thresholds", () => {
   it("lets the 5th request in 2 s go now and holds the 6th until the first leaves the window", () => {
     expect(earliestSlot(burst([0, 100, 200, 300]), small("x"), 400, exact())).toEqual({ at: 400, reason: undefined })
-    expect(earliestSlot(burst([0, 100, 200, 300, 400]), small("x"), 500, exact())).toEqual({ at: BURST_WINDOW_MS, reason: "burst" })
+    expect(earliestSlot(burst([0, 100, 200, 300, 400]), small("x"), 500, exact())).toEqual({
+      at: BURST_WINDOW_MS,
+      reason: "burst"
+    })
     // The margin is added when the rule binds …
-    expect(earliestSlot(burst([0, 100, 200, 300, 400]), small("x"), 500, defaultPacingParams({ marginMs: 100 })).at).toBe(2100)
+    expect(earliestSlot(burst([0, 100, 200, 300, 400]), small("x"), 500, defaultPacingParams({ marginMs: 100 })).at)
+      .toBe(2100)
     // … and other contracts are not affected.
-    expect(earliestSlot(burst([0, 100, 200, 300, 400]), small("x", "MSFT"), 500, exact())).toEqual({ at: 500, reason: undefined })
+    expect(earliestSlot(burst([0, 100, 200, 300, 400]), small("x", "MSFT"), 500, exact())).toEqual({
+      at: 500,
+      reason: undefined
+    })
   })
 
   it("holds the 61st request in 10 minutes until the first ages out", () => {
@@ -40,7 +52,10 @@ describe("earliestSlot at IB's thresholds", () => {
 
   it("waits 15 s between identical requests", () => {
     const history = [at(0, small("same"))]
-    expect(earliestSlot(history, small("same"), 5000, exact())).toEqual({ at: IDENTICAL_WINDOW_MS, reason: "identical" })
+    expect(earliestSlot(history, small("same"), 5000, exact())).toEqual({
+      at: IDENTICAL_WINDOW_MS,
+      reason: "identical"
+    })
     expect(earliestSlot(history, small("other"), 5000, exact())).toEqual({ at: 5000, reason: undefined })
     expect(earliestSlot(history, small("same"), 15_000, exact())).toEqual({ at: 15_000, reason: undefined })
   })
@@ -150,7 +165,11 @@ const violations = (entries: ReadonlyArray<PaceEntry>, p: PacingParams): Array<s
 }
 
 /** Feeds arrivals through the planner as the gate does; returns every reservation and the slots. */
-const plan = (arrivals: ReadonlyArray<Arrival>, p: PacingParams, check?: (h: ReadonlyArray<PaceEntry>, r: PaceRequest, now: number, at: number) => void) => {
+const plan = (
+  arrivals: ReadonlyArray<Arrival>,
+  p: PacingParams,
+  check?: (h: ReadonlyArray<PaceEntry>, r: PaceRequest, now: number, at: number) => void
+) => {
   let now = 0
   let history: Array<PaceEntry> = []
   const all: Array<PaceEntry> = []
@@ -169,15 +188,34 @@ const plan = (arrivals: ReadonlyArray<Arrival>, p: PacingParams, check?: (h: Rea
 
 /** Brute force: the first candidate instant where the simulator (and spacing) accept the request. */
 const firstAllowed = (all: ReadonlyArray<PaceEntry>, req: PaceRequest, now: number, p: PacingParams): number => {
-  const shifts = [IDENTICAL_WINDOW_MS / p.timeScale, BURST_WINDOW_MS / p.timeScale, LONG_WINDOW_MS / p.timeScale, p.largeBarSpacingMs, p.sendSpacingMs]
-  const candidates = [now, ...all.flatMap((e) => shifts.map((s) => e.t + s))].filter((c) => c >= now).sort((a, b) => a - b)
+  const shifts = [
+    IDENTICAL_WINDOW_MS / p.timeScale,
+    BURST_WINDOW_MS / p.timeScale,
+    LONG_WINDOW_MS / p.timeScale,
+    p.largeBarSpacingMs,
+    p.sendSpacingMs
+  ]
+  const candidates = [now, ...all.flatMap((e) => shifts.map((s) => e.t + s))].filter((c) => c >= now).sort((a, b) =>
+    a - b
+  )
   const found = candidates.find((c) => violations([...all, { ...req, t: c }], p).length === 0)
   if (found === undefined) throw new Error("no candidate accepted")
   return found
 }
 
-const params = (scale: number, margin: number, paceAllSizes: boolean, [spacing, sendSpacing]: readonly [number, number]) =>
-  defaultPacingParams({ timeScale: scale, marginMs: margin, paceAllSizes, largeBarSpacingMs: spacing, sendSpacingMs: sendSpacing })
+const params = (
+  scale: number,
+  margin: number,
+  paceAllSizes: boolean,
+  [spacing, sendSpacing]: readonly [number, number]
+) =>
+  defaultPacingParams({
+    timeScale: scale,
+    marginMs: margin,
+    paceAllSizes,
+    largeBarSpacingMs: spacing,
+    sendSpacingMs: sendSpacing
+  })
 
 /** Large-bar spacing and send spacing, each off or on. */
 const spacings = fc.tuple(fc.constantFrom(0, 50, 3000), fc.constantFrom(0, 0, 35))
@@ -189,20 +227,32 @@ describe("earliestSlot against the simulator's Pacing", () => {
       fc.tuple(anyScale, fc.constantFrom(0.5, 5, 100))
     )
     fc.assert(
-      fc.property(fc.array(arrival, { minLength: 1, maxLength: 150, size: "max" }), scaled, fc.boolean(), spacings, (arrivals, [scale, margin], all, spacing) => {
-        const p = params(scale, margin, all, spacing)
-        expect(violations(plan(arrivals, p), p)).toEqual([])
-      }),
+      fc.property(
+        fc.array(arrival, { minLength: 1, maxLength: 150, size: "max" }),
+        scaled,
+        fc.boolean(),
+        spacings,
+        (arrivals, [scale, margin], all, spacing) => {
+          const p = params(scale, margin, all, spacing)
+          expect(violations(plan(arrivals, p), p)).toEqual([])
+        }
+      ),
       { numRuns: 300 }
     )
   })
 
   it("is exactly optimal with margin 0, even between future reservations (property)", () => {
     fc.assert(
-      fc.property(fc.array(arrival, { minLength: 1, maxLength: 40, size: "max" }), exactScale, fc.boolean(), spacings, (arrivals, scale, all, spacing) => {
-        const p = params(scale, 0, all, spacing)
-        plan(arrivals, p, (history, req, now, at) => expect(at).toBe(firstAllowed(history, req, now, p)))
-      }),
+      fc.property(
+        fc.array(arrival, { minLength: 1, maxLength: 40, size: "max" }),
+        exactScale,
+        fc.boolean(),
+        spacings,
+        (arrivals, scale, all, spacing) => {
+          const p = params(scale, 0, all, spacing)
+          plan(arrivals, p, (history, req, now, at) => expect(at).toBe(firstAllowed(history, req, now, p)))
+        }
+      ),
       { numRuns: 150 }
     )
   })

@@ -11,7 +11,17 @@ const T = Date.UTC(2024, 0, 8, 14)
 const series = (n: number, over: Record<number, Partial<Bar>> = {}): Array<Bar> =>
   Array.from({ length: n }, (_, k) => {
     const c = 100 + k * 0.1
-    return { time: T + k * H, open: c - 0.05, high: c + 0.2, low: c - 0.2, close: c, volume: 1000 + (k % 3) * 10, wap: null, count: null, ...over[k] }
+    return {
+      time: T + k * H,
+      open: c - 0.05,
+      high: c + 0.2,
+      low: c - 0.2,
+      close: c,
+      volume: 1000 + (k % 3) * 10,
+      wap: null,
+      count: null,
+      ...over[k]
+    }
   })
 
 const issue = (r: QualityReport, type: IssueType, column?: string) =>
@@ -46,7 +56,12 @@ describe("quality checks", () => {
     const bars = series(3)
     const dupes = [bars[0]!, bars[1]!, { ...bars[1]!, close: 100.15 }, bars[2]!, { ...bars[2]!, close: 100.25 }]
     const r = checkQuality(dupes, { repair: true })
-    expect(issue(r, "duplicate_timestamps")).toMatchObject({ severity: "warning", count: 2, check: 2, metadata: { duplicate_count: 2 } })
+    expect(issue(r, "duplicate_timestamps")).toMatchObject({
+      severity: "warning",
+      count: 2,
+      check: 2,
+      metadata: { duplicate_count: 2 }
+    })
     expect(r.bars.map((b) => b.close)).toEqual([100, 100.15, 100.25])
     expect(r.changes.duplicatesRemoved).toBe(2)
   })
@@ -63,8 +78,18 @@ describe("quality checks", () => {
   it("non-positive and missing prices: interpolated in time between neighbours", () => {
     const bars = series(20, { 5: { open: 0 }, 9: { high: Number.NaN } })
     const r = checkQuality(bars, { repair: true })
-    expect(issue(r, "non_positive_price", "open")).toMatchObject({ severity: "error", count: 1, repaired: true, check: 4 })
-    expect(issue(r, "missing_values", "high")).toMatchObject({ severity: "warning", count: 1, repaired: true, check: 5 })
+    expect(issue(r, "non_positive_price", "open")).toMatchObject({
+      severity: "error",
+      count: 1,
+      repaired: true,
+      check: 4
+    })
+    expect(issue(r, "missing_values", "high")).toMatchObject({
+      severity: "warning",
+      count: 1,
+      repaired: true,
+      check: 5
+    })
     expect(r.bars[5]!.open).toBeCloseTo((bars[4]!.open + bars[6]!.open) / 2, 10)
     expect(r.bars[9]!.high).toBeGreaterThan(bars[8]!.high)
     expect(r.bars[9]!.high).toBeLessThan(bars[10]!.high)
@@ -110,14 +135,25 @@ describe("quality checks", () => {
     const r = checkQuality(bars)
     expect(r.bars).toBe(bars)
     expect(r.issues.every((i) => !i.repaired)).toBe(true)
-    expect(r.changes).toEqual({ rowsDropped: 0, duplicatesRemoved: 0, sorted: false, pricesInterpolated: 0, volumesFixed: 0, highsRaised: 0, lowsLowered: 0 })
+    expect(r.changes).toEqual({
+      rowsDropped: 0,
+      duplicatesRemoved: 0,
+      sorted: false,
+      pricesInterpolated: 0,
+      volumesFixed: 0,
+      highsRaised: 0,
+      lowsLowered: 0
+    })
     expect(types(r)).toEqual(expect.arrayContaining(["non_positive_price", "invalid_negative_volume"]))
   })
 
   it("gaps: share of missing bars against the thresholds", () => {
     const bars = series(90)
     const gap = (barsMissing: number) => [{ start: T + 10 * H, end: T + (10 + barsMissing) * H, barsMissing }]
-    expect(issue(checkQuality(bars, { gaps: gap(3) }), "timestamp_gaps")).toMatchObject({ severity: "info", metadata: { gap_count: 1, missing_periods: 3 } })
+    expect(issue(checkQuality(bars, { gaps: gap(3) }), "timestamp_gaps")).toMatchObject({
+      severity: "info",
+      metadata: { gap_count: 1, missing_periods: 3 }
+    })
     expect(issue(checkQuality(bars, { gaps: gap(7) }), "timestamp_gaps")?.severity).toBe("warning")
     expect(issue(checkQuality(bars, { gaps: gap(7), maxGapPercentage: 5 }), "timestamp_gaps")?.severity).toBe("error")
     expect(issue(checkQuality(bars, { gaps: gap(12) }), "timestamp_gaps")?.severity).toBe("error")
@@ -136,7 +172,13 @@ describe("quality checks", () => {
       return { ...b, open: c, high: c, low: c, close: c }
     })
     const at25 = issue(checkQuality(bars), "price_outliers", "close")
-    expect(at25).toMatchObject({ severity: "warning", count: 1, repaired: false, check: 7, metadata: { threshold: 2.5 } })
+    expect(at25).toMatchObject({
+      severity: "warning",
+      count: 1,
+      repaired: false,
+      check: 7,
+      metadata: { threshold: 2.5 }
+    })
     expect(at25!.metadata!.max_z).toBeGreaterThan(2.5)
     expect(at25!.metadata!.max_z).toBeLessThan(3.5)
     expect(issue(checkQuality(bars, { outlierZ: 3.5 }), "price_outliers")).toBeUndefined()
@@ -148,7 +190,11 @@ describe("quality checks", () => {
 
   it("zero volume: 2 of 5 bars = 40% is a warning, informational for instruments without volume", () => {
     const bars = series(5, { 1: { volume: 0 }, 2: { volume: 0 } })
-    expect(issue(checkQuality(bars), "zero_volume")).toMatchObject({ severity: "warning", count: 2, metadata: { percentage: 40, longest_run: 2 } })
+    expect(issue(checkQuality(bars), "zero_volume")).toMatchObject({
+      severity: "warning",
+      count: 2,
+      metadata: { percentage: 40, longest_run: 2 }
+    })
     expect(issue(checkQuality(bars, { volumeReported: false }), "zero_volume")?.severity).toBe("info")
     const mostly = series(10, Object.fromEntries([0, 1, 2, 3, 4, 5].map((k) => [k, { volume: 0 }])))
     expect(issue(checkQuality(mostly), "zero_volume")?.severity).toBe("error")
@@ -161,7 +207,10 @@ describe("quality checks", () => {
   })
 
   it("price moves: > 20% is an error, 10–20% a warning", () => {
-    const bars = series(10).map((b, k) => (k >= 5 ? { ...b, open: b.open * 1.5, high: b.high * 1.5, low: b.low * 1.5, close: b.close * 1.5 } : b))
+    const bars = series(10).map((
+      b,
+      k
+    ) => (k >= 5 ? { ...b, open: b.open * 1.5, high: b.high * 1.5, low: b.low * 1.5, close: b.close * 1.5 } : b))
     const r = checkQuality(bars)
     expect(issue(r, "extreme_price_movement")).toMatchObject({ severity: "error", count: 1 })
     expect(issue(r, "extreme_price_movement")!.examples[0]!.detail).toMatch(/50\.\d%/)
@@ -196,20 +245,32 @@ describe("repair (property)", () => {
     { arbitrary: fc.constantFrom(null, -1000, Number.NaN), weight: 1 }
   )
   const bar = fc.record({
-    time: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 60 }).map((k) => T + k * H), weight: 30 }, { arbitrary: fc.constant(Number.NaN), weight: 1 }),
-    open: price, high: price, low: price, close: price, volume, wap: fc.constant(null), count: fc.constant(null)
+    time: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 60 }).map((k) => T + k * H), weight: 30 }, {
+      arbitrary: fc.constant(Number.NaN),
+      weight: 1
+    }),
+    open: price,
+    high: price,
+    low: price,
+    close: price,
+    volume,
+    wap: fc.constant(null),
+    count: fc.constant(null)
   })
 
   it("repaired output passes every check it repaired, sorted and unique", () => {
-    fc.assert(fc.property(fc.array(bar, { minLength: 1, maxLength: 80 }), (bars) => {
-      const first = checkQuality(bars, { repair: true })
-      const second = checkQuality(first.bars)
-      for (const i of first.issues.filter((x) => x.repaired)) {
-        expect(second.issues.filter((x) => x.type === i.type && x.column === i.column)).toEqual([])
-      }
-      for (let k = 1; k < first.bars.length; k++) expect(first.bars[k]!.time).toBeGreaterThan(first.bars[k - 1]!.time)
-      // Repair is idempotent: a second repair finds nothing more to change.
-      expect(checkQuality(first.bars, { repair: true }).bars).toEqual(first.bars)
-    }), { numRuns: 500 })
+    fc.assert(
+      fc.property(fc.array(bar, { minLength: 1, maxLength: 80 }), (bars) => {
+        const first = checkQuality(bars, { repair: true })
+        const second = checkQuality(first.bars)
+        for (const i of first.issues.filter((x) => x.repaired)) {
+          expect(second.issues.filter((x) => x.type === i.type && x.column === i.column)).toEqual([])
+        }
+        for (let k = 1; k < first.bars.length; k++) expect(first.bars[k]!.time).toBeGreaterThan(first.bars[k - 1]!.time)
+        // Repair is idempotent: a second repair finds nothing more to change.
+        expect(checkQuality(first.bars, { repair: true }).bars).toEqual(first.bars)
+      }),
+      { numRuns: 500 }
+    )
   })
 })

@@ -17,17 +17,42 @@ const DAY = 86_400_000
 const NOW = Date.parse("2025-07-01T00:00:00Z")
 
 const CONTRACTS: Record<CalendarId, { readonly contract: Contract; readonly whatToShow: string }> = {
-  "us-equity": { contract: { symbol: "AAPL", secType: SecType.STK, exchange: "SMART", currency: "USD" }, whatToShow: "TRADES" },
-  "us-index": { contract: { symbol: "SPX", secType: SecType.IND, exchange: "CBOE", currency: "USD" }, whatToShow: "TRADES" },
-  forex: { contract: { symbol: "EUR", secType: SecType.CASH, exchange: "IDEALPRO", currency: "USD" }, whatToShow: "MIDPOINT" },
+  "us-equity": {
+    contract: { symbol: "AAPL", secType: SecType.STK, exchange: "SMART", currency: "USD" },
+    whatToShow: "TRADES"
+  },
+  "us-index": {
+    contract: { symbol: "SPX", secType: SecType.IND, exchange: "CBOE", currency: "USD" },
+    whatToShow: "TRADES"
+  },
+  forex: {
+    contract: { symbol: "EUR", secType: SecType.CASH, exchange: "IDEALPRO", currency: "USD" },
+    whatToShow: "MIDPOINT"
+  },
   "cme-equity-futures": {
-    contract: { symbol: "ES", secType: SecType.FUT, exchange: "CME", currency: "USD", lastTradeDateOrContractMonth: "202512" },
+    contract: {
+      symbol: "ES",
+      secType: SecType.FUT,
+      exchange: "CME",
+      currency: "USD",
+      lastTradeDateOrContractMonth: "202512"
+    },
     whatToShow: "TRADES"
   }
 }
 
 const spanFor = (tf: Timeframe): number =>
-  tf.ms < 60_000 ? DAY / 4 : tf.id === "1m" ? 4 * DAY : tf.ms < 1_800_000 ? 20 * DAY : tf.intraday ? 70 * DAY : tf.kind === "day" ? 800 * DAY : 3000 * DAY
+  tf.ms < 60_000
+    ? DAY / 4
+    : tf.id === "1m"
+    ? 4 * DAY
+    : tf.ms < 1_800_000
+    ? 20 * DAY
+    : tf.intraday
+    ? 70 * DAY
+    : tf.kind === "day"
+    ? 800 * DAY
+    : 3000 * DAY
 
 interface Case {
   readonly calendarId: CalendarId
@@ -39,7 +64,10 @@ interface Case {
 /** One random range per (calendar, timeframe, RTH/ETH), reproducible. */
 const cases = (): ReadonlyArray<Case> => {
   const frac = fc.integer({ min: 0, max: 10_000 }).map((n) => n / 10_000)
-  const shapes = fc.sample(fc.tuple(frac, fc.array(fc.tuple(frac, frac), { minLength: 1, maxLength: 2 })), { numRuns: 112, seed: 20250701 })
+  const shapes = fc.sample(fc.tuple(frac, fc.array(fc.tuple(frac, frac), { minLength: 1, maxLength: 2 })), {
+    numRuns: 112,
+    seed: 20250701
+  })
   const out: Array<Case> = []
   let k = 0
   for (const calendarId of CALENDAR_IDS) {
@@ -49,7 +77,9 @@ const cases = (): ReadonlyArray<Case> => {
         const span = spanFor(tf)
         const end = NOW - DAY - Math.floor(endFrac * 300) * DAY
         const start = end - span
-        const missing = cuts.map(([x, y]): readonly [number, number] => [start + Math.min(x, y) * span, start + Math.max(x, y) * span])
+        const missing = cuts.map((
+          [x, y]
+        ): readonly [number, number] => [start + Math.min(x, y) * span, start + Math.max(x, y) * span])
         out.push({ calendarId, tf, useRTH, missing })
       }
     }
@@ -59,7 +89,9 @@ const cases = (): ReadonlyArray<Case> => {
 
 /** formatDate 2: epoch seconds for intraday bars; daily and longer bars are always `yyyyMMdd`. */
 const barTime = (s: string): number =>
-  /^\d{8}$/.test(s) ? Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8))) : Number(s) * 1000
+  /^\d{8}$/.test(s)
+    ? Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8)))
+    : Number(s) * 1000
 
 const res = new Resources()
 let sim: GatewaySimulator
@@ -75,7 +107,15 @@ afterAll(() => res.closeAll())
 const send = async (c: Case, seg: Segment) => {
   const id = reqId++
   const { contract, whatToShow } = CONTRACTS[c.calendarId]
-  reqHist(raw, id, { contract, end: seg.end, duration: seg.duration, barSize: seg.barSize, whatToShow, useRTH: c.useRTH, formatDate: 2 })
+  reqHist(raw, id, {
+    contract,
+    end: seg.end,
+    duration: seg.duration,
+    barSize: seg.barSize,
+    whatToShow,
+    useRTH: c.useRTH,
+    formatDate: 2
+  })
   const o = await outcome(raw, id, 20_000)
   return { id, o }
 }
@@ -87,7 +127,14 @@ describe("planned segments against the simulated gateway", () => {
     for (const c of cases()) {
       const inst = BY_CALENDAR[c.calendarId]
       const head = headOf(inst, c.useRTH)
-      const segs = planSegments({ calendarId: c.calendarId, timeframe: c.tf, useRTH: c.useRTH, missing: c.missing, headTimestamp: head, now: NOW })
+      const segs = planSegments({
+        calendarId: c.calendarId,
+        timeframe: c.tf,
+        useRTH: c.useRTH,
+        missing: c.missing,
+        headTimestamp: head,
+        now: NOW
+      })
       for (const seg of segs) {
         const where = `${c.calendarId} ${c.tf.id} ${c.useRTH ? "RTH" : "ETH"} ${seg.duration} ${seg.end}`
         const { id, o } = await send(c, seg)
@@ -109,8 +156,22 @@ describe("planned segments against the simulated gateway", () => {
 
   it("the Monday request of the Monday-after-Friday case is answered with 09:30 and 10:00", async () => {
     const monday = Date.parse("2024-03-11T15:00:00Z")
-    const segs = planSegments({ calendarId: "us-equity", timeframe: TIMEFRAMES.find((t) => t.id === "1h")!, useRTH: true, missing: [[Date.parse("2024-03-08T21:00:00Z"), monday]], now: monday })
-    const { o } = await send({ calendarId: "us-equity", tf: TIMEFRAMES.find((t) => t.id === "1h")!, useRTH: true, missing: [] }, segs[0]!)
-    expect(o._tag === "bars" && o.bars.map((b) => barTime(b.time))).toEqual([Date.parse("2024-03-11T13:30:00Z"), Date.parse("2024-03-11T14:00:00Z")])
+    const segs = planSegments({
+      calendarId: "us-equity",
+      timeframe: TIMEFRAMES.find((t) => t.id === "1h")!,
+      useRTH: true,
+      missing: [[Date.parse("2024-03-08T21:00:00Z"), monday]],
+      now: monday
+    })
+    const { o } = await send({
+      calendarId: "us-equity",
+      tf: TIMEFRAMES.find((t) => t.id === "1h")!,
+      useRTH: true,
+      missing: []
+    }, segs[0]!)
+    expect(o._tag === "bars" && o.bars.map((b) => barTime(b.time))).toEqual([
+      Date.parse("2024-03-11T13:30:00Z"),
+      Date.parse("2024-03-11T14:00:00Z")
+    ])
   })
 })

@@ -9,7 +9,15 @@ import { durationLimits, planSegments, type Segment } from "../../src/domain/Seg
 import { TIMEFRAMES, timeframeOf, type Timeframe } from "../../src/domain/Timeframe.ts"
 import type { Instrument } from "../../src/sim/instruments.ts"
 import {
-  BY_CALENDAR, coversLabels, dropSimPriorMonth, headOf, minimumRequests, ny, runsAgainstSchedule, simSegmentLabels, spot
+  BY_CALENDAR,
+  coversLabels,
+  dropSimPriorMonth,
+  headOf,
+  minimumRequests,
+  ny,
+  runsAgainstSchedule,
+  simSegmentLabels,
+  spot
 } from "./planSupport.ts"
 
 const AAPL = spot("AAPL")
@@ -38,7 +46,15 @@ describe("duration limits from the step table", () => {
 describe("the Monday after Friday's last bar", () => {
   const friday = expectedBarTimes("us-equity", h1, "regular", ny("2024-03-04T00:00"), ny("2024-03-09T00:00"))
   const plan = (now: number) => {
-    const missing = missingIntervals({ stored: friday, calendarId: "us-equity", timeframe: h1, hours: "regular", from: friday[friday.length - 1]!, to: now, now })
+    const missing = missingIntervals({
+      stored: friday,
+      calendarId: "us-equity",
+      timeframe: h1,
+      hours: "regular",
+      from: friday[friday.length - 1]!,
+      to: now,
+      now
+    })
     return { missing, segs: planSegments({ calendarId: "us-equity", timeframe: h1, useRTH: true, missing, now }) }
   }
 
@@ -47,7 +63,14 @@ describe("the Monday after Friday's last bar", () => {
     const { missing, segs } = plan(now)
     expect(missing).toEqual([[ny("2024-03-11T09:30"), ny("2024-03-11T11:00")]])
     expect(segs).toEqual([
-      { endMs: now, end: "20240311-15:00:00", duration: "5400 S", barSize: "1 hour", covers: [ny("2024-03-11T09:30"), now], bars: 2 }
+      {
+        endMs: now,
+        end: "20240311-15:00:00",
+        duration: "5400 S",
+        barSize: "1 hour",
+        covers: [ny("2024-03-11T09:30"), now],
+        bars: 2
+      }
     ])
     expect(simUnion(segs, h1, true, now)).toEqual([ny("2024-03-11T09:30"), ny("2024-03-11T10:00")])
   })
@@ -92,21 +115,47 @@ describe("holidays and early closes", () => {
     const now = ny("2024-12-02T00:00")
     const segs = planSegments({ calendarId: "us-equity", timeframe: m1, useRTH: true, missing: [[from, now]], now })
     expect(segs.map((s) => [s.duration, s.end])).toEqual([
-      ["1 D", "20241125-21:00:00"], ["1 D", "20241126-21:00:00"], ["1 D", "20241127-21:00:00"], ["1 D", "20241129-18:00:00"]
+      ["1 D", "20241125-21:00:00"],
+      ["1 D", "20241126-21:00:00"],
+      ["1 D", "20241127-21:00:00"],
+      ["1 D", "20241129-18:00:00"]
     ])
     expect(simUnion(segs, m1, true, now)).toEqual(expectedBarTimes("us-equity", m1, "regular", from, now, { now }))
   })
 
   it("an interval with no trading time plans nothing", () => {
     const now = Date.parse("2025-01-01T00:00:00Z")
-    expect(planSegments({ calendarId: "us-equity", timeframe: m1, useRTH: true, missing: [[ny("2024-11-28T00:00"), ny("2024-11-29T00:00")]], now })).toEqual([])
-    expect(planSegments({ calendarId: "forex", timeframe: h1, useRTH: false, missing: [[ny("2024-01-06T00:00"), ny("2024-01-07T17:00")]], now })).toEqual([])
+    expect(
+      planSegments({
+        calendarId: "us-equity",
+        timeframe: m1,
+        useRTH: true,
+        missing: [[ny("2024-11-28T00:00"), ny("2024-11-29T00:00")]],
+        now
+      })
+    ).toEqual([])
+    expect(
+      planSegments({
+        calendarId: "forex",
+        timeframe: h1,
+        useRTH: false,
+        missing: [[ny("2024-01-06T00:00"), ny("2024-01-07T17:00")]],
+        now
+      })
+    ).toEqual([])
   })
 
   it("clamps to the head timestamp", () => {
     const head = ny("2024-03-06T09:30")
     const now = ny("2024-04-01T00:00")
-    const segs = planSegments({ calendarId: "us-equity", timeframe: timeframeOf("1d"), useRTH: true, missing: [[ny("2024-01-01T00:00"), ny("2024-03-09T00:00")]], headTimestamp: head, now })
+    const segs = planSegments({
+      calendarId: "us-equity",
+      timeframe: timeframeOf("1d"),
+      useRTH: true,
+      missing: [[ny("2024-01-01T00:00"), ny("2024-03-09T00:00")]],
+      headTimestamp: head,
+      now
+    })
     expect(segs.map((s) => [s.duration, s.covers[0]])).toEqual([["3 D", head]])
   })
 })
@@ -117,7 +166,10 @@ describe("forex around the weekend", () => {
     const from = ny("2024-01-05T16:00")
     const now = ny("2024-01-08T01:00")
     const segs = planSegments({ calendarId: "forex", timeframe: h1, useRTH: false, missing: [[from, now]], now })
-    expect(segs.map((s) => [s.duration, s.end])).toEqual([["3600 S", "20240105-22:00:00"], ["27900 S", "20240108-06:00:00"]])
+    expect(segs.map((s) => [s.duration, s.end])).toEqual([["3600 S", "20240105-22:00:00"], [
+      "27900 S",
+      "20240108-06:00:00"
+    ]])
     const got = simUnion(segs, h1, false, now, eur)
     expect(got).toEqual(expectedBarTimes("forex", h1, "extended", from, now, { now }))
     expect(got[1]).toBe(ny("2024-01-07T17:15"))
@@ -131,7 +183,17 @@ describe("forex around the weekend", () => {
 const DAY = 86_400_000
 const FIXED_NOW = Date.parse("2025-07-01T00:00:00Z")
 const spanFor = (tf: Timeframe): number =>
-  tf.ms < 60_000 ? DAY / 8 : tf.id === "1m" ? 5 * DAY : tf.ms < 1_800_000 ? 20 * DAY : tf.intraday ? 90 * DAY : tf.kind === "day" ? 900 * DAY : 4000 * DAY
+  tf.ms < 60_000
+    ? DAY / 8
+    : tf.id === "1m"
+    ? 5 * DAY
+    : tf.ms < 1_800_000
+    ? 20 * DAY
+    : tf.intraday
+    ? 90 * DAY
+    : tf.kind === "day"
+    ? 900 * DAY
+    : 4000 * DAY
 
 const dedupe = (bars: ReadonlyArray<ScheduledBar>) => {
   const seen = new Map<number, ScheduledBar>()
@@ -174,7 +236,11 @@ const checkPlan = ({ calendarId, inst, tf, useRTH, missing, now }: Case) => {
     expect(s.covers[0]).toBeGreaterThanOrEqual(prevEnd)
     prevEnd = s.endMs
   }
-  const wanted = dedupe(missing.flatMap(([a, b]) => expectedBars(calendarId, tf, hours, Math.max(a, head), Math.min(b, now), { headMs: head, now })))
+  const wanted = dedupe(
+    missing.flatMap(([a, b]) =>
+      expectedBars(calendarId, tf, hours, Math.max(a, head), Math.min(b, now), { headMs: head, now })
+    )
+  )
   const covered = segs.map((s) => coversLabels(calendarId, tf, useRTH, s, head))
   const all = covered.flat()
   expect(new Set(all).size).toBe(all.length)
@@ -198,7 +264,10 @@ describe("fallbacks for windows the table cannot express exactly", () => {
 
   it("a lone short 4h bar grows into the closed time after it", () => {
     const { segs, extra } = checkPlan({ ...aapl, missing: lone12, now: ny("2024-11-29T17:00") })
-    expect(segs.map((s) => [s.duration, s.covers])).toEqual([["14401 S", [ny("2024-11-29T12:00"), ny("2024-11-29T16:00:01")]]])
+    expect(segs.map((s) => [s.duration, s.covers])).toEqual([["14401 S", [
+      ny("2024-11-29T12:00"),
+      ny("2024-11-29T16:00:01")
+    ]]])
     expect(extra).toBe(0)
   })
 
@@ -211,10 +280,24 @@ describe("fallbacks for windows the table cannot express exactly", () => {
   it("short weekly and monthly bars at the head reach back before it, where IB has nothing", () => {
     const vix = spot("VIX")
     const now = Date.parse("2004-06-01T00:00:00Z")
-    const week = checkPlan({ calendarId: "us-index", inst: vix, tf: timeframeOf("1w"), useRTH: true, missing: [[0, Date.parse("2004-03-27T00:00:00Z")]], now })
+    const week = checkPlan({
+      calendarId: "us-index",
+      inst: vix,
+      tf: timeframeOf("1w"),
+      useRTH: true,
+      missing: [[0, Date.parse("2004-03-27T00:00:00Z")]],
+      now
+    })
     expect(week.segs.map((s) => s.duration)).toEqual(["3 D"])
     expect(week.extra).toBe(0)
-    const month = checkPlan({ calendarId: "us-index", inst: vix, tf: timeframeOf("1M"), useRTH: true, missing: [[0, Date.parse("2004-04-01T00:00:00Z")]], now })
+    const month = checkPlan({
+      calendarId: "us-index",
+      inst: vix,
+      tf: timeframeOf("1M"),
+      useRTH: true,
+      missing: [[0, Date.parse("2004-04-01T00:00:00Z")]],
+      now
+    })
     expect(month.segs.map((s) => s.duration)).toEqual(["8 D"])
   })
 
@@ -222,15 +305,36 @@ describe("fallbacks for windows the table cannot express exactly", () => {
     const w1 = timeframeOf("1w")
     const now = Date.parse("2002-01-01T00:00:00Z")
     const end = Date.parse("2001-09-15T00:00:00Z")
-    const lone = checkPlan({ calendarId: "us-equity", inst: AAPL, tf: w1, useRTH: true, missing: [[Date.parse("2001-09-10T00:00:00Z"), end]], now })
+    const lone = checkPlan({
+      calendarId: "us-equity",
+      inst: AAPL,
+      tf: w1,
+      useRTH: true,
+      missing: [[Date.parse("2001-09-10T00:00:00Z"), end]],
+      now
+    })
     expect(lone.segs.map((s) => s.duration)).toEqual(["3 D"])
     expect(lone.extra).toBe(1)
     for (let weeks = 70; weeks <= 80; weeks++) {
-      const { extra } = checkPlan({ calendarId: "us-equity", inst: AAPL, tf: w1, useRTH: true, missing: [[end - weeks * 7 * DAY, end]], now })
+      const { extra } = checkPlan({
+        calendarId: "us-equity",
+        inst: AAPL,
+        tf: w1,
+        useRTH: true,
+        missing: [[end - weeks * 7 * DAY, end]],
+        now
+      })
       expect(extra).toBe(0)
     }
     // 77 weeks: greedy would leave the lone one-session week last; it takes the week before it along.
-    const borrowed = checkPlan({ calendarId: "us-equity", inst: AAPL, tf: w1, useRTH: true, missing: [[end - 77 * 7 * DAY, end]], now })
+    const borrowed = checkPlan({
+      calendarId: "us-equity",
+      inst: AAPL,
+      tf: w1,
+      useRTH: true,
+      missing: [[end - 77 * 7 * DAY, end]],
+      now
+    })
     expect(borrowed.segs.map((s) => s.duration)).toEqual(["363 D", "5 D"])
   })
 })
@@ -260,7 +364,9 @@ describe("planner properties", () => {
           if (s && s.tradingDay > inst.headDay) inst = { ...inst, headDay: s.tradingDay }
         }
         const now = nowMode === "after" ? end + Math.floor(nowFrac * 3 * DAY) : start + Math.floor(nowFrac * span)
-        const missing = cuts.map(([x, y]): readonly [number, number] => [start + Math.min(x, y) * span, start + Math.max(x, y) * span])
+        const missing = cuts.map((
+          [x, y]
+        ): readonly [number, number] => [start + Math.min(x, y) * span, start + Math.max(x, y) * span])
         const { segs, extra } = checkPlan({ calendarId, inst, tf, useRTH, missing, now })
         // Only the documented fallbacks re-fetch stored bars: a too-short 4h window, weekly/monthly N D minimums.
         if (extra > 0) expect(["4h", "1w", "1M"]).toContain(tf.id)

@@ -20,7 +20,16 @@ const problem = (input: string) => {
   return r.left
 }
 const iso = (t: number) => new Date(t).toISOString()
-const bar = (time: number, close: number, volume: number | null = 1): Bar => ({ time, open: close, high: close, low: close, close, volume, wap: null, count: null })
+const bar = (time: number, close: number, volume: number | null = 1): Bar => ({
+  time,
+  open: close,
+  high: close,
+  low: close,
+  close,
+  volume,
+  wap: null,
+  count: null
+})
 
 describe("barCsv: KTRDR fixture files", () => {
   // rows, first and last timestamps as `wc -l`, `head` and `tail` show them
@@ -46,8 +55,14 @@ describe("barCsv: KTRDR fixture files", () => {
   }
   it("reads values exactly, forex volume 0.0 as 0 (not absent)", () => {
     expect(ok(fixture("DEMO_1d.csv")).bars[0]).toEqual({
-      time: Date.UTC(2023, 0, 1), open: 133.4370681309032, high: 133.4370681309032, low: 94.23269143258108,
-      close: 98.88529714735652, volume: 2717.381977897272, wap: null, count: null
+      time: Date.UTC(2023, 0, 1),
+      open: 133.4370681309032,
+      high: 133.4370681309032,
+      low: 94.23269143258108,
+      close: 98.88529714735652,
+      volume: 2717.381977897272,
+      wap: null,
+      count: null
     })
     const fx = ok(fixture("EURUSD_1h.csv"))
     expect(fx.bars[0]).toMatchObject({ open: 1.03506, close: 1.0352, volume: 0 })
@@ -81,9 +96,25 @@ describe("barCsv: timestamps", () => {
     ["2024-01-01 00:30:00+01:00", "2023-12-31T23:30:00.000Z"]
   ]
   for (const [text, want] of cases) {
-    it(`${text} → ${want}`, () => expect(iso(ok(`date,open,high,low,close\n${text},1,1,1,1\n`).bars[0]!.time)).toBe(want))
+    it(`${text} → ${want}`, () =>
+      expect(iso(ok(`date,open,high,low,close\n${text},1,1,1,1\n`).bars[0]!.time)).toBe(want))
   }
-  for (const bad of ["2023-02-29", "2024-13-01", "2024-00-10", "2024-01-32", "2024-01-01 24:00:00", "2024-01-01 10:60", "2024/01/01", "20240101", "2024-01-01 10:00:00 UTC", "2024-01-01T", "", "2024-01-01 10:00:00+25:00"]) {
+  for (
+    const bad of [
+      "2023-02-29",
+      "2024-13-01",
+      "2024-00-10",
+      "2024-01-32",
+      "2024-01-01 24:00:00",
+      "2024-01-01 10:60",
+      "2024/01/01",
+      "20240101",
+      "2024-01-01 10:00:00 UTC",
+      "2024-01-01T",
+      "",
+      "2024-01-01 10:00:00+25:00"
+    ]
+  ) {
     it(`rejects ${JSON.stringify(bad)} naming line 3`, () => {
       const p = problem(`timestamp,open,high,low,close\n2024-01-01,1,1,1,1\n${bad},1,1,1,1\n`)
       expect(p.line).toBe(3)
@@ -99,24 +130,42 @@ describe("barCsv: columns and values", () => {
     expect(s.bars[0]).toMatchObject({ open: 1, high: 2, low: 3, close: 4, volume: 5 })
   })
   it("volume: -1 and empty are absent (null); a missing volume column too", () => {
-    const s = ok("t,open,high,low,close,volume\n2024-01-01,1,1,1,1,-1\n2024-01-02,1,1,1,1,\n2024-01-03,1,1,1,1,-1.0\n2024-01-04,1,1,1,1,0\n")
+    const s = ok(
+      "t,open,high,low,close,volume\n2024-01-01,1,1,1,1,-1\n2024-01-02,1,1,1,1,\n2024-01-03,1,1,1,1,-1.0\n2024-01-04,1,1,1,1,0\n"
+    )
     expect(s.bars.map((b) => b.volume)).toEqual([null, null, null, 0])
     expect(ok("t,open,high,low,close\n2024-01-01,1,1,1,1\n").bars[0]!.volume).toBeNull()
   })
   it("numbers: signs, exponents, long mantissas read exactly as Number() does", () => {
-    const vals = ["-1.5", "+2", "1e3", "1.5E-3", ".5", "5.", "0.1", "133.4370681309032", "12345678901234567890", "0.000000000000000000000001"]
+    const vals = [
+      "-1.5",
+      "+2",
+      "1e3",
+      "1.5E-3",
+      ".5",
+      "5.",
+      "0.1",
+      "133.4370681309032",
+      "12345678901234567890",
+      "0.000000000000000000000001"
+    ]
     const s = ok(`t,open,high,low,close\n${vals.map((v) => `2024-01-01,${v},1,1,1`).join("\n")}\n`)
     expect(s.bars.map((b) => b.open)).toEqual(vals.map(Number))
   })
   it("keeps extra columns verbatim, RFC 4180 quotes included (commas, quotes, line breaks, UTF-8)", () => {
-    const text = 'timestamp,open,high,low,close,volume,note,"we,ird"\r\n2024-01-02T00:00:00Z,1,2,0.5,1.5,10,"a,""b""\r\nc",é€\r\n2024-01-03T00:00:00Z,1,2,0.5,1.5,10,,""\r\n'
+    const text =
+      "timestamp,open,high,low,close,volume,note,\"we,ird\"\r\n2024-01-02T00:00:00Z,1,2,0.5,1.5,10,\"a,\"\"b\"\"\r\nc\",é€\r\n2024-01-03T00:00:00Z,1,2,0.5,1.5,10,,\"\"\r\n"
     const s = ok(text)
     expect(s.extraColumns).toEqual(["note", "we,ird"])
-    expect(s.extras).toEqual([['a,"b"\r\nc', "é€"], ["", ""]])
+    expect(s.extras).toEqual([["a,\"b\"\r\nc", "é€"], ["", ""]])
     expect(ok(formatBarCsv(s)).extras).toEqual(s.extras)
   })
   it("quoted values in price and time columns are read too", () => {
-    expect(ok('t,open,high,low,close\n"2024-01-02 10:00:00+00:00","1.5",2,1,"1.25"\n').bars[0]).toMatchObject({ time: Date.UTC(2024, 0, 2, 10), open: 1.5, close: 1.25 })
+    expect(ok("t,open,high,low,close\n\"2024-01-02 10:00:00+00:00\",\"1.5\",2,1,\"1.25\"\n").bars[0]).toMatchObject({
+      time: Date.UTC(2024, 0, 2, 10),
+      open: 1.5,
+      close: 1.25
+    })
   })
   it("BOM, CRLF, blank lines and a missing final newline are fine", () => {
     const s = ok("\uFEFFdate,open,high,low,close,volume\r\n\r\n2024-01-01,1,1,1,1,1\r\n\n2024-01-02,2,2,2,2,2")
@@ -124,7 +173,9 @@ describe("barCsv: columns and values", () => {
     expect(s.bars.map((b) => b.close)).toEqual([1, 2])
   })
   it("reports disorder as data and keeps file order", () => {
-    const s = ok("t,open,high,low,close\n2024-01-03,3,3,3,3\n2024-01-01,1,1,1,1\n2024-01-01,2,2,2,2\n2024-01-04,4,4,4,4\n")
+    const s = ok(
+      "t,open,high,low,close\n2024-01-03,3,3,3,3\n2024-01-01,1,1,1,1\n2024-01-01,2,2,2,2\n2024-01-04,4,4,4,4\n"
+    )
     expect(s.bars.map((b) => b.close)).toEqual([3, 1, 2, 4])
     expect({ outOfOrder: s.outOfOrder, duplicates: s.duplicates }).toEqual({ outOfOrder: 1, duplicates: 1 })
   })
@@ -152,7 +203,7 @@ describe("barCsv: problems name their line", () => {
     })
   }
   it("counts the lines inside quoted fields", () => {
-    const p = problem('t,open,high,low,close,note\n2024-01-01,1,1,1,1,"two\nlines"\n2024-01-02,x,1,1,1,\n')
+    const p = problem("t,open,high,low,close,note\n2024-01-01,1,1,1,1,\"two\nlines\"\n2024-01-02,x,1,1,1,\n")
     expect(p.line).toBe(4)
   })
 })
@@ -163,66 +214,116 @@ const arbBar = fc.record({
   high: fc.oneof(fc.double({ noDefaultInfinity: true }), fc.integer({ min: 0, max: 100000 }).map((c) => c / 100)),
   low: fc.double({ min: -1e6, max: 1e6, noNaN: true }),
   close: fc.integer({ min: 1, max: 9_999_999 }).map((c) => c / 100_000),
-  volume: fc.option(fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), fc.double({ min: 0, max: 1e12, noNaN: true })), { nil: null }),
+  volume: fc.option(fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), fc.double({ min: 0, max: 1e12, noNaN: true })), {
+    nil: null
+  }),
   wap: fc.constant(null),
   count: fc.constant(null)
-}).map((b): Bar => ({ ...b, open: b.open + 0, high: b.high + 0, low: b.low + 0, volume: b.volume === -1 ? null : b.volume })) // -0 is written as String(-0) = "0"
+}).map((b): Bar => ({
+  ...b,
+  open: b.open + 0,
+  high: b.high + 0,
+  low: b.low + 0,
+  volume: b.volume === -1 ? null : b.volume
+})) // -0 is written as String(-0) = "0"
 
 const arbSeries: fc.Arbitrary<BarSeries> = fc.integer({ min: 0, max: 3 }).chain((k) =>
   fc.record({
     bars: fc.array(arbBar, { maxLength: 40 }),
-    extraColumns: fc.uniqueArray(fc.string({ minLength: 1 }).filter((s) => !/^\s*(open|high|low|close|volume)\s*$/i.test(s) && s.trim() === s), { minLength: k, maxLength: k, selector: (s) => s.toLowerCase() })
+    extraColumns: fc.uniqueArray(
+      fc.string({ minLength: 1 }).filter((s) => !/^\s*(open|high|low|close|volume)\s*$/i.test(s) && s.trim() === s),
+      {
+        minLength: k,
+        maxLength: k,
+        selector: (s) => s.toLowerCase()
+      }
+    )
   }).chain(({ bars, extraColumns }) =>
-    fc.array(fc.array(fc.string({ unit: "binary" }), { minLength: extraColumns.length, maxLength: extraColumns.length }), { minLength: bars.length, maxLength: bars.length })
-      .map((extras) => ({ bars, extraColumns, extras: extraColumns.length === 0 ? bars.map(() => NO_EXTRAS) : extras }))))
+    fc.array(
+      fc.array(fc.string({ unit: "binary" }), { minLength: extraColumns.length, maxLength: extraColumns.length }),
+      { minLength: bars.length, maxLength: bars.length }
+    )
+      .map((extras) => ({ bars, extraColumns, extras: extraColumns.length === 0 ? bars.map(() => NO_EXTRAS) : extras }))
+  )
+)
 
 describe("barCsv: format", () => {
   it("writes KTRDR's current layout: timestamp header, …Z times, -1 for absent volume, quoted extras", () => {
-    const s: BarSeries = { bars: [bar(Date.UTC(2024, 0, 2, 3, 4, 5), 1.25, null), { ...bar(Date.UTC(2024, 0, 2, 3, 4, 6, 7), 202.02, 15812), open: NaN }], extraColumns: ["x,y"], extras: [['q"z'], ["plain"]] }
-    expect(formatBarCsv(s)).toBe('timestamp,open,high,low,close,volume,"x,y"\n2024-01-02T03:04:05Z,1.25,1.25,1.25,1.25,-1,"q""z"\n2024-01-02T03:04:06.007Z,,202.02,202.02,202.02,15812,plain\n')
+    const s: BarSeries = {
+      bars: [bar(Date.UTC(2024, 0, 2, 3, 4, 5), 1.25, null), {
+        ...bar(Date.UTC(2024, 0, 2, 3, 4, 6, 7), 202.02, 15812),
+        open: NaN
+      }],
+      extraColumns: ["x,y"],
+      extras: [["q\"z"], ["plain"]]
+    }
+    expect(formatBarCsv(s)).toBe(
+      "timestamp,open,high,low,close,volume,\"x,y\"\n2024-01-02T03:04:05Z,1.25,1.25,1.25,1.25,-1,\"q\"\"z\"\n2024-01-02T03:04:06.007Z,,202.02,202.02,202.02,15812,plain\n"
+    )
   })
   it("writes every number exactly as String() does", () => {
     const enc = new RowEncoder(), dec = new TextDecoder()
-    const text = (x: number) => dec.decode(enc.encode({ bars: [bar(0, x)], extraColumns: [], extras: [NO_EXTRAS] }, 0, 1)).split(",")[1]
-    fc.assert(fc.property(fc.oneof(fc.double({ noNaN: true }), fc.integer().map((k) => k / 100), fc.integer().map((k) => k / 1e5)), (x) => text(x) === String(x)), { numRuns: 20_000 })
+    const text = (x: number) =>
+      dec.decode(enc.encode({ bars: [bar(0, x)], extraColumns: [], extras: [NO_EXTRAS] }, 0, 1)).split(",")[1]
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ noNaN: true }),
+          fc.integer().map((k) => k / 100),
+          fc.integer().map((k) => k / 1e5)
+        ),
+        (x) => text(x) === String(x)
+      ),
+      { numRuns: 20_000 }
+    )
   })
   it("format → parse is the identity on random series (absent volume stays absent, extras survive)", () => {
-    fc.assert(fc.property(arbSeries, (s) => {
-      const back = ok(formatBarCsv(s))
-      expect(back.bars).toEqual(s.bars)
-      expect(back.extraColumns).toEqual(s.extraColumns)
-      expect(back.extras).toEqual(s.extras)
-    }), { numRuns: 300 })
+    fc.assert(
+      fc.property(arbSeries, (s) => {
+        const back = ok(formatBarCsv(s))
+        expect(back.bars).toEqual(s.bars)
+        expect(back.extraColumns).toEqual(s.extraColumns)
+        expect(back.extras).toEqual(s.extras)
+      }),
+      { numRuns: 300 }
+    )
   })
   it("formats times without Date: matches toISOString for random instants", () => {
-    fc.assert(fc.property(fc.integer({ min: MIN_TIME, max: MAX_TIME }), (t) => {
-      const want = new Date(t).toISOString().replace(/^\+?0*(\d{4})/, "$1").replace(".000Z", "Z")
-      expect(formatUtc(t)).toBe(want)
-    }), { numRuns: 5000 })
+    fc.assert(
+      fc.property(fc.integer({ min: MIN_TIME, max: MAX_TIME }), (t) => {
+        const want = new Date(t).toISOString().replace(/^\+?0*(\d{4})/, "$1").replace(".000Z", "Z")
+        expect(formatUtc(t)).toBe(want)
+      }),
+      { numRuns: 5000 }
+    )
   })
 })
 
 describe("barCsv: incremental parsing", () => {
   it("any split of the bytes into chunks gives the same result as one piece", () => {
-    const text = '\uFEFFtimestamp,open,high,low,close,volume,note\r\n2024-01-02T00:00:00Z,1,2,0.5,1.5,10,"a,""b""\nc"\r\n\r\n2024-01-03 00:00:00+00:00,1,2,0.5,1.5,-1,é\n2024-01-04,1.25,2,0.5,1.5,,x\n'
+    const text =
+      "\uFEFFtimestamp,open,high,low,close,volume,note\r\n2024-01-02T00:00:00Z,1,2,0.5,1.5,10,\"a,\"\"b\"\"\nc\"\r\n\r\n2024-01-03 00:00:00+00:00,1,2,0.5,1.5,-1,é\n2024-01-04,1.25,2,0.5,1.5,,x\n"
     const bytes = new TextEncoder().encode(text)
     const whole = ok(bytes)
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 40 }), (sizes) => {
-      const parser = new BarCsvParser()
-      const buf = new Uint8Array(bytes.length + 1)
-      let have = 0, off = 0, k = 0
-      while (off < bytes.length) {
-        const n = Math.min(sizes[k++ % sizes.length]!, bytes.length - off)
-        buf.set(bytes.subarray(off, off + n), have)
-        off += n
-        const len = have + n
-        const used = parser.feed(buf, len)
-        if (typeof used !== "number") throw new Error(used.message)
-        buf.copyWithin(0, used, len)
-        have = len - used
-      }
-      const r = parser.finish(have)
-      expect(Either.getOrThrow(r)).toEqual(whole)
-    }), { numRuns: 500 })
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 40 }), (sizes) => {
+        const parser = new BarCsvParser()
+        const buf = new Uint8Array(bytes.length + 1)
+        let have = 0, off = 0, k = 0
+        while (off < bytes.length) {
+          const n = Math.min(sizes[k++ % sizes.length]!, bytes.length - off)
+          buf.set(bytes.subarray(off, off + n), have)
+          off += n
+          const len = have + n
+          const used = parser.feed(buf, len)
+          if (typeof used !== "number") throw new Error(used.message)
+          buf.copyWithin(0, used, len)
+          have = len - used
+        }
+        const r = parser.finish(have)
+        expect(Either.getOrThrow(r)).toEqual(whole)
+      }),
+      { numRuns: 500 }
+    )
   })
 })

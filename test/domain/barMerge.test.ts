@@ -4,9 +4,25 @@ import type { Bar } from "../../src/domain/Bar.ts"
 import { NO_EXTRAS, type BarSeries } from "../../src/domain/barCsv.ts"
 import { mergeBars, normaliseSeries } from "../../src/domain/barMerge.ts"
 
-const bar = (time: number, close: number): Bar => ({ time, open: close, high: close, low: close, close, volume: 1, wap: null, count: null })
-const series = (bars: ReadonlyArray<Bar>, extraColumns: ReadonlyArray<string> = [], extras?: ReadonlyArray<ReadonlyArray<string>>): BarSeries =>
-  ({ bars, extraColumns, extras: extras ?? bars.map(() => (extraColumns.length ? extraColumns.map(() => "") : NO_EXTRAS)) })
+const bar = (time: number, close: number): Bar => ({
+  time,
+  open: close,
+  high: close,
+  low: close,
+  close,
+  volume: 1,
+  wap: null,
+  count: null
+})
+const series = (
+  bars: ReadonlyArray<Bar>,
+  extraColumns: ReadonlyArray<string> = [],
+  extras?: ReadonlyArray<ReadonlyArray<string>>
+): BarSeries => ({
+  bars,
+  extraColumns,
+  extras: extras ?? bars.map(() => (extraColumns.length ? extraColumns.map(() => "") : NO_EXTRAS))
+})
 const closes = (s: BarSeries) => s.bars.map((b) => [b.time, b.close])
 
 describe("mergeBars", () => {
@@ -16,7 +32,11 @@ describe("mergeBars", () => {
     const m = mergeBars(stored, [bar(20, 22), bar(25, 25), bar(40, 4), bar(5, 0.5)])
     expect(closes(m.series)).toEqual([[5, 0.5], [10, 1], [20, 22], [25, 25], [30, 3], [40, 4]])
     expect(m.series.extras).toEqual([[""], ["a"], ["b"], [""], ["c"], [""]])
-    expect({ added: m.added, replaced: m.replaced, changed: m.changed }).toEqual({ added: 3, replaced: 1, changed: true })
+    expect({ added: m.added, replaced: m.replaced, changed: m.changed }).toEqual({
+      added: 3,
+      replaced: 1,
+      changed: true
+    })
   })
   it("overwrite=false keeps the stored bar", () => {
     const m = mergeBars(stored, [bar(20, 22), bar(35, 35)], false)
@@ -31,7 +51,11 @@ describe("mergeBars", () => {
   })
   it("identical bars change nothing, so a save can be skipped", () => {
     const m = mergeBars(stored, [bar(20, 2), bar(30, 3)])
-    expect({ added: m.added, replaced: m.replaced, changed: m.changed }).toEqual({ added: 0, replaced: 2, changed: false })
+    expect({ added: m.added, replaced: m.replaced, changed: m.changed }).toEqual({
+      added: 0,
+      replaced: 2,
+      changed: false
+    })
     expect(mergeBars(stored, []).changed).toBe(false)
   })
   it("duplicates inside one input keep the last occurrence; unsorted stored rows are sorted", () => {
@@ -45,7 +69,9 @@ describe("mergeBars", () => {
     expect(m.added).toBe(2)
   })
 
-  const arbBars = fc.array(fc.record({ t: fc.integer({ min: 0, max: 200 }), c: fc.integer({ min: 1, max: 1000 }) }), { maxLength: 60 })
+  const arbBars = fc.array(fc.record({ t: fc.integer({ min: 0, max: 200 }), c: fc.integer({ min: 1, max: 1000 }) }), {
+    maxLength: 60
+  })
     .map((xs) => xs.map(({ t, c }) => bar(t * 60_000, c / 100)))
   const ascendingUnique = (s: BarSeries) => s.bars.every((b, i) => i === 0 || b.time > s.bars[i - 1]!.time)
 

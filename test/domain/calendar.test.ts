@@ -28,8 +28,16 @@ describe("NYSE holidays", () => {
 
   it("lists 2024's holidays and early closes", () => {
     expect(nyseHolidays(2024).map((h) => h.day)).toEqual([
-      "2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19",
-      "2024-07-04", "2024-09-02", "2024-11-28", "2024-12-25"
+      "2024-01-01",
+      "2024-01-15",
+      "2024-02-19",
+      "2024-03-29",
+      "2024-05-27",
+      "2024-06-19",
+      "2024-07-04",
+      "2024-09-02",
+      "2024-11-28",
+      "2024-12-25"
     ])
     expect(nyseEarlyCloses(2024)).toEqual(["2024-07-03", "2024-11-29", "2024-12-24"])
   })
@@ -61,7 +69,10 @@ describe("us-equity", () => {
 
   it("closes early at 13:00 New York", () => {
     expect(equity.session("2024-11-29", "regular")).toEqual({
-      tradingDay: "2024-11-29", open: utc(2024, 11, 29, 14, 30), close: utc(2024, 11, 29, 18), earlyClose: true
+      tradingDay: "2024-11-29",
+      open: utc(2024, 11, 29, 14, 30),
+      close: utc(2024, 11, 29, 18),
+      earlyClose: true
     })
     expect(equity.session("2024-11-29", "extended")?.close).toBe(utc(2024, 11, 29, 22))
     expect(equity.session("2024-12-24", "regular")?.close).toBe(utc(2024, 12, 24, 18))
@@ -82,7 +93,10 @@ describe("us-equity", () => {
   it("tracks DST", () => {
     expect(equity.session("2024-03-08", "regular")?.open).toBe(utc(2024, 3, 8, 14, 30))
     expect(equity.session("2024-03-11", "regular")?.open).toBe(utc(2024, 3, 11, 13, 30))
-    expect(equity.session("2024-03-11", "extended")).toMatchObject({ open: utc(2024, 3, 11, 8), close: utc(2024, 3, 12) })
+    expect(equity.session("2024-03-11", "extended")).toMatchObject({
+      open: utc(2024, 3, 11, 8),
+      close: utc(2024, 3, 12)
+    })
     expect(equity.session("2024-11-04", "regular")?.open).toBe(utc(2024, 11, 4, 14, 30))
   })
 
@@ -120,9 +134,15 @@ describe("us-index", () => {
 describe("cme-equity-futures", () => {
   it("opens Sunday 17:00 CT for Monday, across the DST switch", () => {
     expect(cme.session("2024-03-11", "extended")).toEqual({
-      tradingDay: "2024-03-11", open: utc(2024, 3, 10, 22), close: utc(2024, 3, 11, 21), earlyClose: false
+      tradingDay: "2024-03-11",
+      open: utc(2024, 3, 10, 22),
+      close: utc(2024, 3, 11, 21),
+      earlyClose: false
     })
-    expect(cme.session("2024-03-11", "regular")).toMatchObject({ open: utc(2024, 3, 11, 13, 30), close: utc(2024, 3, 11, 20) })
+    expect(cme.session("2024-03-11", "regular")).toMatchObject({
+      open: utc(2024, 3, 11, 13, 30),
+      close: utc(2024, 3, 11, 20)
+    })
     expect(cme.session("2024-11-04", "extended")?.open).toBe(utc(2024, 11, 3, 23))
     expect(cme.sessionAt(utc(2024, 3, 10, 22), "extended")?.tradingDay).toBe("2024-03-11")
     expect(cme.ibTimeZoneId).toBe("US/Central")
@@ -136,19 +156,28 @@ describe("cme-equity-futures", () => {
 
   it("shortens NYSE holidays and half days, closes fully on Good Friday", () => {
     expect(cme.session("2024-01-15", "extended")).toMatchObject({ close: utc(2024, 1, 15, 18), earlyClose: true })
-    expect(cme.session("2024-01-15", "regular")).toMatchObject({ open: utc(2024, 1, 15, 14, 30), close: utc(2024, 1, 15, 18) })
+    expect(cme.session("2024-01-15", "regular")).toMatchObject({
+      open: utc(2024, 1, 15, 14, 30),
+      close: utc(2024, 1, 15, 18)
+    })
     expect(cme.closedReason("2024-01-15")).toBeUndefined()
     expect(cme.session("2024-11-29", "extended")).toMatchObject({ close: utc(2024, 11, 29, 18, 15), earlyClose: true })
     expect(cme.session("2024-03-29", "extended")).toBeUndefined()
     expect(cme.closedReason("2024-03-29")).toEqual({ reason: "holiday", name: "Good Friday" })
-    expect(cme.nextSession(utc(2024, 3, 28, 22), "extended")).toMatchObject({ tradingDay: "2024-04-01", open: utc(2024, 3, 31, 22) })
+    expect(cme.nextSession(utc(2024, 3, 28, 22), "extended")).toMatchObject({
+      tradingDay: "2024-04-01",
+      open: utc(2024, 3, 31, 22)
+    })
   })
 })
 
 describe("forex", () => {
   it("opens Sunday 17:15 New York, across the DST switch", () => {
     expect(forex.session("2024-03-11", "regular")).toEqual({
-      tradingDay: "2024-03-11", open: utc(2024, 3, 10, 21, 15), close: utc(2024, 3, 11, 21), earlyClose: false
+      tradingDay: "2024-03-11",
+      open: utc(2024, 3, 10, 21, 15),
+      close: utc(2024, 3, 11, 21),
+      earlyClose: false
     })
     expect(forex.session("2024-11-04", "extended")?.open).toBe(utc(2024, 11, 3, 22, 15))
   })
@@ -187,8 +216,9 @@ describe("properties", () => {
           expect(s.open).toBeLessThan(from + span)
           const prev = sessions[i - 1]
           if (prev !== undefined) expect(prev.close).toBeLessThanOrEqual(s.open)
-          for (const t of [s.open, s.close - 1, s.open + Math.floor(frac * (s.close - s.open))])
+          for (const t of [s.open, s.close - 1, s.open + Math.floor(frac * (s.close - s.open))]) {
             expect(cal.sessionAt(t, hours)).toEqual(s)
+          }
           expect(cal.sessionAt(s.close, hours)?.tradingDay).not.toBe(s.tradingDay)
           expect(cal.session(s.tradingDay, hours)).toEqual(s)
         })
@@ -199,13 +229,22 @@ describe("properties", () => {
 
   it("sessionAt, previousSessions and nextSession agree with sessionsBetween", () => {
     fc.assert(
-      fc.property(calendarArb, hoursArb, minuteArb, jitterArb, fc.integer({ min: 1, max: 5 }), (id, hours, minute, jitter, count) => {
-        const cal = calendarFor(id)
-        const ms = minute + jitter
-        expect(cal.sessionAt(ms, hours)).toEqual(cal.sessionsBetween(ms, ms + 1, hours)[0])
-        expect(cal.nextSession(ms, hours)).toEqual(cal.sessionsBetween(ms, ms + 16 * 86_400_000, hours)[0])
-        expect(cal.previousSessions(ms, count, hours)).toEqual(cal.sessionsBetween(ms - 30 * 86_400_000, ms, hours).slice(-count))
-      }),
+      fc.property(
+        calendarArb,
+        hoursArb,
+        minuteArb,
+        jitterArb,
+        fc.integer({ min: 1, max: 5 }),
+        (id, hours, minute, jitter, count) => {
+          const cal = calendarFor(id)
+          const ms = minute + jitter
+          expect(cal.sessionAt(ms, hours)).toEqual(cal.sessionsBetween(ms, ms + 1, hours)[0])
+          expect(cal.nextSession(ms, hours)).toEqual(cal.sessionsBetween(ms, ms + 16 * 86_400_000, hours)[0])
+          expect(cal.previousSessions(ms, count, hours)).toEqual(
+            cal.sessionsBetween(ms - 30 * 86_400_000, ms, hours).slice(-count)
+          )
+        }
+      ),
       { numRuns: 500 }
     )
   })

@@ -28,7 +28,9 @@ describe("missingIntervalsStepwise", () => {
         fc.integer({ min: 0, max: 600 }).map((d) => T0 + d * DAY + (d % 7) * 3_600_000),
         fc.integer({ min: 1, max: 120 }).map((d) => d * DAY + (d % 5) * 1_234_567),
         fc.integer({ min: 1, max: 40 }).map((d) => d * 0.37 * DAY),
-        fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 60 })), { maxLength: 6 }),
+        fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 60 })), {
+          maxLength: 6
+        }),
         fc.boolean(),
         (calendarId, tfId, rth, from, span, windowMs, holes, withHead) => {
           const tf = timeframeOf(tfId)

@@ -28,14 +28,18 @@ describe("planSegmentsStepwise", () => {
         fc.integer({ min: 0, max: 600 }).map((d) => T0 + d * DAY + (d % 5) * 3_600_000),
         fc.integer({ min: 1, max: 90 }).map((d) => d * DAY + (d % 3) * 2_345_678),
         fc.integer({ min: 1, max: 30 }).map((d) => d * 0.41 * DAY),
-        fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 400 })), { maxLength: 5 }),
+        fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 400 })), {
+          maxLength: 5
+        }),
         (calendarId, tfId, rth, from, span, windowMs, keep) => {
           const tf = timeframeOf(tfId)
           const hours = hoursFor(rth)
           const to = from + span
           const now = to
           const all = expectedBarTimes(calendarId, tf, hours, from, to)
-          const stored = all.filter((_, i) => keep.some(([at, len]) => i >= Math.floor(at * all.length) && i < Math.floor(at * all.length) + len))
+          const stored = all.filter((_, i) =>
+            keep.some(([at, len]) => i >= Math.floor(at * all.length) && i < Math.floor(at * all.length) + len)
+          )
           const missing = missingIntervals({ stored, calendarId, timeframe: tf, hours, from, to, now })
           const input = { calendarId, timeframe: tf, useRTH: rth, missing, now }
           expect(drain(planSegmentsStepwise(input, windowMs))).toEqual(planSegments(input))

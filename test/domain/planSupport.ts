@@ -4,7 +4,13 @@
  * bars with the request shapes the table allows).
  */
 import { DateTime } from "luxon"
-import { dayStartMs, expectedBars, expectedBarTimes, hoursFor, type ScheduledBar } from "../../src/domain/BarSchedule.ts"
+import {
+  dayStartMs,
+  expectedBars,
+  expectedBarTimes,
+  hoursFor,
+  type ScheduledBar
+} from "../../src/domain/BarSchedule.ts"
 import type { CalendarId } from "../../src/domain/calendar/index.ts"
 import { parseBarSize, parseDuration } from "../../src/domain/IbHistoricalRules.ts"
 import type { Segment } from "../../src/domain/SegmentPlanner.ts"
@@ -15,7 +21,8 @@ import { FUTURE_ROOTS, futureContract, SPOT, thirdFriday, type Instrument } from
 
 export const ny = (iso: string) => DateTime.fromISO(iso, { zone: "America/New_York" }).toMillis()
 
-const esExpiry = (y: number, m: number) => DateTime.fromISO(`${thirdFriday(y, m)}T08:30:00`, { zone: "America/Chicago" }).toMillis()
+const esExpiry = (y: number, m: number) =>
+  DateTime.fromISO(`${thirdFriday(y, m)}T08:30:00`, { zone: "America/Chicago" }).toMillis()
 export const spot = (symbol: string): Instrument => SPOT.find((i) => i.symbol === symbol)!
 /** One instrument per calendar (ESZ5: listed 2023-12-01, expires 2025-12-19). */
 export const BY_CALENDAR: Record<CalendarId, Instrument> = {
@@ -44,7 +51,13 @@ export const dropSimPriorMonth = (tf: Timeframe, labels: ReadonlyArray<number>, 
 export const simSegmentLabels = (inst: Instrument, tf: Timeframe, useRTH: boolean, seg: Segment, nowMs: number) =>
   labelsOf(
     generateBars({
-      inst, endMs: seg.endMs, nowMs, duration: parseDuration(seg.duration)!, bar: parseBarSize(seg.barSize)!, useRTH, whatToShow: inst.whatToShow[0]!
+      inst,
+      endMs: seg.endMs,
+      nowMs,
+      duration: parseDuration(seg.duration)!,
+      bar: parseBarSize(seg.barSize)!,
+      useRTH,
+      whatToShow: inst.whatToShow[0]!
     }).bars
   )
 
@@ -61,7 +74,9 @@ export const coversLabels = (calendarId: CalendarId, tf: Timeframe, useRTH: bool
  * longer, whole bars summing ≤ 365 sessions.
  */
 export const minimumRequests = (
-  tf: Timeframe, runs: ReadonlyArray<ReadonlyArray<ScheduledBar>>, sessionOpen: (day: string) => number
+  tf: Timeframe,
+  runs: ReadonlyArray<ReadonlyArray<ScheduledBar>>,
+  sessionOpen: (day: string) => number
 ): number => {
   const lim = durationLimits(tf.ibBarSize)
   let total = 0
@@ -92,10 +107,16 @@ export const minimumRequests = (
 
 /** Runs of consecutive missing bars: the missing set against the full schedule around it. */
 export const runsAgainstSchedule = (
-  calendarId: CalendarId, tf: Timeframe, useRTH: boolean, missing: ReadonlyArray<ScheduledBar>, headMs: number
+  calendarId: CalendarId,
+  tf: Timeframe,
+  useRTH: boolean,
+  missing: ReadonlyArray<ScheduledBar>,
+  headMs: number
 ): Array<Array<ScheduledBar>> => {
   if (missing.length === 0) return []
-  const all = expectedBars(calendarId, tf, hoursFor(useRTH), missing[0]!.start, missing[missing.length - 1]!.end, { headMs })
+  const all = expectedBars(calendarId, tf, hoursFor(useRTH), missing[0]!.start, missing[missing.length - 1]!.end, {
+    headMs
+  })
   const wanted = new Set(missing.map((b) => b.time))
   const runs: Array<Array<ScheduledBar>> = []
   let open = false

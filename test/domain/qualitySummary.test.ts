@@ -3,7 +3,17 @@ import type { Bar } from "../../src/domain/Bar.ts"
 import { checkQuality } from "../../src/domain/QualityCheck.ts"
 import { addQuality, emptyQuality, qualityLines } from "../../src/domain/qualitySummary.ts"
 
-const bar = (i: number, o: Partial<Bar> = {}): Bar => ({ time: Date.UTC(2025, 0, 2, 15, i), open: 100, high: 101, low: 99, close: 100, volume: 1000, wap: null, count: null, ...o })
+const bar = (i: number, o: Partial<Bar> = {}): Bar => ({
+  time: Date.UTC(2025, 0, 2, 15, i),
+  open: 100,
+  high: 101,
+  low: 99,
+  close: 100,
+  volume: 1000,
+  wap: null,
+  count: null,
+  ...o
+})
 
 describe("quality summary", () => {
   it("adds segments' reports per issue type, keeping the worst severity and counting checked bars", () => {
@@ -16,7 +26,11 @@ describe("quality summary", () => {
     const high = b.issues.find((i) => i.type === "high_too_low")!
     expect(high).toMatchObject({ severity: "error", count: 2, description: "high too low" })
     expect(b.errors).toBe(b.issues.filter((i) => i.severity === "error").length)
-    expect(b.issues.map((i) => i.severity)).toEqual([...b.issues.map((i) => i.severity)].sort((x, y) => ["error", "warning", "info"].indexOf(x) - ["error", "warning", "info"].indexOf(y)))
+    expect(b.issues.map((i) => i.severity)).toEqual(
+      [...b.issues.map((i) => i.severity)].sort((x, y) =>
+        ["error", "warning", "info"].indexOf(x) - ["error", "warning", "info"].indexOf(y)
+      )
+    )
     expect(qualityLines(b)).toContain("Data quality error: high too low (2 bars)")
     expect(qualityLines(b).every((l) => !l.includes("info"))).toBe(true)
   })

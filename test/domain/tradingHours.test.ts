@@ -8,10 +8,21 @@ import { hoursOf, sessionFilter } from "../../src/domain/tradingHoursFilter.ts"
 /** New York wall clock of an instant through Intl — independent of the calendars' own zone code. */
 const nyParts = (ms: number) => {
   const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: "America/New_York", hourCycle: "h23", weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"
+    timeZone: "America/New_York",
+    hourCycle: "h23",
+    weekday: "short",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit"
   }).formatToParts(new Date(ms))
   const get = (t: string) => parts.find((p) => p.type === t)!.value
-  return { day: `${get("year")}-${get("month")}-${get("day")}`, weekday: get("weekday"), minute: Number(get("hour")) * 60 + Number(get("minute")) }
+  return {
+    day: `${get("year")}-${get("month")}-${get("day")}`,
+    weekday: get("weekday"),
+    minute: Number(get("hour")) * 60 + Number(get("minute"))
+  }
 }
 
 const ET = (iso: string) => Date.parse(`${iso}-05:00`)
@@ -22,7 +33,11 @@ describe("trading hours description (from the calendars)", () => {
     expect(tradingHoursOf("us-equity")).toEqual({
       timezone: "America/New_York",
       regular_hours: { start: "09:30", end: "16:00", name: "Regular" },
-      extended_hours: [{ start: "04:00", end: "09:30", name: "Pre-Market" }, { start: "16:00", end: "20:00", name: "After-Hours" }],
+      extended_hours: [{ start: "04:00", end: "09:30", name: "Pre-Market" }, {
+        start: "16:00",
+        end: "20:00",
+        name: "After-Hours"
+      }],
       trading_days: [0, 1, 2, 3, 4]
     })
   })
@@ -32,7 +47,11 @@ describe("trading hours description (from the calendars)", () => {
     const cme = tradingHoursOf("cme-equity-futures")!
     expect(cme.timezone).toBe("America/Chicago")
     expect(cme.regular_hours).toMatchObject({ start: "08:30", end: "15:00" })
-    expect(cme.extended_hours).toEqual([{ start: "17:00", end: "08:30", name: "Pre-Market" }, { start: "15:00", end: "16:00", name: "After-Hours" }])
+    expect(cme.extended_hours).toEqual([{ start: "17:00", end: "08:30", name: "Pre-Market" }, {
+      start: "15:00",
+      end: "16:00",
+      name: "After-Hours"
+    }])
     expect(cme.trading_days).toEqual([0, 1, 2, 3, 4, 6])
     const fx = tradingHoursOf("forex")!
     expect(fx.regular_hours).toMatchObject({ start: "17:15", end: "17:00" })
@@ -103,7 +122,9 @@ describe("trading-hours filter", () => {
     const times = Array.from({ length: 2000 }, (_, i) => ET("2025-01-02T00:00:00") + i * 17 * 60_000)
     const asc = sessionFilter("us-equity", m1, "regular")
     const expected = times.map((t) => asc(t))
-    const shuffled = times.map((t, i) => [t, i] as const).sort((a, b) => ((a[0] * 7919) % 1000) - ((b[0] * 7919) % 1000))
+    const shuffled = times.map((t, i) => [t, i] as const).sort((a, b) =>
+      ((a[0] * 7919) % 1000) - ((b[0] * 7919) % 1000)
+    )
     const fresh = sessionFilter("us-equity", m1, "regular")
     for (const [t, i] of shuffled) expect(fresh(t)).toBe(expected[i])
   })

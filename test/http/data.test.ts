@@ -14,19 +14,28 @@ import { apiClient, raw, startServer, tempDir } from "./support.ts"
 const FIXTURES = fileURLToPath(new URL("../fixtures/ktrdr/", import.meta.url))
 
 /** A data dir holding KTRDR's real files and symbol cache. */
-const ktrdrDataDir = Effect.gen(function* () {
+const ktrdrDataDir = Effect.gen(function*() {
   const dir = yield* tempDir("ktrdr-data-")
   for (const f of yield* Effect.promise(() => readdir(FIXTURES))) {
-    if (f.endsWith(".csv") || f.endsWith(".json")) yield* Effect.promise(() => copyFile(join(FIXTURES, f), join(dir, f)))
+    if (f.endsWith(".csv") || f.endsWith(".json")) {
+      yield* Effect.promise(() => copyFile(join(FIXTURES, f), join(dir, f)))
+    }
   }
   return dir
 })
 
-const post = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } })
+const post = (body: unknown): RequestInit => ({
+  method: "POST",
+  body: JSON.stringify(body),
+  headers: { "content-type": "application/json" }
+})
 
 /** Rows of a CSV file (header dropped), to compare answers with the file itself. */
 const csvRows = (file: string) =>
-  Effect.map(Effect.promise(() => readFile(file, "utf8")), (t) => t.trim().split("\n").slice(1).map((l) => l.split(",")))
+  Effect.map(
+    Effect.promise(() => readFile(file, "utf8")),
+    (t) => t.trim().split("\n").slice(1).map((l) => l.split(","))
+  )
 
 /** `2025-05-22 08:00:00+00:00` or `2025-01-01` → epoch ms. */
 const rowTime = (s: string) => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s.replace(" ", "T"))
@@ -40,7 +49,9 @@ const rawPath = (port: number, path: string) =>
       res.on("data", (c: string) => (body += c))
       res.on("end", () => {
         let json: unknown = undefined
-        try { json = JSON.parse(body) } catch { /* not JSON */ }
+        try {
+          json = JSON.parse(body)
+        } catch { /* not JSON */ }
         resume(Effect.succeed({ status: res.statusCode ?? 0, json }))
       })
     })
@@ -50,13 +61,18 @@ const rawPath = (port: number, path: string) =>
 
 /** New York wall clock minutes of an instant (Intl, independent of the server's calendars). */
 const nyMinute = (iso: string) => {
-  const p = new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", hourCycle: "h23", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(iso))
+  const p = new Intl.DateTimeFormat("en-US", {
+    timeZone: "America/New_York",
+    hourCycle: "h23",
+    hour: "2-digit",
+    minute: "2-digit"
+  }).formatToParts(new Date(iso))
   return Number(p.find((x) => x.type === "hour")!.value) * 60 + Number(p.find((x) => x.type === "minute")!.value)
 }
 
 describe("data API over KTRDR's files", () => {
   it.live("/symbols, /timeframes and /data/info describe the stored series; the derived client reads the same", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
       const client = yield* apiClient(s.baseUrl)
@@ -67,7 +83,9 @@ describe("data API over KTRDR's files", () => {
         byKey.set(key, [...(byKey.get(key) ?? []), tf])
       }
       // A valid file whose key no symbol parses to (GET could never serve it) is not listed.
-      yield* Effect.promise(() => copyFile(join(dataDir, files.find((f) => f.endsWith("_1d.csv"))!), join(dataDir, "BRK_B_1d.csv")))
+      yield* Effect.promise(() =>
+        copyFile(join(dataDir, files.find((f) => f.endsWith("_1d.csv"))!), join(dataDir, "BRK_B_1d.csv"))
+      )
 
       const symbols = yield* raw(s.baseUrl, "/api/v1/symbols")
       expect(symbols.status).toBe(200)
@@ -78,19 +96,49 @@ describe("data API over KTRDR's files", () => {
       for (const r of rows) expect(r.available_timeframes).toEqual([...byKey.get(r.symbol)!].sort())
       // EURUSD is in KTRDR's cache (CASH): its name, exchange, currency, and forex hours from our calendar
       const eur = rows.find((r) => r.symbol === "EURUSD")
-      expect(eur).toMatchObject({ name: "European Monetary Union Euro", type: "forex", exchange: "IDEALPRO", currency: "USD" })
-      expect(eur.trading_hours).toMatchObject({ timezone: "America/New_York", regular_hours: { start: "17:15", end: "17:00" }, trading_days: [0, 1, 2, 3, 4, 6] })
+      expect(eur).toMatchObject({
+        name: "European Monetary Union Euro",
+        type: "forex",
+        exchange: "IDEALPRO",
+        currency: "USD"
+      })
+      expect(eur.trading_hours).toMatchObject({
+        timezone: "America/New_York",
+        regular_hours: { start: "17:15", end: "17:00" },
+        trading_days: [0, 1, 2, 3, 4, 6]
+      })
       // AAPL has no cache entry and could be a stock, an index or a future: not guessed
       expect(rows.find((r) => r.symbol === "AAPL")).toEqual({
-        symbol: "AAPL", name: "AAPL", type: "unknown", exchange: "unknown", currency: "unknown", available_timeframes: ["1d", "1h", "5m"], trading_hours: null
+        symbol: "AAPL",
+        name: "AAPL",
+        type: "unknown",
+        exchange: "unknown",
+        currency: "unknown",
+        available_timeframes: ["1d", "1h", "5m"],
+        trading_hours: null
       })
       expect((yield* client.data.symbols()).data).toEqual(rows)
 
       const tfs = yield* raw(s.baseUrl, "/api/v1/timeframes")
       expect(tfs.status).toBe(200)
-      expect(tfs.json.data).toContainEqual({ id: "1h", name: "1 Hour", description: "One-hour interval data", seconds: 3600 })
-      expect(tfs.json.data).toContainEqual({ id: "5m", name: "5 Minutes", description: "Five-minute interval data", seconds: 300 })
-      expect(tfs.json.data).toContainEqual({ id: "1d", name: "Daily", description: "Daily interval data", seconds: 86400 })
+      expect(tfs.json.data).toContainEqual({
+        id: "1h",
+        name: "1 Hour",
+        description: "One-hour interval data",
+        seconds: 3600
+      })
+      expect(tfs.json.data).toContainEqual({
+        id: "5m",
+        name: "5 Minutes",
+        description: "Five-minute interval data",
+        seconds: 300
+      })
+      expect(tfs.json.data).toContainEqual({
+        id: "1d",
+        name: "Daily",
+        description: "Daily interval data",
+        seconds: 86400
+      })
       expect((yield* client.data.timeframes()).data).toEqual(tfs.json.data)
 
       const info = yield* raw(s.baseUrl, "/api/v1/data/info")
@@ -111,7 +159,7 @@ describe("data API over KTRDR's files", () => {
     }).pipe(Effect.scoped))
 
   it.live("GET /data serves the files as stored: UTC `Z` dates ascending, inclusive ranges, KTRDR's name forms", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
       const client = yield* apiClient(s.baseUrl)
@@ -125,18 +173,33 @@ describe("data API over KTRDR's files", () => {
       expect(d.ohlcv).toEqual(file.map((r) => r.slice(1, 6).map(Number)))
       expect(d.points).toBeNull()
       expect(d.metadata).toEqual({
-        symbol: "AAPL", timeframe: "1h", start_date: d.dates[0], end_date: d.dates.at(-1), point_count: file.length,
-        total_count: file.length, range_start_date: d.dates[0],
-        trading_hours_only: false, include_extended: false, filter_calendar: null, incomplete_bars_skipped: 0
+        symbol: "AAPL",
+        timeframe: "1h",
+        start_date: d.dates[0],
+        end_date: d.dates.at(-1),
+        point_count: file.length,
+        total_count: file.length,
+        range_start_date: d.dates[0],
+        trading_hours_only: false,
+        include_extended: false,
+        filter_calendar: null,
+        incomplete_bars_skipped: 0
       })
       // tail: the last N bars only, with the range's size and start (and its own cache entry).
       const last5 = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h?tail=5")
       expect(last5.json.data.dates).toEqual(d.dates.slice(-5))
       expect(last5.json.data.ohlcv).toEqual(d.ohlcv.slice(-5))
-      expect(last5.json.data.metadata).toMatchObject({ point_count: 5, total_count: file.length, range_start_date: d.dates[0], start_date: d.dates.at(-5) })
+      expect(last5.json.data.metadata).toMatchObject({
+        point_count: 5,
+        total_count: file.length,
+        range_start_date: d.dates[0],
+        start_date: d.dates.at(-5)
+      })
       expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?tail=${file.length + 10}`)).json.data.dates).toEqual(d.dates)
       expect((yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")).json.data.dates).toHaveLength(file.length)
-      for (const bad of ["0", "-1", "1.5", "x"]) expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?tail=${bad}`)).status, bad).toBe(400)
+      for (const bad of ["0", "-1", "1.5", "x"]) {
+        expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?tail=${bad}`)).status, bad).toBe(400)
+      }
       // the derived client decodes the hand-written bytes with the contract's schema
       const viaClient = yield* client.data.bars({ path: { symbol: "aapl", timeframe: "1h" }, urlParams: {} })
       expect(viaClient).toEqual(all.json)
@@ -178,15 +241,29 @@ describe("data API over KTRDR's files", () => {
       const none = yield* raw(s.baseUrl, "/api/v1/data/TSLA/1h?start_date=2025-01-01")
       expect(none.status).toBe(200)
       expect(none.json.data).toEqual({
-        dates: [], ohlcv: [], points: null,
-        metadata: { symbol: "TSLA", timeframe: "1h", start_date: null, end_date: null, point_count: 0, total_count: 0, range_start_date: null, trading_hours_only: false, include_extended: false, filter_calendar: null, incomplete_bars_skipped: 0 }
+        dates: [],
+        ohlcv: [],
+        points: null,
+        metadata: {
+          symbol: "TSLA",
+          timeframe: "1h",
+          start_date: null,
+          end_date: null,
+          point_count: 0,
+          total_count: 0,
+          range_start_date: null,
+          trading_hours_only: false,
+          include_extended: false,
+          filter_calendar: null,
+          incomplete_bars_skipped: 0
+        }
       })
       expect(Object.keys(none.json.data.metadata).sort()).toEqual(Object.keys(d.metadata).sort())
       expect(yield* Effect.promise(() => readdir(dataDir))).not.toContain("TSLA_1h.csv")
     }).pipe(Effect.scoped))
 
   it.live("POST /data/range: first and last stored bar and the exact count; 404 envelope when not stored", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
       const client = yield* apiClient(s.baseUrl)
@@ -195,9 +272,12 @@ describe("data API over KTRDR's files", () => {
       const r = yield* raw(s.baseUrl, "/api/v1/data/range", post({ symbol: "msft", timeframe: "1h" }))
       expect(r.status).toBe(200)
       expect(r.json).toEqual({
-        success: true, error: null,
+        success: true,
+        error: null,
         data: {
-          symbol: "MSFT", timeframe: "1h", point_count: new Set(times).size,
+          symbol: "MSFT",
+          timeframe: "1h",
+          point_count: new Set(times).size,
           start_date: new Date(Math.min(...times)).toISOString().replace(".000Z", "Z"),
           end_date: new Date(Math.max(...times)).toISOString().replace(".000Z", "Z")
         }
@@ -212,7 +292,7 @@ describe("data API over KTRDR's files", () => {
     }).pipe(Effect.scoped))
 
   it.live("bad input: typed 400 envelopes (dates, timeframe, booleans, symbols) via raw HTTP and the client", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
       const client = yield* apiClient(s.baseUrl)
@@ -230,20 +310,38 @@ describe("data API over KTRDR's files", () => {
         expect(r.json, path).toMatchObject({ success: false, data: null, error: { code } })
         expect(typeof r.json.error.message).toBe("string")
       }
-      const e = yield* client.data.bars({ path: { symbol: "AAPL", timeframe: "1h" }, urlParams: { start_date: "2025-02-30" } }).pipe(Effect.flip)
-      expect(e).toMatchObject({ _tag: "BadRequest", code: "DATA-InvalidDate", details: { field: "start_date", value: "2025-02-30" } })
+      const e = yield* client.data.bars({
+        path: { symbol: "AAPL", timeframe: "1h" },
+        urlParams: { start_date: "2025-02-30" }
+      }).pipe(Effect.flip)
+      expect(e).toMatchObject({
+        _tag: "BadRequest",
+        code: "DATA-InvalidDate",
+        details: { field: "start_date", value: "2025-02-30" }
+      })
       const r = yield* raw(s.baseUrl, "/api/v1/data/range", post({ symbol: "../etc", timeframe: "1h" }))
       expect(r.status).toBe(400)
       expect(r.json.error.code).toBe("DATA-InvalidSymbol")
     }).pipe(Effect.scoped))
 
   it.live("path-like symbols are refused before the file system is touched; the data dir is unchanged", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
       const before = (yield* Effect.promise(() => readdir(dataDir))).sort()
       const parent = (yield* Effect.promise(() => readdir(join(dataDir, "..")))).length
-      for (const sym of ["..%2Fetc", "a%2Fb", "%2e%2e", "%2E%2E%2F%2E%2E%2Fpasswd", "..%5C..%5Cwin", "%00AAPL", ".hidden", "AAPL_1h"]) {
+      for (
+        const sym of [
+          "..%2Fetc",
+          "a%2Fb",
+          "%2e%2e",
+          "%2E%2E%2F%2E%2E%2Fpasswd",
+          "..%5C..%5Cwin",
+          "%00AAPL",
+          ".hidden",
+          "AAPL_1h"
+        ]
+      ) {
         const r = yield* rawPath(s.port, `/api/v1/data/${sym}/1h`)
         expect(r.status, sym).toBe(400)
         expect(r.json, sym).toMatchObject({ success: false, error: { code: "DATA-InvalidSymbol" } })
@@ -263,13 +361,22 @@ describe("data API over KTRDR's files", () => {
     }).pipe(Effect.scoped))
 
   it.live("a corrupt file is a 500 DATA-CorruptData envelope naming the file and line; the server keeps serving", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
-      yield* Effect.promise(() => writeFile(join(dataDir, "BAD_1h.csv"), "timestamp,open,high,low,close,volume\n2025-01-02T15:00:00Z,1,2,0.5,1.5,10\n2025-01-02T16:00:00Z,abc,2,0.5,1.5,10\n"))
+      yield* Effect.promise(() =>
+        writeFile(
+          join(dataDir, "BAD_1h.csv"),
+          "timestamp,open,high,low,close,volume\n2025-01-02T15:00:00Z,1,2,0.5,1.5,10\n2025-01-02T16:00:00Z,abc,2,0.5,1.5,10\n"
+        )
+      )
       const bad = yield* raw(s.baseUrl, "/api/v1/data/BAD/1h")
       expect(bad.status).toBe(500)
-      expect(bad.json).toMatchObject({ success: false, data: null, error: { code: "DATA-CorruptData", details: { file: "BAD_1h.csv", line: 3 } } })
+      expect(bad.json).toMatchObject({
+        success: false,
+        data: null,
+        error: { code: "DATA-CorruptData", details: { file: "BAD_1h.csv", line: 3 } }
+      })
       expect(bad.json.error.details.file).not.toContain(dataDir) // no absolute path leaks
       const range = yield* raw(s.baseUrl, "/api/v1/data/range", post({ symbol: "BAD", timeframe: "1h" }))
       expect(range.status).toBe(500)
@@ -283,12 +390,15 @@ describe("data API over KTRDR's files", () => {
     }).pipe(Effect.scoped))
 
   it.live("the hot cache never serves a replaced file: an external atomic rewrite is seen on the next request", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
       const first = yield* raw(s.baseUrl, "/api/v1/data/AAPL/5m")
       // many concurrent askers of a cold key share one build and get the same bytes
-      const cold = yield* Effect.all(Array.from({ length: 12 }, () => raw(s.baseUrl, "/api/v1/data/AAPL/5m?start_date=2025-05-28")), { concurrency: "unbounded" })
+      const cold = yield* Effect.all(
+        Array.from({ length: 12 }, () => raw(s.baseUrl, "/api/v1/data/AAPL/5m?start_date=2025-05-28")),
+        { concurrency: "unbounded" }
+      )
       expect(new Set(cold.map((r) => r.text)).size).toBe(1)
       const text = yield* Effect.promise(() => readFile(join(dataDir, "AAPL_5m.csv"), "utf8"))
       const kept = text.trim().split("\n").slice(0, 11).join("\n") + "\n"
@@ -301,10 +411,12 @@ describe("data API over KTRDR's files", () => {
     }).pipe(Effect.scoped))
 
   it.live("trading_hours_only on a forex file: weekend bars dropped by the forex calendar, session bars kept", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       // one bar on a Saturday after the file's last row: IB never sends one, the filter must drop it
-      yield* Effect.promise(() => writeFile(join(dataDir, "EURUSD_1h.csv"), "2025-06-07 12:00:00+00:00,1.1,1.2,1.0,1.1,0.0\n", { flag: "a" }))
+      yield* Effect.promise(() =>
+        writeFile(join(dataDir, "EURUSD_1h.csv"), "2025-06-07 12:00:00+00:00,1.1,1.2,1.0,1.1,0.0\n", { flag: "a" })
+      )
       const s = yield* startServer({ dataDir })
       const all = yield* raw(s.baseUrl, "/api/v1/data/EURUSD/1h")
       const only = yield* raw(s.baseUrl, "/api/v1/data/EURUSD/1h?trading_hours_only=true")
@@ -320,13 +432,17 @@ describe("data API over KTRDR's files", () => {
 
 describe("data API over the simulator", () => {
   it.live("a load followed by GET shows the new bars (the cached answer is invalidated); range follows", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* startServer()
       const client = yield* apiClient(s.baseUrl)
       const empty = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")
       expect(empty.json.data.metadata.point_count).toBe(0)
 
-      const full = yield* raw(s.baseUrl, "/api/v1/data/load", post({ symbol: "AAPL", timeframe: "1h", mode: "full", start_date: "2025-01-02", end_date: "2025-01-08" }))
+      const full = yield* raw(
+        s.baseUrl,
+        "/api/v1/data/load",
+        post({ symbol: "AAPL", timeframe: "1h", mode: "full", start_date: "2025-01-02", end_date: "2025-01-08" })
+      )
       expect(full.status).toBe(200)
       expect(full.json.data.status).toBe("success")
       const one = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")
@@ -335,7 +451,11 @@ describe("data API over the simulator", () => {
       expect(one.json.data.metadata.point_count).toBe(full.json.data.total_bars)
       expect((yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")).text).toBe(one.text) // now cached
 
-      const tail = yield* raw(s.baseUrl, "/api/v1/data/load", post({ symbol: "AAPL", timeframe: "1h", mode: "tail", end_date: "2025-01-15" }))
+      const tail = yield* raw(
+        s.baseUrl,
+        "/api/v1/data/load",
+        post({ symbol: "AAPL", timeframe: "1h", mode: "tail", end_date: "2025-01-15" })
+      )
       expect(tail.json.data.new_bars).toBeGreaterThan(0)
       const two = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")
       const stored2 = yield* csvRows(join(s.dataDir, "AAPL_1h.csv"))
@@ -345,7 +465,13 @@ describe("data API over the simulator", () => {
       expect(two.json.data.metadata.end_date > one.json.data.metadata.end_date).toBe(true)
 
       const range = yield* client.data.range({ payload: { symbol: "AAPL", timeframe: "1h" } })
-      expect(range.data).toEqual({ symbol: "AAPL", timeframe: "1h", start_date: two.json.data.dates[0], end_date: two.json.data.dates.at(-1), point_count: stored2.length })
+      expect(range.data).toEqual({
+        symbol: "AAPL",
+        timeframe: "1h",
+        start_date: two.json.data.dates[0],
+        end_date: two.json.data.dates.at(-1),
+        point_count: stored2.length
+      })
 
       // the load put AAPL in the symbol cache: now a stock with US equity hours
       const symbols = yield* client.data.symbols()
@@ -355,9 +481,13 @@ describe("data API over the simulator", () => {
     }).pipe(Effect.scoped))
 
   it.live("trading_hours_only / include_extended on extended-hours minute bars loaded from the simulator", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* startServer({ data: { useRTH: false } })
-      const load = yield* raw(s.baseUrl, "/api/v1/data/load", post({ symbol: "AAPL", timeframe: "1m", mode: "full", start_date: "2025-01-06", end_date: "2025-01-08" }))
+      const load = yield* raw(
+        s.baseUrl,
+        "/api/v1/data/load",
+        post({ symbol: "AAPL", timeframe: "1m", mode: "full", start_date: "2025-01-06", end_date: "2025-01-08" })
+      )
       expect(load.json.data.status).toBe("success")
       const q = "/api/v1/data/AAPL/1m?start_date=2025-01-06&end_date=2025-01-08"
       const all = (yield* raw(s.baseUrl, q)).json.data
@@ -373,7 +503,12 @@ describe("data API over the simulator", () => {
       const inExtended = all.dates.filter((_: string, i: number) => minutes[i]! >= 4 * 60 && minutes[i]! < 20 * 60)
       expect(regular.dates).toEqual(inRegular)
       expect(regular.dates.length).toBe(2 * 390) // two full sessions of 09:30–16:00
-      expect(regular.metadata).toMatchObject({ trading_hours_only: true, include_extended: false, filter_calendar: "us-equity", point_count: 780 })
+      expect(regular.metadata).toMatchObject({
+        trading_hours_only: true,
+        include_extended: false,
+        filter_calendar: "us-equity",
+        point_count: 780
+      })
       expect(extended.dates).toEqual(inExtended)
       expect(extended.metadata.filter_calendar).toBe("us-equity")
       expect(ignored.dates).toEqual(all.dates)
@@ -387,28 +522,82 @@ describe("bars encoding and cache (units)", () => {
   const decode = Schema.decodeUnknownSync(Envelope(OhlcvData))
 
   it.live("hand-written bytes equal what the contract's schema decodes, across slices, with NaN rows skipped", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bars: Array<Bar> = Array.from({ length: 20_000 }, (_, i) => ({
         time: Date.UTC(2020, 0, 1) + i * 60_000,
-        open: 1 + i / 1000, high: 2 + i / 1000, low: 0.5, close: i % 997 === 5 ? NaN : 1.5 + i / 7, volume: i % 3 === 0 ? null : i * 1.5, wap: null, count: null
+        open: 1 + i / 1000,
+        high: 2 + i / 1000,
+        low: 0.5,
+        close: i % 997 === 5 ? NaN : 1.5 + i / 7,
+        volume: i % 3 === 0 ? null : i * 1.5,
+        wap: null,
+        count: null
       }))
       const keep = (t: number) => (t / 60_000) % 2 === 0
-      const bytes = yield* encodeOhlcv(bars, { symbol: "X", timeframe: "1m", trading_hours_only: true, include_extended: false, filter_calendar: "us-equity" }, keep)
+      const bytes = yield* encodeOhlcv(bars, {
+        symbol: "X",
+        timeframe: "1m",
+        trading_hours_only: true,
+        include_extended: false,
+        filter_calendar: "us-equity"
+      }, keep)
       const decoded = decode(JSON.parse(Buffer.from(bytes).toString("utf8")))
       const expected = bars.filter((b) => keep(b.time) && Number.isFinite(b.close))
       expect(decoded.data.dates).toEqual(expected.map((b) => new Date(b.time).toISOString().replace(".000Z", "Z")))
       expect(decoded.data.ohlcv).toEqual(expected.map((b) => [b.open, b.high, b.low, b.close, b.volume ?? 0]))
-      expect(decoded.data.metadata.incomplete_bars_skipped).toBe(bars.filter((b) => keep(b.time) && !Number.isFinite(b.close)).length)
+      expect(decoded.data.metadata.incomplete_bars_skipped).toBe(
+        bars.filter((b) => keep(b.time) && !Number.isFinite(b.close)).length
+      )
       expect(decoded.data.metadata.point_count).toBe(expected.length)
-      const none = decode(JSON.parse(Buffer.from(yield* encodeOhlcv([], { symbol: "X", timeframe: "1m", trading_hours_only: false, include_extended: false, filter_calendar: null })).toString()))
+      const none = decode(
+        JSON.parse(
+          Buffer.from(
+            yield* encodeOhlcv([], {
+              symbol: "X",
+              timeframe: "1m",
+              trading_hours_only: false,
+              include_extended: false,
+              filter_calendar: null
+            })
+          ).toString()
+        )
+      )
       expect(none.data.metadata).toMatchObject({ start_date: null, end_date: null, point_count: 0 })
     }))
 
   it.live("dates match toISOString across day, leap-day and pre-1970 boundaries", () =>
-    Effect.gen(function* () {
-      const times = [Date.UTC(1969, 11, 31, 23, 59, 59), Date.UTC(1970, 0, 1), Date.UTC(1999, 11, 31, 23, 59, 59), Date.UTC(2000, 0, 1), Date.UTC(2024, 1, 29, 9, 30), Date.UTC(2024, 2, 1, 0, 0, 1)]
-      const bars: Array<Bar> = times.map((time) => ({ time, open: 1, high: 1, low: 1, close: 1, volume: 1, wap: null, count: null }))
-      const out = decode(JSON.parse(Buffer.from(yield* encodeOhlcv(bars, { symbol: "X", timeframe: "1s", trading_hours_only: false, include_extended: false, filter_calendar: null })).toString()))
+    Effect.gen(function*() {
+      const times = [
+        Date.UTC(1969, 11, 31, 23, 59, 59),
+        Date.UTC(1970, 0, 1),
+        Date.UTC(1999, 11, 31, 23, 59, 59),
+        Date.UTC(2000, 0, 1),
+        Date.UTC(2024, 1, 29, 9, 30),
+        Date.UTC(2024, 2, 1, 0, 0, 1)
+      ]
+      const bars: Array<Bar> = times.map((time) => ({
+        time,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+        wap: null,
+        count: null
+      }))
+      const out = decode(
+        JSON.parse(
+          Buffer.from(
+            yield* encodeOhlcv(bars, {
+              symbol: "X",
+              timeframe: "1s",
+              trading_hours_only: false,
+              include_extended: false,
+              filter_calendar: null
+            })
+          ).toString()
+        )
+      )
       expect(out.data.dates).toEqual(times.map((t) => new Date(t).toISOString().replace(".000Z", "Z")))
     }))
 

@@ -38,7 +38,7 @@ export interface TestServer {
 
 /** The whole server process in-process: simulator, core graph, HTTP server. Logs only warnings. */
 export const startServer = (o: TestServerOptions = {}) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const sim = yield* startSim({ pacing: "off", ...o.sim })
     const dataDir = o.dataDir ?? (yield* tempDir())
     const core = coreLayer({
@@ -55,7 +55,9 @@ export const startServer = (o: TestServerOptions = {}) =>
     const server = yield* Effect.provide(HttpServer.HttpServer, ctx)
     const address = server.address
     const port = address._tag === "TcpAddress" ? address.port : 0
-    return { sim, dataDir, port, baseUrl: `http://127.0.0.1:${port}`, context: ctx } satisfies TestServer & { context: unknown }
+    return { sim, dataDir, port, baseUrl: `http://127.0.0.1:${port}`, context: ctx } satisfies TestServer & {
+      context: unknown
+    }
   })
 
 /** The client derived from the contract, as the CLI uses it. */
@@ -71,6 +73,8 @@ export const raw = (baseUrl: string, path: string, init: RequestInit = {}) =>
     const res = await fetch(`${baseUrl}${path}`, init)
     const text = await res.text()
     let json: unknown = undefined
-    try { json = JSON.parse(text) } catch { /* not JSON */ }
+    try {
+      json = JSON.parse(text)
+    } catch { /* not JSON */ }
     return { status: res.status, headers: res.headers, text, json: json as any }
   })

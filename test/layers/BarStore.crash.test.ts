@@ -17,7 +17,10 @@ import { DataConfig } from "../../src/layers/DataConfig.ts"
 import { crashSeries } from "./fixtures/crashSeries.ts"
 
 const storeLayer = (dataDir: string) =>
-  BarStore.layer.pipe(Layer.provide(DataConfig.make({ dataDir })), Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+  BarStore.layer.pipe(
+    Layer.provide(DataConfig.make({ dataDir })),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  )
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url))
 const CHILD = fileURLToPath(new URL("./fixtures/saveLoop.ts", import.meta.url))
@@ -31,7 +34,10 @@ interface Progress {
 /** Runs the child from version `first`, kills it `delayMs` after its first `start` line, resolves when it is gone. */
 const runAndKill = (dir: string, first: number, delayMs: number, progress: Progress) =>
   new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, String(first)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, String(first)], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let out = "", err = ""
     let timer: NodeJS.Timeout | undefined
     const watchdog = setTimeout(() => child.kill("SIGKILL"), 60_000)

@@ -19,7 +19,7 @@ const occupy = (port: number, clientId: number) =>
 const tags = (states: ReadonlyArray<ConnectionState>) => states.map((s) => s._tag)
 
 /** Records every state the connection passes through, from now on. */
-const recordStates = Effect.gen(function* () {
+const recordStates = Effect.gen(function*() {
   const conn = yield* IbConnection
   const seen: Array<ConnectionState> = []
   yield* conn.state.changes.pipe(Stream.runForEach((s) => Effect.sync(() => seen.push(s))), Effect.forkScoped)
@@ -28,7 +28,7 @@ const recordStates = Effect.gen(function* () {
 
 describe("IbConnection", () => {
   it.live("is ready only after NEXT_VALID_ID and reports its session", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* startSim()
       const ctx = yield* Layer.build(ibLayer(testSettings(sim, { clientId: 7 })))
       const conn = Effect.provide(IbConnection, ctx)
@@ -45,7 +45,7 @@ describe("IbConnection", () => {
     }).pipe(Effect.scoped))
 
   it.live("handshake timeout throws the instance away and succeeds once the gateway answers", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* startSim()
       yield* Effect.promise(() => sim.setFaults({ silentHandshake: true }))
       const ctx = yield* Layer.build(ibLayer(testSettings(sim, { connectTimeout: Duration.millis(300) })))
@@ -66,7 +66,7 @@ describe("IbConnection", () => {
     }).pipe(Effect.scoped))
 
   it.live("on 326 moves to the next client id", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* startSim()
       yield* occupy(sim.port, 1)
       const ctx = yield* Layer.build(ibLayer(testSettings(sim, { clientId: 1 })))
@@ -76,44 +76,72 @@ describe("IbConnection", () => {
       expect(sim.stats().clientIds).toEqual([1, 2])
     }).pipe(Effect.scoped))
 
-  it.live("gives up after the configured client-id attempts with a typed error, ≥ 2 s apart", () =>
-    Effect.gen(function* () {
-      const sim = yield* startSim()
-      for (const id of [1, 2, 3]) yield* occupy(sim.port, id)
-      const started = Date.now()
-      const ctx = yield* Layer.build(ibLayer(testSettings(sim, { clientId: 1, clientIdAttempts: 3, reconnectBase: Duration.seconds(30), reconnectCap: Duration.seconds(30) })))
-      const c = yield* Effect.provide(IbConnection, ctx)
-      const e = yield* c.session({ historical: false }).pipe(Effect.flip)
-      expect(e).toMatchObject({ _tag: "IbError", code: 326, category: "client-id-in-use", retryable: true })
-      expect(e.message).toContain("1–3")
-      const err = yield* c.session({ historical: false }).pipe(Effect.flip, Effect.timeout("50 millis"), Effect.option)
-      expect(err._tag).toBe("None") // the next attempt is 30 s away: nothing new to report yet
-      const info = yield* c.info
-      expect(info.lastError).toMatchObject({ code: 326, category: "client-id-in-use" })
-      expect(Date.now() - started).toBeGreaterThanOrEqual(4000)
-      expect(sim.stats().totalConnections).toBe(3 + 3)
-    }).pipe(Effect.scoped), 20_000)
+  it.live(
+    "gives up after the configured client-id attempts with a typed error, ≥ 2 s apart",
+    () =>
+      Effect.gen(function*() {
+        const sim = yield* startSim()
+        for (const id of [1, 2, 3]) yield* occupy(sim.port, id)
+        const started = Date.now()
+        const ctx = yield* Layer.build(
+          ibLayer(
+            testSettings(sim, {
+              clientId: 1,
+              clientIdAttempts: 3,
+              reconnectBase: Duration.seconds(30),
+              reconnectCap: Duration.seconds(30)
+            })
+          )
+        )
+        const c = yield* Effect.provide(IbConnection, ctx)
+        const e = yield* c.session({ historical: false }).pipe(Effect.flip)
+        expect(e).toMatchObject({ _tag: "IbError", code: 326, category: "client-id-in-use", retryable: true })
+        expect(e.message).toContain("1–3")
+        const err = yield* c.session({ historical: false }).pipe(
+          Effect.flip,
+          Effect.timeout("50 millis"),
+          Effect.option
+        )
+        expect(err._tag).toBe("None") // the next attempt is 30 s away: nothing new to report yet
+        const info = yield* c.info
+        expect(info.lastError).toMatchObject({ code: 326, category: "client-id-in-use" })
+        expect(Date.now() - started).toBeGreaterThanOrEqual(4000)
+        expect(sim.stats().totalConnections).toBe(3 + 3)
+      }).pipe(Effect.scoped),
+    20_000
+  )
 
-  it.live("closing the scope leaves no connection open; 100 open/close cycles leak nothing", () =>
-    Effect.gen(function* () {
-      const sim = yield* startSim()
-      for (let i = 0; i < 100; i++) {
-        const scope = yield* Scope.make()
-        const ctx = yield* Layer.buildWithScope(ibLayer(testSettings(sim)), scope)
-        yield* Effect.provide(IbConnection, ctx).pipe(Effect.flatMap((c) => c.session({ historical: false })))
-        yield* Scope.close(scope, Exit.void)
-      }
-      yield* eventually("no open connections", () => sim.stats().openConnections, (n) => n === 0, 1000)
-      expect(sim.stats().totalConnections).toBe(100)
-    }).pipe(Effect.scoped), 60_000)
+  it.live(
+    "closing the scope leaves no connection open; 100 open/close cycles leak nothing",
+    () =>
+      Effect.gen(function*() {
+        const sim = yield* startSim()
+        for (let i = 0; i < 100; i++) {
+          const scope = yield* Scope.make()
+          const ctx = yield* Layer.buildWithScope(ibLayer(testSettings(sim)), scope)
+          yield* Effect.provide(IbConnection, ctx).pipe(Effect.flatMap((c) => c.session({ historical: false })))
+          yield* Scope.close(scope, Exit.void)
+        }
+        yield* eventually("no open connections", () => sim.stats().openConnections, (n) => n === 0, 1000)
+        expect(sim.stats().totalConnections).toBe(100)
+      }).pipe(Effect.scoped),
+    60_000
+  )
 
   it.live("interrupting the scope mid-request closes within a second", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* startSim({ latencyMs: 5000 })
       const scope = yield* Scope.make()
       const ctx = yield* Layer.buildWithScope(ibLayer(testSettings(sim)), scope)
       const ib = yield* Effect.provide(IbClient, ctx)
-      const fiber = yield* ib.historicalBars({ contract: { conId: 265598, exchange: "SMART" }, end: Date.UTC(2025, 0, 3), duration: "1 D", barSize: "1 hour", whatToShow: "TRADES", useRTH: true }).pipe(Effect.fork)
+      const fiber = yield* ib.historicalBars({
+        contract: { conId: 265598, exchange: "SMART" },
+        end: Date.UTC(2025, 0, 3),
+        duration: "1 D",
+        barSize: "1 hour",
+        whatToShow: "TRADES",
+        useRTH: true
+      }).pipe(Effect.fork)
       yield* eventually("request at the gateway", () => sim.stats().requests.historical, (n) => n === 1)
       const t = Date.now()
       yield* Fiber.interrupt(fiber)
@@ -124,7 +152,7 @@ describe("IbConnection", () => {
     }).pipe(Effect.scoped))
 
   it.live("reconnects when the gateway drops every session, with the state sequence", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* startSim()
       const ctx = yield* Layer.build(ibLayer(testSettings(sim)))
       const c = yield* Effect.provide(IbConnection, ctx)
@@ -140,15 +168,21 @@ describe("IbConnection", () => {
     }).pipe(Effect.scoped))
 
   it.live("a silent gateway is detected by the liveness probe and replaced", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sim = yield* startSim()
-      const ctx = yield* Layer.build(ibLayer(testSettings(sim, { probeInterval: Duration.millis(300), probeTimeout: Duration.millis(300) })))
+      const ctx = yield* Layer.build(
+        ibLayer(testSettings(sim, { probeInterval: Duration.millis(300), probeTimeout: Duration.millis(300) }))
+      )
       const c = yield* Effect.provide(IbConnection, ctx)
       yield* c.session({ historical: false })
       yield* Effect.promise(() => sim.setFaults({ stall: true }))
-      const info = yield* eventually("probe failure", () => Effect.runSync(c.info), (i) => i.counters.probeFailures >= 1, 5000)
+      const info = yield* eventually("probe failure", () =>
+        Effect.runSync(c.info), (i) =>
+        i.counters.probeFailures >= 1, 5000)
       expect(info.lastError?.message).toContain("liveness probe")
-      yield* Effect.promise(() => sim.setFaults({ stall: false }))
+      yield* Effect.promise(() =>
+        sim.setFaults({ stall: false })
+      )
       yield* eventually("a fresh session", () => sim.stats().totalConnections, (n) => n >= 2)
       const ib = yield* Effect.provide(IbClient, ctx)
       yield* ib.currentTime

@@ -11,18 +11,27 @@ const gateLayer = (settings: Partial<IbSettings> = {}, options: PaceGateOptions 
     Layer.provide(IbConfig.make({ maxInFlight: 50, pacingTimeScale: 1, largeBarSpacing: Duration.zero, ...settings }))
   )
 
-const small = (identity: string, contract = "AAPL", weight: 1 | 2 = 1): PaceRequest => ({ identity, contract, weight, small: true })
+const small = (identity: string, contract = "AAPL", weight: 1 | 2 = 1): PaceRequest => ({
+  identity,
+  contract,
+  weight,
+  small: true
+})
 const large = (identity: string): PaceRequest => ({ identity, contract: identity, weight: 1, small: false })
 
 /** Runs every request through the gate at once; `use` records its (virtual) send time. */
 const sendAll = (requests: ReadonlyArray<PaceRequest>, use: Effect.Effect<void> = Effect.void) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const gate = yield* PaceGate
     const sent: Array<PaceEntry> = []
-    const record = (r: PaceRequest) => Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => sent.push({ ...r, t })))
+    const record = (r: PaceRequest) =>
+      Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => sent.push({ ...r, t })))
     return {
       sent,
-      fiber: yield* Effect.forEach(requests, (r) => gate.run(r, Effect.zipRight(record(r), use)), { concurrency: "unbounded", discard: true }).pipe(Effect.fork)
+      fiber: yield* Effect.forEach(requests, (r) => gate.run(r, Effect.zipRight(record(r), use)), {
+        concurrency: "unbounded",
+        discard: true
+      }).pipe(Effect.fork)
     }
   })
 
@@ -32,11 +41,12 @@ const violations = (sent: ReadonlyArray<PaceEntry>, scale = 1) => {
   return [...sent].sort((a, b) => a.t - b.t).flatMap((e) => sim.admit(e, e.t) ?? [])
 }
 
-const timesOf = (sent: ReadonlyArray<PaceEntry>, contract: string) => sent.filter((e) => e.contract === contract).map((e) => e.t).sort((a, b) => a - b)
+const timesOf = (sent: ReadonlyArray<PaceEntry>, contract: string) =>
+  sent.filter((e) => e.contract === contract).map((e) => e.t).sort((a, b) => a - b)
 
 describe("PaceGate", () => {
   it.effect("gives concurrent callers distinct, rule-abiding send times", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const requests = [
         ...Array.from({ length: 12 }, (_, i) => small(`aapl-${i}`)),
         small("dup", "MSFT"),
@@ -54,7 +64,7 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(gateLayer())))
 
   it.effect("scales the windows by pacingTimeScale", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { sent, fiber } = yield* sendAll(Array.from({ length: 7 }, (_, i) => small(`q${i}`)))
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
@@ -63,7 +73,7 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(gateLayer({ pacingTimeScale: 100 }, { marginMs: 100 }))))
 
   it.effect("by default keeps a 500 ms margin and 35 ms between any two sends", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { sent, fiber } = yield* sendAll([...Array.from({ length: 6 }, (_, i) => small(`q${i}`)), large("L")])
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
@@ -72,11 +82,11 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(PaceGate.layer.pipe(Layer.provide(IbConfig.make({ largeBarSpacing: Duration.zero }))))))
 
   it.effect("never runs more than maxInFlight at once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const gate = yield* PaceGate
       const running = yield* Ref.make(0)
       const peak = yield* Ref.make(0)
-      const use = Effect.gen(function* () {
+      const use = Effect.gen(function*() {
         const n = yield* Ref.updateAndGet(running, (k) => k + 1)
         yield* Ref.update(peak, (p) => Math.max(p, n))
         const seen = yield* gate.stats
@@ -97,7 +107,7 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(gateLayer({ maxInFlight: 3 }))))
 
   it.effect("re-plans a reservation that waited too long for an in-flight slot", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       // Two slots, held 5 s by the first two requests. "x" is reserved for 0 and its twin for 15 100; "x"
       // can only go at 5000, too close to its twin, so it must move behind it (30 200), not go late.
       const requests = [small("a"), small("b"), small("x"), small("x")]
@@ -109,13 +119,14 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(gateLayer({ maxInFlight: 2 }))))
 
   it.effect("a request a little late (up to a quarter of the margin) keeps its slot", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const gate = yield* PaceGate
       const sent: Array<[string, number]> = []
       const record = (name: string) =>
         Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => void sent.push([name, t])))
       // Two large-bar requests hold both in-flight slots for 20 ms.
-      const busy = (name: string) => Effect.fork(gate.run(large(name), Effect.zipRight(record(name), Effect.sleep("20 millis"))))
+      const busy = (name: string) =>
+        Effect.fork(gate.run(large(name), Effect.zipRight(record(name), Effect.sleep("20 millis"))))
       const fibers = [yield* busy("a"), yield* busy("b")]
       yield* Effect.yieldNow()
       fibers.push(yield* Effect.fork(gate.run(small("x"), record("x")))) // reserved for 0, a slot frees at 20
@@ -128,7 +139,7 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(gateLayer({ maxInFlight: 2 }))))
 
   it.effect("an interrupted waiter releases its reservation and its place", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const gate = yield* PaceGate
       const sent: Array<number> = []
       const record = Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => sent.push(t)))
@@ -146,7 +157,7 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(gateLayer())))
 
   it.effect("an interrupted slot waiter gives its turn back; an interrupted use frees its slot", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const gate = yield* PaceGate
       const holder = yield* Effect.fork(gate.run(large("a"), Effect.never))
       const queued = yield* Effect.fork(gate.run(large("b"), Effect.void))
@@ -159,7 +170,7 @@ describe("PaceGate", () => {
     }).pipe(Effect.provide(gateLayer({ maxInFlight: 1 }))))
 
   it.effect("reports every wait in stats and on the waits stream", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const gate = yield* PaceGate
       const events = yield* gate.waits.pipe(Stream.take(2), Stream.runCollect, Effect.fork)
       yield* Effect.yieldNow() // let the subscriber subscribe before anything is published

@@ -24,14 +24,24 @@ import { eventually } from "./support.ts"
 
 const ET = (iso: string) => Date.parse(`${iso}-05:00`)
 const aaplDay: HistoricalRequest = {
-  contract: { conId: 265598, exchange: "SMART" }, end: Date.UTC(2025, 0, 2, 21, 0), duration: "1 D", barSize: "1 hour", whatToShow: "TRADES", useRTH: true, timeZone: "US/Eastern"
+  contract: { conId: 265598, exchange: "SMART" },
+  end: Date.UTC(2025, 0, 2, 21, 0),
+  duration: "1 D",
+  barSize: "1 hour",
+  whatToShow: "TRADES",
+  useRTH: true,
+  timeZone: "US/Eastern"
 }
 
 /** The core graph of a process that does not own the gateway: RemoteIb towards `url`, its own data dir. */
 const remoteCore = (ibHost: RemoteIbOptions) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const dataDir = yield* tempDir("ktrdr-remote-")
-    const layer = coreLayer({ ibHost, ibConfig: IbConfig.make({ largeBarSpacing: Duration.millis(0) }), dataConfig: DataConfig.make({ dataDir }) }).pipe(
+    const layer = coreLayer({
+      ibHost,
+      ibConfig: IbConfig.make({ largeBarSpacing: Duration.millis(0) }),
+      dataConfig: DataConfig.make({ dataDir })
+    }).pipe(
       Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )
     const ctx = yield* Layer.build(layer)
@@ -55,11 +65,12 @@ const closedPort = Effect.promise(() =>
       const port = typeof addr === "object" && addr ? addr.port : 0
       srv.close(() => resolve(port))
     })
-  }))
+  })
+)
 
 describe("RemoteIb", () => {
   it.live("a DataManager load through the host writes this process's data dir; the gateway sees only the server's session", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* startServer()
       const remote = yield* remoteCore({ url: s.baseUrl })
       expect(Option.isNone(remote.connection)).toBe(true)
@@ -70,10 +81,18 @@ describe("RemoteIb", () => {
       // Sampled throughout the load: the gateway never sees a second session.
       let maxOpen = 0
       const watching = yield* Effect.fork(Effect.forever(Effect.zipRight(
-        Effect.sync(() => { maxOpen = Math.max(maxOpen, s.sim.stats().openConnections) }),
+        Effect.sync(() => {
+          maxOpen = Math.max(maxOpen, s.sim.stats().openConnections)
+        }),
         Effect.sleep("10 millis")
       )))
-      const r = yield* remote.dm.load({ symbol: "AAPL", timeframe: "1h", mode: "full", start: ET("2025-01-02T00:00:00"), end: ET("2025-01-11T00:00:00") })
+      const r = yield* remote.dm.load({
+        symbol: "AAPL",
+        timeframe: "1h",
+        mode: "full",
+        start: ET("2025-01-02T00:00:00"),
+        end: ET("2025-01-11T00:00:00")
+      })
       // 2025-01-09 was the national day of mourning: six sessions of 7 RTH hour bars.
       expect(r.totalBars).toBe(42)
       expect(r.gapsLeft).toBe(0)
@@ -84,7 +103,9 @@ describe("RemoteIb", () => {
 
       expect(s.sim.stats()).toMatchObject({ totalConnections: 1, openConnections: 1, clientIds: [1] })
       expect(s.sim.stats().requests.historical).toBe(r.ibRequests)
-      expect(yield* Effect.promise(() => readdir(remote.dataDir))).toEqual(expect.arrayContaining(["AAPL_1h.csv", "symbol_discovery_cache.json"]))
+      expect(yield* Effect.promise(() => readdir(remote.dataDir))).toEqual(
+        expect.arrayContaining(["AAPL_1h.csv", "symbol_discovery_cache.json"])
+      )
       expect(yield* Effect.promise(() => readdir(s.dataDir))).not.toContain("AAPL_1h.csv")
       // The requests went through the local gate, and the counters say what this process did.
       const stats = yield* remote.ib.stats
@@ -93,11 +114,21 @@ describe("RemoteIb", () => {
     }).pipe(Effect.scoped))
 
   it.live("IB errors arrive as the host's IbError: unknown symbol (200), permission (162), IB validation (321)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* startServer()
       const remote = yield* remoteCore({ url: s.baseUrl })
-      const unknown = yield* remote.ib.contractDetails({ symbol: "NOPE", secType: "STK", exchange: "SMART", currency: "USD" }).pipe(Effect.flip)
-      expect(unknown).toMatchObject({ _tag: "IbError", code: 200, category: "no-security-definition", retryable: false })
+      const unknown = yield* remote.ib.contractDetails({
+        symbol: "NOPE",
+        secType: "STK",
+        exchange: "SMART",
+        currency: "USD"
+      }).pipe(Effect.flip)
+      expect(unknown).toMatchObject({
+        _tag: "IbError",
+        code: 200,
+        category: "no-security-definition",
+        retryable: false
+      })
       // Request ids are the host's (its session numbers them from 1000).
       expect(unknown.reqId).toBeGreaterThanOrEqual(1000)
       expect(unknown.label).toBe("IB-200")
@@ -106,7 +137,10 @@ describe("RemoteIb", () => {
       expect(symbol).toMatchObject({ _tag: "UnknownSymbol", symbol: "AAPLL", code: 200 })
       expect(symbol._tag === "UnknownSymbol" && symbol.suggestions).toContain("AAPL")
 
-      const denied = yield* remote.ib.historicalBars({ ...aaplDay, contract: { conId: 12087792, exchange: "IDEALPRO" } }).pipe(Effect.flip)
+      const denied = yield* remote.ib.historicalBars({
+        ...aaplDay,
+        contract: { conId: 12087792, exchange: "IDEALPRO" }
+      }).pipe(Effect.flip)
       expect(denied).toMatchObject({ code: 162, category: "permission", retryable: false })
       const step = yield* remote.ib.historicalBars({ ...aaplDay, barSize: "1 secs" }).pipe(Effect.flip)
       expect(step).toMatchObject({ code: 321, category: "validation" })
@@ -118,18 +152,26 @@ describe("RemoteIb", () => {
       expect(bad.message).toContain("barSize")
       expect(s.sim.stats().requests.historical).toBe(before)
 
-      expect(new Date(yield* remote.ib.headTimestamp({ conId: 265598, exchange: "SMART" }, { whatToShow: "TRADES", useRTH: true })).toISOString()).toBe("1980-12-12T14:30:00.000Z")
+      expect(
+        new Date(
+          yield* remote.ib.headTimestamp({ conId: 265598, exchange: "SMART" }, { whatToShow: "TRADES", useRTH: true })
+        ).toISOString()
+      ).toBe("1980-12-12T14:30:00.000Z")
       expect(Math.abs((yield* remote.ib.currentTime) - Date.now() / 1000)).toBeLessThan(60)
     }).pipe(Effect.scoped))
 
   it.live("interrupting a remote request aborts it over HTTP and cancels it at the gateway", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* startServer({ sim: { latencyMs: 3000 } })
       const remote = yield* remoteCore({ url: s.baseUrl })
       const fiber = yield* Effect.fork(remote.ib.historicalBars(aaplDay))
       yield* eventually("request at the gateway", () => s.sim.stats().openHistorical, (n) => n === 1)
       yield* Fiber.interrupt(fiber)
-      yield* eventually("cancel at the gateway", () => s.sim.stats(), (st) => st.historicalCancels === 1 && st.openHistorical === 0)
+      yield* eventually(
+        "cancel at the gateway",
+        () => s.sim.stats(),
+        (st) => st.historicalCancels === 1 && st.openHistorical === 0
+      )
       expect((yield* remote.ib.stats).cancelsSent).toBe(1)
       // The host's session is unharmed: the next request is served.
       const bars = yield* remote.ib.historicalBars({ ...aaplDay, end: Date.UTC(2025, 0, 3, 21, 0) })
@@ -138,7 +180,7 @@ describe("RemoteIb", () => {
     }).pipe(Effect.scoped))
 
   it.live("a host that is down is a retryable connectivity error; readiness says Unreachable", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const port = yield* closedPort
       const remote = yield* remoteCore({ url: `http://127.0.0.1:${port}` })
       expect(remote.gw.simulated).toBe(false)
@@ -153,7 +195,7 @@ describe("RemoteIb", () => {
     }).pipe(Effect.scoped))
 
   it.live("the host's bearer token: sent when configured; a wrong one is a permission error", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* startServer({ api: { token: Option.some(Redacted.make("host-token")) } })
       const wrong = yield* remoteCore({ url: s.baseUrl, token: Redacted.make("nope") })
       const denied = yield* wrong.ib.currentTime.pipe(Effect.flip)
@@ -164,11 +206,17 @@ describe("RemoteIb", () => {
     }).pipe(Effect.scoped))
 
   it.live("a remote-mode server's /ib endpoints describe the host's session honestly", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const s = yield* startServer()
       const dataDir = yield* tempDir("ktrdr-remote-srv-")
       const layer = serverLayer().pipe(
-        Layer.provideMerge(coreLayer({ ibHost: { url: s.baseUrl }, ibConfig: IbConfig.make({}), dataConfig: DataConfig.make({ dataDir }) })),
+        Layer.provideMerge(
+          coreLayer({
+            ibHost: { url: s.baseUrl },
+            ibConfig: IbConfig.make({}),
+            dataConfig: DataConfig.make({ dataDir })
+          })
+        ),
         Layer.provide(ApiConfig.make({ port: 0 })),
         Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
       )
@@ -177,21 +225,45 @@ describe("RemoteIb", () => {
 
       const health0 = yield* raw(base, "/api/v1/health")
       expect(health0.json.gateway).toMatchObject({ ready: true, state: "Ready", mode: "remote", simulated: true })
-      const discovered = yield* raw(base, "/api/v1/ib/symbols/discover", { method: "POST", body: JSON.stringify({ symbol: "MSFT" }), headers: { "content-type": "application/json" } })
+      const discovered = yield* raw(base, "/api/v1/ib/symbols/discover", {
+        method: "POST",
+        body: JSON.stringify({ symbol: "MSFT" }),
+        headers: { "content-type": "application/json" }
+      })
       expect(discovered.status).toBe(200)
       expect(discovered.json.data.symbol_info).toMatchObject({ symbol: "MSFT", instrument_type: "stock" })
 
       const status = (yield* raw(base, "/api/v1/ib/status")).json.data
       expect(status.connection).toMatchObject({ connected: true, host: s.baseUrl, port: s.port, client_id: 1 })
       expect(status).toMatchObject({ mode: "remote", ib_available: true, state: "Ready", simulated: true })
-      expect(status.host_service).toEqual({ url: s.baseUrl, reachable: true, error: null, gateway_host: "127.0.0.1", gateway_port: s.sim.port })
+      expect(status.host_service).toEqual({
+        url: s.baseUrl,
+        reachable: true,
+        error: null,
+        gateway_host: "127.0.0.1",
+        gateway_port: s.sim.port
+      })
       expect(status.data_metrics).toMatchObject({ total_requests: 1, successful_requests: 1 })
 
       const health = (yield* raw(base, "/api/v1/ib/health")).json.data
-      expect(health).toMatchObject({ healthy: true, connection_ok: true, data_fetching_ok: true, mode: "remote", state: "Ready", error_message: null })
+      expect(health).toMatchObject({
+        healthy: true,
+        connection_ok: true,
+        data_fetching_ok: true,
+        mode: "remote",
+        state: "Ready",
+        error_message: null
+      })
       expect(Date.parse(health.last_successful_request)).toBeLessThanOrEqual(Date.now())
       const config = (yield* raw(base, "/api/v1/ib/config")).json.data
-      expect(config).toMatchObject({ mode: "remote", host: s.baseUrl, port: s.port, client_id: null, client_id_range: null, host_service_url: s.baseUrl })
+      expect(config).toMatchObject({
+        mode: "remote",
+        host: s.baseUrl,
+        port: s.port,
+        client_id: null,
+        client_id_range: null,
+        host_service_url: s.baseUrl
+      })
       expect(s.sim.stats().totalConnections).toBe(1)
 
       // The host's gateway goes away: the remote server's health turns 503 from the host's own /health.

@@ -38,12 +38,14 @@ export const startSim = (options: SimulatorOptions = {}) => Simulator.make(optio
 
 /** Polls `check` until it holds (or fails the test after `ms`); for effects of asynchronous I/O. */
 export const eventually = <A>(what: string, get: () => A, check: (a: A) => boolean, ms = 3000) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const until = Date.now() + ms
     for (;;) {
       const a = get()
       if (check(a)) return a
-      if (Date.now() > until) return yield* Effect.die(new Error(`timed out waiting for ${what}; last value ${JSON.stringify(a)}`))
+      if (Date.now() > until) {
+        return yield* Effect.die(new Error(`timed out waiting for ${what}; last value ${JSON.stringify(a)}`))
+      }
       yield* Effect.sleep("20 millis")
     }
   })

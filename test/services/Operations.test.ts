@@ -9,7 +9,7 @@ import { eventually, ibLayer, startSim, testSettings } from "../layers/support.t
 import { tempDir } from "../http/support.ts"
 
 const setup = (retention: { ttlMs: number; maxTerminal: number }, latencyMs = 0) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const sim = yield* startSim({ pacing: "off", latencyMs })
     const dataDir = yield* tempDir("ktrdr-ops-")
     const layer = operationsWith(retention).pipe(
@@ -23,57 +23,77 @@ const setup = (retention: { ttlMs: number; maxTerminal: number }, latencyMs = 0)
   })
 
 describe("Operations", () => {
-  it.live("terminal operations are forgotten after the TTL and beyond the size cap; running ones stay", () =>
-    Effect.gen(function* () {
-      const { ops } = yield* setup({ ttlMs: 400, maxTerminal: 2 }, 100)
-      const done: Array<string> = []
-      for (const symbol of ["AAPL", "MSFT", "IBM"]) {
-        const info = yield* ops.startLoad({ symbol, timeframe: "1d", mode: "tail" })
-        yield* ops.outcome(info.operation_id)
-        done.push(info.operation_id)
-      }
-      const running = yield* ops.startLoad({ symbol: "AAPL", timeframe: "1m", mode: "full", start: Date.UTC(2025, 0, 2), end: Date.UTC(2025, 1, 1) })
-      const listed = yield* ops.list({})
-      // The cap keeps the two newest finished operations (the oldest is gone) and the running one.
-      expect(listed.items.map((o) => o.operation_id).sort()).toEqual([done[1], done[2], running.operation_id].sort())
-      expect(yield* ops.get(done[0]!).pipe(Effect.flip)).toMatchObject({ _tag: "OperationNotFound" })
-      yield* Effect.sleep("500 millis")
-      const later = yield* ops.list({})
-      // Past the TTL the finished ones are gone; the long load (running, or finished moments ago) remains.
-      expect(later.items.map((o) => o.operation_id)).toEqual([running.operation_id])
-      yield* ops.cancel(running.operation_id).pipe(Effect.ignore)
-    }).pipe(Effect.scoped), 60_000)
-
-  it.live("closing the registry (server shutdown) cancels running loads and keeps their checkpoints", () =>
-    Effect.gen(function* () {
-      const sim = yield* startSim({ pacing: "off", latencyMs: 150 })
-      const dataDir = yield* tempDir("ktrdr-ops-")
-      const layer = operationsWith({ ttlMs: 60_000, maxTerminal: 10 }).pipe(
-        Layer.provideMerge(DataManagerLive),
-        Layer.provideMerge(Layer.mergeAll(SymbolCatalogLive, BarStore.layer)),
-        Layer.provideMerge(ibLayer(testSettings(sim, { largeBarSpacing: Duration.millis(0) }))),
-        Layer.provideMerge(DataConfig.make({ dataDir, checkpointEverySegments: 1 }))
-      )
-      const result = yield* Effect.scoped(
-        Effect.gen(function* () {
-          const ctx = yield* Layer.build(layer)
-          const ops = yield* Effect.provide(Operations, ctx)
-          const store = yield* Effect.provide(BarStore, ctx)
-          const info = yield* ops.startLoad({ symbol: "AAPL", timeframe: "1m", mode: "full", start: Date.UTC(2025, 0, 2), end: Date.UTC(2025, 3, 1) })
-          for (let i = 0; i < 200; i++) {
-            if ((yield* ops.get(info.operation_id)).progress.items_processed >= 3) break
-            yield* Effect.sleep("50 millis")
-          }
-          return { ops, store, id: info.operation_id }
+  it.live(
+    "terminal operations are forgotten after the TTL and beyond the size cap; running ones stay",
+    () =>
+      Effect.gen(function*() {
+        const { ops } = yield* setup({ ttlMs: 400, maxTerminal: 2 }, 100)
+        const done: Array<string> = []
+        for (const symbol of ["AAPL", "MSFT", "IBM"]) {
+          const info = yield* ops.startLoad({ symbol, timeframe: "1d", mode: "tail" })
+          yield* ops.outcome(info.operation_id)
+          done.push(info.operation_id)
+        }
+        const running = yield* ops.startLoad({
+          symbol: "AAPL",
+          timeframe: "1m",
+          mode: "full",
+          start: Date.UTC(2025, 0, 2),
+          end: Date.UTC(2025, 1, 1)
         })
-      )
-      // The scope is closed: the load was interrupted through the registry and ended cancelled.
-      const final = yield* result.ops.get(result.id)
-      expect(final.status).toBe("cancelled")
-      expect(final.error_message).toBe("Server shutting down")
-      expect(final.result_summary?.["fetched_bars"]).toBeGreaterThan(0)
-      const stored = yield* result.store.read("AAPL", "1m")
-      expect(stored.bars.length).toBe(final.result_summary?.["fetched_bars"])
-      yield* eventually("gateway socket closed", () => sim.stats().openConnections, (n) => n === 0)
-    }).pipe(Effect.scoped), 60_000)
+        const listed = yield* ops.list({})
+        // The cap keeps the two newest finished operations (the oldest is gone) and the running one.
+        expect(listed.items.map((o) => o.operation_id).sort()).toEqual([done[1], done[2], running.operation_id].sort())
+        expect(yield* ops.get(done[0]!).pipe(Effect.flip)).toMatchObject({ _tag: "OperationNotFound" })
+        yield* Effect.sleep("500 millis")
+        const later = yield* ops.list({})
+        // Past the TTL the finished ones are gone; the long load (running, or finished moments ago) remains.
+        expect(later.items.map((o) => o.operation_id)).toEqual([running.operation_id])
+        yield* ops.cancel(running.operation_id).pipe(Effect.ignore)
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "closing the registry (server shutdown) cancels running loads and keeps their checkpoints",
+    () =>
+      Effect.gen(function*() {
+        const sim = yield* startSim({ pacing: "off", latencyMs: 150 })
+        const dataDir = yield* tempDir("ktrdr-ops-")
+        const layer = operationsWith({ ttlMs: 60_000, maxTerminal: 10 }).pipe(
+          Layer.provideMerge(DataManagerLive),
+          Layer.provideMerge(Layer.mergeAll(SymbolCatalogLive, BarStore.layer)),
+          Layer.provideMerge(ibLayer(testSettings(sim, { largeBarSpacing: Duration.millis(0) }))),
+          Layer.provideMerge(DataConfig.make({ dataDir, checkpointEverySegments: 1 }))
+        )
+        const result = yield* Effect.scoped(
+          Effect.gen(function*() {
+            const ctx = yield* Layer.build(layer)
+            const ops = yield* Effect.provide(Operations, ctx)
+            const store = yield* Effect.provide(BarStore, ctx)
+            const info = yield* ops.startLoad({
+              symbol: "AAPL",
+              timeframe: "1m",
+              mode: "full",
+              start: Date.UTC(2025, 0, 2),
+              end: Date.UTC(2025, 3, 1)
+            })
+            for (let i = 0; i < 200; i++) {
+              if ((yield* ops.get(info.operation_id)).progress.items_processed >= 3) break
+              yield* Effect.sleep("50 millis")
+            }
+            return { ops, store, id: info.operation_id }
+          })
+        )
+        // The scope is closed: the load was interrupted through the registry and ended cancelled.
+        const final = yield* result.ops.get(result.id)
+        expect(final.status).toBe("cancelled")
+        expect(final.error_message).toBe("Server shutting down")
+        expect(final.result_summary?.["fetched_bars"]).toBeGreaterThan(0)
+        const stored = yield* result.store.read("AAPL", "1m")
+        expect(stored.bars.length).toBe(final.result_summary?.["fetched_bars"])
+        yield* eventually("gateway socket closed", () => sim.stats().openConnections, (n) => n === 0)
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })

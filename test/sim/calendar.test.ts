@@ -2,7 +2,21 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { Bar } from "@stoqey/ib"
 import type { GatewaySimulator } from "../../src/sim/GatewaySimulator.ts"
-import { AAPL, bar, codes, connectNext, ES, EURUSD, local, Resources, SPX, weekday, what, within, type NextClient } from "./support.ts"
+import {
+  AAPL,
+  bar,
+  codes,
+  connectNext,
+  ES,
+  EURUSD,
+  local,
+  Resources,
+  SPX,
+  weekday,
+  what,
+  within,
+  type NextClient
+} from "./support.ts"
 
 const res = new Resources()
 let sim: GatewaySimulator
@@ -17,11 +31,23 @@ afterEach(() => {
   expect(codes(next.errors)).not.toContain(505)
 })
 
-const hist = (contract = AAPL, end: string, duration: string, barSize: string, useRTH: boolean, whatToShow = "TRADES") =>
-  within(next.ib.getHistoricalData(contract, end, duration, bar(barSize), what(whatToShow), useRTH ? 1 : 0, 1), 15_000, `${end} ${duration} ${barSize}`)
+const hist = (
+  contract = AAPL,
+  end: string,
+  duration: string,
+  barSize: string,
+  useRTH: boolean,
+  whatToShow = "TRADES"
+) =>
+  within(
+    next.ib.getHistoricalData(contract, end, duration, bar(barSize), what(whatToShow), useRTH ? 1 : 0, 1),
+    15_000,
+    `${end} ${duration} ${barSize}`
+  )
 
 const days = (bars: ReadonlyArray<Bar>) => [...new Set(bars.map((b) => local(b.time!).day))]
-const times = (bars: ReadonlyArray<Bar>, day: string) => bars.filter((b) => local(b.time!).day === day).map((b) => local(b.time!).hhmm)
+const times = (bars: ReadonlyArray<Bar>, day: string) =>
+  bars.filter((b) => local(b.time!).day === day).map((b) => local(b.time!).hhmm)
 
 describe("US equities", () => {
   it("a week of hourly bars has Monday–Friday only", async () => {
@@ -79,7 +105,9 @@ describe("US equities", () => {
   it("extended hours (useRTH=0) run 04:00–20:00", async () => {
     const bars = await hist(AAPL, "20240305 23:59:00 US/Eastern", "1 D", "1 hour", false)
     expect(bars.map((b) => local(b.time!).hhmm)).toEqual(
-      ["04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"].map((h) => `${h}:00`)
+      ["04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"].map((h) =>
+        `${h}:00`
+      )
     )
     const minutes = await hist(AAPL, "20240305 23:59:00 US/Eastern", "1 D", "1 min", false)
     expect(minutes).toHaveLength(16 * 60)
@@ -90,7 +118,9 @@ describe("US equities", () => {
   it("across the DST change (2024-03-10) the session stays 09:30–16:00 New York time", async () => {
     const bars = await hist(AAPL, "20240312 00:00:00 US/Eastern", "2 D", "1 hour", true, "TRADES")
     expect(days(bars)).toEqual(["20240308", "20240311"])
-    for (const d of days(bars)) expect(times(bars, d)).toEqual(["09:30", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00"])
+    for (const d of days(bars)) {
+      expect(times(bars, d)).toEqual(["09:30", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00"])
+    }
   })
 
   it("the SPX index has regular hours only, even with useRTH=0", async () => {
@@ -134,7 +164,15 @@ describe("forex and futures", () => {
     const tuesday = ymd(t)
     const monday = ymd(t - DAY)
     const hourly = await within(
-      next.ib.getHistoricalData({ conId: c.conId!, exchange: "CME" }, `${tuesday} 12:00:00 US/Central`, "1 D", bar("1 hour"), what("TRADES"), 0, 1),
+      next.ib.getHistoricalData(
+        { conId: c.conId!, exchange: "CME" },
+        `${tuesday} 12:00:00 US/Central`,
+        "1 D",
+        bar("1 hour"),
+        what("TRADES"),
+        0,
+        1
+      ),
       15_000,
       "ES hourly"
     )

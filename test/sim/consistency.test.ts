@@ -40,9 +40,20 @@ afterEach(() => {
   expect(codes(next.errors)).not.toContain(505)
 })
 
-const hist = async (contract: Contract, end: string, duration: string, barSize: string, useRTH: boolean, whatToShow = "TRADES"): Promise<Array<Bar>> => {
+const hist = async (
+  contract: Contract,
+  end: string,
+  duration: string,
+  barSize: string,
+  useRTH: boolean,
+  whatToShow = "TRADES"
+): Promise<Array<Bar>> => {
   const where = `${contract.symbol} ${end} ${duration} ${barSize} rth=${useRTH} ${whatToShow}`
-  const bars = await within(next.ib.getHistoricalData(contract, end, duration, bar(barSize), what(whatToShow), useRTH ? 1 : 0, 1), 20_000, where)
+  const bars = await within(
+    next.ib.getHistoricalData(contract, end, duration, bar(barSize), what(whatToShow), useRTH ? 1 : 0, 1),
+    20_000,
+    where
+  )
   for (const b of bars) seen.push({ where, bar: b })
   return bars
 }
@@ -62,7 +73,12 @@ const wapOf = (parts: ReadonlyArray<Bar>) => {
 }
 
 /** Groups the minute bars into the buckets the larger bars label, and compares each with its bar. */
-const expectAggregates = (large: ReadonlyArray<Bar>, minutes: ReadonlyArray<Bar>, bucketOf: (minute: Bar) => string, withVolume = true) => {
+const expectAggregates = (
+  large: ReadonlyArray<Bar>,
+  minutes: ReadonlyArray<Bar>,
+  bucketOf: (minute: Bar) => string,
+  withVolume = true
+) => {
   const groups = new Map<string, Array<Bar>>()
   for (const m of minutes) {
     const k = bucketOf(m)
@@ -100,7 +116,11 @@ describe("determinism", () => {
   it("the same request on two connections (IBApiNext and IBApi) gives identical bars", async () => {
     const a = await hist(AAPL, "20240305 16:00:00 US/Eastern", "1 D", "5 mins", true)
     const other = await connectNext(res, sim.port, 2)
-    const b = await within(other.ib.getHistoricalData(AAPL, "20240305 16:00:00 US/Eastern", "1 D", bar("5 mins"), what("TRADES"), 1, 1), 10_000, "again")
+    const b = await within(
+      other.ib.getHistoricalData(AAPL, "20240305 16:00:00 US/Eastern", "1 D", bar("5 mins"), what("TRADES"), 1, 1),
+      10_000,
+      "again"
+    )
     expect(b).toEqual(a)
     expect(a).toHaveLength(78)
     const raw = await connectRaw(res, sim.port, 3)
@@ -117,7 +137,11 @@ describe("determinism", () => {
     const a = await hist(EURUSD, "20240305 16:00:00 US/Eastern", "2 D", "30 mins", false, "MIDPOINT")
     const sim2 = await res.sim({ pacing: "off" })
     const c2 = await connectNext(res, sim2.port, 1)
-    const b = await within(c2.ib.getHistoricalData(EURUSD, "20240305 16:00:00 US/Eastern", "2 D", bar("30 mins"), what("MIDPOINT"), 0, 1), 10_000, "sim2")
+    const b = await within(
+      c2.ib.getHistoricalData(EURUSD, "20240305 16:00:00 US/Eastern", "2 D", bar("30 mins"), what("MIDPOINT"), 0, 1),
+      10_000,
+      "sim2"
+    )
     expect(b).toEqual(a)
     expect(a.length).toBeGreaterThan(40)
   })
@@ -166,14 +190,25 @@ describe("aggregation", () => {
   it("weekly bars aggregate daily bars", async () => {
     const daily = await hist(AAPL, "20240315 23:00:00 US/Eastern", "2 W", "1 day", true)
     const weekly = await hist(AAPL, "20240315 23:00:00 US/Eastern", "2 W", "1 week", true)
-    expect(daily.map((b) => b.time)).toEqual(["20240304", "20240305", "20240306", "20240307", "20240308", "20240311", "20240312", "20240313", "20240314", "20240315"])
+    expect(daily.map((b) => b.time)).toEqual([
+      "20240304",
+      "20240305",
+      "20240306",
+      "20240307",
+      "20240308",
+      "20240311",
+      "20240312",
+      "20240313",
+      "20240314",
+      "20240315"
+    ])
     expect(weekly).toHaveLength(2)
     expect(ohlcv(weekly[0]!)).toEqual(aggregate(daily.slice(0, 5)))
     expect(ohlcv(weekly[1]!)).toEqual(aggregate(daily.slice(5)))
   })
 
   it("60 one-second bars aggregate to their minute bar; so do 5-sec and 30-sec bars", async () => {
-    const minute = (await hist(AAPL, "20240305 10:01:00 US/Eastern", "60 S", "1 min", true))
+    const minute = await hist(AAPL, "20240305 10:01:00 US/Eastern", "60 S", "1 min", true)
     expect(minute.map((b) => b.time)).toEqual(["20240305 10:00:00 US/Eastern"])
     const secs = await hist(AAPL, "20240305 10:01:00 US/Eastern", "60 S", "1 secs", true)
     expect(secs).toHaveLength(60)
@@ -221,7 +256,15 @@ describe("invariants", () => {
           const d = new Date(Date.UTC(2023, 0, 2) + dayOffset * 86_400_000)
           const end = `${d.toISOString().slice(0, 10).replaceAll("-", "")} 18:00:00 US/Eastern`
           const bars = await within(
-            next.ib.getHistoricalData(contract, end, size === "1 min" ? "1 D" : "2 D", bar(size), what(w), rth ? 1 : 0, 2).then(
+            next.ib.getHistoricalData(
+              contract,
+              end,
+              size === "1 min" ? "1 D" : "2 D",
+              bar(size),
+              what(w),
+              rth ? 1 : 0,
+              2
+            ).then(
               (bs) => bs,
               (e: unknown) => {
                 // A window without sessions is IB's "no data", never anything else.
@@ -233,9 +276,16 @@ describe("invariants", () => {
             20_000,
             `${contract.symbol} ${end} ${size}`
           )
-          const endMs = DateTime.fromObject({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 18 }, { zone: "America/New_York" }).toMillis()
+          const endMs = DateTime.fromObject({
+            year: d.getUTCFullYear(),
+            month: d.getUTCMonth() + 1,
+            day: d.getUTCDate(),
+            hour: 18
+          }, { zone: "America/New_York" }).toMillis()
           // Forex sessions open the evening before: the session in progress at 18:00 is the next trading day's.
-          const endDay = contract === EURUSD ? new Date(d.getTime() + 86_400_000).toISOString().slice(0, 10).replaceAll("-", "") : end.slice(0, 8)
+          const endDay = contract === EURUSD
+            ? new Date(d.getTime() + 86_400_000).toISOString().slice(0, 10).replaceAll("-", "")
+            : end.slice(0, 8)
           let prev = ""
           for (const b of bars) {
             seen.push({ where: `${contract.symbol} ${end} ${size} ${w}`, bar: b })

@@ -3,7 +3,18 @@ import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startControlApi } from "../../src/sim/controlApi.ts"
 import type { GatewaySimulator } from "../../src/sim/GatewaySimulator.ts"
-import { AAPL, bar, codes, connectNext, ConnectionState, Resources, waitFor, what, within, type NextClient } from "./support.ts"
+import {
+  AAPL,
+  bar,
+  codes,
+  connectNext,
+  ConnectionState,
+  Resources,
+  waitFor,
+  what,
+  within,
+  type NextClient
+} from "./support.ts"
 
 const res = new Resources()
 let sim: GatewaySimulator
@@ -52,7 +63,17 @@ describe("control API", () => {
 
   it("POST /faults with a bad body is 400 and changes nothing", async () => {
     const before = structuredClone(sim.faults)
-    for (const bad of ['{"stall":"yes"}', '{"stal":true}', '{"pacingViolationNext":-1}', '{"closeAfterMessages":1.5}', '{"hmdsBroken":{}}', "not json", "[]"]) {
+    for (
+      const bad of [
+        "{\"stall\":\"yes\"}",
+        "{\"stal\":true}",
+        "{\"pacingViolationNext\":-1}",
+        "{\"closeAfterMessages\":1.5}",
+        "{\"hmdsBroken\":{}}",
+        "not json",
+        "[]"
+      ]
+    ) {
       const { status, body } = await post("/faults", bad)
       expect(status, bad).toBe(400)
       expect((body as { error: Array<string> }).error.length, bad).toBeGreaterThan(0)
@@ -62,7 +83,10 @@ describe("control API", () => {
   })
 
   it("POST /faults applies switches and answers the resulting state; GET /faults reads it", async () => {
-    const { status, body } = await post("/faults", JSON.stringify({ notice165: true, pacingViolationNext: 2, closeAfterMessages: null }))
+    const { status, body } = await post(
+      "/faults",
+      JSON.stringify({ notice165: true, pacingViolationNext: 2, closeAfterMessages: null })
+    )
     expect(status).toBe(200)
     expect(body).toMatchObject({ notice165: true, pacingViolationNext: 2, closeAfterMessages: null, stall: false })
     expect(sim.faults.notice165).toBe(true)
@@ -82,9 +106,9 @@ describe("control API", () => {
   })
 
   it("POST /config validates and applies pacing and latency", async () => {
-    expect((await post("/config", '{"pacing":"sometimes"}')).status).toBe(400)
-    expect((await post("/config", '{"timeScale":0}')).status).toBe(400)
-    const ok = await post("/config", '{"pacing":"off","timeScale":10,"latencyMs":0}')
+    expect((await post("/config", "{\"pacing\":\"sometimes\"}")).status).toBe(400)
+    expect((await post("/config", "{\"timeScale\":0}")).status).toBe(400)
+    const ok = await post("/config", "{\"pacing\":\"off\",\"timeScale\":10,\"latencyMs\":0}")
     expect(ok).toEqual({ status: 200, body: { ok: true } })
   })
 
@@ -95,14 +119,25 @@ describe("control API", () => {
     expect(sim.faults.notice165).toBe(false)
     expect(sim.faults.pacingViolationNext).toBe(0)
     const stats = (await get("/stats")).body
-    expect(stats).toMatchObject({ openConnections: 1, totalConnections: 1, clientIds: [4], pacingViolations: 0, errorsSent: 0, requests: { historical: 0, contractDetails: 0, headTimestamp: 0, currentTime: 0 } })
-    const bars = await within(next.ib.getHistoricalData(AAPL, "20240305 16:00:00 US/Eastern", "1 D", bar("1 hour"), what("TRADES"), 1, 1), 5000, "bars")
+    expect(stats).toMatchObject({
+      openConnections: 1,
+      totalConnections: 1,
+      clientIds: [4],
+      pacingViolations: 0,
+      errorsSent: 0,
+      requests: { historical: 0, contractDetails: 0, headTimestamp: 0, currentTime: 0 }
+    })
+    const bars = await within(
+      next.ib.getHistoricalData(AAPL, "20240305 16:00:00 US/Eastern", "1 D", bar("1 hour"), what("TRADES"), 1, 1),
+      5000,
+      "bars"
+    )
     expect(bars).toHaveLength(7)
     expect((await get("/stats")).body).toMatchObject({ requests: { historical: 1 }, barsSent: 7 })
   })
 
   it("one-shot faults over HTTP: dropConnections disconnects the client", async () => {
-    const { status } = await post("/faults", '{"dropConnections":true}')
+    const { status } = await post("/faults", "{\"dropConnections\":true}")
     expect(status).toBe(200)
     await waitFor("Disconnected", next.state, (s) => s === ConnectionState.Disconnected)
     await waitFor("gateway side closed", () => sim.stats().openConnections, (n) => n === 0, 1000)

@@ -34,7 +34,8 @@ afterEach(() => res.closeAll())
 
 const END = "20240305 16:00:00 US/Eastern"
 const HOURLY: HistArgs = { contract: AAPL, end: END, duration: "1 D", barSize: "1 hour" }
-const hourly = (ib: ReturnType<typeof openNext>["ib"]) => ib.getHistoricalData(AAPL, END, "1 D", bar("1 hour"), what("TRADES"), 1, 1)
+const hourly = (ib: ReturnType<typeof openNext>["ib"]) =>
+  ib.getHistoricalData(AAPL, END, "1 D", bar("1 hour"), what("TRADES"), 1, 1)
 
 describe("fault switches", () => {
   it("refuseConnections: connect fails with 502 ECONNREFUSED; switching it off accepts again on the same port", async () => {
@@ -130,7 +131,9 @@ describe("fault switches", () => {
     const c = await connectNext(res, sim.port, 1)
     const err = await within(hourly(c.ib).then(() => undefined, (e: unknown) => e), 5000, "165 rejection")
     expect(codeOf(err)).toBe(165)
-    expect((err as Error).message).toBe("Historical Market Data Service query message:HMDS server connection was successful.")
+    expect((err as Error).message).toBe(
+      "Historical Market Data Service query message:HMDS server connection was successful."
+    )
     const raw = await connectRaw(res, sim.port, 2)
     reqHist(raw, 9, HOURLY)
     const o = await outcome(raw, 9)
@@ -149,11 +152,12 @@ describe("fault switches", () => {
     await sim.setFaults({ pacingViolationNext: 2 })
     for (const id of [1, 2, 3]) reqHist(raw, id, { ...HOURLY, end: `2024030${id + 4} 16:00:00 US/Eastern` })
     const os = await Promise.all([1, 2, 3].map((id) => outcome(raw, id)))
-    expect(os.map((o) => (o._tag === "error" ? `${o.error.code} ${o.error.message}` : `bars ${o.bars.length}`))).toEqual([
-      "162 Historical Market Data Service error message:Historical data request pacing violation",
-      "162 Historical Market Data Service error message:Historical data request pacing violation",
-      "bars 7"
-    ])
+    expect(os.map((o) => (o._tag === "error" ? `${o.error.code} ${o.error.message}` : `bars ${o.bars.length}`)))
+      .toEqual([
+        "162 Historical Market Data Service error message:Historical data request pacing violation",
+        "162 Historical Market Data Service error message:Historical data request pacing violation",
+        "bars 7"
+      ])
     expect(sim.stats().pacingViolations).toBe(2)
     expect(sim.faults.pacingViolationNext).toBe(0)
   })
@@ -164,7 +168,9 @@ describe("fault switches", () => {
     await waitFor("1102", () => raw.infos.map((i) => i.code), (cs) => cs.includes(1102))
     const after = raw.infos.map((i) => i.code).filter((c) => c >= 1100 && c < 1300)
     expect(after).toEqual([1100, 1102])
-    expect(raw.infos.find((i) => i.code === 1100)!.message).toBe("Connectivity between IB and Trader Workstation has been lost.")
+    expect(raw.infos.find((i) => i.code === 1100)!.message).toBe(
+      "Connectivity between IB and Trader Workstation has been lost."
+    )
     await sim.setFaults({ connectivityLost: { restoreAfterMs: 50, dataLost: true } })
     await waitFor("1101", () => raw.infos.map((i) => i.code), (cs) => cs.includes(1101))
     expect(raw.infos.map((i) => i.code).filter((c) => c >= 1100 && c < 1300)).toEqual([1100, 1102, 1100, 1101])
@@ -224,11 +230,13 @@ describe("fault switches", () => {
     await waitFor("505s", () => codes(c.errors).filter((x) => x === 505), (l) => l.length === 2)
     expect(c.errors.map((e) => [e.code, e.reqId, e.error.message])).toEqual([
       [505, -1, "No parser implementation found for token: undefined (999)."],
-      [505, -1, expect.stringContaining('unprocessed data left on queue (["garbage",null])')]
+      [505, -1, expect.stringContaining("unprocessed data left on queue ([\"garbage\",null])")]
     ])
     expect(c.state()).toBe(ConnectionState.Connected)
     expect(await within(hourly(c.ib), 5000, "bars after garbage")).toHaveLength(7)
-    expect(await within(c.ib.getHeadTimestamp(AAPL, what("TRADES"), true, 1), 5000, "head after garbage")).toBe("19801212-14:30:00")
+    expect(await within(c.ib.getHeadTimestamp(AAPL, what("TRADES"), true, 1), 5000, "head after garbage")).toBe(
+      "19801212-14:30:00"
+    )
     // Nothing else was corrupted: no further decoding errors.
     expect(codes(c.errors)).toEqual([505, 505])
     expect(sim.stats().openConnections).toBe(1)
@@ -249,7 +257,17 @@ describe("fault switches", () => {
 
   it("reset() clears every switch and counter but keeps open sessions", async () => {
     const c = await connectNext(res, sim.port, 1)
-    await within(sim.setFaults({ stall: true, notice165: true, pacingViolationNext: 3, closeAfterMessages: 50, refuseConnections: true }), 5000, "setFaults")
+    await within(
+      sim.setFaults({
+        stall: true,
+        notice165: true,
+        pacingViolationNext: 3,
+        closeAfterMessages: 50,
+        refuseConnections: true
+      }),
+      5000,
+      "setFaults"
+    )
     await within(sim.reset(), 5000, "reset")
     expect(sim.faults).toEqual({
       refuseConnections: false,
@@ -262,7 +280,13 @@ describe("fault switches", () => {
       pacingViolationNext: 0,
       hmdsBroken: false
     })
-    expect(sim.stats()).toMatchObject({ openConnections: 1, totalConnections: 1, pacingViolations: 0, errorsSent: 0, requests: { historical: 0, currentTime: 0 } })
+    expect(sim.stats()).toMatchObject({
+      openConnections: 1,
+      totalConnections: 1,
+      pacingViolations: 0,
+      errorsSent: 0,
+      requests: { historical: 0, currentTime: 0 }
+    })
     expect(await within(hourly(c.ib), 5000, "bars after reset")).toHaveLength(7)
     await connectNext(res, sim.port, 2) // listening again
   })

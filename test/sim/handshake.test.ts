@@ -40,7 +40,15 @@ describe("handshake", () => {
     const c = await connectRaw(res, sim.port, 12)
     await waitFor("farm notices", () => c.infos.map((i) => i.code), (cs) => cs.includes(2158))
     const kinds = c.events.map((e) => (e.kind === "info" ? `info ${e.code}` : e.kind))
-    expect(kinds.slice(0, 7)).toEqual(["connected", "server", "managedAccounts", "nextValidId", "info 2104", "info 2106", "info 2158"])
+    expect(kinds.slice(0, 7)).toEqual([
+      "connected",
+      "server",
+      "managedAccounts",
+      "nextValidId",
+      "info 2104",
+      "info 2106",
+      "info 2158"
+    ])
     const server = c.events.find((e) => e.kind === "server")
     expect(server).toEqual({ kind: "server", version: 193 })
     const accounts = c.events.find((e) => e.kind === "managedAccounts")
@@ -63,7 +71,11 @@ describe("handshake", () => {
     )
     expect(second.events.some((e) => e.kind === "nextValidId")).toBe(false)
     // The first session is untouched: still registered and answering.
-    const details = await within(first.ib.getContractDetails({ conId: 265598, exchange: "SMART" }), 5000, "contract details")
+    const details = await within(
+      first.ib.getContractDetails({ conId: 265598, exchange: "SMART" }),
+      5000,
+      "contract details"
+    )
     expect(details[0]?.contract.symbol).toBe("AAPL")
     expect(sim.stats().clientIds).toEqual([5])
     await waitFor("one open connection", () => sim.stats().openConnections, (n) => n === 1)
@@ -91,7 +103,11 @@ describe("handshake", () => {
   it("a version range that includes 193 gets the version frame `193\\0<time> EST|EDT\\0`", async () => {
     const s = await rawSocket(res, sim.port)
     s.socket.write(helloBytes("v100..200"))
-    const frame = await waitFor("version frame", () => s.received(), (b) => b.length >= 4 && b.length >= 4 + b.readUInt32BE(0))
+    const frame = await waitFor(
+      "version frame",
+      () => s.received(),
+      (b) => b.length >= 4 && b.length >= 4 + b.readUInt32BE(0)
+    )
     const body = frame.subarray(4, 4 + frame.readUInt32BE(0)).toString("utf8")
     expect(body).toMatch(/^193\0\d{8} \d{2}:\d{2}:\d{2} E[SD]T\0$/)
     expect(s.isClosed()).toBe(false)

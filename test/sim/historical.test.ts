@@ -89,7 +89,14 @@ describe("validation (321, 10314)", () => {
   })
 
   it("a malformed endDateTime is 10314", async () => {
-    for (const end of ["2024-03-05 16:00:00", "20240305 25:00:00 US/Eastern", "20240305 16:00:00 Mars/Olympus", "20240230 10:00:00 US/Eastern"]) {
+    for (
+      const end of [
+        "2024-03-05 16:00:00",
+        "20240305 25:00:00 US/Eastern",
+        "20240305 16:00:00 Mars/Olympus",
+        "20240230 10:00:00 US/Eastern"
+      ]
+    ) {
       const e = await rejection(next.ib.getHistoricalData(AAPL, end, "1 D", bar("1 hour"), what("TRADES"), 1, 1))
       expect(e.code, end).toBe(10314)
       expect(e.message).toContain("End Date/Time: The date, time, or time-zone entered is invalid")
@@ -97,7 +104,17 @@ describe("validation (321, 10314)", () => {
   })
 
   it("an unknown contract is 200", async () => {
-    const e = await rejection(next.ib.getHistoricalData({ symbol: "ZZZZ", secType: AAPL.secType!, exchange: "SMART", currency: "USD" }, END, "1 D", bar("1 hour"), what("TRADES"), 1, 1))
+    const e = await rejection(
+      next.ib.getHistoricalData(
+        { symbol: "ZZZZ", secType: AAPL.secType!, exchange: "SMART", currency: "USD" },
+        END,
+        "1 D",
+        bar("1 hour"),
+        what("TRADES"),
+        1,
+        1
+      )
+    )
     expect(e.code).toBe(200)
   })
 })
@@ -111,7 +128,11 @@ describe("data like IB's", () => {
   })
 
   it("MIDPOINT bars carry no volume, WAP or count (IBApiNext omits them; raw values are -1)", async () => {
-    const bars = await within(next.ib.getHistoricalData(AAPL, END, "1 D", bar("1 hour"), what("MIDPOINT"), 1, 1), 10_000, "midpoint")
+    const bars = await within(
+      next.ib.getHistoricalData(AAPL, END, "1 D", bar("1 hour"), what("MIDPOINT"), 1, 1),
+      10_000,
+      "midpoint"
+    )
     expect(bars).toHaveLength(7)
     for (const b of bars) {
       expect(b.volume).toBeUndefined()
@@ -130,12 +151,17 @@ describe("data like IB's", () => {
       expect(b.count).toBe(-1)
     }
     // TRADES for the same window does carry them.
-    const trades = await within(next.ib.getHistoricalData(AAPL, END, "1 D", bar("1 hour"), what("TRADES"), 1, 1), 10_000, "trades")
+    const trades = await within(
+      next.ib.getHistoricalData(AAPL, END, "1 D", bar("1 hour"), what("TRADES"), 1, 1),
+      10_000,
+      "trades"
+    )
     expect(trades.every((b) => (b.volume ?? 0) > 0 && (b.count ?? 0) > 0 && (b.WAP ?? 0) > 0)).toBe(true)
   })
 
   it("forex MIDPOINT, BID, ASK and BID_ASK are served and ordered BID < ASK", async () => {
-    const get = (w: string) => within(next.ib.getHistoricalData(EURUSD, END, "1 D", bar("1 hour"), what(w), 0, 1), 10_000, w)
+    const get = (w: string) =>
+      within(next.ib.getHistoricalData(EURUSD, END, "1 D", bar("1 hour"), what(w), 0, 1), 10_000, w)
     const [mid, bid, ask, ba] = await Promise.all([get("MIDPOINT"), get("BID"), get("ASK"), get("BID_ASK")])
     expect(mid.length).toBeGreaterThan(20)
     expect(bid.map((b) => b.time)).toEqual(mid.map((b) => b.time))
@@ -150,23 +176,37 @@ describe("data like IB's", () => {
   })
 
   it("daily bars are `yyyyMMdd` even with formatDate 2", async () => {
-    const bars = await within(next.ib.getHistoricalData(AAPL, END, "1 M", bar("1 day"), what("TRADES"), 1, 2), 10_000, "daily")
+    const bars = await within(
+      next.ib.getHistoricalData(AAPL, END, "1 M", bar("1 day"), what("TRADES"), 1, 2),
+      10_000,
+      "daily"
+    )
     expect(bars.length).toBeGreaterThanOrEqual(19)
     expect(bars.length).toBeLessThanOrEqual(23)
     for (const b of bars) expect(b.time).toMatch(/^\d{8}$/)
     expect(bars.at(-1)!.time).toBe("20240305")
-    const weekly = await within(next.ib.getHistoricalData(AAPL, END, "1 Y", bar("1 week"), what("TRADES"), 1, 2), 10_000, "weekly")
+    const weekly = await within(
+      next.ib.getHistoricalData(AAPL, END, "1 Y", bar("1 week"), what("TRADES"), 1, 2),
+      10_000,
+      "weekly"
+    )
     expect(weekly.length).toBeGreaterThanOrEqual(50)
     for (const b of weekly) expect(b.time).toMatch(/^\d{8}$/)
   })
 
   it("nothing before the head timestamp: a window before TSLA's 2010-06-29 listing is 162 'HMDS query returned no data'", async () => {
-    const e = await rejection(next.ib.getHistoricalData(TSLA, "20100625 16:00:00 US/Eastern", "1 W", bar("1 day"), what("TRADES"), 1, 1))
+    const e = await rejection(
+      next.ib.getHistoricalData(TSLA, "20100625 16:00:00 US/Eastern", "1 W", bar("1 day"), what("TRADES"), 1, 1)
+    )
     expect(e.code).toBe(162)
     expect(e.message).toContain("HMDS query returned no data")
     expect(e.message).toContain("TSLA@SMART Trades")
     // A window straddling the listing starts exactly at the head.
-    const bars = await within(next.ib.getHistoricalData(TSLA, "20100702 16:00:00 US/Eastern", "2 W", bar("1 day"), what("TRADES"), 1, 1), 10_000, "tsla")
+    const bars = await within(
+      next.ib.getHistoricalData(TSLA, "20100702 16:00:00 US/Eastern", "2 W", bar("1 day"), what("TRADES"), 1, 1),
+      10_000,
+      "tsla"
+    )
     expect(bars[0]!.time).toBe("20100629")
     const head = await within(next.ib.getHeadTimestamp(TSLA, what("TRADES"), true, 1), 5000, "tsla head")
     expect(head).toBe("20100629-13:30:00")
@@ -176,9 +216,17 @@ describe("data like IB's", () => {
     const pinned = await res.sim({ pacing: "off", clock: () => Date.UTC(2024, 2, 5, 15, 30) })
     const c = await connectNext(res, pinned.port, 1)
     for (const end of ["", END]) {
-      const hourly = await within(c.ib.getHistoricalData(AAPL, end, "1 D", bar("1 hour"), what("TRADES"), 1, 1), 10_000, `hourly to now (${end})`)
+      const hourly = await within(
+        c.ib.getHistoricalData(AAPL, end, "1 D", bar("1 hour"), what("TRADES"), 1, 1),
+        10_000,
+        `hourly to now (${end})`
+      )
       expect(hourly.map((b) => b.time)).toEqual(["20240305 09:30:00 US/Eastern", "20240305 10:00:00 US/Eastern"])
-      const minutes = await within(c.ib.getHistoricalData(AAPL, end, "1 D", bar("1 min"), what("TRADES"), 1, 1), 10_000, `minutes to now (${end})`)
+      const minutes = await within(
+        c.ib.getHistoricalData(AAPL, end, "1 D", bar("1 min"), what("TRADES"), 1, 1),
+        10_000,
+        `minutes to now (${end})`
+      )
       expect(minutes).toHaveLength(60)
       expect(minutes.at(-1)!.time).toBe("20240305 10:29:00 US/Eastern")
       const partial = minutes.slice(30)
@@ -193,7 +241,11 @@ describe("data like IB's", () => {
 
   it("an endDateTime without a zone gives a 2174 warning (non-fatal) and bars", async () => {
     const before = next.errors.length
-    const bars = await within(next.ib.getHistoricalData(AAPL, "20240305 16:00:00", "1 D", bar("1 hour"), what("TRADES"), 1, 1), 10_000, "implied zone")
+    const bars = await within(
+      next.ib.getHistoricalData(AAPL, "20240305 16:00:00", "1 D", bar("1 hour"), what("TRADES"), 1, 1),
+      10_000,
+      "implied zone"
+    )
     expect(bars).toHaveLength(7)
     expect(bars[0]!.time).toBe("20240305 09:30:00 US/Eastern")
     const warnings = next.errors.slice(before)

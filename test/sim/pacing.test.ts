@@ -6,7 +6,18 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest"
 import { SecType, type Contract } from "@stoqey/ib"
 import type { GatewaySimulator, SimulatorOptions } from "../../src/sim/GatewaySimulator.ts"
 import { LONG_WINDOW_MS } from "../../src/sim/pacing.ts"
-import { codes, connectRaw, outcome, reqHist, Resources, sleep, stock, type HistArgs, type RawClient, type RawOutcome } from "./support.ts"
+import {
+  codes,
+  connectRaw,
+  outcome,
+  reqHist,
+  Resources,
+  sleep,
+  stock,
+  type HistArgs,
+  type RawClient,
+  type RawOutcome
+} from "./support.ts"
 
 const res = new Resources()
 afterEach(() => res.closeAll())
@@ -14,7 +25,14 @@ afterEach(() => res.closeAll())
 const PACING = "Historical Market Data Service error message:Historical data request pacing violation"
 const STOCKS = ["AAPL", "MSFT", "IBM", "SPY", "QQQ", "TSLA", "AMZN", "NVDA", "GOOGL"].map((s) => stock(s))
 const FOREX: ReadonlyArray<Contract> = [
-  ["EUR", "USD"], ["GBP", "USD"], ["USD", "JPY"], ["USD", "CHF"], ["AUD", "USD"], ["USD", "CAD"], ["EUR", "GBP"], ["EUR", "JPY"]
+  ["EUR", "USD"],
+  ["GBP", "USD"],
+  ["USD", "JPY"],
+  ["USD", "CHF"],
+  ["AUD", "USD"],
+  ["USD", "CAD"],
+  ["EUR", "GBP"],
+  ["EUR", "JPY"]
 ].map(([symbol, currency]) => ({ symbol: symbol!, secType: SecType.CASH, exchange: "IDEALPRO", currency: currency! }))
 
 /**
@@ -44,7 +62,9 @@ const setup = async (options: SimulatorOptions): Promise<{ sim: GatewaySimulator
 /** A small-bar request (30 secs over 1800 S, paced in strict mode); `minute` makes otherwise equal requests distinct. */
 const small = (contract: Contract, minute: number, whatToShow = "TRADES"): HistArgs => ({
   contract,
-  end: `20240305 ${String(11 + Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}:00 US/Eastern`,
+  end: `20240305 ${String(11 + Math.floor(minute / 60)).padStart(2, "0")}:${
+    String(minute % 60).padStart(2, "0")
+  }:00 US/Eastern`,
   duration: "1800 S",
   barSize: "30 secs",
   whatToShow,
@@ -63,7 +83,8 @@ const fire = async (raw: RawClient, reqs: ReadonlyArray<HistArgs>): Promise<Arra
 }
 
 const isPaced = (o: RawOutcome) => o._tag === "error" && o.error.code === 162 && o.error.message === PACING
-const summary = (os: ReadonlyArray<RawOutcome>) => os.map((o) => (o._tag === "bars" ? `bars:${o.bars.length}` : isPaced(o) ? "paced" : `error:${o.error.code}`))
+const summary = (os: ReadonlyArray<RawOutcome>) =>
+  os.map((o) => (o._tag === "bars" ? `bars:${o.bars.length}` : isPaced(o) ? "paced" : `error:${o.error.code}`))
 
 describe("strict pacing (bars ≤ 30 s)", () => {
   it("an identical request within 15 s is a violation; a different one is fine; after the window it passes", async () => {
@@ -75,7 +96,11 @@ describe("strict pacing (bars ≤ 30 s)", () => {
     await sleep(15_000 / 20 + 150)
     expect(summary(await fire(raw, [a]))).toEqual(["bars:60"])
     // Identity includes the tick type, bar size and RTH flag: each variation is a different request.
-    expect(summary(await fire(raw, [{ ...a, whatToShow: "MIDPOINT" }, { ...a, useRTH: false }, { ...a, barSize: "15 secs" }]))).toEqual([
+    expect(
+      summary(
+        await fire(raw, [{ ...a, whatToShow: "MIDPOINT" }, { ...a, useRTH: false }, { ...a, barSize: "15 secs" }])
+      )
+    ).toEqual([
       "bars:60",
       "bars:60", // 10:30–11:00 lies inside regular hours either way
       "bars:120"
@@ -91,7 +116,10 @@ describe("strict pacing (bars ≤ 30 s)", () => {
     expect(summary(await fire(raw, burst))).toEqual(["bars:60", "bars:60", "bars:60", "bars:60", "bars:60", "paced"])
     expect(sim.stats().pacingViolations).toBe(1)
     // Another tick type or another exchange is another key.
-    expect(summary(await fire(raw, [small(aapl, 6, "MIDPOINT"), small({ ...aapl, exchange: "NASDAQ" }, 7)]))).toEqual(["bars:60", "bars:60"])
+    expect(summary(await fire(raw, [small(aapl, 6, "MIDPOINT"), small({ ...aapl, exchange: "NASDAQ" }, 7)]))).toEqual([
+      "bars:60",
+      "bars:60"
+    ])
     await sleep(2_000 / 5 + 150)
     expect(summary(await fire(raw, [small(aapl, 8)]))).toEqual(["bars:60"])
     expect(sim.stats().pacingViolations).toBe(1)
@@ -141,7 +169,12 @@ describe("pacing modes", () => {
     expect(sim.stats().requests.historical).toBe(70)
   })
 
-  const minuteBars: HistArgs = { contract: STOCKS[0]!, end: "20240305 16:00:00 US/Eastern", duration: "1 D", barSize: "1 min" }
+  const minuteBars: HistArgs = {
+    contract: STOCKS[0]!,
+    end: "20240305 16:00:00 US/Eastern",
+    duration: "1 D",
+    barSize: "1 min"
+  }
 
   it("strict: one-minute bars are never paced", async () => {
     const { sim, raw } = await setup({ pacing: "strict", timeScale: 50 })

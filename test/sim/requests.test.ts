@@ -44,11 +44,12 @@ const ymd = (d: Date) => `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad
 
 /** The first quarterly expiry (third Friday of Mar/Jun/Sep/Dec, trading ends 08:30 Chicago) not yet past. */
 const nextQuarterlyExpiry = (now: Date): string => {
-  for (let y = now.getUTCFullYear(); ; y++) {
+  for (let y = now.getUTCFullYear();; y++) {
     for (const m of [3, 6, 9, 12]) {
       const first = new Date(Date.UTC(y, m - 1, 1)).getUTCDay()
       const day = 1 + ((5 - first + 7) % 7) + 14
-      const ends = DateTime.fromObject({ year: y, month: m, day, hour: 8, minute: 30 }, { zone: "America/Chicago" }).toMillis()
+      const ends = DateTime.fromObject({ year: y, month: m, day, hour: 8, minute: 30 }, { zone: "America/Chicago" })
+        .toMillis()
       if (ends > now.getTime()) return `${y}${pad2(m)}${pad2(day)}`
     }
   }
@@ -68,8 +69,15 @@ describe("current time, accounts, ids", () => {
     const raw = await connectRaw(res, sim.port, 2)
     const seen = raw.events.filter((e) => e.kind === "managedAccounts").length
     raw.api.reqManagedAccts()
-    await waitFor("second managedAccounts", () => raw.events.filter((e) => e.kind === "managedAccounts"), (l) => l.length === seen + 1)
-    expect(raw.events.filter((e) => e.kind === "managedAccounts").at(-1)).toEqual({ kind: "managedAccounts", accounts: "DU1234567" })
+    await waitFor(
+      "second managedAccounts",
+      () => raw.events.filter((e) => e.kind === "managedAccounts"),
+      (l) => l.length === seen + 1
+    )
+    expect(raw.events.filter((e) => e.kind === "managedAccounts").at(-1)).toEqual({
+      kind: "managedAccounts",
+      accounts: "DU1234567"
+    })
     raw.close()
   })
 
@@ -104,8 +112,12 @@ describe("contract details (9 → 10, 52)", () => {
     expect(d.tradingHours).toMatch(HOURS)
     expect(d.liquidHours).toMatch(HOURS)
     // Regular hours are 09:30–16:00 (13:00 on early closes); extended 04:00–20:00 (17:00).
-    for (const part of d.liquidHours!.split(";")) if (!part.endsWith("CLOSED")) expect(part).toMatch(/^\d{8}:0930-\d{8}:(1600|1300)$/)
-    for (const part of d.tradingHours!.split(";")) if (!part.endsWith("CLOSED")) expect(part).toMatch(/^\d{8}:0400-\d{8}:(2000|1700)$/)
+    for (const part of d.liquidHours!.split(";")) {
+      if (!part.endsWith("CLOSED")) expect(part).toMatch(/^\d{8}:0930-\d{8}:(1600|1300)$/)
+    }
+    for (const part of d.tradingHours!.split(";")) {
+      if (!part.endsWith("CLOSED")) expect(part).toMatch(/^\d{8}:0400-\d{8}:(2000|1700)$/)
+    }
     expect(sim.stats().requests.contractDetails).toBe(before + 1)
   })
 
@@ -120,7 +132,9 @@ describe("contract details (9 → 10, 52)", () => {
     expect(d!.timeZoneId).toBe("US/Eastern")
     expect(d!.tradingHours).toMatch(HOURS)
     // Forex sessions open the evening before at 17:15 and close at 17:00.
-    for (const part of d!.tradingHours!.split(";")) if (!part.endsWith("CLOSED")) expect(part).toMatch(/^\d{8}:1715-\d{8}:1700$/)
+    for (const part of d!.tradingHours!.split(";")) {
+      if (!part.endsWith("CLOSED")) expect(part).toMatch(/^\d{8}:1715-\d{8}:1700$/)
+    }
   })
 
   it("futures ES on CME: several quarterly expiries with lastTradeDate and realExpirationDate", async () => {
@@ -139,7 +153,11 @@ describe("contract details (9 → 10, 52)", () => {
       expect(c.lastTradeDate).toMatch(/^\d{8}$/)
       expect(c.lastTradeDate! >= today).toBe(true)
       expect(["03", "06", "09", "12"]).toContain(c.lastTradeDate!.slice(4, 6))
-      expect(new Date(`${c.lastTradeDate!.slice(0, 4)}-${c.lastTradeDate!.slice(4, 6)}-${c.lastTradeDate!.slice(6)}T12:00:00Z`).getUTCDay()).toBe(5)
+      expect(
+        new Date(
+          `${c.lastTradeDate!.slice(0, 4)}-${c.lastTradeDate!.slice(4, 6)}-${c.lastTradeDate!.slice(6)}T12:00:00Z`
+        ).getUTCDay()
+      ).toBe(5)
       // The library keeps the whole "date time zone" string (its split("\\s+") is not a regex).
       expect(c.lastTradeDateOrContractMonth).toBe(`${c.lastTradeDate} 08:30 US/Central`)
       expect(d.realExpirationDate).toBe(c.lastTradeDate)
@@ -149,11 +167,19 @@ describe("contract details (9 → 10, 52)", () => {
       expect(d.tradingHours).toMatch(HOURS)
     }
     // includeExpired adds the quarterlies that expired within two years.
-    const withExpired = await within(next.ib.getContractDetails({ ...ES, includeExpired: true }), 5000, "ES details incl. expired")
+    const withExpired = await within(
+      next.ib.getContractDetails({ ...ES, includeExpired: true }),
+      5000,
+      "ES details incl. expired"
+    )
     expect(withExpired.length).toBeGreaterThan(list.length)
     expect(withExpired.some((d) => d.contract.lastTradeDate! < today)).toBe(true)
     // A specific contract month selects exactly one.
-    const one = await within(next.ib.getContractDetails({ ...ES, lastTradeDateOrContractMonth: expiries[1]!.slice(0, 6) }), 5000, "one ES")
+    const one = await within(
+      next.ib.getContractDetails({ ...ES, lastTradeDateOrContractMonth: expiries[1]!.slice(0, 6) }),
+      5000,
+      "one ES"
+    )
     expect(one.map((d) => d.contract.lastTradeDate)).toEqual([expiries[1]])
   })
 
@@ -180,7 +206,9 @@ describe("contract details (9 → 10, 52)", () => {
 
 describe("head timestamp (87 → 88)", () => {
   it("formatDate 1 is yyyyMMdd-HH:mm:ss UTC; AAPL's RTH head is 1980-12-12 14:30", async () => {
-    expect(await within(next.ib.getHeadTimestamp(AAPL, what("TRADES"), true, 1), 5000, "head ts 1")).toBe("19801212-14:30:00")
+    expect(await within(next.ib.getHeadTimestamp(AAPL, what("TRADES"), true, 1), 5000, "head ts 1")).toBe(
+      "19801212-14:30:00"
+    )
   })
 
   it("formatDate 2 is epoch seconds", async () => {
@@ -189,7 +217,9 @@ describe("head timestamp (87 → 88)", () => {
   })
 
   it("useRTH=0 starts at the extended session's open (04:00 New York)", async () => {
-    expect(await within(next.ib.getHeadTimestamp(AAPL, what("TRADES"), false, 1), 5000, "head ts ext")).toBe("19801212-09:00:00")
+    expect(await within(next.ib.getHeadTimestamp(AAPL, what("TRADES"), false, 1), 5000, "head ts ext")).toBe(
+      "19801212-09:00:00"
+    )
   })
 
   it("forex has no TRADES: 162", async () => {
@@ -268,7 +298,10 @@ describe("cancelHistoricalData (25)", () => {
     // A cancel for an id that never existed is 366.
     raw.api.cancelHistoricalData(77)
     await waitFor("366", () => raw.errors.map((e) => e.code), (cs) => cs.includes(366))
-    expect(raw.errors.find((e) => e.code === 366)).toMatchObject({ reqId: 77, message: "No historical data query found for ticker id:77" })
+    expect(raw.errors.find((e) => e.code === 366)).toMatchObject({
+      reqId: 77,
+      message: "No historical data query found for ticker id:77"
+    })
     // The answered request still arrives with latency.
     reqHist(raw, 43, { contract: AAPL, end: "20240305 16:00:00 US/Eastern", duration: "1 D", barSize: "1 hour" })
     const done = await outcome(raw, 43)
@@ -284,10 +317,34 @@ describe("keepUpToDate (20 → 17, then 90 until 25)", () => {
   it("IBApi: bars, then HISTORICAL_DATA_UPDATE repeating the live bar (open, close, high, low order decoded right); cancel stops it", async () => {
     const s = await streaming()
     const raw = await connectRaw(res, s.port, 1)
-    const updates: Array<{ time: string; open: number; high: number; low: number; close: number; volume: number; count: number; WAP: number }> = []
-    raw.api.on(EventName.historicalDataUpdate, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number, count: number, WAP: number) => {
-      if (reqId === 8) updates.push({ time, open, high, low, close, volume, count, WAP })
-    })
+    const updates: Array<
+      {
+        time: string
+        open: number
+        high: number
+        low: number
+        close: number
+        volume: number
+        count: number
+        WAP: number
+      }
+    > = []
+    raw.api.on(
+      EventName.historicalDataUpdate,
+      (
+        reqId: number,
+        time: string,
+        open: number,
+        high: number,
+        low: number,
+        close: number,
+        volume: number,
+        count: number,
+        WAP: number
+      ) => {
+        if (reqId === 8) updates.push({ time, open, high, low, close, volume, count, WAP })
+      }
+    )
     raw.api.reqHistoricalData(8, AAPL, "", "1800 S", bar("1 min"), what("TRADES"), 1, 1, true)
     const o = await outcome(raw, 8)
     expect(o._tag).toBe("bars")
@@ -299,7 +356,14 @@ describe("keepUpToDate (20 → 17, then 90 until 25)", () => {
     expect(updates.slice(0, 3).map((u) => u.count)).toEqual([1, 2, 3]) // the update counter rides in barCount
     for (const u of updates) {
       expect(u.time).toBe(last.time)
-      expect([u.open, u.high, u.low, u.close, u.volume, u.WAP]).toEqual([last.open, last.high, last.low, last.close, last.volume, last.WAP])
+      expect([u.open, u.high, u.low, u.close, u.volume, u.WAP]).toEqual([
+        last.open,
+        last.high,
+        last.low,
+        last.close,
+        last.volume,
+        last.WAP
+      ])
     }
     expect(s.stats().openHistorical).toBe(1)
     raw.api.cancelHistoricalData(8)
@@ -309,7 +373,17 @@ describe("keepUpToDate (20 → 17, then 90 until 25)", () => {
     expect(updates.length).toBeLessThanOrEqual(seen + 1) // at most one already on the wire
     expect(raw.errors).toEqual([]) // a stream's cancel is silent: no 162
     // keepUpToDate needs an empty end date.
-    raw.api.reqHistoricalData(9, AAPL, "20240305 10:00:00 US/Eastern", "1800 S", bar("1 min"), what("TRADES"), 1, 1, true)
+    raw.api.reqHistoricalData(
+      9,
+      AAPL,
+      "20240305 10:00:00 US/Eastern",
+      "1800 S",
+      bar("1 min"),
+      what("TRADES"),
+      1,
+      1,
+      true
+    )
     const bad = await outcome(raw, 9)
     expect(bad._tag === "error" ? bad.error.code : 0).toBe(321)
   })
@@ -318,7 +392,9 @@ describe("keepUpToDate (20 → 17, then 90 until 25)", () => {
     const s = await streaming()
     const c = await connectNext(res, s.port, 1)
     const seen: Array<string | undefined> = []
-    const sub = c.ib.getHistoricalDataUpdates(AAPL, bar("1 min"), what("TRADES"), 2).subscribe({ next: (b) => void seen.push(b.time) })
+    const sub = c.ib.getHistoricalDataUpdates(AAPL, bar("1 min"), what("TRADES"), 2).subscribe({
+      next: (b) => void seen.push(b.time)
+    })
     try {
       await waitFor("two updates", () => seen.length, (n) => n >= 2)
     } finally {
@@ -326,7 +402,11 @@ describe("keepUpToDate (20 → 17, then 90 until 25)", () => {
     }
     // The library asks for "60 S" with useRTH=0 ending now: the live bar is 10:29.
     expect(seen[0]).toBe(String(Date.UTC(2024, 2, 5, 15, 29) / 1000))
-    await waitFor("cancel reached the gateway", () => s.stats(), (st) => st.historicalCancels === 1 && st.openHistorical === 0)
+    await waitFor(
+      "cancel reached the gateway",
+      () => s.stats(),
+      (st) => st.historicalCancels === 1 && st.openHistorical === 0
+    )
     expect(codes(c.errors)).toEqual([])
   })
 })

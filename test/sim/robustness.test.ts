@@ -1,7 +1,18 @@
 /** Malformed input costs only the offending connection; the gateway and its other clients carry on. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { GatewaySimulator } from "../../src/sim/GatewaySimulator.ts"
-import { codes, connectNext, frameBytes, helloBytes, rawSocket, Resources, waitFor, within, type NextClient, type RawSocket } from "./support.ts"
+import {
+  codes,
+  connectNext,
+  frameBytes,
+  helloBytes,
+  rawSocket,
+  Resources,
+  waitFor,
+  within,
+  type NextClient,
+  type RawSocket
+} from "./support.ts"
 
 const res = new Resources()
 let sim: GatewaySimulator
@@ -14,7 +25,8 @@ beforeAll(async () => {
 afterAll(() => res.closeAll())
 afterEach(async () => {
   // The well-behaved client is untouched by whatever the test sent.
-  expect(await within(next.ib.getContractDetails({ conId: 265598, exchange: "SMART" }), 5000, "bystander request")).toHaveLength(1)
+  expect(await within(next.ib.getContractDetails({ conId: 265598, exchange: "SMART" }), 5000, "bystander request"))
+    .toHaveLength(1)
   expect(codes(next.errors)).not.toContain(505)
   await waitFor("only the bystander open", () => sim.stats().openConnections, (n) => n === 1, 1000)
 })
@@ -108,7 +120,9 @@ describe("malformed input closes the offending connection only", () => {
     a.socket.write(frameBytes(["49"]))
     await expectClosed(a, "REQ_CURRENT_TIME without version")
     const b = await loggedIn(26)
-    b.socket.write(frameBytes(["87", "x1", "0", "AAPL", "STK", "", "", "", "", "SMART", "", "USD", "", "", "0", "1", "TRADES", "1"]))
+    b.socket.write(
+      frameBytes(["87", "x1", "0", "AAPL", "STK", "", "", "", "", "SMART", "", "USD", "", "", "0", "1", "TRADES", "1"])
+    )
     await expectClosed(b, "REQ_HEAD_TIMESTAMP with a bad reqId")
   })
 })
@@ -132,7 +146,14 @@ describe("tolerated input", () => {
   it("frames packed into one chunk are all answered, in order", async () => {
     const s = await loggedIn(32)
     const before = frames(s.received()).length
-    s.socket.write(Buffer.concat([frameBytes(["49", "1"]), frameBytes(["17", "1"]), frameBytes(["8", "1", "1"]), frameBytes(["49", "1"])]))
+    s.socket.write(
+      Buffer.concat([
+        frameBytes(["49", "1"]),
+        frameBytes(["17", "1"]),
+        frameBytes(["8", "1", "1"]),
+        frameBytes(["49", "1"])
+      ])
+    )
     const fs = await waitFor("four answers", () => frames(s.received()).slice(before), (f) => f.length === 4)
     expect(fs.map((f) => f[0])).toEqual(["49", "15", "9", "49"])
     expect(fs[1]).toEqual(["15", "1", "DU1234567"])
@@ -164,11 +185,40 @@ describe("tolerated input", () => {
     s.socket.write(Buffer.concat([helloBytes(), START_API(1)]))
     await waitFor("login", () => frames(s.received()).length, (n) => n >= 6)
     s.socket.write(
-      frameBytes(["20", "5", "0", "AAPL", "STK", "", "", "", "", "SMART", "", "USD", "", "", "0", "20240305 16:00:00 US/Eastern", "1 hour", "1 D", "1", "TRADES", "1", "0", ""])
+      frameBytes([
+        "20",
+        "5",
+        "0",
+        "AAPL",
+        "STK",
+        "",
+        "",
+        "",
+        "",
+        "SMART",
+        "",
+        "USD",
+        "",
+        "",
+        "0",
+        "20240305 16:00:00 US/Eastern",
+        "1 hour",
+        "1 D",
+        "1",
+        "TRADES",
+        "1",
+        "0",
+        ""
+      ])
     )
     await waitFor("request open", () => slow.stats().openHistorical, (n) => n === 1)
     s.socket.destroy()
-    await waitFor("closed on the gateway", () => slow.stats(), (st) => st.openConnections === 0 && st.openHistorical === 0, 1000)
+    await waitFor(
+      "closed on the gateway",
+      () => slow.stats(),
+      (st) => st.openConnections === 0 && st.openHistorical === 0,
+      1000
+    )
     expect(slow.stats().barsSent).toBe(0)
   })
 })

@@ -19,7 +19,17 @@ afterAll(async () => {
 describe("ktrdr sim runner", () => {
   it("prints its ports on one line, serves TWS and control clients, and exits 0 on SIGTERM", async () => {
     const controlPort = await freePort()
-    const proc = spawn(process.execPath, ["--import", "tsx", "src/sim/main.ts", "--port", "0", "--control-port", String(controlPort), "--time-scale", "10"], {
+    const proc = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      "src/sim/main.ts",
+      "--port",
+      "0",
+      "--control-port",
+      String(controlPort),
+      "--time-scale",
+      "10"
+    ], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NODE_OPTIONS: "" }
@@ -45,7 +55,10 @@ describe("ktrdr sim runner", () => {
 
     // It is a working gateway and control API.
     const c = await connectNext(res, port, 3)
-    const stats = (await (await fetch(`http://127.0.0.1:${controlPort}/stats`)).json()) as { openConnections: number; clientIds: Array<number> }
+    const stats = (await (await fetch(`http://127.0.0.1:${controlPort}/stats`)).json()) as {
+      openConnections: number
+      clientIds: Array<number>
+    }
     expect(stats.openConnections).toBe(1)
     expect(stats.clientIds).toEqual([3])
     expect(codes(c.errors)).not.toContain(505)

@@ -23,7 +23,12 @@ export const HOST = "127.0.0.1"
 // Contracts
 // ---------------------------------------------------------------------------------------------
 
-export const stock = (symbol: string, exchange = "SMART"): Contract => ({ symbol, secType: SecType.STK, exchange, currency: "USD" })
+export const stock = (symbol: string, exchange = "SMART"): Contract => ({
+  symbol,
+  secType: SecType.STK,
+  exchange,
+  currency: "USD"
+})
 export const AAPL = stock("AAPL")
 export const TSLA = stock("TSLA")
 export const EURUSD: Contract = { symbol: "EUR", secType: SecType.CASH, exchange: "IDEALPRO", currency: "USD" }
@@ -61,7 +66,10 @@ export const within = <A>(p: Promise<A>, ms: number, what: string): Promise<A> =
     )
   })
 
-export type Settled<A> = { readonly state: "pending" } | { readonly state: "resolved"; readonly value: A } | { readonly state: "rejected"; readonly error: unknown }
+export type Settled<A> = { readonly state: "pending" } | { readonly state: "resolved"; readonly value: A } | {
+  readonly state: "rejected"
+  readonly error: unknown
+}
 
 /** Observes a promise without awaiting it; `ms` later, reports whether (and how) it settled. */
 export const settledAfter = async <A>(p: Promise<A>, ms: number): Promise<Settled<A>> => {
@@ -75,7 +83,9 @@ export const settledAfter = async <A>(p: Promise<A>, ms: number): Promise<Settle
 }
 
 /** The code carried by an IBApiNextError rejection. */
-export const codeOf = (e: unknown): number | undefined => (e && typeof e === "object" && "code" in e ? Number((e as { code: unknown }).code) : undefined)
+export const codeOf = (
+  e: unknown
+): number | undefined => (e && typeof e === "object" && "code" in e ? Number((e as { code: unknown }).code) : undefined)
 
 /** A port that was free a moment ago. */
 export const freePort = (): Promise<number> =>
@@ -140,7 +150,14 @@ export interface NextClient {
 
 /** Creates an IBApiNext (no auto-reconnect, no watchdog) and starts connecting with a fixed client id. */
 export const openNext = (res: Resources, port: number, clientId: number): NextClient => {
-  const ib = new IBApiNext({ host: HOST, port, maxReqPerSec: 1000, reconnectInterval: 0, connectionWatchdogInterval: 0, logger: silentLogger })
+  const ib = new IBApiNext({
+    host: HOST,
+    port,
+    maxReqPerSec: 1000,
+    reconnectInterval: 0,
+    connectionWatchdogInterval: 0,
+    logger: silentLogger
+  })
   const errors: Array<IBApiNextError> = []
   const states: Array<ConnectionState> = []
   const subs = [ib.error.subscribe((e) => errors.push(e)), ib.connectionState.subscribe((s) => states.push(s))]
@@ -235,17 +252,30 @@ export const openRaw = (res: Resources, port: number, clientId: number): RawClie
     errors.push({ code, reqId, message: err.message })
     events.push({ kind: "error", code, reqId, message: err.message })
   })
-  api.on(EventName.historicalData, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number, count: number | undefined, WAP: number) => {
-    if (time.startsWith("finished")) {
-      finished.add(reqId)
-      events.push({ kind: "barsEnd", reqId })
-      return
+  api.on(
+    EventName.historicalData,
+    (
+      reqId: number,
+      time: string,
+      open: number,
+      high: number,
+      low: number,
+      close: number,
+      volume: number,
+      count: number | undefined,
+      WAP: number
+    ) => {
+      if (time.startsWith("finished")) {
+        finished.add(reqId)
+        events.push({ kind: "barsEnd", reqId })
+        return
+      }
+      let list = bars.get(reqId)
+      if (!list) bars.set(reqId, list = [])
+      list.push({ time, open, high, low, close, volume, count, WAP })
+      events.push({ kind: "bar", reqId })
     }
-    let list = bars.get(reqId)
-    if (!list) bars.set(reqId, (list = []))
-    list.push({ time, open, high, low, close, volume, count, WAP })
-    events.push({ kind: "bar", reqId })
-  })
+  )
   let closed = false
   const close = () => {
     if (closed) return
@@ -266,7 +296,8 @@ export const connectRaw = async (res: Resources, port: number, clientId: number)
 }
 
 /** Fatal for a request: what IBApiNext would reject with (not warnings, not the 165 notice). */
-export const isTerminal = (e: RawError) => !(e.code >= 2100 && e.code < 3000) && e.code !== 165 && !e.message.includes("Warning:")
+export const isTerminal = (e: RawError) =>
+  !(e.code >= 2100 && e.code < 3000) && e.code !== 165 && !e.message.includes("Warning:")
 
 export type RawOutcome =
   | { readonly _tag: "bars"; readonly bars: ReadonlyArray<RawBar>; readonly notices: ReadonlyArray<RawError> }
@@ -293,7 +324,17 @@ export interface HistArgs {
 
 /** Fires REQ_HISTORICAL_DATA on a raw client without waiting. */
 export const reqHist = (c: RawClient, reqId: number, a: HistArgs): void => {
-  c.api.reqHistoricalData(reqId, a.contract, a.end, a.duration, bar(a.barSize), what(a.whatToShow ?? "TRADES"), a.useRTH ?? true ? 1 : 0, a.formatDate ?? 1, false)
+  c.api.reqHistoricalData(
+    reqId,
+    a.contract,
+    a.end,
+    a.duration,
+    bar(a.barSize),
+    what(a.whatToShow ?? "TRADES"),
+    a.useRTH ?? true ? 1 : 0,
+    a.formatDate ?? 1,
+    false
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,7 +393,9 @@ export interface Ohlcv {
 }
 
 /** First open, max high, min low, last close, summed volume. */
-export const aggregate = (bars: ReadonlyArray<{ open?: number; high?: number; low?: number; close?: number; volume?: number }>): Ohlcv => {
+export const aggregate = (
+  bars: ReadonlyArray<{ open?: number; high?: number; low?: number; close?: number; volume?: number }>
+): Ohlcv => {
   if (bars.length === 0) throw new Error("aggregate of no bars")
   return {
     open: bars[0]!.open!,
@@ -380,6 +423,7 @@ export const local = (time: string) => {
 
 /** Day of week (0 = Sunday) of a `yyyyMMdd` day. */
 export const weekday = (yyyymmdd: string): number =>
-  new Date(Date.UTC(Number(yyyymmdd.slice(0, 4)), Number(yyyymmdd.slice(4, 6)) - 1, Number(yyyymmdd.slice(6, 8)))).getUTCDay()
+  new Date(Date.UTC(Number(yyyymmdd.slice(0, 4)), Number(yyyymmdd.slice(4, 6)) - 1, Number(yyyymmdd.slice(6, 8))))
+    .getUTCDay()
 
 export { ConnectionState }

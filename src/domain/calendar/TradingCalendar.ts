@@ -275,14 +275,12 @@ class Calendar implements TradingCalendar {
   }
 }
 
-const nyseTimes =
-  (regularOnly: boolean) =>
-  (day: string, hours: Hours): Times => {
-    const early = nyseEarlyClose(day)
-    return hours === "regular" || regularOnly
-      ? { open: hm(9, 30), close: early ? hm(13) : hm(16), earlyClose: early }
-      : { open: hm(4), close: early ? hm(17) : hm(20), earlyClose: early }
-  }
+const nyseTimes = (regularOnly: boolean) => (day: string, hours: Hours): Times => {
+  const early = nyseEarlyClose(day)
+  return hours === "regular" || regularOnly
+    ? { open: hm(9, 30), close: early ? hm(13) : hm(16), earlyClose: early }
+    : { open: hm(4), close: early ? hm(17) : hm(20), earlyClose: early }
+}
 
 // CME equity futures stop entirely only on these; other NYSE holidays (one-off closures included,
 // a simplification) get a session halted at 12:00 CT.
@@ -311,8 +309,13 @@ const forexHoliday = (day: string): string | undefined => {
 const forexTimes = (): Times => ({ open: PREVIOUS_EVENING + hm(17, 15), close: hm(17), earlyClose: false })
 
 const NEW_YORK = "America/New_York"
-const calendar = (id: CalendarId, timeZone: string, ibTimeZoneId: string, holiday: CalendarRules["holiday"], times: CalendarRules["times"]) =>
-  new Calendar({ id, timeZone, ibTimeZoneId, holiday, times })
+const calendar = (
+  id: CalendarId,
+  timeZone: string,
+  ibTimeZoneId: string,
+  holiday: CalendarRules["holiday"],
+  times: CalendarRules["times"]
+) => new Calendar({ id, timeZone, ibTimeZoneId, holiday, times })
 
 const calendars: Record<CalendarId, TradingCalendar> = {
   "us-equity": calendar("us-equity", NEW_YORK, "US/Eastern", nyseHoliday, nyseTimes(false)),

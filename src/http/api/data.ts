@@ -1,7 +1,15 @@
 /** KTRDR's data endpoints (ktrdr-api-cli.md §2.2) with their paths and field names; defects fixed. */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { BadRequestWire, ConflictWire, Envelope, GatewayErrorWire, GatewayUnavailableWire, InternalWire, NotFoundWire } from "../envelope.ts"
+import {
+  BadRequestWire,
+  ConflictWire,
+  Envelope,
+  GatewayErrorWire,
+  GatewayUnavailableWire,
+  InternalWire,
+  NotFoundWire
+} from "../envelope.ts"
 import { Auth } from "./auth.ts"
 
 /** Query booleans: `true|false|1|0` (anything else is a 400, not a silent false). */
@@ -11,7 +19,22 @@ export const BoolParam = Schema.transform(Schema.Literal("true", "false", "1", "
   encode: (b) => (b ? "true" : "false")
 })
 
-export const TimeframeId = Schema.Literal("1s", "5s", "15s", "30s", "1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d", "1w", "1M")
+export const TimeframeId = Schema.Literal(
+  "1s",
+  "5s",
+  "15s",
+  "30s",
+  "1m",
+  "5m",
+  "15m",
+  "30m",
+  "1h",
+  "2h",
+  "4h",
+  "1d",
+  "1w",
+  "1M"
+)
 export const LoadModeSchema = Schema.Literal("local", "tail", "backfill", "full")
 
 /** Dates as KTRDR accepts them: `YYYY-MM-DD` (midnight UTC) or ISO with time; naive times are UTC. Checked in the handler. */
@@ -61,17 +84,28 @@ export const OhlcvMetadata = Schema.Struct({
   /** The series key, as /symbols lists it (`EURUSD`). */
   symbol: Schema.String,
   timeframe: Schema.String,
-  start_date: Schema.NullOr(Schema.String).annotations({ description: "First returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
-  end_date: Schema.NullOr(Schema.String).annotations({ description: "Last returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
+  start_date: Schema.NullOr(Schema.String).annotations({
+    description: "First returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none"
+  }),
+  end_date: Schema.NullOr(Schema.String).annotations({
+    description: "Last returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none"
+  }),
   point_count: Schema.Number.annotations({ description: "Number of bars returned (= dates.length)" }),
-  total_count: Schema.Number.annotations({ description: "Bars the range holds (after the trading-hours filter); more than point_count when `tail` cut it" }),
-  range_start_date: Schema.NullOr(Schema.String).annotations({ description: "First bar of the range (before `tail`), `YYYY-MM-DDTHH:MM:SSZ`; null when there is none" }),
+  total_count: Schema.Number.annotations({
+    description: "Bars the range holds (after the trading-hours filter); more than point_count when `tail` cut it"
+  }),
+  range_start_date: Schema.NullOr(Schema.String).annotations({
+    description: "First bar of the range (before `tail`), `YYYY-MM-DDTHH:MM:SSZ`; null when there is none"
+  }),
   trading_hours_only: Schema.Boolean,
   include_extended: Schema.Boolean,
   filter_calendar: Schema.NullOr(Schema.String).annotations({
-    description: "Trading calendar the trading-hours filter applied; null when no filter was asked or the symbol's asset class is unknown (bars then unfiltered)"
+    description:
+      "Trading calendar the trading-hours filter applied; null when no filter was asked or the symbol's asset class is unknown (bars then unfiltered)"
   }),
-  incomplete_bars_skipped: Schema.Number.annotations({ description: "Stored bars left out because a price is missing (JSON has no NaN)" })
+  incomplete_bars_skipped: Schema.Number.annotations({
+    description: "Stored bars left out because a price is missing (JSON has no NaN)"
+  })
 })
 
 export const OhlcvData = Schema.Struct({
@@ -79,7 +113,8 @@ export const OhlcvData = Schema.Struct({
   dates: Schema.Array(Schema.String).annotations({ description: "Bar times, `YYYY-MM-DDTHH:MM:SSZ` (UTC), ascending" }),
   /** `[open, high, low, close, volume]`; volume 0 when IB had none. */
   ohlcv: Schema.Array(Schema.Array(Schema.Number)).annotations({
-    description: "One `[open, high, low, close, volume]` per date; a missing volume (IB's -1: quotes, indices) is sent as 0"
+    description:
+      "One `[open, high, low, close, volume]` per date; a missing volume (IB's -1: quotes, indices) is sent as 0"
   }),
   points: Schema.Null,
   metadata: OhlcvMetadata
@@ -158,17 +193,24 @@ export class DataGroup extends HttpApiGroup.make("data")
       .addError(GatewayErrorWire)
       .addError(GatewayUnavailableWire)
       .addError(ConflictWire)
-      .annotate(OpenApi.Description, "Load a series (local, tail, backfill, full). async_mode=true returns an operation id at once")
+      .annotate(
+        OpenApi.Description,
+        "Load a series (local, tail, backfill, full). async_mode=true returns an operation id at once"
+      )
   )
   .add(
     HttpApiEndpoint.post("range", "/data/range")
       .setPayload(DataRangeRequest)
       .addSuccess(Envelope(DataRangeInfo))
-      .annotate(OpenApi.Description, "First and last stored bar and their exact count; 404 DATA-NotFound when the series is not stored")
+      .annotate(
+        OpenApi.Description,
+        "First and last stored bar and their exact count; 404 DATA-NotFound when the series is not stored"
+      )
   )
   .addError(BadRequestWire)
   .addError(NotFoundWire)
   .addError(InternalWire)
   .middleware(Auth)
   .prefix("/api/v1")
-  .annotate(OpenApi.Description, "Stored market data and loads") {}
+  .annotate(OpenApi.Description, "Stored market data and loads")
+{}

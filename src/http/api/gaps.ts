@@ -16,7 +16,13 @@ export const GapModeSchema = Schema.Literal("normal", "extended", "verbose").ann
     "else the same as extended. (KTRDR also hid `market_closure` without include_expected; here it is a run of missing bars over 72 h, so it is always listed.)"
 })
 
-export const GapClassSchema = Schema.Literal("unexpected", "market_closure", "expected_holiday", "expected_trading_hours", "expected_weekend")
+export const GapClassSchema = Schema.Literal(
+  "unexpected",
+  "market_closure",
+  "expected_holiday",
+  "expected_trading_hours",
+  "expected_weekend"
+)
 
 const Count = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
 
@@ -26,17 +32,34 @@ export const MissingBreakdown = Schema.Struct({
   expected_trading_hours: Count,
   expected_holiday: Count,
   market_closure: Count
-}).annotations({ description: "Missing scheduled bars by class; the expected_* entries are 0 because closed time schedules no bar" })
+}).annotations({
+  description: "Missing scheduled bars by class; the expected_* entries are 0 because closed time schedules no bar"
+})
 
-export const ClosedSpans = Schema.Struct({ expected_weekend: Count, expected_trading_hours: Count, expected_holiday: Count })
-  .annotations({ description: "How many closed spans of each kind the calendar explains in the period (listed by verbose + include_expected)" })
+export const ClosedSpans = Schema.Struct({
+  expected_weekend: Count,
+  expected_trading_hours: Count,
+  expected_holiday: Count
+})
+  .annotations({
+    description:
+      "How many closed spans of each kind the calendar explains in the period (listed by verbose + include_expected)"
+  })
 
 export const GapSummary = Schema.Struct({
-  expected_bars: Count.annotations({ description: "Bars the exchange calendar schedules in the period (ended by now, not before IB's first bar when known)" }),
+  expected_bars: Count.annotations({
+    description:
+      "Bars the exchange calendar schedules in the period (ended by now, not before IB's first bar when known)"
+  }),
   actual_bars: Count.annotations({ description: "Stored bars that match a scheduled bar" }),
   total_missing: Count.annotations({ description: "expected_bars − actual_bars" }),
-  data_completeness_pct: Schema.Number.annotations({ description: "actual ÷ expected × 100, 2 decimals; 100 when nothing is expected" }),
-  unscheduled_bars: Count.annotations({ description: "Stored bars in the period the schedule does not have (e.g. extended-hours bars analysed for RTH); ignored above" }),
+  data_completeness_pct: Schema.Number.annotations({
+    description: "actual ÷ expected × 100, 2 decimals; 100 when nothing is expected"
+  }),
+  unscheduled_bars: Count.annotations({
+    description:
+      "Stored bars in the period the schedule does not have (e.g. extended-hours bars analysed for RTH); ignored above"
+  }),
   missing_breakdown: MissingBreakdown,
   closed_spans: ClosedSpans
 })
@@ -59,7 +82,9 @@ export const TradingMetadata = Schema.Struct({
 
 export const GapInfo = Schema.Struct({
   start_time: Schema.String,
-  end_time: Schema.String.annotations({ description: "Exclusive: the end of the last missing bar, or the next opening" }),
+  end_time: Schema.String.annotations({
+    description: "Exclusive: the end of the last missing bar, or the next opening"
+  }),
   classification: GapClassSchema,
   bars_missing: Count,
   duration_hours: Schema.Number,
@@ -73,7 +98,9 @@ export const GapAnalysisResponse = Schema.Struct({
   analysis_period: AnalysisPeriod,
   trading_metadata: Schema.NullOr(TradingMetadata),
   summary: GapSummary,
-  gaps: Schema.Array(GapInfo).annotations({ description: "Ascending by start_time; at most 10,000 (a recommendation says when more were found)" }),
+  gaps: Schema.Array(GapInfo).annotations({
+    description: "Ascending by start_time; at most 10,000 (a recommendation says when more were found)"
+  }),
   recommendations: Schema.Array(Schema.String)
 })
 
@@ -89,7 +116,8 @@ export const MAX_BATCH_SYMBOLS = 100
 
 export const BatchGapAnalysisRequest = Schema.Struct({
   symbols: Schema.Array(SymbolParam).pipe(Schema.minItems(1), Schema.maxItems(MAX_BATCH_SYMBOLS)).annotations({
-    description: `1 to ${MAX_BATCH_SYMBOLS} symbols, outer spaces trimmed; an invalid one is reported in \`errors\`, the others are still analysed`
+    description:
+      `1 to ${MAX_BATCH_SYMBOLS} symbols, outer spaces trimmed; an invalid one is reported in \`errors\`, the others are still analysed`
   }),
   timeframe: TimeframeId,
   start_date: Schema.optional(Schema.NullOr(DateParam)),
@@ -123,7 +151,9 @@ export const BatchGapAnalysisResponse = Schema.Struct({
   results: Schema.Array(GapAnalysisResponse),
   errors: Schema.Array(Schema.Struct({ symbol: Schema.String, error: Schema.String })),
   // The full shape first: a union encodes with the first member that accepts the value, and `{}` accepts any object.
-  overall_summary: Schema.Union(OverallSummary, Schema.Struct({})).annotations({ description: "Totals over the successful symbols; {} when none succeeded" })
+  overall_summary: Schema.Union(OverallSummary, Schema.Struct({})).annotations({
+    description: "Totals over the successful symbols; {} when none succeeded"
+  })
 })
 
 export const GapHealth = Schema.Struct({
@@ -157,7 +187,10 @@ export class GapsGroup extends HttpApiGroup.make("gaps")
         include_expected: Schema.optional(BoolParam)
       }))
       .addSuccess(Envelope(GapAnalysisResponse))
-      .annotate(OpenApi.Description, `Stored bars against the instrument's trading calendar: summary, gaps (per mode, default normal), recommendations. ${DATES}`)
+      .annotate(
+        OpenApi.Description,
+        `Stored bars against the instrument's trading calendar: summary, gaps (per mode, default normal), recommendations. ${DATES}`
+      )
   )
   .add(
     HttpApiEndpoint.get("summary", "/data/:symbol/:timeframe/summary")
@@ -170,11 +203,15 @@ export class GapsGroup extends HttpApiGroup.make("gaps")
     HttpApiEndpoint.post("batch", "/data/batch")
       .setPayload(BatchGapAnalysisRequest)
       .addSuccess(Envelope(BatchGapAnalysisResponse))
-      .annotate(OpenApi.Description, `/gaps for several symbols over one period; a symbol that fails is listed in \`errors\`, not a failed request. ${DATES}`)
+      .annotate(
+        OpenApi.Description,
+        `/gaps for several symbols over one period; a symbol that fails is listed in \`errors\`, not a failed request. ${DATES}`
+      )
   )
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Envelope(GapHealth)))
   .addError(BadRequestWire)
   .addError(InternalWire)
   .middleware(Auth)
   .prefix("/api/v1/gap-analysis")
-  .annotate(OpenApi.Description, "Gap analysis of stored data against the exchange calendars (no gateway needed)") {}
+  .annotate(OpenApi.Description, "Gap analysis of stored data against the exchange calendars (no gateway needed)")
+{}

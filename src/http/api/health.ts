@@ -18,4 +18,5 @@ export type Health = typeof Health.Type
 export class HealthGroup extends HttpApiGroup.make("health")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
   .prefix("/api/v1")
-  .annotate(OpenApi.Description, "Liveness, version and gateway readiness; never needs a token") {}
+  .annotate(OpenApi.Description, "Liveness, version and gateway readiness; never needs a token")
+{}

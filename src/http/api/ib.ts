@@ -5,7 +5,14 @@
  */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { BadRequestWire, Envelope, GatewayErrorWire, GatewayUnavailableWire, InternalWire, NotFoundWire } from "../envelope.ts"
+import {
+  BadRequestWire,
+  Envelope,
+  GatewayErrorWire,
+  GatewayUnavailableWire,
+  InternalWire,
+  NotFoundWire
+} from "../envelope.ts"
 import { Auth } from "./auth.ts"
 import { SymbolParam } from "./data.ts"
 
@@ -50,8 +57,21 @@ export const IbStatusData = Schema.Struct({
   server_version: Schema.NullOr(Schema.Number),
   farms: Schema.NullOr(Schema.Struct({ hmds: Schema.String, connectivity: Schema.String })),
   /** This process's pace gate. */
-  pacing: Schema.Struct({ waits: Schema.Number, total_wait_ms: Schema.Number, in_flight: Schema.Number, queued: Schema.Number }),
-  last_error: Schema.NullOr(Schema.Struct({ code: Schema.String, ib_code: Schema.Number, category: Schema.String, message: Schema.String, at: Iso })),
+  pacing: Schema.Struct({
+    waits: Schema.Number,
+    total_wait_ms: Schema.Number,
+    in_flight: Schema.Number,
+    queued: Schema.Number
+  }),
+  last_error: Schema.NullOr(
+    Schema.Struct({
+      code: Schema.String,
+      ib_code: Schema.Number,
+      category: Schema.String,
+      message: Schema.String,
+      at: Iso
+    })
+  ),
   /** Remote mode: the host service and the gateway it reaches. */
   host_service: Schema.NullOr(Schema.Struct({
     url: Schema.String,
@@ -149,14 +169,20 @@ export class IbGroup extends HttpApiGroup.make("ib")
   .add(
     HttpApiEndpoint.get("health", "/ib/health")
       .addSuccess(Envelope(IbHealth))
-      .annotate(OpenApi.Description, "Reads the session's state (opens no connection). Unhealthy: 503 IB-UNHEALTHY, the health in error.details")
+      .annotate(
+        OpenApi.Description,
+        "Reads the session's state (opens no connection). Unhealthy: 503 IB-UNHEALTHY, the health in error.details"
+      )
   )
   .add(HttpApiEndpoint.get("config", "/ib/config").addSuccess(Envelope(IbConfigData)))
   .add(
     HttpApiEndpoint.post("discover", "/ib/symbols/discover")
       .setPayload(DiscoverRequest)
       .addSuccess(Envelope(DiscoverResult))
-      .annotate(OpenApi.Description, "Validate a symbol with IB (through the symbol cache). Unknown: 404 IB-200 with suggestions; bad input: 400")
+      .annotate(
+        OpenApi.Description,
+        "Validate a symbol with IB (through the symbol cache). Unknown: 404 IB-200 with suggestions; bad input: 400"
+      )
   )
   .addError(BadRequestWire)
   .addError(NotFoundWire)
@@ -165,4 +191,5 @@ export class IbGroup extends HttpApiGroup.make("ib")
   .addError(InternalWire)
   .middleware(Auth)
   .prefix("/api/v1")
-  .annotate(OpenApi.Description, "IB gateway status, health, configuration and symbol discovery") {}
+  .annotate(OpenApi.Description, "IB gateway status, health, configuration and symbol discovery")
+{}

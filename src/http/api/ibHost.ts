@@ -4,7 +4,14 @@
  * IbClient one to one; IB failures keep their code, request id and category in the error details.
  */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
-import { BadRequestWire, Envelope, GatewayErrorWire, GatewayUnavailableWire, InternalWire, NotFoundWire } from "../envelope.ts"
+import {
+  BadRequestWire,
+  Envelope,
+  GatewayErrorWire,
+  GatewayUnavailableWire,
+  InternalWire,
+  NotFoundWire
+} from "../envelope.ts"
 import {
   BarsWire,
   ContractsWire,
@@ -21,7 +28,10 @@ export class IbHostGroup extends HttpApiGroup.make("ibHost")
     HttpApiEndpoint.post("historical", "/ib/historical")
       .setPayload(HistoricalRequestWire)
       .addSuccess(Envelope(BarsWire))
-      .annotate(OpenApi.Description, "One historical-data request through this server's pace gate; closing the connection cancels it at the gateway")
+      .annotate(
+        OpenApi.Description,
+        "One historical-data request through this server's pace gate; closing the connection cancels it at the gateway"
+      )
   )
   .add(
     HttpApiEndpoint.get("headTimestamp", "/ib/head-timestamp")
@@ -43,4 +53,5 @@ export class IbHostGroup extends HttpApiGroup.make("ibHost")
   .addError(InternalWire)
   .middleware(Auth)
   .prefix("/api/v1")
-  .annotate(OpenApi.Description, "IB host service: this server's gateway session for other ktrdr processes (RemoteIb)") {}
+  .annotate(OpenApi.Description, "IB host service: this server's gateway session for other ktrdr processes (RemoteIb)")
+{}

@@ -48,19 +48,33 @@ export class OperationsGroup extends HttpApiGroup.make("operations")
       }))
       .addSuccess(OperationList)
   )
-  .add(HttpApiEndpoint.get("get", "/operations/:id").setPath(Schema.Struct({ id: OperationId })).addSuccess(Envelope(OperationInfo)))
+  .add(
+    HttpApiEndpoint.get("get", "/operations/:id").setPath(Schema.Struct({ id: OperationId })).addSuccess(
+      Envelope(OperationInfo)
+    )
+  )
   .add(
     HttpApiEndpoint.del("cancel", "/operations/:id")
       .setPath(Schema.Struct({ id: OperationId }))
       .addSuccess(Envelope(CancelResult))
-      .annotate(OpenApi.Description, "Cancel a running load. Optional JSON body {reason, force}; the answer comes once the checkpoint is saved")
+      .annotate(
+        OpenApi.Description,
+        "Cancel a running load. Optional JSON body {reason, force}; the answer comes once the checkpoint is saved"
+      )
   )
-  .add(HttpApiEndpoint.post("retry", "/operations/:id/retry").setPath(Schema.Struct({ id: OperationId })).addSuccess(Envelope(OperationInfo)))
+  .add(
+    HttpApiEndpoint.post("retry", "/operations/:id/retry").setPath(Schema.Struct({ id: OperationId })).addSuccess(
+      Envelope(OperationInfo)
+    )
+  )
   .add(
     HttpApiEndpoint.get("events", "/operations/:id/events")
       .setPath(Schema.Struct({ id: OperationId }))
       .addSuccess(Schema.String.pipe(HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/event-stream" })))
-      .annotate(OpenApi.Description, "Server-Sent Events: `progress` events with the OperationInfo, then one `end` event with the final state")
+      .annotate(
+        OpenApi.Description,
+        "Server-Sent Events: `progress` events with the OperationInfo, then one `end` event with the final state"
+      )
   )
   .addError(BadRequestWire)
   .addError(NotFoundWire)
@@ -68,4 +82,5 @@ export class OperationsGroup extends HttpApiGroup.make("operations")
   .addError(InternalWire)
   .middleware(Auth)
   .prefix("/api/v1")
-  .annotate(OpenApi.Description, "Running and recent loads: status, cancel, retry, live events") {}
+  .annotate(OpenApi.Description, "Running and recent loads: status, cancel, retry, live events")
+{}

@@ -10,7 +10,7 @@ import { loadHandler } from "./dataLoad.ts"
 import { makeDataReads } from "./dataRead.ts"
 
 export const DataLiveHandlers = HttpApiBuilder.group(KtrdrApi, "data", (handlers) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const ctx = yield* Effect.context<Operations | SymbolCatalog>()
     const reads = yield* makeDataReads
     // Built once with the server: the hot-series cache lives as long as it does.
@@ -21,6 +21,6 @@ export const DataLiveHandlers = HttpApiBuilder.group(KtrdrApi, "data", (handlers
       .handle("info", () => Effect.map(reads.info, ok))
       .handle("bars", ({ path, urlParams }) => bars({ ...path, ...urlParams }))
       .handle("range", ({ payload }) => Effect.map(reads.range(payload.symbol, payload.timeframe), ok))
-      .handle("load", ({ payload, urlParams }) => loadHandler(payload, urlParams.async_mode ?? false).pipe(Effect.map(ok), Effect.provide(ctx)))
-  })
-)
+      .handle("load", ({ payload, urlParams }) =>
+        loadHandler(payload, urlParams.async_mode ?? false).pipe(Effect.map(ok), Effect.provide(ctx)))
+  }))

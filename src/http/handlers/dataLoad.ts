@@ -13,8 +13,19 @@ import { Conflict } from "../envelope.ts"
 import { apiErrors, toApiError } from "../errorMapping.ts"
 
 const started = (operationId: string): DataLoadResponse => ({
-  status: "started", operation_id: operationId, fetched_bars: 0, new_bars: 0, cached_before: false, merged_file: "", gaps_analyzed: 0,
-  segments_fetched: 0, segments_failed: 0, ib_requests_made: 0, total_bars: 0, execution_time_seconds: 0, error_message: null
+  status: "started",
+  operation_id: operationId,
+  fetched_bars: 0,
+  new_bars: 0,
+  cached_before: false,
+  merged_file: "",
+  gaps_analyzed: 0,
+  segments_fetched: 0,
+  segments_failed: 0,
+  ib_requests_made: 0,
+  total_bars: 0,
+  execution_time_seconds: 0,
+  error_message: null
 })
 
 const finished = (operationId: string, r: LoadResult, cachedBefore: boolean): DataLoadResponse => {
@@ -32,24 +43,51 @@ const finished = (operationId: string, r: LoadResult, cachedBefore: boolean): Da
     ib_requests_made: r.ibRequests,
     total_bars: r.totalBars,
     execution_time_seconds: r.durationMs / 1000,
-    error_message: r.segmentsFailed > 0 ? `${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing` : null
+    error_message: r.segmentsFailed > 0
+      ? `${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing`
+      : null
   }
 }
 
 export const loadHandler = (body: DataLoadRequest, asyncMode: boolean) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const ops = yield* Operations
     const catalog = yield* SymbolCatalog
     // Bad input is refused before an operation exists or a file is touched.
     const parsed = yield* apiErrors(catalog.parse(body.symbol))
-    const range = yield* apiErrors(Either.match(parseDateRange(body.start_date, body.end_date), { onLeft: Effect.fail, onRight: Effect.succeed }))
-    const parameters = { filters: body.filters ?? {}, ...(body.periodic_save_minutes === undefined ? {} : { periodic_save_minutes: body.periodic_save_minutes }) }
-    const info = yield* ops.startLoad({ symbol: parsed.symbol, timeframe: body.timeframe, mode: body.mode, start: range.start, end: range.end }, parameters)
+    const range = yield* apiErrors(
+      Either.match(parseDateRange(body.start_date, body.end_date), { onLeft: Effect.fail, onRight: Effect.succeed })
+    )
+    const parameters = {
+      filters: body.filters ?? {},
+      ...(body.periodic_save_minutes === undefined ? {} : { periodic_save_minutes: body.periodic_save_minutes })
+    }
+    const info = yield* ops.startLoad({
+      symbol: parsed.symbol,
+      timeframe: body.timeframe,
+      mode: body.mode,
+      start: range.start,
+      end: range.end
+    }, parameters)
     if (asyncMode) return started(info.operation_id)
     const result = yield* ops.outcome(info.operation_id).pipe(
       Effect.catchTags({
-        OperationNotFound: (e) => Effect.fail(new Conflict({ code: "OPERATIONS-Evicted", message: e.message, details: { operation_id: info.operation_id } })),
-        OperationCancelled: (e) => Effect.fail(new Conflict({ code: "OPERATIONS-Cancelled", message: e.message, details: { operation_id: info.operation_id } }))
+        OperationNotFound: (e) =>
+          Effect.fail(
+            new Conflict({
+              code: "OPERATIONS-Evicted",
+              message: e.message,
+              details: { operation_id: info.operation_id }
+            })
+          ),
+        OperationCancelled: (e) =>
+          Effect.fail(
+            new Conflict({
+              code: "OPERATIONS-Cancelled",
+              message: e.message,
+              details: { operation_id: info.operation_id }
+            })
+          )
       }),
       Effect.mapError((e) => (e._tag === "Conflict" ? e : toApiError(e)))
     )

@@ -20,7 +20,7 @@ const DATA_SOURCES = ["local_files", "ib_gateway"]
 const FEATURES = ["symbol_discovery", "data_validation", "gap_filling"]
 
 /** Needs BarStore, SymbolCatalog and DataConfig. */
-export const makeDataReads = Effect.gen(function* () {
+export const makeDataReads = Effect.gen(function*() {
   const store = yield* BarStore
   const catalog = yield* SymbolCatalog
   const dataDir = (yield* DataConfig).dataDir
@@ -30,25 +30,37 @@ export const makeDataReads = Effect.gen(function* () {
   const kindsOf = (series: ReadonlyArray<StoredSeries>) =>
     Effect.map(
       Effect.forEach(new Set(series.map((s) => s.series)), (key) =>
-        Effect.map(Effect.either(catalog.parse(key)), (p) => [key, Either.isRight(p) ? p.right.candidates.map((c) => c.secType) : []] as const)),
+        Effect.map(Effect.either(catalog.parse(key)), (p) =>
+          [
+            key,
+            Either.isRight(p)
+              ? p.right.candidates.map((c) => c.secType)
+              : []
+          ] as const)),
       (pairs) => new Map<string, ReadonlyArray<AssetClass>>(pairs)
     )
 
   /** Only series GET /data can serve: keys a symbol parses back to (`BRK_B_1d.csv` would be unreachable). */
   const servable = (all: ReadonlyArray<StoredSeries>) =>
-    Effect.filter(all, (s) => Effect.map(Effect.either(catalog.parse(s.series)), (p) => Either.isRight(p) && p.right.seriesKey === s.series))
+    Effect.filter(
+      all,
+      (s) =>
+        Effect.map(Effect.either(catalog.parse(s.series)), (p) => Either.isRight(p) && p.right.seriesKey === s.series)
+    )
 
-  const listing = Effect.gen(function* () {
+  const listing = Effect.gen(function*() {
     const series = yield* servable(yield* store.list())
     const kinds = yield* kindsOf(series)
     return { series, infos: symbolInfos(series, yield* readSymbolCache, (k) => kinds.get(k) ?? []) }
   })
 
-  const symbols: Effect.Effect<ReadonlyArray<SymbolInfo>, ReadApiError> = Effect.map(listing, (l) => l.infos).pipe(readErrors)
+  const symbols: Effect.Effect<ReadonlyArray<SymbolInfo>, ReadApiError> = Effect.map(listing, (l) => l.infos).pipe(
+    readErrors
+  )
 
   const timeframes = Effect.succeed(TIMEFRAME_INFOS)
 
-  const info = Effect.gen(function* () {
+  const info = Effect.gen(function*() {
     const { series, infos } = yield* listing
     const types: Record<string, number> = {}
     for (const i of infos) types[i.type] = (types[i.type] ?? 0) + 1
@@ -70,14 +82,20 @@ export const makeDataReads = Effect.gen(function* () {
 
   /** First and last stored bar and the exact number of distinct bars (KTRDR estimated it from the dates). */
   const range = (symbol: string, timeframe: TimeframeId) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const key = (yield* catalog.parse(symbol)).seriesKey
       const bars = orderedBars(yield* store.read(key, timeframe))
       const first = bars[0], last = bars[bars.length - 1]
       if (first === undefined || last === undefined) {
         return yield* new NotFound({ what: `${key}_${timeframe}`, message: `${key}_${timeframe} holds no bars` })
       }
-      return { symbol: key, timeframe, start_date: isoSecond(first.time), end_date: isoSecond(last.time), point_count: bars.length }
+      return {
+        symbol: key,
+        timeframe,
+        start_date: isoSecond(first.time),
+        end_date: isoSecond(last.time),
+        point_count: bars.length
+      }
     }).pipe(readErrors)
 
   return { symbols, timeframes, info, range }

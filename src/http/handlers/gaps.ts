@@ -39,21 +39,33 @@ export interface Period {
 }
 
 /** Dates as the data API takes them; defaults end = now, start = end − 90 days; start < end. */
-export const periodOf = (start: string | null | undefined, end: string | null | undefined, now: number, tf: Timeframe): Either.Either<Period, InvalidInput> =>
-  Either.gen(function* () {
+export const periodOf = (
+  start: string | null | undefined,
+  end: string | null | undefined,
+  now: number,
+  tf: Timeframe
+): Either.Either<Period, InvalidInput> =>
+  Either.gen(function*() {
     const given = (s: string | null | undefined) => (s == null || s.trim() === "" ? undefined : s)
     const s = given(start), e = given(end)
     const to = e === undefined ? now : yield* parseDateParam("end_date", e)
     const from = s === undefined ? to - DEFAULT_SPAN_MS : yield* parseDateParam("start_date", s)
     if (from >= to) {
       const endText = e === undefined ? `now (${isoSeconds(now)})` : "end_date"
-      return yield* Either.left(new InvalidInput({ field: "start_date", value: s ?? "", message: `start_date must be before ${endText}` }))
+      return yield* Either.left(
+        new InvalidInput({ field: "start_date", value: s ?? "", message: `start_date must be before ${endText}` })
+      )
     }
     if ((to - from) / tf.ms > MAX_NOMINAL_BARS) {
-      return yield* Either.left(new InvalidInput({
-        field: "range", value: `${isoSeconds(from)}..${isoSeconds(to)}`,
-        message: `The period spans over ${MAX_NOMINAL_BARS.toLocaleString("en-US")} nominal ${tf.id} bars; analyse a shorter start_date..end_date`
-      }))
+      return yield* Either.left(
+        new InvalidInput({
+          field: "range",
+          value: `${isoSeconds(from)}..${isoSeconds(to)}`,
+          message: `The period spans over ${
+            MAX_NOMINAL_BARS.toLocaleString("en-US")
+          } nominal ${tf.id} bars; analyse a shorter start_date..end_date`
+        })
+      )
     }
     return { from, to }
   })
@@ -92,7 +104,12 @@ const seriesContext = (p: ParsedSymbol, entries: CacheEntries, timeframe: string
   const raw = entries[p.seriesKey]
   const cached = entryInstrument(p.seriesKey, raw)
   if (cached && p.candidates.some((c) => c.secType === cached.secType)) {
-    return { secType: cached.secType, calendarId: cached.calendarId, source: "symbol_cache", headMs: cachedHead(raw, timeframe) }
+    return {
+      secType: cached.secType,
+      calendarId: cached.calendarId,
+      source: "symbol_cache",
+      headMs: cachedHead(raw, timeframe)
+    }
   }
   const secType = p.candidates[0]!.secType
   return { secType, calendarId: calendarIdFor(secType), source: "symbol_rules", headMs: undefined }
@@ -107,7 +124,7 @@ export interface AnalyzeRequest {
   readonly includeExpected: boolean
 }
 
-const makeAnalyzer = Effect.gen(function* () {
+const makeAnalyzer = Effect.gen(function*() {
   const store = yield* BarStore
   const catalog = yield* SymbolCatalog
   const cfg = yield* DataConfig
@@ -115,7 +132,7 @@ const makeAnalyzer = Effect.gen(function* () {
 
   /** Stored bar times around the period, ascending and unique; undefined when the series has no bars at all. */
   const storedTimes = (key: string, tf: Timeframe, { from, to }: Period) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       // Daily-or-longer bars are stored at 00:00Z of their first trading day, which may precede `from`.
       const pad = tf.intraday ? DAY_MS : 40 * DAY_MS
       const parsed = yield* store.read(key, tf.id, { start: from - pad, end: to + pad })
@@ -123,26 +140,41 @@ const makeAnalyzer = Effect.gen(function* () {
       if (parsed.bars.length === 0) yield* store.range(key, tf.id)
       const times = parsed.bars.map((b) => b.time)
       if (parsed.outOfOrder > 0) times.sort((a, b) => a - b)
-      return parsed.duplicates > 0 || parsed.outOfOrder > 0 ? times.filter((t, i) => i === 0 || t !== times[i - 1]) : times
+      return parsed.duplicates > 0 || parsed.outOfOrder > 0
+        ? times.filter((t, i) => i === 0 || t !== times[i - 1])
+        : times
     }).pipe(Effect.catchTag("NotFound", (_: NotFound) => Effect.succeed(undefined)))
 
   const analyze = (req: AnalyzeRequest, entries: CacheEntries) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const p = yield* catalog.parse(req.symbol)
       const ctx = seriesContext(p, entries, req.timeframe.id)
       const stored = yield* storedTimes(p.seriesKey, req.timeframe, req.period)
       const { from, to } = req.period
       const analysis = analyzeGaps({
-        stored: stored ?? [], calendarId: ctx.calendarId, timeframe: req.timeframe, hours, from, to, now: req.now, headMs: ctx.headMs, includeExpected: true
+        stored: stored ?? [],
+        calendarId: ctx.calendarId,
+        timeframe: req.timeframe,
+        hours,
+        from,
+        to,
+        now: req.now,
+        headMs: ctx.headMs,
+        includeExpected: true
       })
       const cal = calendarFor(ctx.calendarId)
       return buildReport({
         symbol: p.symbol,
         timeframe: req.timeframe,
-        from, to,
+        from,
+        to,
         tradingDays: cal.sessionsBetween(from, to, hours).length,
         metadata: {
-          calendar_id: ctx.calendarId, timezone: cal.timeZone, asset_type: ctx.secType, hours, source: ctx.source,
+          calendar_id: ctx.calendarId,
+          timezone: cal.timeZone,
+          asset_type: ctx.secType,
+          hours,
+          source: ctx.source,
           head_timestamp: ctx.headMs === undefined ? null : isoSeconds(ctx.headMs)
         },
         timeZone: cal.timeZone,
@@ -160,12 +192,14 @@ const makeAnalyzer = Effect.gen(function* () {
 /** Analysis fails only on bad input (400) or a store it cannot read (500). */
 const gapError = (e: InvalidInput | CorruptData | StorageError): BadRequest | InternalError => {
   const mapped = toApiError(e)
-  return mapped._tag === "BadRequest" || mapped._tag === "InternalError" ? mapped : new InternalError({ code: mapped.code, message: mapped.message, details: mapped.details })
+  return mapped._tag === "BadRequest" || mapped._tag === "InternalError"
+    ? mapped
+    : new InternalError({ code: mapped.code, message: mapped.message, details: mapped.details })
 }
 
 /** Timeframe, dates and the clock: what every endpoint validates before reading anything. */
 const requestBasics = (timeframe: string, start: string | null | undefined, end: string | null | undefined) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const tf = yield* parseTimeframe(timeframe)
     const now = yield* Clock.currentTimeMillis
     const period = yield* periodOf(start, end, now, tf)
@@ -173,25 +207,48 @@ const requestBasics = (timeframe: string, start: string | null | undefined, end:
   })
 
 export const GapsLiveHandlers = HttpApiBuilder.group(KtrdrApi, "gaps", (handlers) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const { analyze, cacheEntries, dataDir } = yield* makeAnalyzer
-    const single = (symbol: string, timeframe: string, start: string | undefined, end: string | undefined, mode: GapMode, includeExpected: boolean) =>
-      Effect.gen(function* () {
+    const single = (
+      symbol: string,
+      timeframe: string,
+      start: string | undefined,
+      end: string | undefined,
+      mode: GapMode,
+      includeExpected: boolean
+    ) =>
+      Effect.gen(function*() {
         const { tf, now, period } = yield* requestBasics(timeframe, start, end)
         return yield* analyze({ symbol, timeframe: tf, period, now, mode, includeExpected }, yield* cacheEntries)
       }).pipe(Effect.mapError(gapError))
 
     return handlers
       .handle("gaps", ({ path, urlParams }) =>
-        Effect.map(single(path.symbol, path.timeframe, urlParams.start_date, urlParams.end_date, urlParams.mode ?? "normal", urlParams.include_expected ?? false), ok)
-      )
+        Effect.map(
+          single(
+            path.symbol,
+            path.timeframe,
+            urlParams.start_date,
+            urlParams.end_date,
+            urlParams.mode ?? "normal",
+            urlParams.include_expected ?? false
+          ),
+          ok
+        ))
       .handle("summary", ({ path, urlParams }) =>
-        Effect.map(single(path.symbol, path.timeframe, urlParams.start_date, urlParams.end_date, "normal", false), (r) =>
-          ok({ symbol: r.symbol, timeframe: r.timeframe, analysis_period: r.analysis_period, summary: r.summary, recommendations: r.recommendations })
-        )
-      )
+        Effect.map(
+          single(path.symbol, path.timeframe, urlParams.start_date, urlParams.end_date, "normal", false),
+          (r) =>
+            ok({
+              symbol: r.symbol,
+              timeframe: r.timeframe,
+              analysis_period: r.analysis_period,
+              summary: r.summary,
+              recommendations: r.recommendations
+            })
+        ))
       .handle("batch", ({ payload }) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { tf, now, period } = yield* requestBasics(payload.timeframe, payload.start_date, payload.end_date)
           const entries = yield* cacheEntries
           const mode = payload.mode ?? "normal"
@@ -203,26 +260,34 @@ export const GapsLiveHandlers = HttpApiBuilder.group(KtrdrApi, "gaps", (handlers
           )
           const results: Array<GapAnalysisReport> = []
           const errors: Array<{ symbol: string; error: string }> = []
-          outcomes.forEach((o, i) => (Either.isRight(o) ? results.push(o.right) : errors.push({ symbol: payload.symbols[i]!.trim(), error: o.left.message })))
+          outcomes.forEach((o, i) => (Either.isRight(o)
+            ? results.push(o.right)
+            : errors.push({ symbol: payload.symbols[i]!.trim(), error: o.left.message }))
+          )
           return ok(batchReport(
-            { symbolsRequested: payload.symbols.length, timeframe: tf.id, from: period.from, to: period.to, mode, includeExpected },
+            {
+              symbolsRequested: payload.symbols.length,
+              timeframe: tf.id,
+              from: period.from,
+              to: period.to,
+              mode,
+              includeExpected
+            },
             results,
             errors
           ))
-        }).pipe(Effect.mapError(gapError))
-      )
+        }).pipe(Effect.mapError(gapError)))
       .handle("health", () =>
         Effect.map(cacheEntries, (entries) =>
           ok({
             status: "healthy" as const,
             service: "gap_analysis" as const,
             data_directory: dataDir,
-            gap_classifier_symbols: Object.entries(entries).filter(([k, v]) => entryInstrument(k, v) !== undefined).length,
+            gap_classifier_symbols: Object.entries(entries).filter(([k, v]) =>
+              entryInstrument(k, v) !== undefined
+            ).length,
             supported_timeframes: TIMEFRAMES.map((t) => t.id),
             calendars: [...CALENDAR_IDS],
             version: "1.0.0"
-          })
-        )
-      )
-  })
-)
+          })))
+  }))

@@ -5,7 +5,7 @@ import { GatewayInfo } from "../../layers/GatewayInfo.ts"
 import { KtrdrApi } from "../Api.ts"
 
 export const HealthLive = HttpApiBuilder.group(KtrdrApi, "health", (handlers) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const cfg = yield* ApiConfig
     const gw = yield* GatewayInfo
     return handlers.handle("health", () =>
@@ -13,7 +13,5 @@ export const HealthLive = HttpApiBuilder.group(KtrdrApi, "health", (handlers) =>
         status: "ok" as const,
         version: cfg.version,
         gateway: { ready: r.ready, state: r.state, mode: gw.mode, simulated: gw.simulated }
-      }))
-    )
-  })
-)
+      })))
+  }))

@@ -21,7 +21,9 @@ import type { IbHealth, IbStatusData } from "../api/ib.ts"
 import { GatewayUnavailable, InternalError, ok } from "../envelope.ts"
 import { apiErrors } from "../errorMapping.ts"
 
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString())
+const iso = (
+  ms: number | null | undefined
+): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString())
 const seconds = (d: Duration.Duration) => Duration.toMillis(d) / 1000
 const ibLabel = (code: number, category: string) => (code > 0 ? `IB-${code}` : `IB-${category}`)
 
@@ -75,7 +77,7 @@ const portOf = (url: string) => {
 }
 
 export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const ib = yield* IbClient
     const gate = yield* PaceGate
     const cfg = yield* IbConfig
@@ -83,19 +85,36 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
     const catalog = yield* SymbolCatalog
     const conn = yield* Effect.serviceOption(IbConnection)
     const remote = yield* Effect.serviceOption(RemoteIbHost)
-    const noSource = new InternalError({ code: "IB-NO-GATEWAY", message: "This graph has neither a gateway session nor an IB host service", details: null })
+    const noSource = new InternalError({
+      code: "IB-NO-GATEWAY",
+      message: "This graph has neither a gateway session nor an IB host service",
+      details: null
+    })
 
-    const pacing = Effect.map(gate.stats, (g) => ({ waits: g.waits, total_wait_ms: Math.round(g.totalWaitMs), in_flight: g.inFlight, queued: g.queued }))
+    const pacing = Effect.map(
+      gate.stats,
+      (g) => ({ waits: g.waits, total_wait_ms: Math.round(g.totalWaitMs), in_flight: g.inFlight, queued: g.queued })
+    )
 
     const directStatus = (c: IbConnection["Type"]) =>
-      Effect.gen(function* () {
-        const info = yield* ibStatus.pipe(Effect.provideService(IbConnection, c), Effect.provideService(IbClient, ib), Effect.provideService(PaceGate, gate))
+      Effect.gen(function*() {
+        const info = yield* ibStatus.pipe(
+          Effect.provideService(IbConnection, c),
+          Effect.provideService(IbClient, ib),
+          Effect.provideService(PaceGate, gate)
+        )
         const now = yield* Clock.currentTimeMillis
         const s = info.state
         const up = s._tag === "Ready" || s._tag === "Degraded"
         const e = info.lastError
         return {
-          connection: { connected: up, host: info.host, port: info.port, client_id: info.clientId, connection_time: iso(info.connectedSince) },
+          connection: {
+            connected: up,
+            host: info.host,
+            port: info.port,
+            client_id: info.clientId,
+            connection_time: iso(info.connectedSince)
+          },
           connection_metrics: {
             total_connections: info.counters.connects,
             failed_connections: info.counters.connectFailures,
@@ -110,14 +129,27 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           state: s._tag,
           server_version: info.serverVersion,
           farms: info.farms,
-          pacing: { waits: info.pacing.waits, total_wait_ms: Math.round(info.pacing.totalWaitMs), in_flight: info.pacing.inFlight, queued: info.pacing.queued },
-          last_error: e ? { code: ibLabel(e.code, e.category), ib_code: e.code, category: e.category, message: e.message, at: iso(e.at)! } : null,
+          pacing: {
+            waits: info.pacing.waits,
+            total_wait_ms: Math.round(info.pacing.totalWaitMs),
+            in_flight: info.pacing.inFlight,
+            queued: info.pacing.queued
+          },
+          last_error: e
+            ? {
+              code: ibLabel(e.code, e.category),
+              ib_code: e.code,
+              category: e.category,
+              message: e.message,
+              at: iso(e.at)!
+            }
+            : null,
           host_service: null
         } satisfies IbStatusData
       })
 
     const remoteStatus = (r: RemoteIbHost["Type"]) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const host = yield* Effect.either(r.status)
         const act = yield* r.activity
         const f = act.lastFailure
@@ -125,14 +157,28 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           data_metrics: dataMetrics(yield* ib.stats),
           mode: "remote" as const,
           pacing: yield* pacing,
-          last_error: f ? { code: ibLabel(f.code, f.category), ib_code: f.code, category: f.category, message: f.message, at: iso(f.at)! } : null
+          last_error: f
+            ? {
+              code: ibLabel(f.code, f.category),
+              ib_code: f.code,
+              category: f.category,
+              message: f.message,
+              at: iso(f.at)!
+            }
+            : null
         }
         if (Either.isLeft(host)) {
           const reachable = host.left.category !== "connectivity" && host.left.category !== "timeout"
           return {
             ...common,
             connection: { connected: false, host: r.url, port: portOf(r.url), client_id: null, connection_time: null },
-            connection_metrics: { total_connections: 0, failed_connections: 0, last_connect_time: null, last_disconnect_time: null, uptime_seconds: null },
+            connection_metrics: {
+              total_connections: 0,
+              failed_connections: 0,
+              last_connect_time: null,
+              last_disconnect_time: null,
+              uptime_seconds: null
+            },
             ib_available: false,
             simulated: gw.simulated,
             state: reachable ? "Unknown" : "Unreachable",
@@ -168,9 +214,15 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
         const connectionOk = s._tag === "Ready" || (s._tag === "Degraded" && s.reason === "hmds-broken")
         const dataOk = s._tag === "Ready" && info.farms.hmds === "ok"
         const problems: Array<string> = []
-        if (s._tag === "Reconnecting") problems.push(`IB connection is reconnecting after [${ibLabel(s.lastError.code, s.lastError.category)}] ${s.lastError.message}`)
-        else if (s._tag === "Degraded" && s.reason === "connectivity-lost") problems.push("IB lost its connection to IB's servers (1100)")
-        else if (!connectionOk) problems.push(`IB connection is ${s._tag}`)
+        if (s._tag === "Reconnecting") {
+          problems.push(
+            `IB connection is reconnecting after [${
+              ibLabel(s.lastError.code, s.lastError.category)
+            }] ${s.lastError.message}`
+          )
+        } else if (s._tag === "Degraded" && s.reason === "connectivity-lost") {
+          problems.push("IB lost its connection to IB's servers (1100)")
+        } else if (!connectionOk) problems.push(`IB connection is ${s._tag}`)
         if (connectionOk && !dataOk) problems.push("IB's historical data farm is down (2105)")
         return {
           healthy: connectionOk && dataOk,
@@ -184,12 +236,13 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
       })
 
     const remoteHealth = (r: RemoteIbHost["Type"]) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const ready = yield* gw.readiness
         const act = yield* r.activity
         const f = act.lastFailure
         // A request that could not reach the gateway since the last one that did.
-        const failing = f !== null && (f.category === "connectivity" || f.category === "timeout") && (act.lastOkAt === null || f.at > act.lastOkAt)
+        const failing = f !== null && (f.category === "connectivity" || f.category === "timeout") &&
+          (act.lastOkAt === null || f.at > act.lastOkAt)
         const problems: Array<string> = []
         if (ready.state === "Unreachable") problems.push(`IB host service ${r.url} is unreachable`)
         else if (!ready.ready) problems.push(`the gateway of IB host service ${r.url} is ${ready.state}`)
@@ -223,26 +276,49 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
         host_service_url: null,
         mode: "direct" as const
       }),
-      onSome: (r) => ({ host: r.url, port: portOf(r.url), client_id: null, client_id_range: null, host_service_url: r.url, mode: "remote" as const })
+      onSome: (r) => ({
+        host: r.url,
+        port: portOf(r.url),
+        client_id: null,
+        client_id_range: null,
+        host_service_url: r.url,
+        mode: "remote" as const
+      })
     })
 
     return handlers
       .handle("status", () =>
-        Option.isSome(remote) ? Effect.map(remoteStatus(remote.value), ok)
-        : Option.isSome(conn) ? Effect.map(directStatus(conn.value), ok)
-        : Effect.fail(noSource))
+        Option.isSome(remote) ?
+          Effect.map(remoteStatus(remote.value), ok)
+          : Option.isSome(conn) ?
+          Effect.map(directStatus(conn.value), ok)
+          : Effect.fail(noSource))
       .handle("health", () =>
-        Effect.gen(function* () {
-          const health = Option.isSome(remote) ? yield* remoteHealth(remote.value)
-            : Option.isSome(conn) ? yield* directHealth(conn.value)
+        Effect.gen(function*() {
+          const health = Option.isSome(remote) ?
+            yield* remoteHealth(remote.value)
+            : Option.isSome(conn) ?
+            yield* directHealth(conn.value)
             : yield* noSource
           if (health.healthy) return ok(health)
-          return yield* new GatewayUnavailable({ code: "IB-UNHEALTHY", message: `IB connection is unhealthy: ${health.error_message}`, details: health })
+          return yield* new GatewayUnavailable({
+            code: "IB-UNHEALTHY",
+            message: `IB connection is unhealthy: ${health.error_message}`,
+            details: health
+          })
         }))
       .handle("config", () =>
-        Effect.succeed(ok({ ...config, timeout: seconds(cfg.requestTimeout), connect_timeout: seconds(cfg.connectTimeout), readonly: true as const, rate_limit: rateLimit })))
+        Effect.succeed(
+          ok({
+            ...config,
+            timeout: seconds(cfg.requestTimeout),
+            connect_timeout: seconds(cfg.connectTimeout),
+            readonly: true as const,
+            rate_limit: rateLimit
+          })
+        ))
       .handle("discover", ({ payload }) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
           const t0 = yield* Clock.currentTimeNanos
           const force = payload.force_refresh ?? false
@@ -255,5 +331,4 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
             discovery_time_ms: Math.round(ms * 100) / 100
           })
         }).pipe(apiErrors))
-  })
-)
+  }))

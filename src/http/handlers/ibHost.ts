@@ -11,15 +11,28 @@ import { ok } from "../envelope.ts"
 import { toApiError } from "../errorMapping.ts"
 
 export const IbHostLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ibHost", (handlers) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const ib = yield* IbClient
     return handlers
       .handle("historical", ({ payload }) =>
         ib.historicalBars(payload).pipe(Effect.map((bars) => ok({ bars })), Effect.mapError(toApiError)))
       .handle("headTimestamp", ({ urlParams: { whatToShow, useRTH, ...contract } }) =>
-        ib.headTimestamp(contract, { whatToShow, useRTH }).pipe(Effect.map((timestamp) => ok({ timestamp })), Effect.mapError(toApiError)))
+        ib.headTimestamp(contract, { whatToShow, useRTH }).pipe(
+          Effect.map((timestamp) =>
+            ok({ timestamp })
+          ),
+          Effect.mapError(toApiError)
+        ))
       .handle("contract", ({ payload }) =>
-        ib.contractDetails(payload).pipe(Effect.map((contracts) => ok({ contracts })), Effect.mapError(toApiError)))
-      .handle("currentTime", () => ib.currentTime.pipe(Effect.map((time) => ok({ time })), Effect.mapError(toApiError)))
-  })
-)
+        ib.contractDetails(payload).pipe(
+          Effect.map((contracts) =>
+            ok({ contracts })
+          ),
+          Effect.mapError(toApiError)
+        ))
+      .handle("currentTime", () =>
+        ib.currentTime.pipe(
+          Effect.map((time) => ok({ time })),
+          Effect.mapError(toApiError)
+        ))
+  }))
