@@ -7,7 +7,8 @@ import { createServer, type Server, type Socket } from "node:net"
 import { noFaults, type FaultsPatch, type FaultState } from "./faults.ts"
 import { Pacing, type PacingMode } from "./pacing.ts"
 import { Text } from "./protocol.ts"
-import { Session, type SimContext, type SimCounters } from "./session.ts"
+import { Session } from "./session.ts"
+import type { SimContext, SimCounters } from "./sessionPort.ts"
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -66,7 +67,7 @@ export class GatewaySimulator {
   private boundPort = 0
   readonly faults: FaultState = noFaults()
   readonly pacing: Pacing
-  private readonly ctx: SimContext
+  private readonly ctx: SimContext<Session>
   private pacingMode: PacingMode
   private timeScale: number
   private latencyMs: number

@@ -10,7 +10,7 @@ import { generateBars, type Bar } from "./historicalBars.ts"
 import type { Instrument, WhatToShow } from "./instruments.ts"
 import { Msg, Text } from "./protocol.ts"
 import type { HistoricalData } from "./requests.ts"
-import type { Session, SimContext } from "./session.ts"
+import type { SessionPort as Session, SimContext } from "./sessionPort.ts"
 import { compactDay, formatLocal } from "./zoneClock.ts"
 
 const WHAT_TO_SHOW: ReadonlyArray<string> = [
@@ -29,7 +29,10 @@ const UPDATE_EVERY_MS = 5_000
 
 type Req = typeof HistoricalData.Type
 
-/** HISTORICAL_DATA at ≥124: `17, reqId, start, end, count, (date, o, h, l, c, volume, WAP, count)*` — no version, no hasGaps. */
+/**
+ * HISTORICAL_DATA at ≥124: `17, reqId, start, end, count, (date, o, h, l, c, volume, WAP, count)*` — no version, no
+ * hasGaps.
+ */
 export const historicalFrame = (
   reqId: number,
   inst: Instrument,

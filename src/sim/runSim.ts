@@ -1,6 +1,6 @@
 /** The body of the `sim` command (src/sim/command.ts): the simulator and its control API until interrupted. */
 import { Console, Effect, Logger, LogLevel } from "effect"
-import type { SimOptions } from "./command.ts"
+import type { SimOptions } from "./simOptions.ts"
 import { startControlApi } from "./controlApi.ts"
 import { Simulator } from "./Simulator.ts"
 

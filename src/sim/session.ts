@@ -6,56 +6,21 @@ import type { Socket } from "node:net"
 import { Either } from "effect"
 import { answeredExchange, findContracts, type ContractQuery } from "./catalog.ts"
 import { contractDataFields } from "./contractDetails.ts"
-import type { FaultState } from "./faults.ts"
 import { handleHistorical, historicalFrame } from "./historicalRequest.ts"
 import { headTimestampMs } from "./historicalBars.ts"
 import type { WhatToShow } from "./instruments.ts"
-import type { Pacing } from "./pacing.ts"
 import { Msg, Text } from "./protocol.ts"
 import { decodeRequest, type Request } from "./requests.ts"
 import { encodeBody, encodeFrame, InboundDecoder, SERVER_VERSION, WireError, type Field } from "./wire.ts"
 import { formatLocal, offsetMs } from "./zoneClock.ts"
 import { formatIbUtc } from "../domain/IbHistoricalRules.ts"
-
-export interface SimCounters {
-  historical: number
-  contractDetails: number
-  headTimestamp: number
-  currentTime: number
-  historicalCancels: number
-  pacingViolations: number
-  errorsSent: number
-  barsSent: number
-}
-
-/** What a session needs from the simulator that owns it. */
-export interface SimContext {
-  readonly now: () => number
-  readonly faults: FaultState
-  readonly pacing: Pacing
-  readonly counters: SimCounters
-  readonly account: string
-  readonly timeScale: () => number
-  /** Simulated latency for an answer carrying `bars` bars, already time-scaled, in ms. */
-  readonly latencyFor: (bars: number) => number
-  readonly claimClientId: (id: number, s: Session) => boolean
-  readonly releaseClientId: (id: number, s: Session) => void
-  readonly openHistorical: () => number
-  readonly log: (line: string) => void
-  readonly onClosed: (s: Session) => void
-}
+import type { HistoricalFrame, InFlight, SessionPort, SimContext } from "./sessionPort.ts"
 
 type State = "greeting" | "awaiting-start" | "ready" | "closed"
 
-/** Historical requests waiting for their latency, the HMDS farm, or streaming keepUpToDate updates. */
-interface InFlight {
-  readonly timer?: NodeJS.Timeout
-  readonly interval?: NodeJS.Timeout
-}
-
 const EST_OFFSET = -5 * 3_600_000
 
-export class Session {
+export class Session implements SessionPort {
   private readonly decoder = new InboundDecoder()
   private state: State = "greeting"
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -67,7 +32,7 @@ export class Session {
 
   constructor(
     readonly id: number,
-    private readonly ctx: SimContext,
+    private readonly ctx: SimContext<Session>,
     private readonly socket: Socket
   ) {
     socket.setNoDelay(true)
@@ -276,7 +241,7 @@ export class Session {
     this.close()
   }
 
-  sendBars(frame: ReturnType<typeof historicalFrame>): void {
+  sendBars(frame: HistoricalFrame): void {
     this.ctx.counters.barsSent += frame.count
     this.write(encodeBody(frame.body))
   }
