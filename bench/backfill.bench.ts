@@ -77,7 +77,8 @@ const bench: Bench = {
         goal: "≤ 1.1, requests ÷ minimum = 1.0",
         pass: wall / floor <= 1.1 && requests === minimum - 2,
         notes: [
-          `IB requests ${requests}; planner minimum for the year ${minimum} (the 2 sessions loaded beforehand are not refetched)`,
+          `IB requests ${requests}; planner minimum for the year ${minimum} ` +
+          "(the 2 sessions loaded beforehand are not refetched)",
           `gaps left ${r.gapsLeft}, checkpoints ${r.checkpoints}`
         ]
       }

@@ -29,7 +29,7 @@ import { Duration, Effect, Fiber, Layer, Logger, LogLevel } from "effect"
 import { serverLayer } from "../src/http/Server.ts"
 import { ApiConfig } from "../src/layers/ApiConfig.ts"
 import { IbConfig } from "../src/layers/Config.ts"
-import { coreLayer } from "../src/layers/Core.ts"
+import { coreLayer } from "../src/app/Core.ts"
 import { DataConfig } from "../src/layers/DataConfig.ts"
 import { median, type Bench } from "./harness.ts"
 

@@ -13,7 +13,10 @@ import { LONG_LIMIT, LONG_WINDOW_MS, BURST_LIMIT, BURST_WINDOW_MS } from "../src
 import type { Bench } from "./harness.ts"
 
 const N = 130
-/** Time scale 20: a 30 s "10-minute" window, long enough that the gate's fixed 500 ms safety margin is what it is at scale 1 — small. */
+/**
+ * Time scale 20: a 30 s "10-minute" window, long enough that the gate's fixed 500 ms safety margin is what it is at
+ * scale 1 — small.
+ */
 const SCALE = 20
 const CONTRACTS = [265598, 272093, 8314]
 const DAYS = [1, 2, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 19, 20, 21, 22, 23, 27, 28, 29]

@@ -42,7 +42,7 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
   try {
     const result = await build({
       absWorkingDir: root,
-      entryPoints: { ktrdr: "src/cli/main.ts", index: "src/index.ts" },
+      entryPoints: { ktrdr: "src/app/cliMain.ts", index: "src/index.ts" },
       outdir: stage,
       entryNames: "[name]",
       chunkNames: "chunks/[name]-[hash]",

@@ -17,29 +17,28 @@ import { serverLayer } from "./http/Server.ts"
 import { ApiConfig } from "./layers/ApiConfig.ts"
 import { BarStore } from "./layers/BarStore.ts"
 import { IbConfig, IbSettingsConfig } from "./layers/Config.ts"
-import { coreLayer } from "./layers/Core.ts"
+import { coreLayer } from "./app/Core.ts"
 import { DataConfig, DataSettingsConfig } from "./layers/DataConfig.ts"
 import { Operations } from "./services/Operations.ts"
 import { SymbolCatalog } from "./services/SymbolCatalog.ts"
-import type { SimulatorOptions } from "./sim/GatewaySimulator.ts"
-import { Simulator } from "./sim/Simulator.ts"
+import { Simulator, type SimulatorOptions } from "./app/demo.ts"
 
 // ---- Effect API: the services, their Layers and the contract ----------------------------------------
+export { coreLayer, type CoreOptions } from "./app/Core.ts"
+export { serve, type ServeOptions } from "./app/serve.ts"
 export { KtrdrClient } from "./cli/KtrdrClient.ts"
+export { KtrdrApi } from "./contract/Api.ts"
 export type { Bar } from "./domain/Bar.ts"
 export { IbError } from "./domain/errors.ts"
 export type { LoadMode, LoadProgress, LoadRequest, LoadResult } from "./domain/loadTypes.ts"
 export type { OperationInfo } from "./domain/operation.ts"
-export { KtrdrApi } from "./http/Api.ts"
 export { ApiLive, serverLayer } from "./http/Server.ts"
 export { ApiConfig } from "./layers/ApiConfig.ts"
 export { BarStore } from "./layers/BarStore.ts"
 export { IbConfig } from "./layers/Config.ts"
-export { coreLayer, type CoreOptions } from "./layers/Core.ts"
 export { DataConfig } from "./layers/DataConfig.ts"
 export { IbClient } from "./layers/IbClient.ts"
 export { IbConnection } from "./layers/IbConnection.ts"
-export { serve, type ServeOptions } from "./serve.ts"
 export { DataManager } from "./services/DataManager.ts"
 export { Operations } from "./services/Operations.ts"
 export { SymbolCatalog } from "./services/SymbolCatalog.ts"
@@ -124,7 +123,9 @@ const graph = (o: KtrdrOptions) =>
     })
   ).pipe(Layer.provideMerge(Logger.minimumLogLevel(LEVELS[o.logLevel ?? "warning"])))
 
-/** Runs an effect on the runtime; a failure rejects with the typed error itself (`_tag`, IB `code`…), not a wrapper. */
+/**
+ * Runs an effect on the runtime; a failure rejects with the typed error itself (`_tag`, IB `code`…), not a wrapper.
+ */
 const runWith =
   <R>(rt: ManagedRuntime.ManagedRuntime<R, unknown>) => <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> =>
     rt.runPromiseExit(effect).then((exit) => {

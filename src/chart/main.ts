@@ -131,8 +131,8 @@ const render = () => {
 
 const showGaps = (gaps: ReadonlyArray<ApiGap>, counts: GapCounts) => {
   const unmarked = counts.expected > MAX_EXPECTED_MARKERS ? ", not marked: too many to show" : ""
-  gapSummary.textContent =
-    `Gaps: ${counts.unexpected} unexpected (${counts.missingBars} bars missing), ${counts.closure} market closures, ${counts.expected} expected (nights, weekends, holidays${unmarked})`
+  gapSummary.textContent = `Gaps: ${counts.unexpected} unexpected (${counts.missingBars} bars missing), ` +
+    `${counts.closure} market closures, ${counts.expected} expected (nights, weekends, holidays${unmarked})`
   const notable = gaps.filter((g) => g.classification === "unexpected" || g.classification === "market_closure")
   gapList.replaceChildren(...notable.map((g) => {
     const li = document.createElement("li")

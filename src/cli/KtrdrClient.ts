@@ -10,9 +10,9 @@
 import type { HttpApi, HttpApiClient, HttpClientError } from "@effect/platform"
 import { Context, type Effect, type ParseResult, type Stream } from "effect"
 import type { OperationInfo } from "../domain/operation.ts"
-import type { KtrdrApi } from "../http/Api.ts"
-import type { CancelResult } from "../http/api/operations.ts"
-import type { ApiError } from "../http/envelope.ts"
+import type { KtrdrApi } from "../contract/Api.ts"
+import type { CancelResult } from "../contract/api/operations.ts"
+import type { ApiError } from "../contract/envelope.ts"
 
 type GroupsOf<A> = A extends HttpApi.HttpApi<infer _Id, infer G, infer _E, infer _R> ? G : never
 type ErrorOf<A> = A extends HttpApi.HttpApi<infer _Id, infer _G, infer E, infer _R> ? E : never

@@ -6,8 +6,8 @@
 import { HttpApiClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Effect, Option, Schema, Stream } from "effect"
 import { OperationInfo } from "../domain/operation.ts"
-import { KtrdrApi } from "../http/Api.ts"
-import { CancelResult } from "../http/api/operations.ts"
+import { KtrdrApi } from "../contract/Api.ts"
+import { CancelResult } from "../contract/api/operations.ts"
 import {
   type ApiError,
   BadRequest,
@@ -20,7 +20,7 @@ import {
   NotFoundError,
   PayloadTooLarge,
   Unauthorized
-} from "../http/envelope.ts"
+} from "../contract/envelope.ts"
 import { type Api, KtrdrClient, type ClientError, type OperationEvent } from "./KtrdrClient.ts"
 import { sseEvents } from "./sse.ts"
 

@@ -5,7 +5,7 @@
  * Both implementations are dynamic imports: the bundle's start-up only evaluates the command tree.
  */
 import { Command } from "@effect/cli"
-import { Config, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Config, Context, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import type { KtrdrClient } from "./KtrdrClient.ts"
 import { report } from "./errors.ts"
 import { mark } from "./timing.ts"
@@ -15,11 +15,20 @@ const token = Config.option(Config.nonEmptyString("KTRDR_API_TOKEN")).pipe(
   Config.orElse(() => Config.succeed(Option.none<string>()))
 )
 
+/**
+ * Where `--embedded` gets its client: the core graph and the server's handlers live above the CLI, so
+ * the bin's composition root (src/app/cliMain.ts) provides a loader (a dynamic import) instead of the
+ * CLI importing them.
+ */
+export class EmbeddedClient extends Context.Tag("ktrdr/cli/EmbeddedClient")<EmbeddedClient, {
+  readonly load: () => Promise<Layer.Layer<KtrdrClient, unknown>>
+}>() {}
+
 export const clientLayer = (o: ConnectionOptions) =>
   Layer.unwrapEffect(
     Effect.gen(function*() {
       mark("parsed")
-      if (o.embedded) return (yield* Effect.promise(() => import("./embedded.ts"))).embeddedLayer
+      if (o.embedded) return yield* Effect.promise((yield* EmbeddedClient).load)
       const t = yield* Effect.orDie(token)
       const { remoteLayer } = yield* Effect.promise(() => import("./remote.ts"))
       mark("client-chunk")

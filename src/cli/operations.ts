@@ -129,7 +129,10 @@ const detail = (x: OperationInfo) => {
   ])
   const summary = x.result_summary === null
     ? []
-    : ["✅ Result Summary", grid(Object.entries(x.result_summary).map(([k, v]) => [k, v === null ? "N/A" : String(v)]))]
+    : [
+      "✅ Result Summary",
+      grid(Object.entries(x.result_summary).map(([k, v]) => [k, v === null ? "N/A" : String(v)]))
+    ]
   return [
     "📊 Operation",
     main,

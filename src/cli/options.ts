@@ -84,7 +84,8 @@ export const connectionOptions = {
   ),
   embedded: Options.boolean("embedded").pipe(
     Options.withDescription(
-      "run the core in this process (own IB session, client id KTRDR_CLI_CLIENT_ID, default 11) instead of asking a server"
+      "run the core in this process (own IB session, client id KTRDR_CLI_CLIENT_ID, default 11) " +
+        "instead of asking a server"
     )
   ),
   verbose: Options.boolean("verbose").pipe(

@@ -61,7 +61,10 @@ export interface GapAnalysis {
   /** Stored bars that are scheduled. */
   readonly presentBars: number
   readonly missingBars: number
-  /** Stored bars in [from, to) the schedule does not have (or that are still forming); ignored for gaps and completeness. */
+  /**
+   * Stored bars in [from, to) the schedule does not have (or that are still forming); ignored for gaps and
+   * completeness.
+   */
   readonly unscheduledBars: number
   /** present ÷ expected × 100; 100 when nothing is expected. */
   readonly completenessPct: number
@@ -226,7 +229,10 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
   }
 }
 
-/** The [from, to) ranges a load must fetch: one per run of missing scheduled bars, never starting or ending in closed time. */
+/**
+ * The [from, to) ranges a load must fetch: one per run of missing scheduled bars, never starting or ending in closed
+ * time.
+ */
 export const missingIntervals = (input: Omit<GapInput, "includeExpected">): ReadonlyArray<Interval> =>
   analyzeGaps({ ...input, includeExpected: false }).missing
 

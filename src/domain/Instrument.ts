@@ -217,7 +217,8 @@ export const normalizeSymbol = (
       if (year === undefined) {
         return invalid(
           raw,
-          `${s}: a one-digit futures year is ambiguous without a reference date; write the full year, e.g. ${root}${code}202${y}`
+          `${s}: a one-digit futures year is ambiguous without a reference date; ` +
+            `write the full year, e.g. ${root}${code}202${y}`
         )
       }
       const month = String(MONTH_CODES.indexOf(code) + 1).padStart(2, "0")

@@ -1,8 +1,8 @@
 /**
  * Writing KTRDR CSV: header `timestamp,open,high,low,close,volume[,extras]`, timestamps `YYYY-MM-DDTHH:MM:SSZ`
  * (milliseconds only if a bar has them, so nothing is lost), numbers exactly as `String(n)` writes them (the shortest
- * round-trip decimal), IB's "absent" volume as `-1` — distinguishable from 0, still a number to pandas/KTRDR — and a
- * missing (NaN) price as an empty field, as pandas writes it.
+ * round-trip decimal), IB's "absent" volume as `-1` — distinguishable from 0, still a number to pandas/KTRDR —
+ * and a missing (NaN) price as an empty field, as pandas writes it.
  *
  * Rows are encoded straight into a reusable byte buffer, slice by slice: no per-row strings, no megabyte cons-strings
  * kept alive until a copy to bytes (those made the young-generation GC copy them and stalled the event loop).

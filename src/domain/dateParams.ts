@@ -1,4 +1,7 @@
-/** Dates as KTRDR's API and CLI accept them: `YYYY-MM-DD` (00:00 UTC) or ISO 8601 with a time; a time without zone is UTC. */
+/**
+ * Dates as KTRDR's API and CLI accept them: `YYYY-MM-DD` (00:00 UTC) or ISO 8601 with a time; a time without zone is
+ * UTC.
+ */
 import { Either } from "effect"
 import { InvalidInput } from "./dataErrors.ts"
 

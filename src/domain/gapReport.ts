@@ -38,7 +38,10 @@ export interface GapSummary {
   readonly actual_bars: number
   readonly total_missing: number
   readonly data_completeness_pct: number
-  /** Stored bars in the period the schedule does not have (e.g. extended-hours bars analysed for RTH); not counted above. */
+  /**
+   * Stored bars in the period the schedule does not have (e.g. extended-hours bars analysed for RTH); not counted
+   * above.
+   */
   readonly unscheduled_bars: number
   readonly missing_breakdown: MissingBreakdown
   readonly closed_spans: ClosedSpans

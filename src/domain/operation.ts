@@ -191,7 +191,10 @@ export interface Retention {
   readonly maxTerminal: number
 }
 
-/** Ids of terminal operations to forget: older than the TTL, then the oldest beyond the cap. Running ones are never dropped. */
+/**
+ * Ids of terminal operations to forget: older than the TTL, then the oldest beyond the cap. Running ones are never
+ * dropped.
+ */
 export const expiredIds = (
   ops: ReadonlyArray<{ readonly id: string; readonly terminalAt: number | null }>,
   nowMs: number,

@@ -43,7 +43,8 @@ export const serverLayer = (options: ServerOptions = {}) =>
       if (!isLoopback(cfg.host) && Option.isNone(cfg.token)) {
         return yield* Effect.fail(
           new UnsafeBind(
-            `Refusing to listen on ${cfg.host}: binding a non-loopback address needs KTRDR_API_TOKEN (clients then send Authorization: Bearer <token>). ` +
+            `Refusing to listen on ${cfg.host}: binding a non-loopback address needs KTRDR_API_TOKEN ` +
+              "(clients then send Authorization: Bearer <token>). " +
               "Set KTRDR_API_TOKEN, or use KTRDR_API_HOST=127.0.0.1."
           )
         )

@@ -27,7 +27,7 @@ import { DataConfig } from "../layers/DataConfig.ts"
 import { SymbolCatalog } from "../services/SymbolCatalog.ts"
 import { ByteLru } from "./barCache.ts"
 import { encodeOhlcv, type OhlcvMeta } from "./barsResponse.ts"
-import type { BadRequest, InternalError, NotFoundError } from "./envelope.ts"
+import type { BadRequest, InternalError, NotFoundError } from "../contract/envelope.ts"
 import { toApiError } from "./errorMapping.ts"
 import { makeCacheReader, metaOf } from "./symbolInfo.ts"
 

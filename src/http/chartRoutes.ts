@@ -10,7 +10,7 @@ import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import { Effect, Layer, Option, Ref } from "effect"
 import { createHash } from "node:crypto"
 import { fileURLToPath } from "node:url"
-import { failureBody } from "./envelope.ts"
+import { failureBody } from "../contract/envelope.ts"
 
 /** `dist/chart` of this package: src/http/ → package root, whatever the working directory. */
 export const DEFAULT_CHART_DIR = fileURLToPath(new URL("../../dist/chart", import.meta.url))
@@ -29,8 +29,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Same-origin only: the page talks to this server and loads nothing from elsewhere. Inline styles are
  * allowed because lightweight-charts positions its canvases with style attributes. */
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+  "img-src 'self' data:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 interface Asset {

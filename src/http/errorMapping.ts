@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { describeError, type DomainError } from "../domain/errorBody.ts"
-import { BadRequest, GatewayError, GatewayUnavailable, InternalError, NotFoundError } from "./envelope.ts"
+import { BadRequest, GatewayError, GatewayUnavailable, InternalError, NotFoundError } from "../contract/envelope.ts"
 
 export type { DomainError }
 

@@ -8,7 +8,7 @@
 import { HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect, LogLevel, Option } from "effect"
 import { randomBytes } from "node:crypto"
-import { failureBody, statusOf, type ApiError, type ErrorBody } from "./envelope.ts"
+import { failureBody, statusOf, type ApiError, type ErrorBody } from "../contract/envelope.ts"
 
 const { HttpApiDecodeError } = HttpApiError
 type HttpApiDecodeError = HttpApiError.HttpApiDecodeError

@@ -11,7 +11,7 @@ import type { CalendarId } from "../domain/calendar/index.ts"
 import { tradingHoursOf } from "../domain/tradingHours.ts"
 import type { StoredSeries } from "../layers/BarStore.ts"
 import { decodeCache } from "../services/symbolCache.ts"
-import type { SymbolInfo } from "./api/data.ts"
+import type { SymbolInfo } from "../contract/api/data.ts"
 
 type Json = Record<string, unknown>
 const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x)

@@ -3,7 +3,7 @@
  * data"; "Daily" for 1d), plus the nominal length in seconds KTRDR's docstring promised.
  */
 import { TIMEFRAMES, type Timeframe } from "../domain/Timeframe.ts"
-import type { TimeframeInfo } from "./api/data.ts"
+import type { TimeframeInfo } from "../contract/api/data.ts"
 
 const WORDS: Readonly<Record<number, string>> = {
   1: "One",

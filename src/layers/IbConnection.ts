@@ -116,7 +116,8 @@ export const make = Effect.gen(function*() {
       yield* SubscriptionRef.set(state, { _tag: "Connecting", attempt: n, clientId: id })
       yield* Effect.logInfo(`IB: connecting to ${cfg.host}:${cfg.port} as client ${id} (attempt ${n})`)
       return yield* connectOnce(cfg.host, cfg.port, id, cfg.connectTimeout).pipe(
-        // A throw inside the library (e.g. a broken bundle) must become a retried failure, not a silently dead supervisor.
+        // A throw inside the library (e.g. a broken bundle) must become a retried failure, not a silently dead
+        // supervisor.
         Effect.catchAllDefect((d) =>
           Effect.fail(
             IbError.of(

@@ -25,7 +25,10 @@ import { IbConfig } from "./Config.ts"
 
 export type { PaceReason, PaceRequest } from "../domain/PacingRules.ts"
 
-/** One wait a request went through. Pacing waits are reported when they start (ms planned), in-flight waits when they end. */
+/**
+ * One wait a request went through. Pacing waits are reported when they start (ms planned), in-flight waits when they
+ * end.
+ */
 export interface PaceWait {
   readonly reason: PaceReason
   readonly ms: number

@@ -290,7 +290,8 @@ export const loadCache = (file: string, nowMs: number): Effect.Effect<LoadedCach
     const kept = yield* Effect.tryPromise(() => copyFile(file, aside, constants.COPYFILE_EXCL)).pipe(Effect.either)
     if (kept._tag === "Left") {
       yield* Effect.logWarning(
-        `symbol cache ${file} is corrupt (${decoded.corrupt}) and could not be copied aside; using an empty cache without saving`
+        `symbol cache ${file} is corrupt (${decoded.corrupt}) and could not be copied aside; ` +
+          "using an empty cache without saving"
       )
       return { state: emptyCache, writable: false }
     }

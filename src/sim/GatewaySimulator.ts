@@ -80,13 +80,14 @@ export class GatewaySimulator {
     this.perBarUs = options.perBarUs ?? 0
     this.pacing = new Pacing(this.pacingMode, this.timeScale)
     this.server = this.makeServer()
-    const self = this
+    // A getter, because a reset replaces the counters object; read through a closure, not an alias of `this`.
+    const counters = () => this.counters
     this.ctx = {
       now: options.clock ?? Date.now,
       faults: this.faults,
       pacing: this.pacing,
       get counters() {
-        return self.counters
+        return counters()
       },
       account: options.account ?? "DU1234567",
       timeScale: () => this.timeScale,

@@ -30,7 +30,8 @@ export const Msg = {
 export const HMDS = "Historical Market Data Service error message:"
 
 export const LEGAL_BAR_SIZES_TEXT =
-  "1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, 30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1W, 1M"
+  "1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, 30 mins, " +
+  "1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1W, 1M"
 
 /** The texts real gateways send, so client-side classification is exercised on realistic input. */
 export const Text = {
@@ -54,20 +55,25 @@ export const Text = {
   cancelled: (reqId: number) => `${HMDS}API historical data query cancelled: ${reqId}`,
   noQuery: (reqId: number) => `No historical data query found for ticker id:${reqId}`,
   duplicateTicker: (reqId: number) => `Error processing request.-'bK' : cause - Duplicate ticker id ${reqId}`,
-  invalidBarSize:
-    `Error validating request.-'bK' : cause - Historical data bar size setting is invalid. Legal ones are: ${LEGAL_BAR_SIZES_TEXT}`,
+  invalidBarSize: "Error validating request.-'bK' : cause - Historical data bar size setting is invalid. " +
+    `Legal ones are: ${LEGAL_BAR_SIZES_TEXT}`,
   invalidDuration: (d: string) =>
-    `Error validating request.-'bK' : cause - Historical data duration format is invalid: '${d}'. Use <integer> <S|D|W|M|Y>`,
+    "Error validating request.-'bK' : cause - " +
+    `Historical data duration format is invalid: '${d}'. Use <integer> <S|D|W|M|Y>`,
   invalidStep: (d: string, bar: string) =>
-    `Error validating request.-'bK' : cause - Historical data request for duration '${d}' with bar size '${bar}' is not allowed (invalid step)`,
+    "Error validating request.-'bK' : cause - " +
+    `Historical data request for duration '${d}' with bar size '${bar}' is not allowed (invalid step)`,
   invalidWhatToShow: (w: string) =>
     `Error validating request.-'bK' : cause - Historical data query type '${w}' is invalid`,
   invalidFormatDate: (f: string) =>
     `Error validating request.-'bT' : cause - Date formatting selection of ${f} rejected`,
-  invalidEndDate:
-    "End Date/Time: The date, time, or time-zone entered is invalid. The correct format is yyyymmdd hh:mm:ss xx/xxxx where yyyymmdd and xx/xxxx are optional. E.g.: 20031126 15:59:00 US/Eastern  Note that there is a space between the date and time, and between the time and time-zone.",
-  noTimeZoneWarning:
-    "Warning: You submitted request with date-time attributes without explicit time zone. Please switch to use yyyymmdd-hh:mm:ss in UTC or use instrument time zone, like US/Eastern. Implied time zone functionality will be removed in the next API release",
+  invalidEndDate: "End Date/Time: The date, time, or time-zone entered is invalid. " +
+    "The correct format is yyyymmdd hh:mm:ss xx/xxxx where yyyymmdd and xx/xxxx are optional. " +
+    "E.g.: 20031126 15:59:00 US/Eastern  Note that there is a space between the date and time, " +
+    "and between the time and time-zone.",
+  noTimeZoneWarning: "Warning: You submitted request with date-time attributes without explicit time zone. " +
+    "Please switch to use yyyymmdd-hh:mm:ss in UTC or use instrument time zone, like US/Eastern. " +
+    "Implied time zone functionality will be removed in the next API release",
   unsupportedKeepUpToDate: "Error validating request.-'bK' : cause - keepUpToDate requires an empty end date/time"
 } as const
 

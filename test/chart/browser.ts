@@ -17,7 +17,8 @@ import { startServer, type TestServer, type TestServerOptions } from "../http/su
 export const CHROMIUM = process.env["KTRDR_CHROMIUM"] ?? "/usr/bin/chromium"
 export const chromiumAvailable = existsSync(CHROMIUM)
 export const INSTALL_HINT =
-  `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian) or set KTRDR_CHROMIUM to a Chromium binary`
+  `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian) ` +
+  "or set KTRDR_CHROMIUM to a Chromium binary"
 
 export const launchBrowser = (): Promise<Browser> =>
   chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"], headless: true })

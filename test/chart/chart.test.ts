@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest"
 import { mkdir } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
-import type { Browser, Page } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { Option, Redacted } from "effect"
 import { api, chromiumAvailable, hooks, INSTALL_HINT, pick, typeSymbol, useChartStack, waitFor } from "./browser.ts"
 

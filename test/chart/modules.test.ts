@@ -5,8 +5,8 @@ import { sseParser } from "../../src/chart/sse.ts"
 import { chartTime, parseUtc, validZone, zoneOffset } from "../../src/chart/time.ts"
 
 describe("sseParser", () => {
-  const stream =
-    "id: 0\nevent: progress\ndata: {\"a\":1}\n\n: keep-alive\n\nid: 1\r\nevent: end\r\ndata: line1\r\ndata: line2\r\n\r\ndata: plain\n\n"
+  const stream = "id: 0\nevent: progress\ndata: {\"a\":1}\n\n: keep-alive\n\n" +
+    "id: 1\r\nevent: end\r\ndata: line1\r\ndata: line2\r\n\r\ndata: plain\n\n"
 
   it("parses the server's frames, skipping comments and joining multi-line data", () => {
     expect(sseParser()(stream)).toEqual([

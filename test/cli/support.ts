@@ -178,7 +178,7 @@ export const startServer = async (sim: SimProcess, extra: Record<string, string>
 }
 
 export const stopAll = async (...ps: ReadonlyArray<{ readonly proc: Proc } | undefined>) => {
-  await Promise.all(ps.map((p) => p?.proc.stop()))
+  await Promise.all(ps.map((p) => (p ? p.proc.stop() : Promise.resolve())))
 }
 
 export const removeDir = (d: string | undefined) => (d ? rm(d, { recursive: true, force: true }) : Promise.resolve())

@@ -5,7 +5,7 @@ import { describe as describeError, ServerUnreachable, UsageError } from "../../
 import { eta, fmtEta, renderLine } from "../../src/cli/progress.ts"
 import { csv, fmtDuration, fmtInt, fmtTime } from "../../src/cli/render.ts"
 import { sseEvents } from "../../src/cli/sse.ts"
-import { GatewayError, NotFoundError } from "../../src/http/envelope.ts"
+import { GatewayError, NotFoundError } from "../../src/contract/envelope.ts"
 import { frame } from "../../src/http/sse.ts"
 
 const collect = (chunks: ReadonlyArray<string>) =>

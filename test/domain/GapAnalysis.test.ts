@@ -114,18 +114,22 @@ describe("classification (KTRDR's examples, on real calendars)", () => {
     )
   })
 
-  it("fixes KTRDR's defects: overnight spans are trading hours, a Monday or Friday gap is no holiday, Good Friday is one", () => {
-    expect(classifyGap("us-equity", h1, "regular", ny("2024-01-09T16:00"), ny("2024-01-10T09:30"))).toBe(
-      "expected_trading_hours"
-    )
-    expect(classifyGap("us-equity", h1, "regular", ny("2024-01-08T09:30"), ny("2024-01-08T12:00"))).toBe("unexpected")
-    expect(classifyGap("us-equity", h1, "regular", ny("2024-01-12T13:00"), ny("2024-01-12T16:00"))).toBe("unexpected")
-    expect(classifyGap("us-equity", h1, "regular", ny("2024-03-28T16:00"), ny("2024-04-01T09:30"))).toBe(
-      "expected_holiday"
-    )
-    expect(closedSpanClass("us-equity", ny("2024-11-29T13:00"), ny("2024-12-02T09:30"))).toBe("expected_weekend")
-    expect(closedSpanClass("us-equity", ny("2024-11-27T16:00"), ny("2024-11-29T09:30"))).toBe("expected_holiday")
-  })
+  it(
+    "fixes KTRDR's defects: overnight spans are trading hours, " +
+      "a Monday or Friday gap is no holiday, Good Friday is one",
+    () => {
+      expect(classifyGap("us-equity", h1, "regular", ny("2024-01-09T16:00"), ny("2024-01-10T09:30"))).toBe(
+        "expected_trading_hours"
+      )
+      expect(classifyGap("us-equity", h1, "regular", ny("2024-01-08T09:30"), ny("2024-01-08T12:00"))).toBe("unexpected")
+      expect(classifyGap("us-equity", h1, "regular", ny("2024-01-12T13:00"), ny("2024-01-12T16:00"))).toBe("unexpected")
+      expect(classifyGap("us-equity", h1, "regular", ny("2024-03-28T16:00"), ny("2024-04-01T09:30"))).toBe(
+        "expected_holiday"
+      )
+      expect(closedSpanClass("us-equity", ny("2024-11-29T13:00"), ny("2024-12-02T09:30"))).toBe("expected_weekend")
+      expect(closedSpanClass("us-equity", ny("2024-11-27T16:00"), ny("2024-11-29T09:30"))).toBe("expected_holiday")
+    }
+  )
 })
 
 describe("stored bars the schedule does not have", () => {

@@ -131,7 +131,8 @@ describe("barCsv: columns and values", () => {
   })
   it("volume: -1 and empty are absent (null); a missing volume column too", () => {
     const s = ok(
-      "t,open,high,low,close,volume\n2024-01-01,1,1,1,1,-1\n2024-01-02,1,1,1,1,\n2024-01-03,1,1,1,1,-1.0\n2024-01-04,1,1,1,1,0\n"
+      "t,open,high,low,close,volume\n2024-01-01,1,1,1,1,-1\n2024-01-02,1,1,1,1,\n" +
+        "2024-01-03,1,1,1,1,-1.0\n2024-01-04,1,1,1,1,0\n"
     )
     expect(s.bars.map((b) => b.volume)).toEqual([null, null, null, 0])
     expect(ok("t,open,high,low,close\n2024-01-01,1,1,1,1\n").bars[0]!.volume).toBeNull()
@@ -153,8 +154,9 @@ describe("barCsv: columns and values", () => {
     expect(s.bars.map((b) => b.open)).toEqual(vals.map(Number))
   })
   it("keeps extra columns verbatim, RFC 4180 quotes included (commas, quotes, line breaks, UTF-8)", () => {
-    const text =
-      "timestamp,open,high,low,close,volume,note,\"we,ird\"\r\n2024-01-02T00:00:00Z,1,2,0.5,1.5,10,\"a,\"\"b\"\"\r\nc\",é€\r\n2024-01-03T00:00:00Z,1,2,0.5,1.5,10,,\"\"\r\n"
+    const text = "timestamp,open,high,low,close,volume,note,\"we,ird\"\r\n" +
+      "2024-01-02T00:00:00Z,1,2,0.5,1.5,10,\"a,\"\"b\"\"\r\nc\",é€\r\n" +
+      "2024-01-03T00:00:00Z,1,2,0.5,1.5,10,,\"\"\r\n"
     const s = ok(text)
     expect(s.extraColumns).toEqual(["note", "we,ird"])
     expect(s.extras).toEqual([["a,\"b\"\r\nc", "é€"], ["", ""]])
@@ -258,7 +260,9 @@ describe("barCsv: format", () => {
       extras: [["q\"z"], ["plain"]]
     }
     expect(formatBarCsv(s)).toBe(
-      "timestamp,open,high,low,close,volume,\"x,y\"\n2024-01-02T03:04:05Z,1.25,1.25,1.25,1.25,-1,\"q\"\"z\"\n2024-01-02T03:04:06.007Z,,202.02,202.02,202.02,15812,plain\n"
+      "timestamp,open,high,low,close,volume,\"x,y\"\n" +
+        "2024-01-02T03:04:05Z,1.25,1.25,1.25,1.25,-1,\"q\"\"z\"\n" +
+        "2024-01-02T03:04:06.007Z,,202.02,202.02,202.02,15812,plain\n"
     )
   })
   it("writes every number exactly as String() does", () => {
@@ -301,8 +305,9 @@ describe("barCsv: format", () => {
 
 describe("barCsv: incremental parsing", () => {
   it("any split of the bytes into chunks gives the same result as one piece", () => {
-    const text =
-      "\uFEFFtimestamp,open,high,low,close,volume,note\r\n2024-01-02T00:00:00Z,1,2,0.5,1.5,10,\"a,\"\"b\"\"\nc\"\r\n\r\n2024-01-03 00:00:00+00:00,1,2,0.5,1.5,-1,é\n2024-01-04,1.25,2,0.5,1.5,,x\n"
+    const text = "\uFEFFtimestamp,open,high,low,close,volume,note\r\n" +
+      "2024-01-02T00:00:00Z,1,2,0.5,1.5,10,\"a,\"\"b\"\"\nc\"\r\n\r\n" +
+      "2024-01-03 00:00:00+00:00,1,2,0.5,1.5,-1,é\n2024-01-04,1.25,2,0.5,1.5,,x\n"
     const bytes = new TextEncoder().encode(text)
     const whole = ok(bytes)
     fc.assert(

@@ -222,34 +222,38 @@ describe("buildReport", () => {
     expect(r.summary.missing_breakdown.unexpected).toBe(MAX_LISTED_GAPS + 5)
   })
 
-  it("property: the breakdown adds up to total_missing = expected − actual, and completeness is actual ÷ expected", () => {
-    const from = Z("2024-03-04T00:00:00Z"), to = Z("2024-03-16T00:00:00Z")
-    const all = expectedBarTimes("us-equity", h1, "regular", from, to)
-    fc.assert(
-      fc.property(fc.array(fc.boolean(), { minLength: all.length, maxLength: all.length }), (keep) => {
-        const stored = all.filter((_, i) => keep[i])
-        const analysis = analyzeGaps({
-          stored,
-          calendarId: "us-equity",
-          timeframe: h1,
-          hours: "regular",
-          from,
-          to,
-          now: to,
-          includeExpected: true
-        })
-        const r = buildReport({ ...q1(), timeframe: h1, from, to, analysis, mode: "verbose", includeExpected: false })
-        const b = r.summary.missing_breakdown
-        expect(b.unexpected + b.market_closure + b.expected_holiday + b.expected_weekend + b.expected_trading_hours)
-          .toBe(r.summary.total_missing)
-        expect(r.summary.total_missing).toBe(all.length - stored.length)
-        expect(r.summary.data_completeness_pct).toBeCloseTo((stored.length / all.length) * 100, 2)
-        // Without include_expected, every listed gap is missing data, and they hold every missing bar.
-        expect(r.gaps.reduce((n, g) => n + g.bars_missing, 0)).toBe(r.summary.total_missing)
-      }),
-      { numRuns: 100 }
-    )
-  })
+  it(
+    "property: the breakdown adds up to total_missing = expected − actual, " +
+      "and completeness is actual ÷ expected",
+    () => {
+      const from = Z("2024-03-04T00:00:00Z"), to = Z("2024-03-16T00:00:00Z")
+      const all = expectedBarTimes("us-equity", h1, "regular", from, to)
+      fc.assert(
+        fc.property(fc.array(fc.boolean(), { minLength: all.length, maxLength: all.length }), (keep) => {
+          const stored = all.filter((_, i) => keep[i])
+          const analysis = analyzeGaps({
+            stored,
+            calendarId: "us-equity",
+            timeframe: h1,
+            hours: "regular",
+            from,
+            to,
+            now: to,
+            includeExpected: true
+          })
+          const r = buildReport({ ...q1(), timeframe: h1, from, to, analysis, mode: "verbose", includeExpected: false })
+          const b = r.summary.missing_breakdown
+          expect(b.unexpected + b.market_closure + b.expected_holiday + b.expected_weekend + b.expected_trading_hours)
+            .toBe(r.summary.total_missing)
+          expect(r.summary.total_missing).toBe(all.length - stored.length)
+          expect(r.summary.data_completeness_pct).toBeCloseTo((stored.length / all.length) * 100, 2)
+          // Without include_expected, every listed gap is missing data, and they hold every missing bar.
+          expect(r.gaps.reduce((n, g) => n + g.bars_missing, 0)).toBe(r.summary.total_missing)
+        }),
+        { numRuns: 100 }
+      )
+    }
+  )
 })
 
 describe("batch", () => {

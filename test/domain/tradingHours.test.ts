@@ -70,22 +70,26 @@ describe("trading-hours filter", () => {
     expect(hoursOf({ tradingHoursOnly: true, includeExtended: true })).toBe("extended")
   })
 
-  it("US equity minute bars: kept exactly when New York's wall clock is inside the session (property, 2023–2026)", () => {
-    const regular = sessionFilter("us-equity", m1, "regular")
-    const extended = sessionFilter("us-equity", m1, "extended")
-    const from = Date.UTC(2023, 0, 1), to = Date.UTC(2026, 11, 31)
-    fc.assert(
-      fc.property(fc.integer({ min: from / 60_000, max: to / 60_000 }), (minute) => {
-        const t = minute * 60_000
-        const { day, weekday, minute: m } = nyParts(t)
-        const open = weekday !== "Sat" && weekday !== "Sun" && nyseHoliday(day) === undefined
-        const early = nyseEarlyClose(day)
-        expect(regular(t)).toBe(open && m >= 9 * 60 + 30 && m < (early ? 13 * 60 : 16 * 60))
-        expect(extended(t)).toBe(open && m >= 4 * 60 && m < (early ? 17 * 60 : 20 * 60))
-      }),
-      { numRuns: 3000 }
-    )
-  })
+  it(
+    "US equity minute bars: kept exactly when New York's wall clock is inside the session " +
+      "(property, 2023–2026)",
+    () => {
+      const regular = sessionFilter("us-equity", m1, "regular")
+      const extended = sessionFilter("us-equity", m1, "extended")
+      const from = Date.UTC(2023, 0, 1), to = Date.UTC(2026, 11, 31)
+      fc.assert(
+        fc.property(fc.integer({ min: from / 60_000, max: to / 60_000 }), (minute) => {
+          const t = minute * 60_000
+          const { day, weekday, minute: m } = nyParts(t)
+          const open = weekday !== "Sat" && weekday !== "Sun" && nyseHoliday(day) === undefined
+          const early = nyseEarlyClose(day)
+          expect(regular(t)).toBe(open && m >= 9 * 60 + 30 && m < (early ? 13 * 60 : 16 * 60))
+          expect(extended(t)).toBe(open && m >= 4 * 60 && m < (early ? 17 * 60 : 20 * 60))
+        }),
+        { numRuns: 3000 }
+      )
+    }
+  )
 
   it("session edges: 09:30 in, 16:00 out of the regular session (KTRDR kept 16:00), in the extended one", () => {
     const regular = sessionFilter("us-equity", h1, "regular")

@@ -5,10 +5,10 @@ import { copyFile, readdir, readFile, rename, writeFile } from "node:fs/promises
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Bar } from "../../src/domain/Bar.ts"
-import { OhlcvData } from "../../src/http/api/data.ts"
+import { OhlcvData } from "../../src/contract/api/data.ts"
 import { ByteLru } from "../../src/http/barCache.ts"
 import { encodeOhlcv } from "../../src/http/barsResponse.ts"
-import { Envelope } from "../../src/http/envelope.ts"
+import { Envelope } from "../../src/contract/envelope.ts"
 import { apiClient, raw, startServer, tempDir } from "./support.ts"
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/ktrdr/", import.meta.url))
@@ -367,7 +367,8 @@ describe("data API over KTRDR's files", () => {
       yield* Effect.promise(() =>
         writeFile(
           join(dataDir, "BAD_1h.csv"),
-          "timestamp,open,high,low,close,volume\n2025-01-02T15:00:00Z,1,2,0.5,1.5,10\n2025-01-02T16:00:00Z,abc,2,0.5,1.5,10\n"
+          "timestamp,open,high,low,close,volume\n2025-01-02T15:00:00Z,1,2,0.5,1.5,10\n" +
+            "2025-01-02T16:00:00Z,abc,2,0.5,1.5,10\n"
         )
       )
       const bad = yield* raw(s.baseUrl, "/api/v1/data/BAD/1h")
@@ -493,7 +494,8 @@ describe("data API over the simulator", () => {
       const all = (yield* raw(s.baseUrl, q)).json.data
       const regular = (yield* raw(s.baseUrl, `${q}&trading_hours_only=true`)).json.data
       const extended = (yield* raw(s.baseUrl, `${q}&trading_hours_only=true&include_extended=true`)).json.data
-      const ignored = (yield* raw(s.baseUrl, `${q}&include_extended=true`)).json.data // without trading_hours_only: no filter
+      // without trading_hours_only: no filter
+      const ignored = (yield* raw(s.baseUrl, `${q}&include_extended=true`)).json.data
 
       const minutes: Array<number> = all.dates.map(nyMinute)
       // the store holds pre-market and after-hours bars (useRTH=false)
@@ -601,20 +603,24 @@ describe("bars encoding and cache (units)", () => {
       expect(out.data.dates).toEqual(times.map((t) => new Date(t).toISOString().replace(".000Z", "Z")))
     }))
 
-  it("LRU: bounded by bytes, least recently used out, a changed fingerprint is a miss, oversize entries not kept", () => {
-    const lru = new ByteLru(100)
-    const b = (n: number) => new Uint8Array(n)
-    lru.set("a", "v1", b(40))
-    lru.set("b", "v1", b(40))
-    expect(lru.get("a", "v1")?.length).toBe(40) // a is now the most recent
-    lru.set("c", "v1", b(40)) // evicts b
-    expect(lru.get("b", "v1")).toBeUndefined()
-    expect(lru.get("a", "v1")).toBeDefined()
-    expect(lru.get("c", "v2")).toBeUndefined() // file changed: dropped
-    expect(lru.get("c", "v1")).toBeUndefined()
-    lru.set("huge", "v1", b(101))
-    expect(lru.get("huge", "v1")).toBeUndefined()
-    expect(lru.stats().bytes).toBe(40)
-    expect(lru.stats().entries).toBe(1)
-  })
+  it(
+    "LRU: bounded by bytes, least recently used out, " +
+      "a changed fingerprint is a miss, oversize entries not kept",
+    () => {
+      const lru = new ByteLru(100)
+      const b = (n: number) => new Uint8Array(n)
+      lru.set("a", "v1", b(40))
+      lru.set("b", "v1", b(40))
+      expect(lru.get("a", "v1")?.length).toBe(40) // a is now the most recent
+      lru.set("c", "v1", b(40)) // evicts b
+      expect(lru.get("b", "v1")).toBeUndefined()
+      expect(lru.get("a", "v1")).toBeDefined()
+      expect(lru.get("c", "v2")).toBeUndefined() // file changed: dropped
+      expect(lru.get("c", "v1")).toBeUndefined()
+      lru.set("huge", "v1", b(101))
+      expect(lru.get("huge", "v1")).toBeUndefined()
+      expect(lru.stats().bytes).toBe(40)
+      expect(lru.stats().entries).toBe(1)
+    }
+  )
 })

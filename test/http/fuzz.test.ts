@@ -156,7 +156,8 @@ describe("fuzz", () => {
             (res.json?.success === false && typeof res.json?.error?.code === "string")
           if (res.status >= 500 || !isEnvelopeError) {
             failures.push(
-              `${r.method} ${r.path}${r.query} ${r.body?.slice(0, 80) ?? ""} → ${res.status} ${res.text.slice(0, 200)}`
+              `${r.method} ${r.path}${r.query} ${r.body?.slice(0, 80) ?? ""} → ` +
+                `${res.status} ${res.text.slice(0, 200)}`
             )
           }
         }

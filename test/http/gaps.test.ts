@@ -48,177 +48,185 @@ const gaps = (baseUrl: string, path: string, query: string) =>
 const Q1 = "start_date=2024-01-01&end_date=2024-04-01"
 
 describe("gap analysis over HTTP", () => {
-  it.live("daily: complete after a load; deleted rows become one unexpected gap; weekends and holidays are expected", () =>
-    Effect.gen(function*() {
-      const s = yield* startServer()
-      yield* load(s.baseUrl, "AAPL", "1d", "2024-01-01", "2024-04-01")
-      const file = join(s.dataDir, "AAPL_1d.csv")
-      const ib = ibRequests(s.sim)
+  it.live(
+    "daily: complete after a load; deleted rows become one unexpected gap; " +
+      "weekends and holidays are expected",
+    () =>
+      Effect.gen(function*() {
+        const s = yield* startServer()
+        yield* load(s.baseUrl, "AAPL", "1d", "2024-01-01", "2024-04-01")
+        const file = join(s.dataDir, "AAPL_1d.csv")
+        const ib = ibRequests(s.sim)
 
-      const full = (yield* gaps(s.baseUrl, "AAPL/1d", Q1)).json
-      expect(full.success).toBe(true)
-      expect(full.data).toMatchObject({
-        symbol: "AAPL",
-        timeframe: "1d",
-        analysis_period: {
-          start: "2024-01-01T00:00:00Z",
-          end: "2024-04-01T00:00:00Z",
-          total_duration_hours: 91 * 24,
-          trading_days_in_period: 61
-        },
-        trading_metadata: {
-          calendar_id: "us-equity",
-          timezone: "America/New_York",
-          asset_type: "STK",
-          hours: "regular",
-          source: "symbol_cache"
-        },
-        summary: {
+        const full = (yield* gaps(s.baseUrl, "AAPL/1d", Q1)).json
+        expect(full.success).toBe(true)
+        expect(full.data).toMatchObject({
+          symbol: "AAPL",
+          timeframe: "1d",
+          analysis_period: {
+            start: "2024-01-01T00:00:00Z",
+            end: "2024-04-01T00:00:00Z",
+            total_duration_hours: 91 * 24,
+            trading_days_in_period: 61
+          },
+          trading_metadata: {
+            calendar_id: "us-equity",
+            timezone: "America/New_York",
+            asset_type: "STK",
+            hours: "regular",
+            source: "symbol_cache"
+          },
+          summary: {
+            expected_bars: 61,
+            actual_bars: 61,
+            total_missing: 0,
+            data_completeness_pct: 100,
+            unscheduled_bars: 0
+          },
+          gaps: [],
+          recommendations: ["Excellent data completeness - no action needed"]
+        })
+
+        // Tuesday and Wednesday 2024-02-06/07 go missing.
+        expect(yield* deleteRows(file, ["2024-02-06", "2024-02-07"])).toBe(2)
+        const before = yield* Effect.promise(() => readFile(file, "utf8"))
+        const extended = (yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=extended`)).json.data
+        expect(extended.summary).toEqual({
           expected_bars: 61,
-          actual_bars: 61,
-          total_missing: 0,
-          data_completeness_pct: 100,
-          unscheduled_bars: 0
-        },
-        gaps: [],
-        recommendations: ["Excellent data completeness - no action needed"]
-      })
+          actual_bars: 59,
+          total_missing: 2,
+          data_completeness_pct: 96.72,
+          unscheduled_bars: 0,
+          missing_breakdown: {
+            unexpected: 2,
+            expected_weekend: 0,
+            expected_trading_hours: 0,
+            expected_holiday: 0,
+            market_closure: 0
+          },
+          closed_spans: { expected_weekend: 10, expected_trading_hours: 0, expected_holiday: 3 }
+        })
+        expect(extended.gaps).toEqual([{
+          start_time: "2024-02-06T14:30:00Z",
+          end_time: "2024-02-07T21:00:00Z",
+          classification: "unexpected",
+          bars_missing: 2,
+          duration_hours: 30.5,
+          day_context: "Tuesday-Wednesday",
+          note: "Unexpected gap (30.5h) during trading period - needs investigation"
+        }])
+        expect(extended.recommendations).toEqual([
+          "Good data completeness - monitor for trends",
+          "1 unexpected gap requires investigation"
+        ])
 
-      // Tuesday and Wednesday 2024-02-06/07 go missing.
-      expect(yield* deleteRows(file, ["2024-02-06", "2024-02-07"])).toBe(2)
-      const before = yield* Effect.promise(() => readFile(file, "utf8"))
-      const extended = (yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=extended`)).json.data
-      expect(extended.summary).toEqual({
-        expected_bars: 61,
-        actual_bars: 59,
-        total_missing: 2,
-        data_completeness_pct: 96.72,
-        unscheduled_bars: 0,
-        missing_breakdown: {
-          unexpected: 2,
-          expected_weekend: 0,
-          expected_trading_hours: 0,
-          expected_holiday: 0,
-          market_closure: 0
-        },
-        closed_spans: { expected_weekend: 10, expected_trading_hours: 0, expected_holiday: 3 }
-      })
-      expect(extended.gaps).toEqual([{
-        start_time: "2024-02-06T14:30:00Z",
-        end_time: "2024-02-07T21:00:00Z",
-        classification: "unexpected",
-        bars_missing: 2,
-        duration_hours: 30.5,
-        day_context: "Tuesday-Wednesday",
-        note: "Unexpected gap (30.5h) during trading period - needs investigation"
-      }])
-      expect(extended.recommendations).toEqual([
-        "Good data completeness - monitor for trends",
-        "1 unexpected gap requires investigation"
-      ])
+        const verbose = (yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=verbose&include_expected=true`)).json.data
+        const byClass = (c: string) => verbose.gaps.filter((g: { classification: string }) => g.classification === c)
+        expect(byClass("unexpected")).toEqual(extended.gaps)
+        expect(
+          byClass("expected_holiday").map((g: { start_time: string; end_time: string }) => [g.start_time, g.end_time])
+        ).toEqual([
+          ["2024-01-12T21:00:00Z", "2024-01-16T14:30:00Z"], // MLK day
+          ["2024-02-16T21:00:00Z", "2024-02-20T14:30:00Z"], // Presidents' day
+          ["2024-03-28T20:00:00Z", "2024-04-01T00:00:00Z"] // Good Friday; the period ends before Monday's open
+        ])
+        expect(byClass("expected_weekend")).toHaveLength(10)
+        expect(byClass("expected_weekend")[0]).toMatchObject({
+          start_time: "2024-01-05T21:00:00Z",
+          end_time: "2024-01-08T14:30:00Z",
+          bars_missing: 0,
+          day_context: "Friday-Monday",
+          note: "Weekend gap for 1d data - normal market closure"
+        })
+        // Sorted by time; the report's summary does not depend on the mode.
+        const starts = verbose.gaps.map((g: { start_time: string }) => g.start_time)
+        expect(starts).toEqual([...starts].sort())
+        expect(verbose.summary).toEqual(extended.summary)
 
-      const verbose = (yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=verbose&include_expected=true`)).json.data
-      const byClass = (c: string) => verbose.gaps.filter((g: { classification: string }) => g.classification === c)
-      expect(byClass("unexpected")).toEqual(extended.gaps)
-      expect(
-        byClass("expected_holiday").map((g: { start_time: string; end_time: string }) => [g.start_time, g.end_time])
-      ).toEqual([
-        ["2024-01-12T21:00:00Z", "2024-01-16T14:30:00Z"], // MLK day
-        ["2024-02-16T21:00:00Z", "2024-02-20T14:30:00Z"], // Presidents' day
-        ["2024-03-28T20:00:00Z", "2024-04-01T00:00:00Z"] // Good Friday; the period ends before Monday's open
-      ])
-      expect(byClass("expected_weekend")).toHaveLength(10)
-      expect(byClass("expected_weekend")[0]).toMatchObject({
-        start_time: "2024-01-05T21:00:00Z",
-        end_time: "2024-01-08T14:30:00Z",
-        bars_missing: 0,
-        day_context: "Friday-Monday",
-        note: "Weekend gap for 1d data - normal market closure"
-      })
-      // Sorted by time; the report's summary does not depend on the mode.
-      const starts = verbose.gaps.map((g: { start_time: string }) => g.start_time)
-      expect(starts).toEqual([...starts].sort())
-      expect(verbose.summary).toEqual(extended.summary)
+        // Without include_expected, verbose lists what extended lists; normal lists nothing.
+        expect((yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=verbose`)).json.data.gaps).toEqual(extended.gaps)
+        expect((yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=extended&include_expected=true`)).json.data.gaps).toEqual(
+          extended.gaps
+        )
+        expect((yield* gaps(s.baseUrl, "AAPL/1d", Q1)).json.data.gaps).toEqual([])
 
-      // Without include_expected, verbose lists what extended lists; normal lists nothing.
-      expect((yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=verbose`)).json.data.gaps).toEqual(extended.gaps)
-      expect((yield* gaps(s.baseUrl, "AAPL/1d", `${Q1}&mode=extended&include_expected=true`)).json.data.gaps).toEqual(
-        extended.gaps
-      )
-      expect((yield* gaps(s.baseUrl, "AAPL/1d", Q1)).json.data.gaps).toEqual([])
+        // Analysis reads: the gateway was never asked and the file is as it was.
+        expect(ibRequests(s.sim)).toBe(ib)
+        expect(yield* Effect.promise(() => readFile(file, "utf8"))).toBe(before)
+      }).pipe(Effect.scoped)
+  )
 
-      // Analysis reads: the gateway was never asked and the file is as it was.
-      expect(ibRequests(s.sim)).toBe(ib)
-      expect(yield* Effect.promise(() => readFile(file, "utf8"))).toBe(before)
-    }).pipe(Effect.scoped))
+  it.live(
+    "hourly: nights are expected_trading_hours, a deleted midday run is unexpected, " +
+      "a deleted week a market closure",
+    () =>
+      Effect.gen(function*() {
+        const s = yield* startServer()
+        yield* load(s.baseUrl, "AAPL", "1h", "2024-03-04", "2024-03-16")
+        const file = join(s.dataDir, "AAPL_1h.csv")
+        // Wednesday 2024-03-06 11:00 and 12:00 ET (EST), then the whole week after the DST switch.
+        const head = (yield* Effect.promise(() => readFile(file, "utf8"))).split("\n").slice(0, 3).join("\n")
+        const stamp = head.split("\n")[1]!.includes("T")
+          ? (d: string, h: string) => `${d}T${h}`
+          : (d: string, h: string) => `${d} ${h}`
+        expect(yield* deleteRows(file, [stamp("2024-03-06", "16:00"), stamp("2024-03-06", "17:00")])).toBe(2)
+        expect(yield* deleteRows(file, ["2024-03-11", "2024-03-12", "2024-03-13", "2024-03-14", "2024-03-15"])).toBe(35)
 
-  it.live("hourly: nights are expected_trading_hours, a deleted midday run is unexpected, a deleted week a market closure", () =>
-    Effect.gen(function*() {
-      const s = yield* startServer()
-      yield* load(s.baseUrl, "AAPL", "1h", "2024-03-04", "2024-03-16")
-      const file = join(s.dataDir, "AAPL_1h.csv")
-      // Wednesday 2024-03-06 11:00 and 12:00 ET (EST), then the whole week after the DST switch.
-      const head = (yield* Effect.promise(() => readFile(file, "utf8"))).split("\n").slice(0, 3).join("\n")
-      const stamp = head.split("\n")[1]!.includes("T")
-        ? (d: string, h: string) => `${d}T${h}`
-        : (d: string, h: string) => `${d} ${h}`
-      expect(yield* deleteRows(file, [stamp("2024-03-06", "16:00"), stamp("2024-03-06", "17:00")])).toBe(2)
-      expect(yield* deleteRows(file, ["2024-03-11", "2024-03-12", "2024-03-13", "2024-03-14", "2024-03-15"])).toBe(35)
+        const week = "start_date=2024-03-04&end_date=2024-03-09"
+        const r = (yield* gaps(s.baseUrl, "AAPL/1h", `${week}&mode=verbose&include_expected=true`)).json.data
+        expect(r.summary).toMatchObject({
+          expected_bars: 35,
+          actual_bars: 33,
+          total_missing: 2,
+          data_completeness_pct: 94.29
+        })
+        expect(r.gaps.filter((g: { classification: string }) => g.classification === "unexpected")).toEqual([{
+          start_time: "2024-03-06T16:00:00Z",
+          end_time: "2024-03-06T18:00:00Z",
+          classification: "unexpected",
+          bars_missing: 2,
+          duration_hours: 2,
+          day_context: "Wednesday",
+          note: "Unexpected gap (2.0h) during trading period - needs investigation"
+        }])
+        const nights = r.gaps.filter((g: { classification: string }) => g.classification === "expected_trading_hours")
+        // Four nights between the five sessions, and Friday evening up to the period's end.
+        expect(nights.map((g: { start_time: string }) => g.start_time)).toEqual([
+          "2024-03-04T21:00:00Z",
+          "2024-03-05T21:00:00Z",
+          "2024-03-06T21:00:00Z",
+          "2024-03-07T21:00:00Z",
+          "2024-03-08T21:00:00Z"
+        ])
+        expect(nights[0]).toMatchObject({
+          end_time: "2024-03-05T14:30:00Z",
+          duration_hours: 17.5,
+          day_context: "Monday-Tuesday"
+        })
+        expect(r.recommendations).toEqual([
+          "Acceptable data completeness - consider improving data collection",
+          "1 unexpected gap requires investigation"
+        ])
 
-      const week = "start_date=2024-03-04&end_date=2024-03-09"
-      const r = (yield* gaps(s.baseUrl, "AAPL/1h", `${week}&mode=verbose&include_expected=true`)).json.data
-      expect(r.summary).toMatchObject({
-        expected_bars: 35,
-        actual_bars: 33,
-        total_missing: 2,
-        data_completeness_pct: 94.29
-      })
-      expect(r.gaps.filter((g: { classification: string }) => g.classification === "unexpected")).toEqual([{
-        start_time: "2024-03-06T16:00:00Z",
-        end_time: "2024-03-06T18:00:00Z",
-        classification: "unexpected",
-        bars_missing: 2,
-        duration_hours: 2,
-        day_context: "Wednesday",
-        note: "Unexpected gap (2.0h) during trading period - needs investigation"
-      }])
-      const nights = r.gaps.filter((g: { classification: string }) => g.classification === "expected_trading_hours")
-      // Four nights between the five sessions, and Friday evening up to the period's end.
-      expect(nights.map((g: { start_time: string }) => g.start_time)).toEqual([
-        "2024-03-04T21:00:00Z",
-        "2024-03-05T21:00:00Z",
-        "2024-03-06T21:00:00Z",
-        "2024-03-07T21:00:00Z",
-        "2024-03-08T21:00:00Z"
-      ])
-      expect(nights[0]).toMatchObject({
-        end_time: "2024-03-05T14:30:00Z",
-        duration_hours: 17.5,
-        day_context: "Monday-Tuesday"
-      })
-      expect(r.recommendations).toEqual([
-        "Acceptable data completeness - consider improving data collection",
-        "1 unexpected gap requires investigation"
-      ])
-
-      // Two weeks: the second (after the DST switch, 13:30Z opens) is one run of 35 missing bars over 72 h.
-      const two =
-        (yield* gaps(s.baseUrl, "AAPL/1h", "start_date=2024-03-04&end_date=2024-03-16&mode=extended")).json.data
-      expect(two.gaps).toHaveLength(2)
-      expect(two.gaps[1]).toMatchObject({
-        start_time: "2024-03-11T13:30:00Z",
-        end_time: "2024-03-15T20:00:00Z",
-        classification: "market_closure",
-        bars_missing: 35,
-        day_context: "Monday-Friday"
-      })
-      expect(two.summary.missing_breakdown).toMatchObject({ unexpected: 2, market_closure: 35 })
-      expect(two.recommendations).toEqual([
-        "Poor data completeness - immediate attention required",
-        "1 unexpected gap requires investigation",
-        "Extended market closures detected - verify with broker/exchange"
-      ])
-    }).pipe(Effect.scoped))
+        // Two weeks: the second (after the DST switch, 13:30Z opens) is one run of 35 missing bars over 72 h.
+        const two =
+          (yield* gaps(s.baseUrl, "AAPL/1h", "start_date=2024-03-04&end_date=2024-03-16&mode=extended")).json.data
+        expect(two.gaps).toHaveLength(2)
+        expect(two.gaps[1]).toMatchObject({
+          start_time: "2024-03-11T13:30:00Z",
+          end_time: "2024-03-15T20:00:00Z",
+          classification: "market_closure",
+          bars_missing: 35,
+          day_context: "Monday-Friday"
+        })
+        expect(two.summary.missing_breakdown).toMatchObject({ unexpected: 2, market_closure: 35 })
+        expect(two.recommendations).toEqual([
+          "Poor data completeness - immediate attention required",
+          "1 unexpected gap requires investigation",
+          "Extended market closures detected - verify with broker/exchange"
+        ])
+      }).pipe(Effect.scoped)
+  )
 
   it.live("a series with nothing stored: KTRDR's no-data answer, no file created, no IB request", () =>
     Effect.gen(function*() {
@@ -451,37 +459,47 @@ describe("gap analysis over HTTP", () => {
       expect(err).toMatchObject({ _tag: "BadRequest", code: "DATA-InvalidDate" })
     }).pipe(Effect.scoped))
 
-  it.live("KTRDR's own files: the cached forex entry picks the calendar and head; extended-hours bars are named, not counted", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir()
-      const files = ["AAPL_1h.csv", "EURUSD_1h.csv", "symbol_discovery_cache.json"]
-      for (const f of files) yield* Effect.promise(() => copyFile(join("test/fixtures/ktrdr", f), join(dir, f)))
-      const s = yield* startServer({ dataDir: dir })
-      const fx = (yield* gaps(s.baseUrl, "EUR.USD/1h", "start_date=2025-01-01&end_date=2025-06-07")).json.data
-      expect(fx).toMatchObject({
-        symbol: "EUR.USD",
-        trading_metadata: {
-          calendar_id: "forex",
-          asset_type: "CASH",
-          source: "symbol_cache",
-          head_timestamp: "2005-03-09T04:30:00Z"
-        },
-        summary: { actual_bars: 2591, unscheduled_bars: 0 }
-      })
-      // AAPL is not in that cache: a stock by its form. KTRDR downloaded extended hours (08:00Z bars); RTH is analysed.
-      const rth = (yield* gaps(s.baseUrl, "AAPL/1h", "start_date=2025-05-22&end_date=2025-06-07")).json.data
-      expect(rth.trading_metadata).toMatchObject({ calendar_id: "us-equity", source: "symbol_rules", hours: "regular" })
-      expect(rth.summary.unscheduled_bars).toBeGreaterThan(0)
-      expect(rth.recommendations.at(-1)).toBe(
-        `${rth.summary.unscheduled_bars} stored bars outside the regular trading schedule not counted - extended-hours data? Analyse it with KTRDR_USE_RTH=false`
-      )
-      for (const f of files) {
-        expect(yield* Effect.promise(() => readFile(join(dir, f), "utf8"))).toBe(
-          yield* Effect.promise(() => readFile(join("test/fixtures/ktrdr", f), "utf8"))
+  it.live(
+    "KTRDR's own files: the cached forex entry picks the calendar and head; " +
+      "extended-hours bars are named, not counted",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir()
+        const files = ["AAPL_1h.csv", "EURUSD_1h.csv", "symbol_discovery_cache.json"]
+        for (const f of files) yield* Effect.promise(() => copyFile(join("test/fixtures/ktrdr", f), join(dir, f)))
+        const s = yield* startServer({ dataDir: dir })
+        const fx = (yield* gaps(s.baseUrl, "EUR.USD/1h", "start_date=2025-01-01&end_date=2025-06-07")).json.data
+        expect(fx).toMatchObject({
+          symbol: "EUR.USD",
+          trading_metadata: {
+            calendar_id: "forex",
+            asset_type: "CASH",
+            source: "symbol_cache",
+            head_timestamp: "2005-03-09T04:30:00Z"
+          },
+          summary: { actual_bars: 2591, unscheduled_bars: 0 }
+        })
+        // AAPL is not in that cache: a stock by its form. KTRDR downloaded extended hours (08:00Z bars); RTH is
+        // analysed.
+        const rth = (yield* gaps(s.baseUrl, "AAPL/1h", "start_date=2025-05-22&end_date=2025-06-07")).json.data
+        expect(rth.trading_metadata).toMatchObject({
+          calendar_id: "us-equity",
+          source: "symbol_rules",
+          hours: "regular"
+        })
+        expect(rth.summary.unscheduled_bars).toBeGreaterThan(0)
+        expect(rth.recommendations.at(-1)).toBe(
+          `${rth.summary.unscheduled_bars} stored bars outside the regular trading schedule not counted - ` +
+            "extended-hours data? Analyse it with KTRDR_USE_RTH=false"
         )
-      }
-      expect(ibRequests(s.sim)).toBe(0)
-    }).pipe(Effect.scoped))
+        for (const f of files) {
+          expect(yield* Effect.promise(() => readFile(join(dir, f), "utf8"))).toBe(
+            yield* Effect.promise(() => readFile(join("test/fixtures/ktrdr", f), "utf8"))
+          )
+        }
+        expect(ibRequests(s.sim)).toBe(0)
+      }).pipe(Effect.scoped)
+  )
 
   it.live("a corrupt file: 500 DATA-CorruptData alone, an error entry in a batch, and the file left as it was", () =>
     Effect.gen(function*() {

@@ -206,33 +206,39 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
       })
     }).pipe(Effect.scoped))
 
-  it.live("discover errors: unknown → 404 IB-200 with suggestions; path-like, empty, missing → 400; nothing written", () =>
-    Effect.gen(function*() {
-      const s = yield* startServer()
-      const unknown = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "AAPLL" }))
-      expect(unknown.status).toBe(404)
-      expect(unknown.json).toMatchObject({ success: false, data: null, error: { code: "IB-200" } })
-      expect(unknown.json.error.details).toMatchObject({ symbol: "AAPLL", ib_code: 200 })
-      expect(unknown.json.error.details.suggestions).toContain("AAPL")
-      expect(unknown.json.error.details.req_id).toBeGreaterThan(0)
-      const typed = yield* (yield* apiClient(s.baseUrl)).ib.discover({ payload: { symbol: "AAPLL" } }).pipe(Effect.flip)
-      expect(typed).toMatchObject({ _tag: "NotFoundError", code: "IB-200" })
+  it.live(
+    "discover errors: unknown → 404 IB-200 with suggestions; " +
+      "path-like, empty, missing → 400; nothing written",
+    () =>
+      Effect.gen(function*() {
+        const s = yield* startServer()
+        const unknown = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "AAPLL" }))
+        expect(unknown.status).toBe(404)
+        expect(unknown.json).toMatchObject({ success: false, data: null, error: { code: "IB-200" } })
+        expect(unknown.json.error.details).toMatchObject({ symbol: "AAPLL", ib_code: 200 })
+        expect(unknown.json.error.details.suggestions).toContain("AAPL")
+        expect(unknown.json.error.details.req_id).toBeGreaterThan(0)
+        const typed = yield* (yield* apiClient(s.baseUrl)).ib.discover({ payload: { symbol: "AAPLL" } }).pipe(
+          Effect.flip
+        )
+        expect(typed).toMatchObject({ _tag: "NotFoundError", code: "IB-200" })
 
-      const lookups = s.sim.stats().requests.contractDetails
-      for (const bad of ["../etc/passwd", "AA/PL/X", "", "A".repeat(40)]) {
-        const r = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: bad }))
-        expect(r.status, bad).toBe(400)
-        expect(r.json.success).toBe(false)
-      }
-      const pathLike = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "../etc/passwd" }))
-      expect(pathLike.json.error).toMatchObject({ code: "DATA-InvalidSymbol", details: { field: "symbol" } })
-      const missing = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ force_refresh: true }))
-      expect(missing.status).toBe(400)
-      expect(missing.json.error.code).toBe("VALIDATION_ERROR")
-      expect(s.sim.stats().requests.contractDetails).toBe(lookups)
-      // Only the failed lookups happened: no cache file, no series file.
-      expect(yield* Effect.promise(() => readdir(s.dataDir))).toEqual([])
-    }).pipe(Effect.scoped))
+        const lookups = s.sim.stats().requests.contractDetails
+        for (const bad of ["../etc/passwd", "AA/PL/X", "", "A".repeat(40)]) {
+          const r = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: bad }))
+          expect(r.status, bad).toBe(400)
+          expect(r.json.success).toBe(false)
+        }
+        const pathLike = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "../etc/passwd" }))
+        expect(pathLike.json.error).toMatchObject({ code: "DATA-InvalidSymbol", details: { field: "symbol" } })
+        const missing = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ force_refresh: true }))
+        expect(missing.status).toBe(400)
+        expect(missing.json.error.code).toBe("VALIDATION_ERROR")
+        expect(s.sim.stats().requests.contractDetails).toBe(lookups)
+        // Only the failed lookups happened: no cache file, no series file.
+        expect(yield* Effect.promise(() => readdir(s.dataDir))).toEqual([])
+      }).pipe(Effect.scoped)
+  )
 })
 
 describe("/api/v1/ib host endpoints", () => {

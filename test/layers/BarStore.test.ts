@@ -6,7 +6,6 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, Logger, LogLevel } from "effect"
 import type { Bar } from "../../src/domain/Bar.ts"
 import { NO_EXTRAS, type BarSeries } from "../../src/domain/barCsv.ts"
-import { formatBarCsv } from "../../src/domain/barCsvFormat.ts"
 import { BarStore, seriesKey, type BarStoreShape } from "../../src/layers/BarStore.ts"
 import { DataConfig } from "../../src/layers/DataConfig.ts"
 
@@ -110,33 +109,38 @@ describe("BarStore: writes and merges", () => {
         expect(back.extras).toEqual([["a"], ["b, \"quoted\""]])
         const text = yield* Effect.promise(() => readFile(join(dir, "AAPL_1d.csv"), "utf8"))
         expect(text).toBe(
-          "timestamp,open,high,low,close,volume,note\n2024-01-01T00:00:00Z,1.25,2.25,0.25,1.25,100,a\n2024-01-02T00:00:00Z,2.5,3.5,1.5,2.5,-1,\"b, \"\"quoted\"\"\"\n"
+          "timestamp,open,high,low,close,volume,note\n2024-01-01T00:00:00Z,1.25,2.25,0.25,1.25,100,a\n" +
+            "2024-01-02T00:00:00Z,2.5,3.5,1.5,2.5,-1,\"b, \"\"quoted\"\"\"\n"
         )
       })
     ))
 
-  it.effect("merge: new bars win, extras of stored rows kept, output sorted and unique; no-op merges do not rewrite", () =>
-    withStore((store, dir) =>
-      Effect.gen(function*() {
-        yield* store.write("X", "1h", {
-          bars: [bar(day(1), 1), bar(day(3), 3)],
-          extraColumns: ["tag"],
-          extras: [["one"], ["three"]]
+  it.effect(
+    "merge: new bars win, extras of stored rows kept, output sorted and unique; " +
+      "no-op merges do not rewrite",
+    () =>
+      withStore((store, dir) =>
+        Effect.gen(function*() {
+          yield* store.write("X", "1h", {
+            bars: [bar(day(1), 1), bar(day(3), 3)],
+            extraColumns: ["tag"],
+            extras: [["one"], ["three"]]
+          })
+          const r = yield* store.merge("X", "1h", [bar(day(4), 4), bar(day(3), 33), bar(day(2), 2)])
+          expect(r).toEqual({ added: 2, replaced: 1, total: 4, first: day(1), last: day(4) })
+          const back = yield* store.read("X", "1h")
+          expect(back.bars.map((b) => b.close)).toEqual([1, 2, 33, 4])
+          expect(back.extras).toEqual([["one"], [""], ["three"], [""]])
+          const file = join(dir, "X_1h.csv")
+          const before = yield* Effect.promise(() => stat(file))
+          const again = yield* store.merge("X", "1h", [bar(day(3), 33)])
+          expect(again).toEqual({ added: 0, replaced: 1, total: 4, first: day(1), last: day(4) })
+          expect((yield* Effect.promise(() => stat(file))).ino).toBe(before.ino) // not replaced
+          expect((yield* store.merge("X", "1h", [bar(day(3), 0)], { overwrite: false })).replaced).toBe(0)
+          expect((yield* store.read("X", "1h")).bars[2]!.close).toBe(33)
         })
-        const r = yield* store.merge("X", "1h", [bar(day(4), 4), bar(day(3), 33), bar(day(2), 2)])
-        expect(r).toEqual({ added: 2, replaced: 1, total: 4, first: day(1), last: day(4) })
-        const back = yield* store.read("X", "1h")
-        expect(back.bars.map((b) => b.close)).toEqual([1, 2, 33, 4])
-        expect(back.extras).toEqual([["one"], [""], ["three"], [""]])
-        const file = join(dir, "X_1h.csv")
-        const before = yield* Effect.promise(() => stat(file))
-        const again = yield* store.merge("X", "1h", [bar(day(3), 33)])
-        expect(again).toEqual({ added: 0, replaced: 1, total: 4, first: day(1), last: day(4) })
-        expect((yield* Effect.promise(() => stat(file))).ino).toBe(before.ino) // not replaced
-        expect((yield* store.merge("X", "1h", [bar(day(3), 0)], { overwrite: false })).replaced).toBe(0)
-        expect((yield* store.read("X", "1h")).bars[2]!.close).toBe(33)
-      })
-    ))
+      )
+  )
 
   it.effect("merge onto a missing series creates it; an empty merge creates nothing", () =>
     withStore((store, dir) =>
@@ -222,8 +226,8 @@ describe("BarStore: failures are typed and harmless", () => {
     withStore((store, dir) =>
       Effect.gen(function*() {
         const file = join(dir, "BAD_1d.csv")
-        const text =
-          "date,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,2,0.5,1.5,10\n2024-01-03,1,2,0.5,1.5,10\n2024-01-02,abc,1,1,1,1\n2024-01-05,1,2,0.5,1.5,10\n"
+        const text = "date,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n2024-01-02,1,2,0.5,1.5,10\n" +
+          "2024-01-03,1,2,0.5,1.5,10\n2024-01-02,abc,1,1,1,1\n2024-01-05,1,2,0.5,1.5,10\n"
         yield* Effect.promise(() => mkdir(dir).then(() => writeFile(file, text)))
         const attempts: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string; readonly message: string }>> = [
           store.read("BAD", "1d"),
@@ -295,31 +299,35 @@ describe("BarStore: failures are typed and harmless", () => {
       })
     ))
 
-  it.effect("list: only <SERIES>_<TF>.csv with a valid key and timeframe; a series may contain '_'; temp files of dead writers are swept", () =>
-    Effect.gen(function*() {
-      const root = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "ktrdr-barstore-")))
-      const dir = join(root, "data")
-      yield* Effect.promise(() => mkdir(dir))
-      const names = [
-        "ES_FUT_1h.csv",
-        "AAPL_1d.csv",
-        "aapl_1d.csv",
-        "AAPL_1x.csv",
-        "AAPL.csv",
-        "notes.txt",
-        "symbol_discovery_cache.json",
-        ".AAPL_1d.csv.999999.0123abcd.tmp",
-        `.AAPL_1d.csv.${process.pid}.0123abcd.tmp`
-      ]
-      yield* Effect.promise(() =>
-        Promise.all(names.map((n) => writeFile(join(dir, n), "timestamp,open,high,low,close,volume\n")))
-      )
-      yield* Effect.promise(() => mkdir(join(dir, "DIR_1d.csv")))
-      const listed = yield* Effect.flatMap(Effect.provide(BarStore, storeLayer(dir)), (s) => s.list())
-      expect(listed.map((s) => [s.series, s.timeframe])).toEqual([["AAPL", "1d"], ["ES_FUT", "1h"]])
-      const left = yield* Effect.promise(() => readdir(dir))
-      expect(left).not.toContain(".AAPL_1d.csv.999999.0123abcd.tmp") // pid 999999 is not running
-      expect(left).toContain(`.AAPL_1d.csv.${process.pid}.0123abcd.tmp`) // a live writer's file is left alone
-      yield* Effect.promise(() => rm(root, { recursive: true, force: true }))
-    }))
+  it.effect(
+    "list: only <SERIES>_<TF>.csv with a valid key and timeframe; a series may contain '_'; " +
+      "temp files of dead writers are swept",
+    () =>
+      Effect.gen(function*() {
+        const root = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "ktrdr-barstore-")))
+        const dir = join(root, "data")
+        yield* Effect.promise(() => mkdir(dir))
+        const names = [
+          "ES_FUT_1h.csv",
+          "AAPL_1d.csv",
+          "aapl_1d.csv",
+          "AAPL_1x.csv",
+          "AAPL.csv",
+          "notes.txt",
+          "symbol_discovery_cache.json",
+          ".AAPL_1d.csv.999999.0123abcd.tmp",
+          `.AAPL_1d.csv.${process.pid}.0123abcd.tmp`
+        ]
+        yield* Effect.promise(() =>
+          Promise.all(names.map((n) => writeFile(join(dir, n), "timestamp,open,high,low,close,volume\n")))
+        )
+        yield* Effect.promise(() => mkdir(join(dir, "DIR_1d.csv")))
+        const listed = yield* Effect.flatMap(Effect.provide(BarStore, storeLayer(dir)), (s) => s.list())
+        expect(listed.map((s) => [s.series, s.timeframe])).toEqual([["AAPL", "1d"], ["ES_FUT", "1h"]])
+        const left = yield* Effect.promise(() => readdir(dir))
+        expect(left).not.toContain(".AAPL_1d.csv.999999.0123abcd.tmp") // pid 999999 is not running
+        expect(left).toContain(`.AAPL_1d.csv.${process.pid}.0123abcd.tmp`) // a live writer's file is left alone
+        yield* Effect.promise(() => rm(root, { recursive: true, force: true }))
+      })
+  )
 })

@@ -10,7 +10,7 @@ import { createServer } from "node:net"
 import { serverLayer } from "../../src/http/Server.ts"
 import { ApiConfig } from "../../src/layers/ApiConfig.ts"
 import { IbConfig } from "../../src/layers/Config.ts"
-import { coreLayer } from "../../src/layers/Core.ts"
+import { coreLayer } from "../../src/app/Core.ts"
 import { DataConfig } from "../../src/layers/DataConfig.ts"
 import { GatewayInfo } from "../../src/layers/GatewayInfo.ts"
 import { IbClient, type HistoricalRequest } from "../../src/layers/IbClient.ts"
@@ -69,49 +69,53 @@ const closedPort = Effect.promise(() =>
 )
 
 describe("RemoteIb", () => {
-  it.live("a DataManager load through the host writes this process's data dir; the gateway sees only the server's session", () =>
-    Effect.gen(function*() {
-      const s = yield* startServer()
-      const remote = yield* remoteCore({ url: s.baseUrl })
-      expect(Option.isNone(remote.connection)).toBe(true)
-      expect(remote.gw.mode).toBe("remote")
-      expect(remote.gw.simulated).toBe(true)
-      expect(yield* remote.gw.readiness).toEqual({ ready: true, state: "Ready" })
+  it.live(
+    "a DataManager load through the host writes this process's data dir; " +
+      "the gateway sees only the server's session",
+    () =>
+      Effect.gen(function*() {
+        const s = yield* startServer()
+        const remote = yield* remoteCore({ url: s.baseUrl })
+        expect(Option.isNone(remote.connection)).toBe(true)
+        expect(remote.gw.mode).toBe("remote")
+        expect(remote.gw.simulated).toBe(true)
+        expect(yield* remote.gw.readiness).toEqual({ ready: true, state: "Ready" })
 
-      // Sampled throughout the load: the gateway never sees a second session.
-      let maxOpen = 0
-      const watching = yield* Effect.fork(Effect.forever(Effect.zipRight(
-        Effect.sync(() => {
-          maxOpen = Math.max(maxOpen, s.sim.stats().openConnections)
-        }),
-        Effect.sleep("10 millis")
-      )))
-      const r = yield* remote.dm.load({
-        symbol: "AAPL",
-        timeframe: "1h",
-        mode: "full",
-        start: ET("2025-01-02T00:00:00"),
-        end: ET("2025-01-11T00:00:00")
-      })
-      // 2025-01-09 was the national day of mourning: six sessions of 7 RTH hour bars.
-      expect(r.totalBars).toBe(42)
-      expect(r.gapsLeft).toBe(0)
-      expect(r.segmentsFailed).toBe(0)
-      expect(r.ibRequests).toBeGreaterThan(0)
-      yield* Fiber.interrupt(watching)
-      expect(maxOpen).toBe(1)
+        // Sampled throughout the load: the gateway never sees a second session.
+        let maxOpen = 0
+        const watching = yield* Effect.fork(Effect.forever(Effect.zipRight(
+          Effect.sync(() => {
+            maxOpen = Math.max(maxOpen, s.sim.stats().openConnections)
+          }),
+          Effect.sleep("10 millis")
+        )))
+        const r = yield* remote.dm.load({
+          symbol: "AAPL",
+          timeframe: "1h",
+          mode: "full",
+          start: ET("2025-01-02T00:00:00"),
+          end: ET("2025-01-11T00:00:00")
+        })
+        // 2025-01-09 was the national day of mourning: six sessions of 7 RTH hour bars.
+        expect(r.totalBars).toBe(42)
+        expect(r.gapsLeft).toBe(0)
+        expect(r.segmentsFailed).toBe(0)
+        expect(r.ibRequests).toBeGreaterThan(0)
+        yield* Fiber.interrupt(watching)
+        expect(maxOpen).toBe(1)
 
-      expect(s.sim.stats()).toMatchObject({ totalConnections: 1, openConnections: 1, clientIds: [1] })
-      expect(s.sim.stats().requests.historical).toBe(r.ibRequests)
-      expect(yield* Effect.promise(() => readdir(remote.dataDir))).toEqual(
-        expect.arrayContaining(["AAPL_1h.csv", "symbol_discovery_cache.json"])
-      )
-      expect(yield* Effect.promise(() => readdir(s.dataDir))).not.toContain("AAPL_1h.csv")
-      // The requests went through the local gate, and the counters say what this process did.
-      const stats = yield* remote.ib.stats
-      expect(stats.barsReceived).toBeGreaterThanOrEqual(42)
-      expect(stats.requestsFailed).toEqual({})
-    }).pipe(Effect.scoped))
+        expect(s.sim.stats()).toMatchObject({ totalConnections: 1, openConnections: 1, clientIds: [1] })
+        expect(s.sim.stats().requests.historical).toBe(r.ibRequests)
+        expect(yield* Effect.promise(() => readdir(remote.dataDir))).toEqual(
+          expect.arrayContaining(["AAPL_1h.csv", "symbol_discovery_cache.json"])
+        )
+        expect(yield* Effect.promise(() => readdir(s.dataDir))).not.toContain("AAPL_1h.csv")
+        // The requests went through the local gate, and the counters say what this process did.
+        const stats = yield* remote.ib.stats
+        expect(stats.barsReceived).toBeGreaterThanOrEqual(42)
+        expect(stats.requestsFailed).toEqual({})
+      }).pipe(Effect.scoped)
+  )
 
   it.live("IB errors arrive as the host's IbError: unknown symbol (200), permission (162), IB validation (321)", () =>
     Effect.gen(function*() {

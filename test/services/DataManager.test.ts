@@ -237,8 +237,8 @@ describe("DataManager", () => {
     Effect.gen(function*() {
       const { dm, dataDir, sim } = yield* setup()
       const file = join(dataDir, "AAPL_1h.csv")
-      const text =
-        "timestamp,open,high,low,close,volume\n2025-01-02T14:30:00Z,1,2,0.5,1.5,10\n2025-01-02T15:30:00Z,abc,2,0.5,1.5,10\n"
+      const text = "timestamp,open,high,low,close,volume\n2025-01-02T14:30:00Z,1,2,0.5,1.5,10\n" +
+        "2025-01-02T15:30:00Z,abc,2,0.5,1.5,10\n"
       yield* Effect.promise(() => writeFile(file, text))
       const e = yield* dm.load({ symbol: "AAPL", timeframe: "1h", mode: "tail", end: ET("2025-01-06T12:00:00") }).pipe(
         Effect.flip

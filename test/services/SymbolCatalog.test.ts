@@ -303,31 +303,35 @@ describe("SymbolCatalog against the simulator", () => {
       expect(rewritten.cache.USDJPY).toEqual(original.cache.USDJPY)
     }).pipe(Effect.scoped))
 
-  it.live("a gateway that does not answer: an expired entry is served (with a warning), an unknown symbol fails typed", () =>
-    Effect.gen(function*() {
-      const sim = yield* startSim({ clock: () => T0 })
-      const dir = yield* tempDir
-      const file = join(dir, "symbol_discovery_cache.json")
-      yield* Effect.promise(() => copyFile(FIXTURE, file))
-      const { catalog, at, logs } = yield* catalogOn(sim, dir, pinnedClock(T0).clock, {
-        requestTimeout: Duration.millis(300)
-      })
-      yield* Effect.promise(() => sim.setFaults({ stall: true }))
-      expect(yield* at(catalog.resolve("EUR.USD"))).toMatchObject({
-        seriesKey: "EURUSD",
-        secType: "CASH",
-        validatedAt: Math.round(1750726142.397093 * 1000)
-      })
-      expect(logs.join("\n")).toMatch(/expired cache entry for EURUSD/)
-      expect(yield* at(catalog.resolve("AAPL")).pipe(Effect.flip)).toMatchObject({
-        _tag: "IbError",
-        category: "timeout",
-        retryable: true
-      })
-      expect(yield* Effect.promise(() => readFile(file, "utf8"))).toBe(
-        yield* Effect.promise(() => readFile(FIXTURE, "utf8"))
-      )
-    }).pipe(Effect.scoped))
+  it.live(
+    "a gateway that does not answer: an expired entry is served (with a warning), " +
+      "an unknown symbol fails typed",
+    () =>
+      Effect.gen(function*() {
+        const sim = yield* startSim({ clock: () => T0 })
+        const dir = yield* tempDir
+        const file = join(dir, "symbol_discovery_cache.json")
+        yield* Effect.promise(() => copyFile(FIXTURE, file))
+        const { catalog, at, logs } = yield* catalogOn(sim, dir, pinnedClock(T0).clock, {
+          requestTimeout: Duration.millis(300)
+        })
+        yield* Effect.promise(() => sim.setFaults({ stall: true }))
+        expect(yield* at(catalog.resolve("EUR.USD"))).toMatchObject({
+          seriesKey: "EURUSD",
+          secType: "CASH",
+          validatedAt: Math.round(1750726142.397093 * 1000)
+        })
+        expect(logs.join("\n")).toMatch(/expired cache entry for EURUSD/)
+        expect(yield* at(catalog.resolve("AAPL")).pipe(Effect.flip)).toMatchObject({
+          _tag: "IbError",
+          category: "timeout",
+          retryable: true
+        })
+        expect(yield* Effect.promise(() => readFile(file, "utf8"))).toBe(
+          yield* Effect.promise(() => readFile(FIXTURE, "utf8"))
+        )
+      }).pipe(Effect.scoped)
+  )
 
   it.live("a corrupt cache file is kept aside, logged, and replaced by a fresh cache", () =>
     Effect.gen(function*() {

@@ -1,4 +1,6 @@
-/** Bars only where the exchange trades: weekends, NYSE holidays, early closes, forex Sunday evenings, extended hours. */
+/**
+ * Bars only where the exchange trades: weekends, NYSE holidays, early closes, forex Sunday evenings, extended hours.
+ */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { Bar } from "@stoqey/ib"
 import type { GatewaySimulator } from "../../src/sim/GatewaySimulator.ts"

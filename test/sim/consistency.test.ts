@@ -237,73 +237,77 @@ describe("aggregation", () => {
 })
 
 describe("invariants", () => {
-  it("random requests: bars are ordered, inside the window, with low ≤ open, close ≤ high and low > 0", async () => {
-    const contracts: ReadonlyArray<readonly [Contract, string]> = [
-      [AAPL, "TRADES"],
-      [stock("IBM"), "TRADES"],
-      [stock("SPY"), "MIDPOINT"],
-      [EURUSD, "MIDPOINT"],
-      [EURUSD, "BID_ASK"],
-      [SPX, "TRADES"]
-    ]
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...contracts),
-        fc.integer({ min: 0, max: 700 }),
-        fc.constantFrom("1 min", "3 mins", "15 mins", "20 mins", "1 hour", "4 hours", "1 day"),
-        fc.boolean(),
-        async ([contract, w], dayOffset, size, rth) => {
-          const d = new Date(Date.UTC(2023, 0, 2) + dayOffset * 86_400_000)
-          const end = `${d.toISOString().slice(0, 10).replaceAll("-", "")} 18:00:00 US/Eastern`
-          const bars = await within(
-            next.ib.getHistoricalData(
-              contract,
-              end,
-              size === "1 min" ? "1 D" : "2 D",
-              bar(size),
-              what(w),
-              rth ? 1 : 0,
-              2
-            ).then(
-              (bs) => bs,
-              (e: unknown) => {
-                // A window without sessions is IB's "no data", never anything else.
-                expect(codeOf(e)).toBe(162)
-                expect((e as Error).message).toContain("HMDS query returned no data")
-                return []
+  it(
+    "random requests: bars are ordered, inside the window, " +
+      "with low ≤ open, close ≤ high and low > 0",
+    async () => {
+      const contracts: ReadonlyArray<readonly [Contract, string]> = [
+        [AAPL, "TRADES"],
+        [stock("IBM"), "TRADES"],
+        [stock("SPY"), "MIDPOINT"],
+        [EURUSD, "MIDPOINT"],
+        [EURUSD, "BID_ASK"],
+        [SPX, "TRADES"]
+      ]
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...contracts),
+          fc.integer({ min: 0, max: 700 }),
+          fc.constantFrom("1 min", "3 mins", "15 mins", "20 mins", "1 hour", "4 hours", "1 day"),
+          fc.boolean(),
+          async ([contract, w], dayOffset, size, rth) => {
+            const d = new Date(Date.UTC(2023, 0, 2) + dayOffset * 86_400_000)
+            const end = `${d.toISOString().slice(0, 10).replaceAll("-", "")} 18:00:00 US/Eastern`
+            const bars = await within(
+              next.ib.getHistoricalData(
+                contract,
+                end,
+                size === "1 min" ? "1 D" : "2 D",
+                bar(size),
+                what(w),
+                rth ? 1 : 0,
+                2
+              ).then(
+                (bs) => bs,
+                (e: unknown) => {
+                  // A window without sessions is IB's "no data", never anything else.
+                  expect(codeOf(e)).toBe(162)
+                  expect((e as Error).message).toContain("HMDS query returned no data")
+                  return []
+                }
+              ),
+              20_000,
+              `${contract.symbol} ${end} ${size}`
+            )
+            const endMs = DateTime.fromObject({
+              year: d.getUTCFullYear(),
+              month: d.getUTCMonth() + 1,
+              day: d.getUTCDate(),
+              hour: 18
+            }, { zone: "America/New_York" }).toMillis()
+            // Forex sessions open the evening before: the session in progress at 18:00 is the next trading day's.
+            const endDay = contract === EURUSD
+              ? new Date(d.getTime() + 86_400_000).toISOString().slice(0, 10).replaceAll("-", "")
+              : end.slice(0, 8)
+            let prev = ""
+            for (const b of bars) {
+              seen.push({ where: `${contract.symbol} ${end} ${size} ${w}`, bar: b })
+              const t = b.time!
+              // Same-length digit strings: string order is time order (epoch seconds, or yyyyMMdd for daily bars).
+              expect(t > prev).toBe(true)
+              prev = t
+              if (size === "1 day") expect(t <= endDay).toBe(true)
+              else {
+                expect(Number(t) * 1000).toBeLessThan(endMs)
+                expect(Number(t) * 1000).toBeGreaterThan(endMs - 7 * 86_400_000)
               }
-            ),
-            20_000,
-            `${contract.symbol} ${end} ${size}`
-          )
-          const endMs = DateTime.fromObject({
-            year: d.getUTCFullYear(),
-            month: d.getUTCMonth() + 1,
-            day: d.getUTCDate(),
-            hour: 18
-          }, { zone: "America/New_York" }).toMillis()
-          // Forex sessions open the evening before: the session in progress at 18:00 is the next trading day's.
-          const endDay = contract === EURUSD
-            ? new Date(d.getTime() + 86_400_000).toISOString().slice(0, 10).replaceAll("-", "")
-            : end.slice(0, 8)
-          let prev = ""
-          for (const b of bars) {
-            seen.push({ where: `${contract.symbol} ${end} ${size} ${w}`, bar: b })
-            const t = b.time!
-            // Same-length digit strings: string order is time order (epoch seconds, or yyyyMMdd for daily bars).
-            expect(t > prev).toBe(true)
-            prev = t
-            if (size === "1 day") expect(t <= endDay).toBe(true)
-            else {
-              expect(Number(t) * 1000).toBeLessThan(endMs)
-              expect(Number(t) * 1000).toBeGreaterThan(endMs - 7 * 86_400_000)
             }
           }
-        }
-      ),
-      { numRuns: 25, seed: 20240305 }
-    )
-  })
+        ),
+        { numRuns: 25, seed: 20240305 }
+      )
+    }
+  )
 
   it("every bar received in this file satisfies the OHLC invariants", () => {
     expect(seen.length).toBeGreaterThan(3000)

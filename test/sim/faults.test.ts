@@ -38,25 +38,29 @@ const hourly = (ib: ReturnType<typeof openNext>["ib"]) =>
   ib.getHistoricalData(AAPL, END, "1 D", bar("1 hour"), what("TRADES"), 1, 1)
 
 describe("fault switches", () => {
-  it("refuseConnections: connect fails with 502 ECONNREFUSED; switching it off accepts again on the same port", async () => {
-    const port = sim.port
-    const existing = await connectNext(res, port, 9)
-    await within(sim.setFaults({ refuseConnections: true }), 5000, "setFaults with a session open")
-    expect(sim.faults.refuseConnections).toBe(true)
-    const refused = openRaw(res, port, 1)
-    await waitFor("502", () => refused.errors.map((e) => e.code), (cs) => cs.includes(502))
-    expect(refused.errors.find((e) => e.code === 502)!.message).toContain("ECONNREFUSED")
-    expect(refused.events.some((e) => e.kind === "nextValidId")).toBe(false)
-    expect(sim.stats().totalConnections).toBe(1)
-    // Sessions opened before keep working.
-    expect(await within(hourly(existing.ib), 5000, "existing session while refusing")).toHaveLength(7)
-    refused.close()
-    await sim.setFaults({ refuseConnections: false })
-    expect(sim.port).toBe(port)
-    const ok = await connectNext(res, port, 2)
-    expect(await within(ok.ib.getCurrentTime(), 5000, "after refusing")).toBeGreaterThan(0)
-    expect(sim.stats().openConnections).toBe(2)
-  })
+  it(
+    "refuseConnections: connect fails with 502 ECONNREFUSED; " +
+      "switching it off accepts again on the same port",
+    async () => {
+      const port = sim.port
+      const existing = await connectNext(res, port, 9)
+      await within(sim.setFaults({ refuseConnections: true }), 5000, "setFaults with a session open")
+      expect(sim.faults.refuseConnections).toBe(true)
+      const refused = openRaw(res, port, 1)
+      await waitFor("502", () => refused.errors.map((e) => e.code), (cs) => cs.includes(502))
+      expect(refused.errors.find((e) => e.code === 502)!.message).toContain("ECONNREFUSED")
+      expect(refused.events.some((e) => e.kind === "nextValidId")).toBe(false)
+      expect(sim.stats().totalConnections).toBe(1)
+      // Sessions opened before keep working.
+      expect(await within(hourly(existing.ib), 5000, "existing session while refusing")).toHaveLength(7)
+      refused.close()
+      await sim.setFaults({ refuseConnections: false })
+      expect(sim.port).toBe(port)
+      const ok = await connectNext(res, port, 2)
+      expect(await within(ok.ib.getCurrentTime(), 5000, "after refusing")).toBeGreaterThan(0)
+      expect(sim.stats().openConnections).toBe(2)
+    }
+  )
 
   it("silentHandshake: IBApiNext stays Connecting (state 1)", async () => {
     await sim.setFaults({ silentHandshake: true })
@@ -126,26 +130,30 @@ describe("fault switches", () => {
     await waitFor("no open connections", () => sim.stats().openConnections, (n) => n === 0, 1000)
   })
 
-  it("notice165: IBApiNext rejects with 165 although bars follow; the raw IBApi gets the notice and the bars", async () => {
-    await sim.setFaults({ notice165: true })
-    const c = await connectNext(res, sim.port, 1)
-    const err = await within(hourly(c.ib).then(() => undefined, (e: unknown) => e), 5000, "165 rejection")
-    expect(codeOf(err)).toBe(165)
-    expect((err as Error).message).toBe(
-      "Historical Market Data Service query message:HMDS server connection was successful."
-    )
-    const raw = await connectRaw(res, sim.port, 2)
-    reqHist(raw, 9, HOURLY)
-    const o = await outcome(raw, 9)
-    expect(o._tag).toBe("bars")
-    if (o._tag !== "bars") return
-    expect(o.bars).toHaveLength(7)
-    expect(o.notices.map((n) => n.code)).toEqual([165])
-    // The notice arrives before the first bar.
-    const i165 = raw.events.findIndex((e) => e.kind === "error" && e.code === 165)
-    const iBar = raw.events.findIndex((e) => e.kind === "bar")
-    expect(i165).toBeLessThan(iBar)
-  })
+  it(
+    "notice165: IBApiNext rejects with 165 although bars follow; " +
+      "the raw IBApi gets the notice and the bars",
+    async () => {
+      await sim.setFaults({ notice165: true })
+      const c = await connectNext(res, sim.port, 1)
+      const err = await within(hourly(c.ib).then(() => undefined, (e: unknown) => e), 5000, "165 rejection")
+      expect(codeOf(err)).toBe(165)
+      expect((err as Error).message).toBe(
+        "Historical Market Data Service query message:HMDS server connection was successful."
+      )
+      const raw = await connectRaw(res, sim.port, 2)
+      reqHist(raw, 9, HOURLY)
+      const o = await outcome(raw, 9)
+      expect(o._tag).toBe("bars")
+      if (o._tag !== "bars") return
+      expect(o.bars).toHaveLength(7)
+      expect(o.notices.map((n) => n.code)).toEqual([165])
+      // The notice arrives before the first bar.
+      const i165 = raw.events.findIndex((e) => e.kind === "error" && e.code === 165)
+      const iBar = raw.events.findIndex((e) => e.kind === "bar")
+      expect(i165).toBeLessThan(iBar)
+    }
+  )
 
   it("pacingViolationNext: the next N historical requests get 162 pacing, then bars", async () => {
     const raw = await connectRaw(res, sim.port, 1)

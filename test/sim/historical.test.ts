@@ -194,23 +194,27 @@ describe("data like IB's", () => {
     for (const b of weekly) expect(b.time).toMatch(/^\d{8}$/)
   })
 
-  it("nothing before the head timestamp: a window before TSLA's 2010-06-29 listing is 162 'HMDS query returned no data'", async () => {
-    const e = await rejection(
-      next.ib.getHistoricalData(TSLA, "20100625 16:00:00 US/Eastern", "1 W", bar("1 day"), what("TRADES"), 1, 1)
-    )
-    expect(e.code).toBe(162)
-    expect(e.message).toContain("HMDS query returned no data")
-    expect(e.message).toContain("TSLA@SMART Trades")
-    // A window straddling the listing starts exactly at the head.
-    const bars = await within(
-      next.ib.getHistoricalData(TSLA, "20100702 16:00:00 US/Eastern", "2 W", bar("1 day"), what("TRADES"), 1, 1),
-      10_000,
-      "tsla"
-    )
-    expect(bars[0]!.time).toBe("20100629")
-    const head = await within(next.ib.getHeadTimestamp(TSLA, what("TRADES"), true, 1), 5000, "tsla head")
-    expect(head).toBe("20100629-13:30:00")
-  })
+  it(
+    "nothing before the head timestamp: a window before TSLA's 2010-06-29 listing is " +
+      "162 'HMDS query returned no data'",
+    async () => {
+      const e = await rejection(
+        next.ib.getHistoricalData(TSLA, "20100625 16:00:00 US/Eastern", "1 W", bar("1 day"), what("TRADES"), 1, 1)
+      )
+      expect(e.code).toBe(162)
+      expect(e.message).toContain("HMDS query returned no data")
+      expect(e.message).toContain("TSLA@SMART Trades")
+      // A window straddling the listing starts exactly at the head.
+      const bars = await within(
+        next.ib.getHistoricalData(TSLA, "20100702 16:00:00 US/Eastern", "2 W", bar("1 day"), what("TRADES"), 1, 1),
+        10_000,
+        "tsla"
+      )
+      expect(bars[0]!.time).toBe("20100629")
+      const head = await within(next.ib.getHeadTimestamp(TSLA, what("TRADES"), true, 1), 5000, "tsla head")
+      expect(head).toBe("20100629-13:30:00")
+    }
+  )
 
   it("nothing after now: with the gateway clock at 10:30 New York, the last bar is the partial 10:00 bar", async () => {
     const pinned = await res.sim({ pacing: "off", clock: () => Date.UTC(2024, 2, 5, 15, 30) })

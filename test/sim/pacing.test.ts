@@ -59,7 +59,9 @@ const setup = async (options: SimulatorOptions): Promise<{ sim: GatewaySimulator
   return { sim, raw }
 }
 
-/** A small-bar request (30 secs over 1800 S, paced in strict mode); `minute` makes otherwise equal requests distinct. */
+/**
+ * A small-bar request (30 secs over 1800 S, paced in strict mode); `minute` makes otherwise equal requests distinct.
+ */
 const small = (contract: Contract, minute: number, whatToShow = "TRADES"): HistArgs => ({
   contract,
   end: `20240305 ${String(11 + Math.floor(minute / 60)).padStart(2, "0")}:${
@@ -87,27 +89,31 @@ const summary = (os: ReadonlyArray<RawOutcome>) =>
   os.map((o) => (o._tag === "bars" ? `bars:${o.bars.length}` : isPaced(o) ? "paced" : `error:${o.error.code}`))
 
 describe("strict pacing (bars ≤ 30 s)", () => {
-  it("an identical request within 15 s is a violation; a different one is fine; after the window it passes", async () => {
-    const { sim, raw } = await setup({ pacing: "strict", timeScale: 20 }) // identical window: 750 ms
-    const a = small(STOCKS[0]!, 0)
-    const b = small(STOCKS[0]!, 1)
-    expect(summary(await fire(raw, [a, a, b]))).toEqual(["bars:60", "paced", "bars:60"])
-    expect(sim.stats().pacingViolations).toBe(1)
-    await sleep(15_000 / 20 + 150)
-    expect(summary(await fire(raw, [a]))).toEqual(["bars:60"])
-    // Identity includes the tick type, bar size and RTH flag: each variation is a different request.
-    expect(
-      summary(
-        await fire(raw, [{ ...a, whatToShow: "MIDPOINT" }, { ...a, useRTH: false }, { ...a, barSize: "15 secs" }])
-      )
-    ).toEqual([
-      "bars:60",
-      "bars:60", // 10:30–11:00 lies inside regular hours either way
-      "bars:120"
-    ])
-    expect(sim.stats().pacingViolations).toBe(1)
-    expect(codes(raw.errors)).not.toContain(505)
-  })
+  it(
+    "an identical request within 15 s is a violation; " +
+      "a different one is fine; after the window it passes",
+    async () => {
+      const { sim, raw } = await setup({ pacing: "strict", timeScale: 20 }) // identical window: 750 ms
+      const a = small(STOCKS[0]!, 0)
+      const b = small(STOCKS[0]!, 1)
+      expect(summary(await fire(raw, [a, a, b]))).toEqual(["bars:60", "paced", "bars:60"])
+      expect(sim.stats().pacingViolations).toBe(1)
+      await sleep(15_000 / 20 + 150)
+      expect(summary(await fire(raw, [a]))).toEqual(["bars:60"])
+      // Identity includes the tick type, bar size and RTH flag: each variation is a different request.
+      expect(
+        summary(
+          await fire(raw, [{ ...a, whatToShow: "MIDPOINT" }, { ...a, useRTH: false }, { ...a, barSize: "15 secs" }])
+        )
+      ).toEqual([
+        "bars:60",
+        "bars:60", // 10:30–11:00 lies inside regular hours either way
+        "bars:120"
+      ])
+      expect(sim.stats().pacingViolations).toBe(1)
+      expect(codes(raw.errors)).not.toContain(505)
+    }
+  )
 
   it("five requests for one contract+exchange+tick type within 2 s pass, the sixth fails", async () => {
     const { sim, raw } = await setup({ pacing: "strict", timeScale: 5 }) // burst window: 400 ms

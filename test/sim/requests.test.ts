@@ -314,79 +314,83 @@ describe("keepUpToDate (20 → 17, then 90 until 25)", () => {
   /** A gateway whose clock stands on a Tuesday at 10:30 New York, streaming every 5 s / 50. */
   const streaming = () => res.sim({ clock: () => Date.UTC(2024, 2, 5, 15, 30), timeScale: 50 })
 
-  it("IBApi: bars, then HISTORICAL_DATA_UPDATE repeating the live bar (open, close, high, low order decoded right); cancel stops it", async () => {
-    const s = await streaming()
-    const raw = await connectRaw(res, s.port, 1)
-    const updates: Array<
-      {
-        time: string
-        open: number
-        high: number
-        low: number
-        close: number
-        volume: number
-        count: number
-        WAP: number
+  it(
+    "IBApi: bars, then HISTORICAL_DATA_UPDATE repeating the live bar " +
+      "(open, close, high, low order decoded right); cancel stops it",
+    async () => {
+      const s = await streaming()
+      const raw = await connectRaw(res, s.port, 1)
+      const updates: Array<
+        {
+          time: string
+          open: number
+          high: number
+          low: number
+          close: number
+          volume: number
+          count: number
+          WAP: number
+        }
+      > = []
+      raw.api.on(
+        EventName.historicalDataUpdate,
+        (
+          reqId: number,
+          time: string,
+          open: number,
+          high: number,
+          low: number,
+          close: number,
+          volume: number,
+          count: number,
+          WAP: number
+        ) => {
+          if (reqId === 8) updates.push({ time, open, high, low, close, volume, count, WAP })
+        }
+      )
+      raw.api.reqHistoricalData(8, AAPL, "", "1800 S", bar("1 min"), what("TRADES"), 1, 1, true)
+      const o = await outcome(raw, 8)
+      expect(o._tag).toBe("bars")
+      if (o._tag !== "bars") return
+      expect(o.bars).toHaveLength(30)
+      const last = o.bars.at(-1)!
+      expect(last.time).toBe("20240305 10:29:00 US/Eastern")
+      await waitFor("three updates", () => updates.length, (n) => n >= 3)
+      expect(updates.slice(0, 3).map((u) => u.count)).toEqual([1, 2, 3]) // the update counter rides in barCount
+      for (const u of updates) {
+        expect(u.time).toBe(last.time)
+        expect([u.open, u.high, u.low, u.close, u.volume, u.WAP]).toEqual([
+          last.open,
+          last.high,
+          last.low,
+          last.close,
+          last.volume,
+          last.WAP
+        ])
       }
-    > = []
-    raw.api.on(
-      EventName.historicalDataUpdate,
-      (
-        reqId: number,
-        time: string,
-        open: number,
-        high: number,
-        low: number,
-        close: number,
-        volume: number,
-        count: number,
-        WAP: number
-      ) => {
-        if (reqId === 8) updates.push({ time, open, high, low, close, volume, count, WAP })
-      }
-    )
-    raw.api.reqHistoricalData(8, AAPL, "", "1800 S", bar("1 min"), what("TRADES"), 1, 1, true)
-    const o = await outcome(raw, 8)
-    expect(o._tag).toBe("bars")
-    if (o._tag !== "bars") return
-    expect(o.bars).toHaveLength(30)
-    const last = o.bars.at(-1)!
-    expect(last.time).toBe("20240305 10:29:00 US/Eastern")
-    await waitFor("three updates", () => updates.length, (n) => n >= 3)
-    expect(updates.slice(0, 3).map((u) => u.count)).toEqual([1, 2, 3]) // the update counter rides in barCount
-    for (const u of updates) {
-      expect(u.time).toBe(last.time)
-      expect([u.open, u.high, u.low, u.close, u.volume, u.WAP]).toEqual([
-        last.open,
-        last.high,
-        last.low,
-        last.close,
-        last.volume,
-        last.WAP
-      ])
+      expect(s.stats().openHistorical).toBe(1)
+      raw.api.cancelHistoricalData(8)
+      await waitFor("stream closed", () => s.stats().openHistorical, (n) => n === 0)
+      const seen = updates.length
+      await sleep(400)
+      expect(updates.length).toBeLessThanOrEqual(seen + 1) // at most one already on the wire
+      expect(raw.errors).toEqual([]) // a stream's cancel is silent: no 162
+      // keepUpToDate needs an empty end date.
+      raw.api.reqHistoricalData(
+        9,
+        AAPL,
+        "20240305 10:00:00 US/Eastern",
+        "1800 S",
+        bar("1 min"),
+        what("TRADES"),
+        1,
+        1,
+        true
+      )
+      const bad = await outcome(raw, 9)
+      expect(bad._tag === "error" ? bad.error.code : 0).toBe(321)
     }
-    expect(s.stats().openHistorical).toBe(1)
-    raw.api.cancelHistoricalData(8)
-    await waitFor("stream closed", () => s.stats().openHistorical, (n) => n === 0)
-    const seen = updates.length
-    await sleep(400)
-    expect(updates.length).toBeLessThanOrEqual(seen + 1) // at most one already on the wire
-    expect(raw.errors).toEqual([]) // a stream's cancel is silent: no 162
-    // keepUpToDate needs an empty end date.
-    raw.api.reqHistoricalData(
-      9,
-      AAPL,
-      "20240305 10:00:00 US/Eastern",
-      "1800 S",
-      bar("1 min"),
-      what("TRADES"),
-      1,
-      1,
-      true
-    )
-    const bad = await outcome(raw, 9)
-    expect(bad._tag === "error" ? bad.error.code : 0).toBe(321)
-  })
+  )
 
   it("IBApiNext getHistoricalDataUpdates: updates arrive; unsubscribing cancels the stream", async () => {
     const s = await streaming()

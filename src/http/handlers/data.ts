@@ -1,11 +1,14 @@
-/** The data group: reads are served from the store (dataRead.ts, barsRead.ts), loads go through Operations (dataLoad.ts). */
+/**
+ * The data group: reads are served from the store (dataRead.ts, barsRead.ts), loads go through Operations
+ * (dataLoad.ts).
+ */
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import type { Operations } from "../../services/Operations.ts"
 import type { SymbolCatalog } from "../../services/SymbolCatalog.ts"
-import { KtrdrApi } from "../Api.ts"
+import { KtrdrApi } from "../../contract/Api.ts"
 import { makeBarsReader } from "../barsRead.ts"
-import { ok } from "../envelope.ts"
+import { ok } from "../../contract/envelope.ts"
 import { loadHandler } from "./dataLoad.ts"
 import { makeDataReads } from "./dataRead.ts"
 

@@ -8,8 +8,8 @@ import type { LoadResult } from "../../domain/loadTypes.ts"
 import { resultSummaryOf } from "../../domain/operation.ts"
 import { Operations } from "../../services/Operations.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
-import type { DataLoadRequest, DataLoadResponse } from "../api/data.ts"
-import { Conflict } from "../envelope.ts"
+import type { DataLoadRequest, DataLoadResponse } from "../../contract/api/data.ts"
+import { Conflict } from "../../contract/envelope.ts"
 import { apiErrors, toApiError } from "../errorMapping.ts"
 
 const started = (operationId: string): DataLoadResponse => ({

@@ -20,8 +20,8 @@ import { BarStore } from "../../layers/BarStore.ts"
 import { DataConfig } from "../../layers/DataConfig.ts"
 import { decodeCache, entryInstrument, parseIso } from "../../services/symbolCache.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
-import { KtrdrApi } from "../Api.ts"
-import { InternalError, ok, type BadRequest } from "../envelope.ts"
+import { KtrdrApi } from "../../contract/Api.ts"
+import { InternalError, ok, type BadRequest } from "../../contract/envelope.ts"
 import { toApiError } from "../errorMapping.ts"
 
 /** KTRDR's CLI default period: the 90 days before the end. */

@@ -2,7 +2,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { ApiConfig } from "../../layers/ApiConfig.ts"
 import { GatewayInfo } from "../../layers/GatewayInfo.ts"
-import { KtrdrApi } from "../Api.ts"
+import { KtrdrApi } from "../../contract/Api.ts"
 
 export const HealthLive = HttpApiBuilder.group(KtrdrApi, "health", (handlers) =>
   Effect.gen(function*() {

@@ -16,9 +16,9 @@ import { ibStatus } from "../../layers/IbStatus.ts"
 import { PaceGate } from "../../layers/PaceGate.ts"
 import { RemoteIbHost } from "../../layers/RemoteIb.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
-import { KtrdrApi } from "../Api.ts"
-import type { IbHealth, IbStatusData } from "../api/ib.ts"
-import { GatewayUnavailable, InternalError, ok } from "../envelope.ts"
+import { KtrdrApi } from "../../contract/Api.ts"
+import type { IbHealth, IbStatusData } from "../../contract/api/ib.ts"
+import { GatewayUnavailable, InternalError, ok } from "../../contract/envelope.ts"
 import { apiErrors } from "../errorMapping.ts"
 
 const iso = (

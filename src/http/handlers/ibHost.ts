@@ -6,8 +6,8 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { IbClient } from "../../layers/IbClient.ts"
-import { KtrdrApi } from "../Api.ts"
-import { ok } from "../envelope.ts"
+import { KtrdrApi } from "../../contract/Api.ts"
+import { ok } from "../../contract/envelope.ts"
 import { toApiError } from "../errorMapping.ts"
 
 export const IbHostLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ibHost", (handlers) =>

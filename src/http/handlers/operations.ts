@@ -2,9 +2,9 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Schema, Stream } from "effect"
 import { isTerminal, summaryOf } from "../../domain/operation.ts"
 import { Operations, type OperationConflict, type OperationNotFound } from "../../services/Operations.ts"
-import { KtrdrApi } from "../Api.ts"
-import { CancelRequest } from "../api/operations.ts"
-import { BadRequest, Conflict, NotFoundError, ok } from "../envelope.ts"
+import { KtrdrApi } from "../../contract/Api.ts"
+import { CancelRequest } from "../../contract/api/operations.ts"
+import { BadRequest, Conflict, NotFoundError, ok } from "../../contract/envelope.ts"
 import { sseResponse } from "../sse.ts"
 
 export const operationError = (e: OperationNotFound | OperationConflict) =>

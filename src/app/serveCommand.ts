@@ -5,8 +5,8 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Effect, Layer, Option } from "effect"
-import { report } from "./errors.ts"
-import { signalIsNormalStop } from "./exit.ts"
+import { report } from "../cli/errors.ts"
+import { signalIsNormalStop } from "../cli/exit.ts"
 
 const options = {
   sim: Options.boolean("sim").pipe(
@@ -26,7 +26,7 @@ export const serveCommand = Command.make("serve", options, (o) =>
   Effect.gen(function*() {
     signalIsNormalStop()
     const [{ serve, DEMO_SIM }, { ApiConfig, ApiSettingsConfig }] = yield* Effect.promise(() =>
-      Promise.all([import("../serve.ts"), import("../layers/ApiConfig.ts")])
+      Promise.all([import("./serve.ts"), import("../layers/ApiConfig.ts")])
     )
     // Read here so a bad KTRDR_API_* value is reported as this command's error.
     const settings = yield* ApiSettingsConfig

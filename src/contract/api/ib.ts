@@ -87,7 +87,9 @@ export const IbHealth = Schema.Struct({
   healthy: Schema.Boolean,
   /** The session is up (remote: the host says its gateway is ready). */
   connection_ok: Schema.Boolean,
-  /** The historical-data farm is up (direct), or the last request through the host did not fail to reach it (remote). */
+  /**
+   * The historical-data farm is up (direct), or the last request through the host did not fail to reach it (remote).
+   */
   data_fetching_ok: Schema.Boolean,
   /** Remote mode: this process's last successful request; direct mode: null (not tracked per request yet). */
   last_successful_request: Schema.NullOr(Iso),

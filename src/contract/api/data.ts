@@ -37,7 +37,10 @@ export const TimeframeId = Schema.Literal(
 )
 export const LoadModeSchema = Schema.Literal("local", "tail", "backfill", "full")
 
-/** Dates as KTRDR accepts them: `YYYY-MM-DD` (midnight UTC) or ISO with time; naive times are UTC. Checked in the handler. */
+/**
+ * Dates as KTRDR accepts them: `YYYY-MM-DD` (midnight UTC) or ISO with time; naive times are UTC. Checked in the
+ * handler.
+ */
 export const DateParam = Schema.String.pipe(Schema.maxLength(40))
 /** Symbols are checked by the domain's validator (path safety, length); the schema only bounds the size. */
 export const SymbolParam = Schema.String.pipe(Schema.maxLength(64))
@@ -101,7 +104,8 @@ export const OhlcvMetadata = Schema.Struct({
   include_extended: Schema.Boolean,
   filter_calendar: Schema.NullOr(Schema.String).annotations({
     description:
-      "Trading calendar the trading-hours filter applied; null when no filter was asked or the symbol's asset class is unknown (bars then unfiltered)"
+      "Trading calendar the trading-hours filter applied; null when no filter was asked or the symbol's asset class " +
+      "is unknown (bars then unfiltered)"
   }),
   incomplete_bars_skipped: Schema.Number.annotations({
     description: "Stored bars left out because a price is missing (JSON has no NaN)"
@@ -181,8 +185,10 @@ export class DataGroup extends HttpApiGroup.make("data")
       .addSuccess(Envelope(OhlcvData))
       .annotate(
         OpenApi.Description,
-        "Stored bars of a series in [start_date, end_date] (inclusive; never calls IB); 200 with empty arrays when nothing is stored. " +
-          "trading_hours_only keeps bars inside the regular session of the instrument's calendar, include_extended adds pre-market and after-hours"
+        "Stored bars of a series in [start_date, end_date] (inclusive; never calls IB); " +
+          "200 with empty arrays when nothing is stored. " +
+          "trading_hours_only keeps bars inside the regular session of the instrument's calendar, " +
+          "include_extended adds pre-market and after-hours"
       )
   )
   .add(

@@ -1,4 +1,7 @@
-/** `GET /api/v1/health`: KTRDR's exact `{status, version}` (not enveloped; KTRDR's tests assert it) plus gateway readiness. */
+/**
+ * `GET /api/v1/health`: KTRDR's exact `{status, version}` (not enveloped; KTRDR's tests assert it) plus gateway
+ * readiness.
+ */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 

@@ -5,14 +5,13 @@
  * simulator.
  */
 import { Effect, Layer } from "effect"
-import { ChartRoutes } from "./http/chartRoutes.ts"
-import { serverLayer } from "./http/Server.ts"
-import { ApiConfig } from "./layers/ApiConfig.ts"
-import { IbConfig, IbSettingsConfig } from "./layers/Config.ts"
-import { coreLayer } from "./layers/Core.ts"
-import { LoggingLive } from "./layers/Logging.ts"
-import type { SimulatorOptions } from "./sim/GatewaySimulator.ts"
-import { Simulator } from "./sim/Simulator.ts"
+import { ChartRoutes } from "../http/chartRoutes.ts"
+import { serverLayer } from "../http/Server.ts"
+import { ApiConfig } from "../layers/ApiConfig.ts"
+import { IbConfig, IbSettingsConfig } from "../layers/Config.ts"
+import { coreLayer } from "./Core.ts"
+import { LoggingLive } from "../layers/Logging.ts"
+import { Simulator, type SimulatorOptions } from "./demo.ts"
 
 export interface ServeOptions {
   /** Run against the built-in simulator (started here, on a free port) instead of KTRDR_IB_HOST:PORT. */
@@ -32,7 +31,8 @@ export const serve = (o: ServeOptions = {}) =>
     if (o.sim) {
       const gw = yield* Simulator.make({ port: 0, ...o.sim })
       yield* Effect.logWarning(
-        `SIMULATED gateway: the built-in TWS simulator on 127.0.0.1:${gw.port} serves synthetic bars (set KTRDR_IB_PORT and drop --sim for a real gateway)`
+        `SIMULATED gateway: the built-in TWS simulator on 127.0.0.1:${gw.port} serves synthetic bars ` +
+          "(set KTRDR_IB_PORT and drop --sim for a real gateway)"
       )
       ibConfig = Layer.effect(
         IbConfig,

@@ -10,14 +10,15 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Effect, Layer } from "effect"
 import pkg from "../../package.json" with { type: "json" }
-import { simCommand } from "../sim/command.ts"
-import { dataCommand } from "./data.ts"
-import { report } from "./errors.ts"
-import { exitCodeOf, exitWhenFlushed, setExitCode, signalIsNormalStop, watchSignals } from "./exit.ts"
-import { ibCommand } from "./ib.ts"
-import { operationsCommand } from "./operations.ts"
-import { serveCommand } from "./serve.ts"
-import { mark } from "./timing.ts"
+import { dataCommand } from "../cli/data.ts"
+import { report } from "../cli/errors.ts"
+import { exitCodeOf, exitWhenFlushed, setExitCode, signalIsNormalStop, watchSignals } from "../cli/exit.ts"
+import { ibCommand } from "../cli/ib.ts"
+import { operationsCommand } from "../cli/operations.ts"
+import { EmbeddedClient } from "../cli/connection.ts"
+import { simCommand } from "./demo.ts"
+import { serveCommand } from "./serveCommand.ts"
+import { mark } from "../cli/timing.ts"
 
 mark("modules")
 
@@ -42,7 +43,10 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
     ValidationError.isValidationError(e) ? Effect.sync(() => setExitCode(2)) : report(e, "")
   ),
   Effect.catchTag("ExitCode", (e) => Effect.sync(() => setExitCode(e.code))),
-  Effect.provide(Platform)
+  Effect.provide(Platform),
+  Effect.provideService(EmbeddedClient, {
+    load: () => import("./embeddedClient.ts").then((m) => m.embeddedLayer)
+  })
 )
 
 watchSignals()

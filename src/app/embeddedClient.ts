@@ -11,9 +11,9 @@ import { Config, Effect, Layer, Option } from "effect"
 import { ApiLive } from "../http/ApiLive.ts"
 import { ApiConfig } from "../layers/ApiConfig.ts"
 import { IbConfig, IbSettingsConfig } from "../layers/Config.ts"
-import { coreLayer } from "../layers/Core.ts"
-import { KtrdrClient } from "./KtrdrClient.ts"
-import { makeKtrdrClient } from "./clientImpl.ts"
+import { coreLayer } from "./Core.ts"
+import { KtrdrClient } from "../cli/KtrdrClient.ts"
+import { makeKtrdrClient } from "../cli/clientImpl.ts"
 
 /**
  * A client id of its own, so an embedded command can run beside a server on the same gateway (KTRDR's

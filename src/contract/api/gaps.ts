@@ -12,8 +12,10 @@ import { BoolParam, DateParam, SymbolParam, TimeframeId } from "./data.ts"
 export const GapModeSchema = Schema.Literal("normal", "extended", "verbose").annotations({
   description:
     "normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, `market_closure`). " +
-    "verbose: every gap; the calendar-explained `expected_*` spans (weekends, holidays, nights) only with include_expected=true, " +
-    "else the same as extended. (KTRDR also hid `market_closure` without include_expected; here it is a run of missing bars over 72 h, so it is always listed.)"
+    "verbose: every gap; the calendar-explained `expected_*` spans (weekends, holidays, nights) only with " +
+    "include_expected=true, else the same as extended. " +
+    "(KTRDR also hid `market_closure` without include_expected; here it is a run of missing bars over 72 h, " +
+    "so it is always listed.)"
 })
 
 export const GapClassSchema = Schema.Literal(
@@ -116,8 +118,8 @@ export const MAX_BATCH_SYMBOLS = 100
 
 export const BatchGapAnalysisRequest = Schema.Struct({
   symbols: Schema.Array(SymbolParam).pipe(Schema.minItems(1), Schema.maxItems(MAX_BATCH_SYMBOLS)).annotations({
-    description:
-      `1 to ${MAX_BATCH_SYMBOLS} symbols, outer spaces trimmed; an invalid one is reported in \`errors\`, the others are still analysed`
+    description: `1 to ${MAX_BATCH_SYMBOLS} symbols, outer spaces trimmed; ` +
+      "an invalid one is reported in `errors`, the others are still analysed"
   }),
   timeframe: TimeframeId,
   start_date: Schema.optional(Schema.NullOr(DateParam)),
@@ -173,7 +175,8 @@ const Period = {
 }
 
 const DATES = "Dates: YYYY-MM-DD (00:00 UTC) or ISO 8601; a time without zone is UTC; the end is exclusive. " +
-  "Defaults: end = now, start = 90 days before the end (KTRDR's CLI). start_date ≥ end_date → 400 DATA-InvalidDate. " +
+  "Defaults: end = now, start = 90 days before the end (KTRDR's CLI). " +
+  "start_date ≥ end_date → 400 DATA-InvalidDate. " +
   "A series with no stored bars is not an error: every expected bar is `unexpected` and the recommendations say " +
   "\"No data available: No data found\", \"Complete data collection needed\"."
 
@@ -189,7 +192,8 @@ export class GapsGroup extends HttpApiGroup.make("gaps")
       .addSuccess(Envelope(GapAnalysisResponse))
       .annotate(
         OpenApi.Description,
-        `Stored bars against the instrument's trading calendar: summary, gaps (per mode, default normal), recommendations. ${DATES}`
+        "Stored bars against the instrument's trading calendar: " +
+          `summary, gaps (per mode, default normal), recommendations. ${DATES}`
       )
   )
   .add(
@@ -205,7 +209,8 @@ export class GapsGroup extends HttpApiGroup.make("gaps")
       .addSuccess(Envelope(BatchGapAnalysisResponse))
       .annotate(
         OpenApi.Description,
-        `/gaps for several symbols over one period; a symbol that fails is listed in \`errors\`, not a failed request. ${DATES}`
+        "/gaps for several symbols over one period; " +
+          `a symbol that fails is listed in \`errors\`, not a failed request. ${DATES}`
       )
   )
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Envelope(GapHealth)))
