@@ -49,7 +49,7 @@ describe("help", () => {
     120_000
   )
 
-  it("defaults are shown: timeframe 1d, rows 10, mode tail, format table; load offers only what it accepts", async () => {
+  it("defaults shown: timeframe 1d, rows 10, mode tail, format table; load offers only what it accepts", async () => {
     const show = (await ktrdr(["data", "show", "--help"])).stdout
     expect(show).toMatch(/-t, --timeframe TIMEFRAME[\s\S]*\[default: 1d\]/)
     expect(show).toMatch(/-r, --rows N[\s\S]*\[default: 10\]/)
