@@ -131,8 +131,9 @@ const render = () => {
 
 const showGaps = (gaps: ReadonlyArray<ApiGap>, counts: GapCounts) => {
   const unmarked = counts.expected > MAX_EXPECTED_MARKERS ? ", not marked: too many to show" : ""
+  const notLoaded = counts.notLoadedBars > 0 ? `; ${counts.notLoadedBars} bars of the period not loaded` : ""
   gapSummary.textContent = `Gaps: ${counts.unexpected} unexpected (${counts.missingBars} bars missing), ` +
-    `${counts.closure} market closures, ${counts.expected} expected (nights, weekends, holidays${unmarked})`
+    `${counts.expected} expected (nights, weekends, holidays${unmarked})${notLoaded}`
   const notable = gaps.filter((g) => g.classification === "unexpected" || g.classification === "market_closure")
   gapList.replaceChildren(...notable.map((g) => {
     const li = document.createElement("li")
