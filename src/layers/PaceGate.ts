@@ -74,7 +74,7 @@ export interface PaceStats {
 }
 
 export interface PaceGateOptions {
-  /** Apply IB's rules to every bar size, matching a simulator in pacing mode "all". Default false. */
+  /** Apply IB's rules to every bar size, matching a simulator in pacing mode "all". Default: IbConfig's. */
   readonly paceAllSizes?: boolean
   /** Real ms added to every IB window; default DEFAULT_MARGIN_MS (500). */
   readonly marginMs?: number
@@ -181,7 +181,7 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
       timeScale: cfg.pacingTimeScale,
       largeBarSpacingMs: Duration.toMillis(cfg.largeBarSpacing),
       sendSpacingMs: options.sendSpacingMs ?? DEFAULT_SEND_SPACING_MS,
-      paceAllSizes: options.paceAllSizes ?? false,
+      paceAllSizes: options.paceAllSizes ?? cfg.paceAllSizes,
       marginMs: options.marginMs ?? DEFAULT_MARGIN_MS
     }
     const unsettledHoldMs = options.unsettledHoldMs ?? Duration.toMillis(cfg.requestTimeout)
