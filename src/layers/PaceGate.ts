@@ -48,7 +48,7 @@ import {
 } from "../domain/PacingRules.ts"
 import { IbConfig } from "./Config.ts"
 import { DataConfig } from "./DataConfig.ts"
-import { canWrite, loadPaceState, paceStateFileName, savePaceState, type StoredPaceEntry } from "./paceState.ts"
+import { openPaceStore, paceStateFileName, type StoredPaceEntry } from "./paceState.ts"
 
 export type { PaceReason, PaceRequest } from "../domain/PacingRules.ts"
 
@@ -186,13 +186,25 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
     }
     const unsettledHoldMs = options.unsettledHoldMs ?? Duration.toMillis(cfg.requestTimeout)
     const paced = (req: PaceRequest) => params.paceAllSizes || req.small
-    const store = options.stateFile === undefined ? undefined : yield* openStore(options.stateFile, params)
-    /** Paced requests wait for this: the start of a process that cannot prove what it sent before. */
-    const notBefore = store?.notBefore ?? 0
+    const started = yield* Clock.currentTimeMillis
+    const store = options.stateFile === undefined ? undefined : yield* openPaceStore(options.stateFile, started)
+    /**
+     * Paced requests wait for this: a process that cannot prove what it sent before it started waits one
+     * identical-request window (which also covers the burst window).
+     */
+    const notBefore = store === undefined || store.trusted ? 0 : started + effectiveWindows(params).identical
+    // What the last process sent comes back as answered: by the time in the file, or by now at the latest.
+    const restored = (store?.entries ?? []).map((e): Held => ({
+      req: { identity: e.identity, contract: e.contract, weight: e.weight, small: e.small },
+      t: e.t,
+      sent: true,
+      answeredAt: untilOf(e),
+      heldUntil: undefined
+    }))
 
     // SynchronizedRef.modifyEffect is the mutex: reading the clock, planning and recording happen under
     // one lock, so no two callers can plan against the same history.
-    const history = yield* SynchronizedRef.make<ReadonlyArray<Held>>(store?.restored ?? [])
+    const history = yield* SynchronizedRef.make<ReadonlyArray<Held>>(restored)
     const slots = yield* Effect.makeSemaphore(cfg.maxInFlight)
     const lanes = yield* Effect.makeSemaphore(cfg.maxInFlight)
     const stats = yield* Ref.make<PaceStats>({
@@ -268,11 +280,15 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
         return lanes.release(1)
       })
 
-    /** Writes what was sent, when there is a state file; the write precedes the send it records. */
-    const persist = store === undefined ? Effect.void : Effect.flatMap(
+    /**
+     * Writes what was sent, when there is a state file; the write precedes the send it records. One write
+     * at a time, each of the latest history, so a finished write holds every request sent before it began.
+     */
+    const writing = yield* Effect.makeSemaphore(1)
+    const persist = store === undefined ? Effect.void : writing.withPermits(1)(Effect.flatMap(
       Effect.zip(SynchronizedRef.get(history), Clock.currentTimeMillis),
       ([hs, now]) => store.save(hs.filter((h) => h.sent).map((h) => stored(h, now)))
-    )
+    ))
 
     // A caller that stops before sending leaves no trace: its reservation is released, so later planners
     // may take that slot. Requests already planned around it keep their (now slightly conservative)
@@ -370,43 +386,3 @@ const stored = (h: Held, now: number): StoredPaceEntry => ({
   t: h.t,
   until: h.answeredAt ?? (h.heldUntil !== undefined && h.heldUntil <= now ? h.heldUntil : null)
 })
-
-/**
- * Opens the state file (written first when a request goes out, so a process that sends none leaves no
- * file). Entries it holds come back as answered (their bound is in the file, or is now). No file and a
- * writable directory: this gateway has seen nothing from this data dir, or the file would be there. A file
- * we cannot read, or cannot write: we cannot prove our next requests differ from the last ones we sent,
- * so paced requests wait one identical-request window (which also covers the burst window) from now.
- */
-const openStore = (file: string, params: PacingParams) =>
-  Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const loaded = yield* loadPaceState(file, now)
-    const restored: Array<Held> = loaded._tag === "Loaded"
-      ? loaded.entries.map((e) => ({
-        req: { identity: e.identity, contract: e.contract, weight: e.weight, small: e.small },
-        t: e.t,
-        sent: true,
-        answeredAt: e.until ?? now,
-        heldUntil: undefined
-      }))
-      : []
-    // One warning per kind of trouble: a read-only data dir must not log once per request.
-    let warned = false
-    const save = (entries: ReadonlyArray<StoredPaceEntry>) =>
-      savePaceState(file, entries).pipe(
-        Effect.catchAll((reason) => {
-          if (warned) return Effect.void
-          warned = true
-          return Effect.logWarning(
-            `cannot keep IB pacing history in ${file} (${reason}): a restart within 10 minutes may break IB's pacing`
-          )
-        })
-      )
-    const trusted = loaded._tag === "Loaded" || (loaded._tag === "Missing" && (yield* canWrite(file)))
-    if (!trusted) {
-      const why = loaded._tag === "Unreadable" ? loaded.reason : "its directory is not writable"
-      yield* Effect.logWarning(`IB pacing history ${file} unusable (${why}): small-bar requests wait one window`)
-    }
-    return { restored, save, notBefore: trusted ? 0 : now + effectiveWindows(params).identical }
-  })

@@ -102,3 +102,40 @@ export const canWrite = (file: string): Effect.Effect<boolean> =>
       dir = parent
     }
   })
+
+export interface PaceStore {
+  /** What the last process sent, each bounded (`until`) by its answer, or by now. */
+  readonly entries: ReadonlyArray<PaceEntry>
+  /**
+   * Can we know what this gateway saw from us? Yes with a readable file, and with no file in a writable
+   * directory (the file is written before any request goes out, so it would be there). Not with a file we
+   * cannot read, nor where we cannot write one.
+   */
+  readonly trusted: boolean
+  /** Replaces the file; trouble is logged (once), never raised: pacing goes on without it. */
+  readonly save: (entries: ReadonlyArray<StoredPaceEntry>) => Effect.Effect<void>
+}
+
+/** Opens the state file at `now`. It is first written when a request goes out: a process sending none leaves none. */
+export const openPaceStore = (file: string, now: number): Effect.Effect<PaceStore> =>
+  Effect.gen(function*() {
+    const loaded = yield* loadPaceState(file, now)
+    const trusted = loaded._tag === "Loaded" || (loaded._tag === "Missing" && (yield* canWrite(file)))
+    if (!trusted) {
+      const why = loaded._tag === "Unreadable" ? loaded.reason : "its directory is not writable"
+      yield* Effect.logWarning(`IB pacing history ${file} unusable (${why}): small-bar requests wait one window`)
+    }
+    // One warning, not one per request, when the data dir is read-only.
+    let warned = false
+    const save = (entries: ReadonlyArray<StoredPaceEntry>) =>
+      savePaceState(file, entries).pipe(
+        Effect.catchAll((reason) => {
+          if (warned) return Effect.void
+          warned = true
+          return Effect.logWarning(
+            `cannot keep IB pacing history in ${file} (${reason}): a restart within 10 minutes may break IB's pacing`
+          )
+        })
+      )
+    return { entries: loaded._tag === "Loaded" ? loaded.entries : [], trusted, save }
+  })
