@@ -8,8 +8,12 @@
  * no rule *wherever in its [sent, answered] interval the gateway saw the earlier one*. That check runs
  * under the lock at the moment of sending (reservations are plans; the check is the guarantee), so no
  * delay on the way to the gateway — our client library's send queue, a stalled event loop — can turn
- * into a violation. A request whose answer never comes (timeout, interruption) counts as in flight
- * until `unsettledHoldMs` after we gave up on it. With `stateFile`, what was sent survives a restart.
+ * into a violation. Why that suffices: take any window the gateway counts, ending at some arrival z, and
+ * the request in it we sent last, L. Everything else in it was sent before L, arrived after z - window,
+ * and so was, at L's sending, either still in flight (counted as seen "now") or answered no earlier than
+ * it arrived: all of it counted in L's check. A request whose answer never comes (timeout, interruption)
+ * counts as in flight until `unsettledHoldMs` after we gave up on it — the one assumption. With
+ * `stateFile`, what was sent survives a restart.
  *
  * Requests under IB's rules also hold one of `maxInFlight` "lanes" from reserving until sending. A
  * reservation commits everyone planned after it, so a request that cannot send on time (all in-flight
