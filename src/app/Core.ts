@@ -33,20 +33,20 @@ export interface CoreOptions {
 /** IbConnection + PaceGate + IbClient: this process owns the gateway session. */
 export const directIb = (simulated: boolean) =>
   Layer.mergeAll(IbClientLive, GatewayInfo.direct(simulated)).pipe(
-    Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.layer))
+    Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.persistent))
   )
 
 /** How this process reaches the gateway: its own session, or another server's (remote). */
 export const gatewayLayer = (
   options: CoreOptions = {}
-): Layer.Layer<IbClient | GatewayInfo | PaceGate, ConfigError.ConfigError, IbConfig> => {
+): Layer.Layer<IbClient | GatewayInfo | PaceGate, ConfigError.ConfigError, IbConfig | DataConfig> => {
   const simulated = options.simulated ?? false
   if (options.ibHost === false) return directIb(simulated)
   if (options.ibHost) return remoteIb({ simulated, ...options.ibHost })
   return Layer.unwrapEffect(Effect.map(
     RemoteIbConfig,
     Option.match({
-      onNone: (): Layer.Layer<IbClient | GatewayInfo | PaceGate, never, IbConfig> => directIb(simulated),
+      onNone: (): Layer.Layer<IbClient | GatewayInfo | PaceGate, never, IbConfig | DataConfig> => directIb(simulated),
       onSome: (remote) => remoteIb({ simulated, ...remote })
     })
   ))

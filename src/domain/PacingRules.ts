@@ -8,10 +8,18 @@
  * soft throttle, not an IB window — unless `paceAllSizes` applies IB's rules to them too. Every request
  * is also kept `sendSpacingMs` from every other, so it reaches the wire when planned.
  *
- * The windows mean what the simulator (`src/sim/pacing.ts`) means: a request at t counts against one at u
- * while |u - t| < window / timeScale. Reservations may lie in the future, and a new request may be
- * slotted *between* them, so every rule is checked in both directions, not just against the past.
+ * The windows mean what the simulator (`src/sim/pacing.ts`) means: a request that *reaches the gateway*
+ * at t counts against one reaching it at u while |u - t| < window / timeScale. We never know that
+ * instant, only bounds on it: not before we sent the request (`t`) and not after its answer came back
+ * (`until`). Between the two lie our client library's send queue (@stoqey/ib writes 40 messages/s and
+ * queues the rest behind contract-detail and head-timestamp requests), a busy event loop and the
+ * network: measured up to 640 ms with 20 loads starting at once, more than any fixed margin we had. So
+ * every rule is kept for the worst case: an earlier request counts as if it arrived at its `until`, a
+ * later one as if at its `t`. Reservations may lie in the future, and a new request may be slotted
+ * *between* them, so every rule is checked in both directions, not just against the past.
  */
+
+import { type BarSize, isSmallBar } from "./IbHistoricalRules.ts"
 
 /** One historical request as pacing sees it. */
 export interface PaceRequest {
@@ -25,10 +33,53 @@ export interface PaceRequest {
   readonly small: boolean
 }
 
-/** A request with the send time reserved for it (possibly still in the future). */
+/** What pacing needs of a historical request (IbClient's HistoricalRequest, structurally). */
+export interface HistoricalRequestKey {
+  readonly contract: {
+    readonly conId?: number | undefined
+    readonly symbol?: string | undefined
+    readonly localSymbol?: string | undefined
+    readonly secType?: string | undefined
+    readonly exchange?: string | undefined
+  }
+  readonly end: number | "now"
+  readonly duration: string
+  readonly whatToShow: string
+  readonly useRTH: boolean
+}
+
+/**
+ * The one place a historical request becomes a PaceRequest (IbClient and RemoteIb both use it, so the
+ * host's gate and a remote process's gate agree). ADJUSTED_LAST is TRADES adjusted for splits: the same
+ * tick type as far as we can tell (the simulator says so), so it shares TRADES' keys — treating the two as
+ * one can only make a request wait, never break a rule.
+ */
+export const paceRequestOf = (r: HistoricalRequestKey, bar: BarSize): PaceRequest => {
+  const c = r.contract
+  const tick = r.whatToShow === "ADJUSTED_LAST" ? "TRADES" : r.whatToShow
+  const contract = `${c.conId ?? ""}|${c.symbol ?? ""}|${c.localSymbol ?? ""}|${c.secType ?? ""}|${
+    (c.exchange ?? "").toUpperCase()
+  }|${tick}`
+  return {
+    identity: [contract, r.end, r.duration, bar.ib, r.useRTH].join("|"),
+    contract,
+    weight: r.whatToShow === "BID_ASK" ? 2 : 1,
+    small: isSmallBar(bar)
+  }
+}
+
+/**
+ * A request with the time it was (or is reserved to be) sent, `t`, and the latest time the gateway can
+ * have received it, `until` (default `t`). The gate supplies `until`: the answer's arrival once known; for a
+ * request still in flight, no earlier than now.
+ */
 export interface PaceEntry extends PaceRequest {
   readonly t: number
+  readonly until?: number | undefined
 }
+
+/** The latest instant the gateway can have seen `e`. */
+export const untilOf = (e: PaceEntry): number => Math.max(e.t, e.until ?? e.t)
 
 /** Why a request waits: one of IB's three rules, one of our two spacings, or the in-flight cap (gate only). */
 export type PaceReason = "identical" | "burst" | "window" | "spacing" | "in-flight"
@@ -66,11 +117,11 @@ export const LONG_WINDOW_MS = 600_000
 export const LONG_MAX = 60
 
 /**
- * 500 ms covers what lies between our planned send time and the gateway's receive time: a late timer,
- * an event loop busy for a moment, socket and network jitter. Measured with the simulator in-process on
- * a loaded two-core machine: usually under 60 ms, but a cold start stalls the first requests 200-330 ms.
- * The cost is small where it matters: the 10 min rule (60 requests) bounds real throughput, and 500 ms
- * on it is 0.08%; bursts of 5 come every 2.5 s instead of 2 s, and identical requests 15.5 s apart.
+ * The delay between our send and the gateway's receipt no longer needs a margin: `t`..`until` bound it
+ * (a fixed 500 ms margin used to stand in for it, and a cold start with 20 loads outran it — 640 ms).
+ * What the margin still covers is the gateway's own bookkeeping, which we cannot see: a real IB server
+ * may stamp a request a little after it reads it, or round. The cost is small where it matters: the
+ * 10 min rule (60 requests) bounds real throughput, and 500 ms on it is 0.08%.
  */
 export const DEFAULT_MARGIN_MS = 500
 
@@ -108,7 +159,7 @@ export const pruneHistory = <E extends PaceEntry>(
 ): Array<E> => {
   const paced = historyHorizonMs(p)
   const unpaced = historyHorizonMs(p, { small: false })
-  return history.filter((e) => now - e.t < (e.small ? paced : unpaced))
+  return history.filter((e) => now - untilOf(e) < (e.small ? paced : unpaced))
 }
 
 /** Send times u in the open interval (lo, hi) break `reason`. */
@@ -118,17 +169,27 @@ interface Block {
   readonly reason: PlanReason
 }
 
-/** Pairwise rules (identical, spacing): |u - t| must be at least `gap` for every t. */
-const pairwise = (ts: ReadonlyArray<number>, gap: number, reason: PlanReason, out: Array<Block>): void => {
+/**
+ * Pairwise rules (identical, spacing): u must be at least `gap` before an entry's `t` or after its `until`.
+ * The spacings pass points (`until` = `t`): they are about when we send, not when the gateway sees it.
+ */
+const pairwise = (
+  es: ReadonlyArray<{ readonly t: number; readonly until?: number | undefined }>,
+  gap: number,
+  reason: PlanReason,
+  out: Array<Block>
+): void => {
   if (gap <= 0) return
-  for (const t of ts) out.push({ lo: t - gap, hi: t + gap, reason })
+  for (const e of es) out.push({ lo: e.t - gap, hi: Math.max(e.t, e.until ?? e.t) + gap, reason })
 }
 
 /**
- * Counting rules (burst, window). Let S(x) be the weight reserved in (x - window, x]. A request of weight
- * w at u adds w to S on [u, u + window), so u is allowed iff that range misses every "crowded" stretch
- * [a, b) where S > max - w — i.e. u <= a - window or u >= b. Checking every x, not only x at or before
- * u, is what keeps a request slotted before future reservations from overfilling their windows.
+ * Counting rules (burst, window). Let S(x) be the weight that may count in a window ending at x: an entry
+ * does from its `t` (it cannot have arrived earlier) until `until + window` (it may have arrived as late
+ * as `until`). A request of weight w at u adds w to S on [u, u + window), so u is allowed iff that range
+ * misses every "crowded" stretch [a, b) where S > max - w — i.e. u <= a - window or u >= b. Checking
+ * every x, not only x at or before u, is what keeps a request slotted before future reservations from
+ * overfilling their windows.
  */
 const counting = (
   entries: ReadonlyArray<PaceEntry>,
@@ -143,7 +204,7 @@ const counting = (
   for (const e of entries) total += e.weight
   if (total <= limit) return // cannot be crowded anywhere: the common case, no sort needed
   const events: Array<readonly [number, number]> = []
-  for (const e of entries) events.push([e.t, e.weight], [e.t + window, -e.weight])
+  for (const e of entries) events.push([e.t, e.weight], [untilOf(e) + window, -e.weight])
   events.sort((a, b) => a[0] - b[0])
   let s = 0
   let start: number | undefined
@@ -175,12 +236,13 @@ export const earliestSlot = (
     const w = effectiveWindows(p)
     // In strict mode the gateway neither checks nor records large-bar requests.
     const counted = p.paceAllSizes ? history : history.filter((e) => e.small)
-    pairwise(counted.filter((e) => e.identity === req.identity).map((e) => e.t), w.identical, "identical", blocks)
+    pairwise(counted.filter((e) => e.identity === req.identity), w.identical, "identical", blocks)
     counting(counted.filter((e) => e.contract === req.contract), w.burst, BURST_MAX, req.weight, "burst", blocks)
     counting(counted, w.long, LONG_MAX, req.weight, "window", blocks)
   }
-  if (!req.small) pairwise(history.filter((e) => !e.small).map((e) => e.t), p.largeBarSpacingMs, "spacing", blocks)
-  pairwise(history.map((e) => e.t), p.sendSpacingMs, "spacing", blocks)
+  const sent = (es: ReadonlyArray<PaceEntry>) => es.map((e) => ({ t: e.t }))
+  if (!req.small) pairwise(sent(history.filter((e) => !e.small)), p.largeBarSpacingMs, "spacing", blocks)
+  pairwise(sent(history), p.sendSpacingMs, "spacing", blocks)
 
   // One sweep in order of `lo` finds the first point outside every open block: a block skipped because
   // at <= lo stays ahead of at (later blocks start no earlier), and one already passed stays behind.

@@ -51,6 +51,8 @@ export interface IbSettings {
   readonly pacingBackoff: Duration.Duration
   /** Divides every pacing window (only for simulators started with the same --time-scale). */
   readonly pacingTimeScale: number
+  /** Apply IB's pacing rules to every bar size, not only ≤ 30 s (a simulator started with --pacing all). */
+  readonly paceAllSizes: boolean
 }
 
 export const IbSettingsConfig: Config.Config<IbSettings> = Config.all({
@@ -70,7 +72,8 @@ export const IbSettingsConfig: Config.Config<IbSettings> = Config.all({
   pacingTimeScale: Config.number("KTRDR_IB_PACING_TIME_SCALE").pipe(
     Config.validate({ message: "KTRDR_IB_PACING_TIME_SCALE must be positive", validation: (n) => n > 0 }),
     Config.withDefault(1)
-  )
+  ),
+  paceAllSizes: Config.boolean("KTRDR_IB_PACE_ALL_SIZES").pipe(Config.withDefault(false))
 })
 
 const emptyProvider = ConfigProvider.fromMap(new Map())

@@ -9,7 +9,8 @@ import { parseIbBarTime, presentOrNull, type Bar } from "../domain/Bar.ts"
 import { IbError } from "../domain/errors.ts"
 import type { IbErrorCategory } from "../domain/IbErrorCodes.ts"
 import { isInformational } from "../domain/IbErrorCodes.ts"
-import { formatIbUtc, isSmallBar, parseBarSize } from "../domain/IbHistoricalRules.ts"
+import { formatIbUtc, parseBarSize } from "../domain/IbHistoricalRules.ts"
+import { paceRequestOf } from "../domain/PacingRules.ts"
 import type { ContractFacts, IbContractSpec } from "../domain/Instrument.ts"
 import { IbConnection } from "./IbConnection.ts"
 import type { IbSession } from "./ibSession.ts"
@@ -278,16 +279,7 @@ export const make = Effect.gen(function*() {
   const historicalBars = (r: HistoricalRequest): Effect.Effect<ReadonlyArray<Bar>, IbError> => {
     const bar = parseBarSize(r.barSize)
     if (!bar) return Effect.fail(IbError.of("validation", `invalid bar size ${JSON.stringify(r.barSize)}`))
-    const contractKey = `${r.contract.conId ?? ""}|${r.contract.symbol ?? ""}|${r.contract.localSymbol ?? ""}|${
-      r.contract.secType ?? ""
-    }|${(r.contract.exchange ?? "").toUpperCase()}|${r.whatToShow}`
-    const identity = [contractKey, r.end, r.duration, bar.ib, r.useRTH].join("|")
-    const paced = gate.run({
-      identity,
-      contract: contractKey,
-      weight: r.whatToShow === "BID_ASK" ? 2 : 1,
-      small: isSmallBar(bar)
-    }, fetchBars(r))
+    const paced = gate.run(paceRequestOf(r, bar), fetchBars(r))
     return paced.pipe(
       // The gate should make this impossible; if the gateway disagrees, wait one step per retry.
       Effect.tapError((

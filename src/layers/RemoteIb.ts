@@ -30,8 +30,8 @@ import {
 import type { Bar } from "../domain/Bar.ts"
 import { IbError } from "../domain/errors.ts"
 import type { IbErrorCategory } from "../domain/IbErrorCodes.ts"
-import { isSmallBar, parseBarSize } from "../domain/IbHistoricalRules.ts"
-import { LONG_WINDOW_MS, type PaceRequest } from "../domain/PacingRules.ts"
+import { parseBarSize } from "../domain/IbHistoricalRules.ts"
+import { LONG_WINDOW_MS, paceRequestOf, type PaceRequest } from "../domain/PacingRules.ts"
 import { KtrdrApi } from "../contract/Api.ts"
 import type { IbStatusData } from "../contract/api/ib.ts"
 import { ContractSpecWire, HistoricalRequestWire, ibErrorFromEnvelope } from "../contract/ibWire.ts"
@@ -110,20 +110,8 @@ const describe = (cause: unknown): string => {
   return cause instanceof Error ? cause.message : String(cause)
 }
 
-/** The local pace gate's view of a request: the same identity IbClient gives it on the host. */
-const paceRequest = (r: HistoricalRequest): PaceRequest => {
-  const bar = parseBarSize(r.barSize)!
-  const c = r.contract
-  const contract = `${c.conId ?? ""}|${c.symbol ?? ""}|${c.localSymbol ?? ""}|${c.secType ?? ""}|${
-    (c.exchange ?? "").toUpperCase()
-  }|${r.whatToShow}`
-  return {
-    identity: [contract, r.end, r.duration, bar.ib, r.useRTH].join("|"),
-    contract,
-    weight: r.whatToShow === "BID_ASK" ? 2 : 1,
-    small: isSmallBar(bar)
-  }
-}
+/** The local pace gate's view of a request: the same one IbClient gives it on the host. */
+const paceRequest = (r: HistoricalRequest): PaceRequest => paceRequestOf(r, parseBarSize(r.barSize)!)
 
 const validate = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
   const check = Schema.validate(schema)

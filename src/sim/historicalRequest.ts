@@ -8,6 +8,7 @@ import { isSmallBar, parseBarSize, parseDuration, parseEndDateTime, stepAllowed 
 import { findContracts } from "./catalog.ts"
 import { generateBars, type Bar } from "./historicalBars.ts"
 import type { Instrument, WhatToShow } from "./instruments.ts"
+import { pacedRequestOf } from "./pacing.ts"
 import { Msg, Text } from "./protocol.ts"
 import type { HistoricalData } from "./requests.ts"
 import type { SessionPort as Session, SimContext } from "./sessionPort.ts"
@@ -106,10 +107,7 @@ export const handleHistorical = (session: Session, ctx: SimContext, m: Req): voi
     ctx.counters.pacingViolations++
     return session.sendError(reqId, 162, Text.pacing)
   }
-  const weight = what === "BID_ASK" ? 2 : 1
-  const contractKey = `${inst.conId}|${m.exchange.toUpperCase()}|${what}`
-  const identity = [contractKey, m.endDateTime, m.duration, bar.ib, m.useRTH, m.formatDate].join("|")
-  if (ctx.pacing.admit({ identity, contract: contractKey, weight, small: isSmallBar(bar) }, now)) {
+  if (ctx.pacing.admit(pacedRequestOf(m, inst.conId, what, bar, isSmallBar(bar)), now)) {
     ctx.counters.pacingViolations++
     return session.sendError(reqId, 162, Text.pacing)
   }

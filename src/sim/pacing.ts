@@ -17,6 +17,36 @@ export interface PacedRequest {
   readonly small: boolean
 }
 
+/** The fields of a historical request (as on the wire) that its pacing key is made of. */
+export interface PacingKeyFields {
+  readonly exchange: string
+  readonly endDateTime: string
+  readonly duration: string
+  readonly useRTH: boolean
+  readonly formatDate: number
+}
+
+/**
+ * How this gateway keys a request for its rules: contract (by conId), exchange and tick type for bursts;
+ * all of the request's parameters for "identical". `what` is the tick type the data comes from
+ * (ADJUSTED_LAST is TRADES). Exported for the pacing property test, which feeds this checker directly.
+ */
+export const pacedRequestOf = (
+  m: PacingKeyFields,
+  conId: number,
+  what: string,
+  bar: { readonly ib: string },
+  small: boolean
+): PacedRequest => {
+  const contract = `${conId}|${m.exchange.toUpperCase()}|${what}`
+  return {
+    identity: [contract, m.endDateTime, m.duration, bar.ib, m.useRTH, m.formatDate].join("|"),
+    contract,
+    weight: what === "BID_ASK" ? 2 : 1,
+    small
+  }
+}
+
 export type PacingRule = "identical-within-15s" | "six-within-2s" | "sixty-within-10min"
 
 interface Entry {

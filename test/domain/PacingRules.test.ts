@@ -60,6 +60,37 @@ describe("earliestSlot at IB's thresholds", () => {
     expect(earliestSlot(history, small("same"), 15_000, exact())).toEqual({ at: 15_000, reason: undefined })
   })
 
+  it("counts a request from the latest time the gateway may have seen it (its answer), not its sending", () => {
+    // Sent at 0, answered at 3000: the gateway may have read it at 3000.
+    const late = (e: PaceEntry): PaceEntry => ({ ...e, until: 3000 })
+    expect(earliestSlot([late(at(0, small("same")))], small("same"), 5000, exact())).toEqual({
+      at: 3000 + IDENTICAL_WINDOW_MS,
+      reason: "identical"
+    })
+    // Five in a burst, the first of them perhaps seen at 3000: the 6th still goes when the second leaves the
+    // window (four in it then, wherever the first landed); but four more later, the 10th waits for the 6th
+    // to leave (4100) where, had the first been answered at once, it would go at 2400.
+    const five = burst([0, 100, 200, 300, 400])
+    const sixth = earliestSlot([late(five[0]!), ...five.slice(1)], small("x"), 500, exact())
+    expect(sixth).toEqual({ at: 100 + BURST_WINDOW_MS, reason: "burst" })
+    const withSixth = [late(five[0]!), ...five.slice(1), at(sixth.at, small("x"))]
+    expect(earliestSlot(withSixth, small("y"), sixth.at, exact())).toEqual({
+      at: 200 + BURST_WINDOW_MS,
+      reason: "burst"
+    })
+    const full = [...withSixth, at(2200, small("y")), at(2300, small("z")), at(2400, small("w"))]
+    expect(earliestSlot(full, small("v"), 2400, exact())).toEqual({ at: sixth.at + BURST_WINDOW_MS, reason: "burst" })
+    const answeredAtOnce = full.map((e) => ({ ...e, until: e.t }))
+    expect(earliestSlot(answeredAtOnce, small("v"), 2400, exact())).toEqual({ at: 2400, reason: undefined })
+    const sixty = Array.from({ length: 60 }, (_, i) => at(i * 1000, small(`r${i}`, `C${i % 10}`)))
+    expect(earliestSlot([late(sixty[0]!), ...sixty.slice(1)], small("x", "Z"), 60_000, exact())).toEqual({
+      at: 1000 + LONG_WINDOW_MS,
+      reason: "window"
+    })
+    // It also stays longer in the history.
+    expect(pruneHistory([late(at(0, small("a")))], 2000 + LONG_WINDOW_MS, exact())).toHaveLength(1)
+  })
+
   it("counts BID_ASK twice in the burst and long windows", () => {
     const two = burst([0, 100], "EUR", 2)
     expect(earliestSlot(two, small("x", "EUR", 1), 200, exact()).at).toBe(200) // 2 + 2 + 1 = 5
