@@ -92,12 +92,35 @@ describe("handshake", () => {
     expect(sim.stats().clientIds).toEqual([9])
   })
 
-  it("a version range that excludes 193 is closed without an answer", async () => {
+  it("a client offering v100..150 gets 150, the highest version both sides speak", async () => {
     const s = await rawSocket(res, sim.port)
     s.socket.write(helloBytes("v100..150"))
+    const frame = await waitFor(
+      "version frame",
+      () => s.received(),
+      (b) => b.length >= 4 && b.length >= 4 + b.readUInt32BE(0)
+    )
+    expect(frame.subarray(4, 4 + frame.readUInt32BE(0)).toString("utf8")).toMatch(/^150\0\d{8} /)
+    expect(s.isClosed()).toBe(false)
+  })
+
+  it("ranges that do not overlap are closed without an answer", async () => {
+    const old = await res.sim({ serverVersion: 150 })
+    const s = await rawSocket(res, old.port)
+    s.socket.write(helloBytes("v157..178"))
     await within(s.closed, 5000, "socket closed by the simulator")
     expect(s.received().length).toBe(0)
-    await waitFor("no open connections", () => sim.stats().openConnections, (n) => n === 0, 1000)
+    await waitFor("no open connections", () => old.stats().openConnections, (n) => n === 0, 1000)
+  })
+
+  it("--server-version N stands in for an older gateway: @stoqey/ib (v100..193) sees N", async () => {
+    for (const v of [100, 157, 176, 187]) {
+      const old = await res.sim({ serverVersion: v })
+      const c = await connectRaw(res, old.port, 1)
+      expect(c.events.find((e) => e.kind === "server")).toEqual({ kind: "server", version: v })
+      expect(old.stats().serverVersion).toBe(v)
+      c.close()
+    }
   })
 
   it("a version range that includes 193 gets the version frame `193\\0<time> EST|EDT\\0`", async () => {
