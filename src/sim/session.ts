@@ -153,7 +153,7 @@ export class Session implements SessionPort {
     }
   }
 
-  /** Ids only grow: each answer is the next free one, and the ids it covers are used up. */
+  /** Ids only grow: each NEXT_VALID_ID (the login's too) is the next free id, and the ids it covers are used up. */
   private reqIds(numIds: number): void {
     this.send([Msg.NEXT_VALID_ID, 1, this.nextOrderId])
     this.nextOrderId += Math.max(1, numIds)
@@ -181,7 +181,7 @@ export class Session implements SessionPort {
     this.state = "ready"
     this.send([Msg.MANAGED_ACCTS, 1, this.ctx.account])
     if (this.ctx.faults.withholdNextValidId) return
-    this.send([Msg.NEXT_VALID_ID, 1, this.nextOrderId])
+    this.reqIds(1)
     this.sendError(-1, 2104, Text.farmOk)
     this.sendError(
       -1,

@@ -28,7 +28,8 @@ const res = new Resources()
 let sim: GatewaySimulator
 
 beforeEach(async () => {
-  sim = await res.sim({ pacing: "off" })
+  // The stall fault leaves requests unanswered on purpose.
+  sim = await res.sim({ pacing: "off" }, { allowUnanswered: true })
 })
 afterEach(() => res.closeAll())
 
