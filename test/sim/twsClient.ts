@@ -207,7 +207,7 @@ export class TwsTestClient {
     const until = Date.now() + ms
     while (!check()) {
       if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-      await new Promise((r) => setTimeout(r, 5))
+      await new Promise((r) => setTimeout(r, 1))
     }
   }
 
