@@ -53,8 +53,10 @@ export interface SimulatorStats {
   /** Requests refused as not supported (each got error 321), by IB's request name, and their total. */
   readonly unsupported: Readonly<Record<string, number>>
   readonly unsupportedTotal: number
-  /** Requests that got nothing although the protocol answers them (sent before START_API, or while stalled). */
+  /** Requests that got nothing although the protocol answers them (sent before START_API). */
   readonly unanswered: number
+  /** Requests swallowed by the `stall` fault. */
+  readonly stalled: number
   /** Frames that could not be read (each got error 320; the session stayed up). */
   readonly unreadable: number
   readonly historicalCancels: number
@@ -69,6 +71,7 @@ const zeroCounters = (): SimCounters => ({
   byType: {},
   unsupported: {},
   unanswered: 0,
+  stalled: 0,
   unreadable: 0,
   historical: 0,
   contractDetails: 0,
@@ -291,6 +294,7 @@ export class GatewaySimulator {
       unsupported: { ...c.unsupported },
       unsupportedTotal: Object.values(c.unsupported).reduce((a, b) => a + b, 0),
       unanswered: c.unanswered,
+      stalled: c.stalled,
       unreadable: c.unreadable,
       historicalCancels: c.historicalCancels,
       openHistorical: this.ctx.openHistorical(),

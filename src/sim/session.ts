@@ -116,7 +116,7 @@ export class Session implements SessionPort {
     if (this.state !== "ready" || req._tag === "StartApi") return
     this.countRequest(req)
     if (this.ctx.faults.stall) {
-      this.ctx.counters.unanswered++
+      this.ctx.counters.stalled++
       return
     }
     const delay = this.ctx.latencyFor(0)

@@ -40,8 +40,10 @@ export interface SimCounters {
   byType: Record<string, number>
   /** Requests answered with "not supported", by IB's name. */
   unsupported: Record<string, number>
-  /** Requests that got nothing although the protocol answers them (before START_API, the stall fault). */
+  /** Requests that got nothing although the protocol answers them: sent before START_API (a client's mistake). */
   unanswered: number
+  /** Requests swallowed on purpose by the `stall` fault. */
+  stalled: number
   /** Frames that could not be read (answered with 320). */
   unreadable: number
   historical: number

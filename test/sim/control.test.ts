@@ -64,6 +64,7 @@ describe("control API", () => {
       unsupported: {},
       unsupportedTotal: 0,
       unanswered: 0,
+      stalled: 0,
       unreadable: 0,
       historicalCancels: 0,
       openHistorical: 0,
