@@ -1,15 +1,20 @@
 /** Handshake and session rules (tws-protocol.md §1): version frame, START_API, client ids, version range. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { GatewaySimulator } from "../../src/sim/GatewaySimulator.ts"
+import { EventName } from "@stoqey/ib"
 import {
+  AAPL,
   codes,
   connectNext,
   connectRaw,
   ConnectionState,
+  ES,
   helloBytes,
   openNext,
   openRaw,
+  outcome,
   rawSocket,
+  reqHist,
   Resources,
   waitFor,
   within
@@ -113,12 +118,27 @@ describe("handshake", () => {
     await waitFor("no open connections", () => old.stats().openConnections, (n) => n === 0, 1000)
   })
 
-  it("--server-version N stands in for an older gateway: @stoqey/ib (v100..193) sees N", async () => {
-    for (const v of [100, 157, 176, 187]) {
+  it("--server-version N stands in for an older gateway: @stoqey/ib sees N and decodes every frame", async () => {
+    for (const v of [100, 123, 124, 157, 163, 164, 166, 176, 182, 186, 187]) {
       const old = await res.sim({ serverVersion: v })
       const c = await connectRaw(res, old.port, 1)
       expect(c.events.find((e) => e.kind === "server")).toEqual({ kind: "server", version: v })
       expect(old.stats().serverVersion).toBe(v)
+      // The library's own decoder, at its negotiated version: futures details (the longest message), bars, errors.
+      let details = 0
+      let ended = false
+      c.api.on(EventName.contractDetails, () => void details++)
+      c.api.on(EventName.contractDetailsEnd, () => void (ended = true))
+      c.api.reqContractDetails(5, ES)
+      await waitFor(`v${v} contract details end`, () => ended, (x) => x)
+      expect(details).toBeGreaterThan(1)
+      reqHist(c, 6, { contract: AAPL, end: "20240305 16:00:00 US/Eastern", duration: "1 D", barSize: "1 hour" })
+      const bars = await outcome(c, 6)
+      expect(bars._tag === "bars" ? bars.bars.length : bars, `v${v}`).toBe(7)
+      reqHist(c, 7, { contract: AAPL, end: "20240305 16:00:00 US/Eastern", duration: "1 D", barSize: "7 mins" })
+      expect(await outcome(c, 7)).toMatchObject({ _tag: "error", error: { code: 321 } })
+      expect(codes(c.errors), `v${v}`).not.toContain(505)
+      expect(c.errors.map((e) => e.reqId)).toEqual([7])
       c.close()
     }
   })
