@@ -75,6 +75,13 @@ const toContract = (c: ContractSpec): Contract => {
   return out as Contract
 }
 
+/**
+ * Gateways before server version 182 send no `lastTradeDate` (and before 134 no `realExpirationDate`); the
+ * date still leads `lastTradeDateOrContractMonth` ("20261218" or "20261218 08:30 US/Central"), so take it there.
+ */
+const expiryOf = (d: ContractDetails): string =>
+  d.contract.lastTradeDate || (/^(\d{8})(?:\s|$)/.exec(d.contract.lastTradeDateOrContractMonth ?? "")?.[1] ?? "")
+
 const toInfo = (d: ContractDetails): ContractInfo => ({
   conId: d.contract.conId ?? 0,
   symbol: d.contract.symbol ?? "",
@@ -91,8 +98,8 @@ const toInfo = (d: ContractDetails): ContractInfo => ({
   tradingHours: d.tradingHours ?? "",
   liquidHours: d.liquidHours ?? "",
   validExchanges: d.validExchanges ?? "",
-  lastTradeDate: d.contract.lastTradeDate ?? "",
-  realExpirationDate: d.realExpirationDate ?? "",
+  lastTradeDate: expiryOf(d),
+  realExpirationDate: d.realExpirationDate || expiryOf(d),
   contractMonth: d.contractMonth ?? ""
 })
 

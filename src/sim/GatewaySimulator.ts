@@ -1,5 +1,6 @@
 /**
- * The simulated IB Gateway: a TCP listener on loopback speaking TWS API v193, with pacing, latency and
+ * The simulated IB Gateway: a TCP listener on loopback speaking the TWS API at any server version from 100
+ * to 193 (each client gets min(its max, `serverVersion`)), with pacing, latency, a simulated clock and
  * fault switches. This class is the in-process API tests drive; `Simulator.ts` wraps it in a scoped
  * Layer and `controlApi.ts` exposes the same controls over HTTP.
  */
@@ -9,6 +10,7 @@ import { Pacing, type PacingMode } from "./pacing.ts"
 import { Text } from "./protocol.ts"
 import { Session } from "./session.ts"
 import type { SimContext, SimCounters } from "./sessionPort.ts"
+import { MIN_CLIENT_VERSION, SIM_MAX_VERSION } from "./versions.ts"
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -22,12 +24,19 @@ export interface SimulatorOptions {
   /** Extra latency per bar in a historical answer, microseconds (before time scaling). */
   readonly perBarUs?: number
   readonly account?: string
-  /** The gateway's clock; tests may pin it. */
+  /** The highest server version to speak, 100–193 (default 193): stands in for an older gateway. */
+  readonly serverVersion?: number
+  /** The gateway's clock; tests may pin it. Wins over `clockStart`. */
   readonly clock?: () => number
+  /** A simulated clock: epoch ms at which it starts (when the simulator starts)… */
+  readonly clockStart?: number
+  /** …and how many simulated ms pass per real ms (default 1). */
+  readonly clockSpeed?: number
   readonly log?: (line: string) => void
 }
 
 export interface SimulatorStats {
+  readonly serverVersion: number
   readonly openConnections: number
   readonly totalConnections: number
   readonly clientIds: ReadonlyArray<number>
@@ -36,7 +45,20 @@ export interface SimulatorStats {
     readonly contractDetails: number
     readonly headTimestamp: number
     readonly currentTime: number
+    /** Every request read after START_API. */
+    readonly total: number
+    /** By kind: the decoder's tag (ReqIds, Positions, AccountSummary, …) or IB's name for unsupported ones. */
+    readonly byType: Readonly<Record<string, number>>
   }
+  /** Requests refused as not supported (each got error 321), by IB's request name, and their total. */
+  readonly unsupported: Readonly<Record<string, number>>
+  readonly unsupportedTotal: number
+  /** Requests that got nothing although the protocol answers them (sent before START_API). */
+  readonly unanswered: number
+  /** Requests swallowed by the `stall` fault. */
+  readonly stalled: number
+  /** Frames that could not be read (each got error 320; the session stayed up). */
+  readonly unreadable: number
   readonly historicalCancels: number
   readonly openHistorical: number
   readonly pacingViolations: number
@@ -45,6 +67,12 @@ export interface SimulatorStats {
 }
 
 const zeroCounters = (): SimCounters => ({
+  total: 0,
+  byType: {},
+  unsupported: {},
+  unanswered: 0,
+  stalled: 0,
+  unreadable: 0,
   historical: 0,
   contractDetails: 0,
   headTimestamp: 0,
@@ -72,18 +100,20 @@ export class GatewaySimulator {
   private timeScale: number
   private latencyMs: number
   private perBarUs: number
+  private serverVersion: number
 
   private constructor(private readonly options: SimulatorOptions) {
     this.pacingMode = options.pacing ?? "strict"
     this.timeScale = options.timeScale ?? 1
     this.latencyMs = options.latencyMs ?? 0
     this.perBarUs = options.perBarUs ?? 0
+    this.serverVersion = checkVersion(options.serverVersion ?? SIM_MAX_VERSION)
     this.pacing = new Pacing(this.pacingMode, this.timeScale)
     this.server = this.makeServer()
     // A getter, because a reset replaces the counters object; read through a closure, not an alias of `this`.
     const counters = () => this.counters
     this.ctx = {
-      now: options.clock ?? Date.now,
+      now: options.clock ?? simulatedClock(options.clockStart, options.clockSpeed ?? 1),
       faults: this.faults,
       pacing: this.pacing,
       get counters() {
@@ -91,6 +121,7 @@ export class GatewaySimulator {
       },
       account: options.account ?? "DU1234567",
       timeScale: () => this.timeScale,
+      serverVersion: () => this.serverVersion,
       latencyFor: (bars) => (this.latencyMs + (bars * this.perBarUs) / 1000) / this.timeScale,
       claimClientId: (id, s) => {
         const holder = this.clientIds.get(id)
@@ -164,8 +195,11 @@ export class GatewaySimulator {
       readonly timeScale?: number | undefined
       readonly latencyMs?: number | undefined
       readonly perBarUs?: number | undefined
+      /** Applies to sessions that connect afterwards. */
+      readonly serverVersion?: number | undefined
     }
   ): void {
+    if (c.serverVersion !== undefined) this.serverVersion = checkVersion(c.serverVersion)
     this.pacingMode = c.pacing ?? this.pacingMode
     this.timeScale = c.timeScale ?? this.timeScale
     this.latencyMs = c.latencyMs ?? this.latencyMs
@@ -245,6 +279,7 @@ export class GatewaySimulator {
   stats(): SimulatorStats {
     const c = this.counters
     return {
+      serverVersion: this.serverVersion,
       openConnections: this.sessions.size,
       totalConnections: this.totalConnections,
       clientIds: [...this.clientIds.keys()].sort((a, b) => a - b),
@@ -252,8 +287,15 @@ export class GatewaySimulator {
         historical: c.historical,
         contractDetails: c.contractDetails,
         headTimestamp: c.headTimestamp,
-        currentTime: c.currentTime
+        currentTime: c.currentTime,
+        total: c.total,
+        byType: { ...c.byType }
       },
+      unsupported: { ...c.unsupported },
+      unsupportedTotal: Object.values(c.unsupported).reduce((a, b) => a + b, 0),
+      unanswered: c.unanswered,
+      stalled: c.stalled,
+      unreadable: c.unreadable,
       historicalCancels: c.historicalCancels,
       openHistorical: this.ctx.openHistorical(),
       pacingViolations: c.pacingViolations,
@@ -269,4 +311,19 @@ export class GatewaySimulator {
     for (const s of [...this.sessions]) s.close()
     await this.stopListening()
   }
+}
+
+const checkVersion = (v: number): number => {
+  if (!Number.isInteger(v) || v < MIN_CLIENT_VERSION || v > SIM_MAX_VERSION) {
+    throw new RangeError(`server version ${v} is outside ${MIN_CLIENT_VERSION}..${SIM_MAX_VERSION}`)
+  }
+  return v
+}
+
+/** Real time, or a clock that starts at `start` and runs `speed` times faster than real time. */
+const simulatedClock = (start: number | undefined, speed: number): () => number => {
+  if (start === undefined && speed === 1) return Date.now
+  const t0 = Date.now()
+  const s0 = start ?? t0
+  return () => Math.floor(s0 + (Date.now() - t0) * speed)
 }

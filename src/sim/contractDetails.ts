@@ -1,7 +1,11 @@
-/** CONTRACT_DATA (10) at server version 193, field for field (tws-protocol.md §2.6), and IB's hours strings. */
+/**
+ * CONTRACT_DATA (10) field for field in the layout of the negotiated server version (tws-protocol.md §2.6;
+ * thresholds in versions.ts), and IB's hours strings.
+ */
 import { calendarFor, type Hours } from "../domain/calendar/index.ts"
 import { orderTypesFor, type Instrument } from "./instruments.ts"
 import { Msg } from "./protocol.ts"
+import { MinVer } from "./versions.ts"
 import type { Field } from "./wire.ts"
 import { offsetMs, shiftDay } from "./zoneClock.ts"
 
@@ -34,15 +38,24 @@ export const ibHoursString = (inst: Instrument, nowMs: number, hours: Hours): st
   return parts.join(";")
 }
 
-export const contractDataFields = (reqId: number, inst: Instrument, exchange: string, nowMs: number): Array<Field> => {
+export const contractDataFields = (
+  reqId: number,
+  inst: Instrument,
+  exchange: string,
+  nowMs: number,
+  v: number
+): Array<Field> => {
   const cal = calendarFor(inst.calendar)
+  const when = (min: number, ...fields: ReadonlyArray<Field>) => (v >= min ? fields : [])
   return [
     Msg.CONTRACT_DATA,
+    // Before SIZE_RULES the message carries its own version (8: every optional block present).
+    ...(v < MinVer.SIZE_RULES ? [8] : []),
     reqId,
     inst.symbol,
     inst.secType,
     inst.lastTradeDateOrContractMonth,
-    inst.lastTradeDate,
+    ...when(MinVer.LAST_TRADE_DATE, inst.lastTradeDate),
     0, // strike
     "", // right
     exchange,
@@ -52,6 +65,7 @@ export const contractDataFields = (reqId: number, inst: Instrument, exchange: st
     inst.tradingClass,
     inst.conId,
     inst.minTick,
+    ...(v >= MinVer.MD_SIZE_MULTIPLIER && v < MinVer.SIZE_RULES ? [1] : []), // mdSizeMultiplier
     inst.multiplier,
     orderTypesFor(inst),
     inst.validExchanges,
@@ -70,13 +84,13 @@ export const contractDataFields = (reqId: number, inst: Instrument, exchange: st
     "", // evMultiplier
     inst.secIds.length,
     ...inst.secIds.flat(),
-    inst.aggGroup,
-    inst.underSymbol,
-    inst.underSecType,
-    inst.marketRuleIds,
-    inst.realExpirationDate,
-    inst.stockType,
-    ...inst.sizeRules,
-    0 // ineligibilityReasonCount
+    ...when(MinVer.AGG_GROUP, inst.aggGroup),
+    ...when(MinVer.UNDERLYING_INFO, inst.underSymbol, inst.underSecType),
+    ...when(MinVer.MARKET_RULES, inst.marketRuleIds),
+    ...when(MinVer.REAL_EXPIRATION_DATE, inst.realExpirationDate),
+    ...when(MinVer.STOCK_TYPE, inst.stockType),
+    ...(v === MinVer.FRACTIONAL_SIZE_SUPPORT ? [inst.sizeRules[0]!] : []), // sizeMinTick
+    ...(v >= MinVer.SIZE_RULES ? inst.sizeRules : []),
+    ...when(MinVer.INELIGIBILITY_REASONS, 0) // ineligibilityReasonCount
   ]
 }

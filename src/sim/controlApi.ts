@@ -13,7 +13,9 @@ export const ConfigPatch = Schema.Struct({
   pacing: Schema.optional(Schema.Literal("strict", "all", "off")),
   timeScale: Schema.optional(Schema.Number.pipe(Schema.positive())),
   latencyMs: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
-  perBarUs: Schema.optional(Schema.Number.pipe(Schema.nonNegative()))
+  perBarUs: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
+  /** The highest server version offered to clients that connect afterwards. */
+  serverVersion: Schema.optional(Schema.Int.pipe(Schema.between(100, 193)))
 })
 
 /** Unknown keys are errors too: a misspelt fault switch must not silently do nothing. */

@@ -6,12 +6,13 @@
 import { calendarFor } from "../domain/calendar/index.ts"
 import { isSmallBar, parseBarSize, parseDuration, parseEndDateTime, stepAllowed } from "../domain/IbHistoricalRules.ts"
 import { findContracts } from "./catalog.ts"
-import { generateBars, type Bar } from "./historicalBars.ts"
+import { generateBars, type Bar, type HistoricalQuery } from "./historicalBars.ts"
 import type { Instrument, WhatToShow } from "./instruments.ts"
 import { pacedRequestOf } from "./pacing.ts"
 import { Msg, Text } from "./protocol.ts"
 import type { HistoricalData } from "./requests.ts"
 import type { SessionPort as Session, SimContext } from "./sessionPort.ts"
+import { MinVer } from "./versions.ts"
 import { compactDay, formatLocal } from "./zoneClock.ts"
 
 const WHAT_TO_SHOW: ReadonlyArray<string> = [
@@ -31,8 +32,8 @@ const UPDATE_EVERY_MS = 5_000
 type Req = typeof HistoricalData.Type
 
 /**
- * HISTORICAL_DATA at ≥124: `17, reqId, start, end, count, (date, o, h, l, c, volume, WAP, count)*` — no version, no
- * hasGaps.
+ * HISTORICAL_DATA. From v124: `17, reqId, start, end, count, (date, o, h, l, c, volume, WAP, barCount)*`; before,
+ * a version field (3) follows the id and every bar carries hasGaps before its barCount.
  */
 export const historicalFrame = (
   reqId: number,
@@ -40,17 +41,21 @@ export const historicalFrame = (
   formatDate: number,
   fromMs: number,
   toMs: number,
-  bars: ReadonlyArray<Bar>
+  bars: ReadonlyArray<Bar>,
+  v: number
 ) => {
   const zone = calendarFor(inst.calendar).timeZone
   const tzId = calendarFor(inst.calendar).ibTimeZoneId
+  const old = v < MinVer.SYNT_REALTIME_BARS
   // Built as one string: answers run to thousands of bars and this is the simulator's hot path.
   // Prices are already canonical decimals (roundTo), so String() gives IB's short form.
-  let body = `${Msg.HISTORICAL_DATA}\0${reqId}\0${formatLocal(fromMs, zone)} ${tzId}\0${
+  let body = `${Msg.HISTORICAL_DATA}\0${old ? "3\0" : ""}${reqId}\0${formatLocal(fromMs, zone)} ${tzId}\0${
     formatLocal(toMs, zone)
   } ${tzId}\0${bars.length}\0`
+  const gaps = old ? "0\0" : ""
   for (const b of bars) {
-    body += `${barDate(b, formatDate, zone, tzId)}\0${b.o}\0${b.h}\0${b.l}\0${b.c}\0${b.v}\0${b.wap}\0${b.count}\0`
+    const date = barDate(b, formatDate, zone, tzId)
+    body += `${date}\0${b.o}\0${b.h}\0${b.l}\0${b.c}\0${b.v}\0${b.wap}\0${gaps}${b.count}\0`
   }
   return { body, count: bars.length }
 }
@@ -116,7 +121,8 @@ export const handleHistorical = (session: Session, ctx: SimContext, m: Req): voi
 
   if (end._tag === "At" && !end.explicitZone) session.sendError(reqId, 2174, Text.noTimeZoneWarning)
   const endMs = end._tag === "Now" ? now : end.ms
-  const answer = generateBars({ inst, endMs, nowMs: now, duration, bar, useRTH: m.useRTH, whatToShow: what })
+  const query: HistoricalQuery = { inst, endMs, nowMs: now, duration, bar, useRTH: m.useRTH, whatToShow: what }
+  const answer = generateBars(query)
 
   const deliver = () => {
     session.clearInFlight(reqId)
@@ -126,13 +132,13 @@ export const handleHistorical = (session: Session, ctx: SimContext, m: Req): voi
         session.markFinished(reqId)
         return session.sendError(reqId, 162, Text.noData(inst.symbol, inst.exchange, what))
       }
-      const frame = historicalFrame(reqId, inst, m.formatDate, answer.fromMs, answer.toMs, answer.bars)
+      const frame = historicalFrame(reqId, inst, m.formatDate, answer.fromMs, answer.toMs, answer.bars, session.version)
       if (ctx.faults.closeMidResponse) {
         ctx.faults.closeMidResponse = false
         return session.sendTruncated(frame.body)
       }
       session.sendBars(frame)
-      if (m.keepUpToDate) return stream(session, ctx, reqId, inst, m, answer.bars[answer.bars.length - 1]!)
+      if (m.keepUpToDate) return stream(session, ctx, reqId, m.formatDate, query)
       session.markFinished(reqId)
     })
   }
@@ -141,26 +147,20 @@ export const handleHistorical = (session: Session, ctx: SimContext, m: Req): voi
 }
 
 /**
- * keepUpToDate: the live (last) bar is re-sent as HISTORICAL_DATA_UPDATE, whose field order is
- * `90, reqId, barCount, date, open, close, high, low, WAP, volume` (tws-protocol.md §2.6).
+ * keepUpToDate: every 5 s (time-scaled) the bar that contains the gateway's clock is recomputed from the
+ * minute data and sent as HISTORICAL_DATA_UPDATE, `90, reqId, barCount, date, open, close, high, low, WAP,
+ * volume` (tws-protocol.md §2.6); barCount is the bar's trade count. When the clock crosses a bar boundary the
+ * update carries the new bar. With the market closed it keeps repeating the last bar, as TWS does.
  */
-const stream = (session: Session, ctx: SimContext, reqId: number, inst: Instrument, m: Req, last: Bar): void => {
-  const cal = calendarFor(inst.calendar)
-  let n = 0
+const stream = (session: Session, ctx: SimContext, reqId: number, formatDate: number, q: HistoricalQuery): void => {
+  const cal = calendarFor(q.inst.calendar)
   const interval = setInterval(() => {
-    n++
-    session.send([
-      Msg.HISTORICAL_DATA_UPDATE,
-      reqId,
-      n,
-      barDate(last, m.formatDate, cal.timeZone, cal.ibTimeZoneId),
-      last.o,
-      last.c,
-      last.h,
-      last.l,
-      last.wap,
-      last.v
-    ])
+    const now = ctx.now()
+    const live = generateBars({ ...q, endMs: now, nowMs: now }).bars.at(-1)
+    if (!live) return
+    const date = barDate(live, formatDate, cal.timeZone, cal.ibTimeZoneId)
+    const { c, count, h, l, o, v, wap } = live
+    session.send([Msg.HISTORICAL_DATA_UPDATE, reqId, count, date, o, c, h, l, wap, v])
   }, Math.max(10, UPDATE_EVERY_MS / ctx.timeScale()))
   session.inFlight.set(reqId, { interval })
 }

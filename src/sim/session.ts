@@ -1,6 +1,8 @@
 /**
- * One client connection to the simulated gateway: handshake, START_API, then requests. A malformed
- * frame closes this session only; every timer the session starts dies with it.
+ * One client connection to the simulated gateway: handshake (version negotiation), START_API, then
+ * requests, each read and answered in the layout of the negotiated version. A frame that cannot be read
+ * gets the gateway's 320 and the session goes on; only a broken stream (bad handshake, absurd frame
+ * length) closes it, and only it. Every timer the session starts dies with it.
  */
 import type { Socket } from "node:net"
 import { Either } from "effect"
@@ -9,9 +11,12 @@ import { contractDataFields } from "./contractDetails.ts"
 import { handleHistorical } from "./historicalRequest.ts"
 import { headTimestampMs } from "./historicalBars.ts"
 import type { WhatToShow } from "./instruments.ts"
+import { answerAccountRequest } from "./paperAccount.ts"
 import { Msg, Text } from "./protocol.ts"
 import { decodeRequest, type Request } from "./requests.ts"
-import { encodeBody, encodeFrame, InboundDecoder, SERVER_VERSION, WireError, type Field } from "./wire.ts"
+import { answerSchedule } from "./schedule.ts"
+import { MinVer, MIN_CLIENT_VERSION, negotiate } from "./versions.ts"
+import { encodeBody, encodeFrame, InboundDecoder, WireError, type Field } from "./wire.ts"
 import { formatLocal, offsetMs } from "./zoneClock.ts"
 import { formatIbUtc } from "../domain/IbHistoricalRules.ts"
 import type { HistoricalFrame, InFlight, SessionPort, SimContext } from "./sessionPort.ts"
@@ -28,7 +33,9 @@ export class Session implements SessionPort {
   private readonly finished = new Set<number>()
   private readonly heldForHmds: Array<() => void> = []
   clientId: number | undefined
-  serverInfoSent = false
+  /** The negotiated server version; every frame in and out is laid out for it. */
+  version = 0
+  private nextOrderId = 1
 
   constructor(
     readonly id: number,
@@ -57,11 +64,12 @@ export class Session implements SessionPort {
     for (const m of messages) {
       if ((this.state as State) === "closed") return
       if (m._tag === "Hello") this.onHello(m.minVersion, m.maxVersion)
+      else if (m._tag === "Unreadable") this.unreadable(m.reason)
       else {
-        const req = decodeRequest(m.fields)
+        const req = decodeRequest(m.fields, this.version)
         if (Either.isLeft(req)) {
-          this.ctx.log(`session ${this.id}: closing on malformed message: ${req.left}`)
-          return this.close()
+          this.unreadable(req.left)
+          continue
         }
         try {
           this.onRequest(req.right)
@@ -74,32 +82,49 @@ export class Session implements SessionPort {
     }
   }
 
+  /** What TWS does with a request it cannot read: error 320, and the connection stays. */
+  private unreadable(detail: string): void {
+    this.ctx.counters.unreadable++
+    this.ctx.log(`session ${this.id}: unreadable request: ${detail}`)
+    if (this.state === "ready" || this.state === "awaiting-start") this.sendError(-1, 320, Text.unreadable(detail))
+  }
+
   private onHello(min: number, max: number): void {
-    if (SERVER_VERSION < min || SERVER_VERSION > max) {
-      this.ctx.log(`session ${this.id}: client range v${min}..${max} excludes ${SERVER_VERSION}; closing`)
+    const simMax = this.ctx.serverVersion()
+    const v = negotiate(min, max, simMax)
+    if (v === undefined) {
+      const why = max < MIN_CLIENT_VERSION
+        ? `below v${MIN_CLIENT_VERSION}`
+        : `outside v${MIN_CLIENT_VERSION}..${simMax}`
+      this.ctx.log(`session ${this.id}: client range v${min}..${max} is ${why}; closing`)
       return this.close()
     }
+    this.version = v
     this.state = "awaiting-start"
     if (this.ctx.faults.silentHandshake) return
     const now = this.ctx.now()
     const zone = offsetMs("America/New_York", now) === EST_OFFSET ? "EST" : "EDT"
-    this.send([SERVER_VERSION, `${formatLocal(now, "America/New_York")} ${zone}`])
+    this.send([v, `${formatLocal(now, "America/New_York")} ${zone}`])
   }
 
   private onRequest(req: Request): void {
     if (this.state === "awaiting-start") {
       if (req._tag === "StartApi") this.onStartApi(req.m.clientId)
-      return // a real gateway ignores requests before START_API
+      else this.ctx.counters.unanswered++ // a real gateway ignores requests before START_API
+      return
     }
     if (this.state !== "ready" || req._tag === "StartApi") return
     this.countRequest(req)
-    if (this.ctx.faults.stall) return
+    if (this.ctx.faults.stall) {
+      this.ctx.counters.stalled++
+      return
+    }
     const delay = this.ctx.latencyFor(0)
     switch (req._tag) {
       case "CurrentTime":
         return void this.later(delay, () => this.send([Msg.CURRENT_TIME, 1, Math.floor(this.ctx.now() / 1000)]))
       case "ReqIds":
-        return void this.later(delay, () => this.send([Msg.NEXT_VALID_ID, 1, 1]))
+        return void this.later(delay, () => this.reqIds(req.m.numIds))
       case "ManagedAccts":
         return void this.later(delay, () => this.send([Msg.MANAGED_ACCTS, 1, this.ctx.account]))
       case "ContractData":
@@ -109,17 +134,36 @@ export class Session implements SessionPort {
       case "CancelHeadTimestamp":
         return // IBApiNext cancels every finished head-timestamp request; nothing to do
       case "HistoricalData":
+        if (req.m.whatToShow === "SCHEDULE" && this.version >= MinVer.HISTORICAL_SCHEDULE) {
+          return void this.later(delay, () => answerSchedule(this, this.ctx, req.m))
+        }
         return handleHistorical(this, this.ctx, req.m)
       case "CancelHistoricalData":
         return this.cancelHistorical(req.m.reqId)
       case "LogLevel":
+      case "MarketDataType":
+        return // settings: the protocol has no answer for them
       case "Unsupported":
-        return
+        this.ctx.counters.unsupported[req.name] = (this.ctx.counters.unsupported[req.name] ?? 0) + 1
+        return void this.later(delay, () => this.sendError(req.reqId, 321, Text.unsupported(req.name)))
+      default:
+        return void this.later(delay, () => {
+          if (!answerAccountRequest(this, this.ctx, req)) this.sendError(-1, 321, Text.unsupported(req._tag))
+        })
     }
+  }
+
+  /** Ids only grow: each NEXT_VALID_ID (the login's too) is the next free id, and the ids it covers are used up. */
+  private reqIds(numIds: number): void {
+    this.send([Msg.NEXT_VALID_ID, 1, this.nextOrderId])
+    this.nextOrderId += Math.max(1, numIds)
   }
 
   private countRequest(req: Request): void {
     const c = this.ctx.counters
+    c.total++
+    const name = req._tag === "Unsupported" ? req.name : req._tag
+    c.byType[name] = (c.byType[name] ?? 0) + 1
     if (req._tag === "HistoricalData") c.historical++
     else if (req._tag === "ContractData") c.contractDetails++
     else if (req._tag === "HeadTimestamp") c.headTimestamp++
@@ -137,7 +181,7 @@ export class Session implements SessionPort {
     this.state = "ready"
     this.send([Msg.MANAGED_ACCTS, 1, this.ctx.account])
     if (this.ctx.faults.withholdNextValidId) return
-    this.send([Msg.NEXT_VALID_ID, 1, 1])
+    this.reqIds(1)
     this.sendError(-1, 2104, Text.farmOk)
     this.sendError(
       -1,
@@ -151,7 +195,9 @@ export class Session implements SessionPort {
     const now = this.ctx.now()
     const matches = findContracts(q, now)
     if (matches.length === 0) return this.sendError(reqId, 200, Text.noSecurityDefinition)
-    for (const inst of matches) this.send(contractDataFields(reqId, inst, answeredExchange(inst, q.exchange), now))
+    for (const inst of matches) {
+      this.send(contractDataFields(reqId, inst, answeredExchange(inst, q.exchange), now, this.version))
+    }
     this.send([Msg.CONTRACT_DATA_END, 1, reqId])
   }
 
@@ -168,6 +214,8 @@ export class Session implements SessionPort {
       return this.sendError(m.reqId, 321, Text.invalidFormatDate(String(m.formatDate)))
     }
     const ts = headTimestampMs(inst, m.useRTH)
+    // On a simulated clock before the listing there is no data yet.
+    if (ts > this.ctx.now()) return this.sendError(m.reqId, 162, Text.noData(inst.symbol, inst.exchange, m.whatToShow))
     this.send([Msg.HEAD_TIMESTAMP, m.reqId, m.formatDate === 2 ? String(Math.floor(ts / 1000)) : formatIbUtc(ts)])
   }
 
@@ -228,10 +276,11 @@ export class Session implements SessionPort {
     this.write(encodeFrame(fields))
   }
 
-  /** ERR_MSG at version 193: `4, 2, id, code, message, advancedOrderRejectJson`. */
+  /** ERR_MSG: `4, 2, id, code, message`, plus `advancedOrderRejectJson` from v166. */
   sendError(id: number, code: number, message: string): void {
     if (code < 2100 || code >= 10000) this.ctx.counters.errorsSent++
-    this.send([Msg.ERR_MSG, 2, id, code, message, ""])
+    if (this.version >= MinVer.ADVANCED_ORDER_REJECT) this.send([Msg.ERR_MSG, 2, id, code, message, ""])
+    else this.send([Msg.ERR_MSG, 2, id, code, message])
   }
 
   /** Writes the first half of a frame and drops the connection: a gateway dying mid-answer. */

@@ -20,6 +20,8 @@ export interface HistoricalFrame {
 
 /** The part of a session that request handlers use to answer. */
 export interface SessionPort {
+  /** The negotiated server version: the layout of every frame this session writes. */
+  readonly version: number
   readonly inFlight: Map<number, InFlight>
   send(fields: ReadonlyArray<Field>): void
   sendError(id: number, code: number, message: string): void
@@ -32,6 +34,18 @@ export interface SessionPort {
 }
 
 export interface SimCounters {
+  /** Every request read after START_API. */
+  total: number
+  /** Requests by kind (the decoder's tag, or IB's name for an unsupported one). */
+  byType: Record<string, number>
+  /** Requests answered with "not supported", by IB's name. */
+  unsupported: Record<string, number>
+  /** Requests that got nothing although the protocol answers them: sent before START_API (a client's mistake). */
+  unanswered: number
+  /** Requests swallowed on purpose by the `stall` fault. */
+  stalled: number
+  /** Frames that could not be read (answered with 320). */
+  unreadable: number
   historical: number
   contractDetails: number
   headTimestamp: number
@@ -50,6 +64,8 @@ export interface SimContext<S extends SessionPort = SessionPort> {
   readonly counters: SimCounters
   readonly account: string
   readonly timeScale: () => number
+  /** The highest server version this gateway speaks (a client gets min(its max, this)). */
+  readonly serverVersion: () => number
   /** Simulated latency for an answer carrying `bars` bars, already time-scaled, in ms. */
   readonly latencyFor: (bars: number) => number
   claimClientId(id: number, s: S): boolean

@@ -25,7 +25,30 @@ const perBarUs = Options.float("per-bar-us").pipe(
   Options.withDefault(0),
   Options.withDescription("extra latency per historical bar, µs")
 )
+const serverVersion = Options.integer("server-version").pipe(
+  Options.withDefault(193),
+  Options.withDescription("highest TWS server version to speak (100–193); clients get min(their max, this)")
+)
+const clock = Options.text("clock").pipe(
+  Options.optional,
+  Options.withDescription("start the gateway's clock at this ISO instant (e.g. 2024-03-05T14:30:00Z)")
+)
+const clockSpeed = Options.float("clock-speed").pipe(
+  Options.withDefault(1),
+  Options.withDescription("simulated seconds per real second")
+)
 const verbose = Options.boolean("verbose").pipe(Options.withDescription("log session events to stderr"))
 
-export const simOptions = { port, controlPort, pacing, timeScale, latencyMs, perBarUs, verbose }
+export const simOptions = {
+  port,
+  controlPort,
+  pacing,
+  timeScale,
+  latencyMs,
+  perBarUs,
+  serverVersion,
+  clock,
+  clockSpeed,
+  verbose
+}
 export type SimOptions = Command.Command.ParseConfig<typeof simOptions>

@@ -3,9 +3,6 @@
  * `API\0` + BE32 length + version string, then BE32-length frames whose fields each end in NUL.
  */
 
-export const SERVER_VERSION = 193
-export const MIN_CLIENT_VERSION = 100
-
 /** Frames above this size are treated as garbage: no legal client message comes near it. */
 const MAX_FRAME_BYTES = 1 << 20
 
@@ -30,6 +27,8 @@ export const encodeBody = (body: string): Buffer => {
 export type Inbound =
   | { readonly _tag: "Hello"; readonly minVersion: number; readonly maxVersion: number; readonly options: string }
   | { readonly _tag: "Message"; readonly fields: ReadonlyArray<string> }
+  /** A frame whose length was sound but whose body is not NUL-terminated fields: skipped, the stream stays in sync. */
+  | { readonly _tag: "Unreadable"; readonly reason: string }
 
 export class WireError extends Error {
   override readonly name = "WireError"
@@ -65,12 +64,14 @@ export class InboundDecoder {
       }
       if (this.buf.length < 4) return out
       const len = this.buf.readUInt32BE(0)
-      if (len === 0 || len > MAX_FRAME_BYTES) throw new WireError(`frame length ${len}`)
+      // Past this size the length itself is garbage and no later frame boundary can be trusted.
+      if (len > MAX_FRAME_BYTES) throw new WireError(`frame length ${len}`)
       if (this.buf.length < 4 + len) return out
       const body = this.buf.toString("utf8", 4, 4 + len)
       this.buf = this.buf.subarray(4 + len)
-      if (!body.endsWith("\0")) throw new WireError("frame does not end with NUL")
-      out.push({ _tag: "Message", fields: body.slice(0, -1).split("\0") })
+      if (len === 0) out.push({ _tag: "Unreadable", reason: "empty frame" })
+      else if (!body.endsWith("\0")) out.push({ _tag: "Unreadable", reason: "frame does not end with NUL" })
+      else out.push({ _tag: "Message", fields: body.slice(0, -1).split("\0") })
     }
   }
 }

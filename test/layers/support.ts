@@ -34,7 +34,16 @@ export const ibLayer = (settings: Partial<IbSettings>) => {
   )
 }
 
-export const startSim = (options: SimulatorOptions = {}) => Simulator.make(options)
+/** A simulator for the test's scope; closing it fails the test if it left a request unanswered (its /stats counter). */
+export const startSim = (options: SimulatorOptions = {}) =>
+  Simulator.make(options).pipe(
+    Effect.tap((sim) =>
+      Effect.addFinalizer(() => {
+        const n = sim.stats().unanswered
+        return n > 0 ? Effect.die(new Error(`the simulator left ${n} requests unanswered`)) : Effect.void
+      })
+    )
+  )
 
 /** Polls `check` until it holds (or fails the test after `ms`); for effects of asynchronous I/O. */
 export const eventually = <A>(what: string, get: () => A, check: (a: A) => boolean, ms = 3000) =>

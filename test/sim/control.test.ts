@@ -48,10 +48,24 @@ describe("control API", () => {
     const { status, body } = await get("/stats")
     expect(status).toBe(200)
     expect(body).toEqual({
+      serverVersion: 193,
       openConnections: 1,
       totalConnections: 1,
       clientIds: [4],
-      requests: { historical: 0, contractDetails: 1, headTimestamp: 1, currentTime: 1 },
+      requests: {
+        historical: 0,
+        contractDetails: 1,
+        headTimestamp: 1,
+        currentTime: 1,
+        // IBApiNext cancels every head-timestamp request it got an answer for.
+        total: 4,
+        byType: { CurrentTime: 1, ContractData: 1, HeadTimestamp: 1, CancelHeadTimestamp: 1 }
+      },
+      unsupported: {},
+      unsupportedTotal: 0,
+      unanswered: 0,
+      stalled: 0,
+      unreadable: 0,
       historicalCancels: 0,
       openHistorical: 0,
       pacingViolations: 0,

@@ -93,6 +93,8 @@ describe("fault switches", () => {
     const h = await settledAfter(hourly(c.ib), 300)
     expect(h.state).toBe("pending")
     expect(sim.stats().barsSent).toBe(0)
+    expect(sim.stats().stalled).toBe(2) // counted as swallowed on purpose, not as unanswered
+    expect(sim.stats().unanswered).toBe(0)
     // Switching it off serves new requests (the stalled ones stay lost, as with a real half-open gateway).
     await sim.setFaults({ stall: false })
     expect(await within(c.ib.getHeadTimestamp(AAPL, what("TRADES"), true, 2), 5000, "after stall")).toBe("345479400")

@@ -1,15 +1,20 @@
 /** Handshake and session rules (tws-protocol.md §1): version frame, START_API, client ids, version range. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { GatewaySimulator } from "../../src/sim/GatewaySimulator.ts"
+import { EventName } from "@stoqey/ib"
 import {
+  AAPL,
   codes,
   connectNext,
   connectRaw,
   ConnectionState,
+  ES,
   helloBytes,
   openNext,
   openRaw,
+  outcome,
   rawSocket,
+  reqHist,
   Resources,
   waitFor,
   within
@@ -92,12 +97,50 @@ describe("handshake", () => {
     expect(sim.stats().clientIds).toEqual([9])
   })
 
-  it("a version range that excludes 193 is closed without an answer", async () => {
+  it("a client offering v100..150 gets 150, the highest version both sides speak", async () => {
     const s = await rawSocket(res, sim.port)
     s.socket.write(helloBytes("v100..150"))
+    const frame = await waitFor(
+      "version frame",
+      () => s.received(),
+      (b) => b.length >= 4 && b.length >= 4 + b.readUInt32BE(0)
+    )
+    expect(frame.subarray(4, 4 + frame.readUInt32BE(0)).toString("utf8")).toMatch(/^150\0\d{8} /)
+    expect(s.isClosed()).toBe(false)
+  })
+
+  it("ranges that do not overlap are closed without an answer", async () => {
+    const old = await res.sim({ serverVersion: 150 })
+    const s = await rawSocket(res, old.port)
+    s.socket.write(helloBytes("v157..178"))
     await within(s.closed, 5000, "socket closed by the simulator")
     expect(s.received().length).toBe(0)
-    await waitFor("no open connections", () => sim.stats().openConnections, (n) => n === 0, 1000)
+    await waitFor("no open connections", () => old.stats().openConnections, (n) => n === 0, 1000)
+  })
+
+  it("--server-version N stands in for an older gateway: @stoqey/ib sees N and decodes every frame", async () => {
+    for (const v of [100, 123, 124, 157, 163, 164, 166, 176, 182, 186, 187]) {
+      const old = await res.sim({ serverVersion: v })
+      const c = await connectRaw(res, old.port, 1)
+      expect(c.events.find((e) => e.kind === "server")).toEqual({ kind: "server", version: v })
+      expect(old.stats().serverVersion).toBe(v)
+      // The library's own decoder, at its negotiated version: futures details (the longest message), bars, errors.
+      let details = 0
+      let ended = false
+      c.api.on(EventName.contractDetails, () => void details++)
+      c.api.on(EventName.contractDetailsEnd, () => void (ended = true))
+      c.api.reqContractDetails(5, ES)
+      await waitFor(`v${v} contract details end`, () => ended, (x) => x)
+      expect(details).toBeGreaterThan(1)
+      reqHist(c, 6, { contract: AAPL, end: "20240305 16:00:00 US/Eastern", duration: "1 D", barSize: "1 hour" })
+      const bars = await outcome(c, 6)
+      expect(bars._tag === "bars" ? bars.bars.length : bars, `v${v}`).toBe(7)
+      reqHist(c, 7, { contract: AAPL, end: "20240305 16:00:00 US/Eastern", duration: "1 D", barSize: "7 mins" })
+      expect(await outcome(c, 7)).toMatchObject({ _tag: "error", error: { code: 321 } })
+      expect(codes(c.errors), `v${v}`).not.toContain(505)
+      expect(c.errors.map((e) => e.reqId)).toEqual([7])
+      c.close()
+    }
   })
 
   it("a version range that includes 193 gets the version frame `193\\0<time> EST|EDT\\0`", async () => {

@@ -19,7 +19,8 @@ let sim: GatewaySimulator
 let next: NextClient
 
 beforeAll(async () => {
-  sim = await res.sim({ latencyMs: 0 })
+  // One test sends a request before START_API, which a gateway leaves unanswered.
+  sim = await res.sim({ latencyMs: 0 }, { allowUnanswered: true })
   next = await connectNext(res, sim.port, 1)
 })
 afterAll(() => res.closeAll())
@@ -59,7 +60,7 @@ const expectClosed = async (s: RawSocket, what: string) => {
   expect(s.isClosed()).toBe(true)
 }
 
-describe("malformed input closes the offending connection only", () => {
+describe("a broken stream closes the offending connection only", () => {
   it("bytes that are not `API\\0`", async () => {
     const s = await rawSocket(res, sim.port)
     s.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -89,41 +90,67 @@ describe("malformed input closes the offending connection only", () => {
     await expectClosed(s, "malformed version string")
   })
 
-  it("garbage after a valid handshake", async () => {
-    const s = await loggedIn(21)
-    expect(frames(s.received())[0]![0]).toBe("193")
-    s.socket.write(Buffer.from("\x00\x00\x00\x05hello", "latin1")) // a frame that does not end in NUL
-    await expectClosed(s, "frame without final NUL")
-    await waitFor("client id released", () => sim.stats().clientIds, (ids) => !ids.includes(21), 1000)
-  })
-
-  it("a frame with an absurd length", async () => {
+  it("a frame with an absurd length (no later frame boundary can be trusted)", async () => {
     const s = await loggedIn(22)
     s.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x31, 0x00]))
     await expectClosed(s, "absurd frame length")
   })
 
+  it("a handshake below v100 is closed without an answer and logged once", async () => {
+    const lines: Array<string> = []
+    const logged = await res.sim({ log: (l) => lines.push(l) })
+    const s = await rawSocket(res, logged.port)
+    s.socket.write(helloBytes("v38..99"))
+    await expectClosed(s, "pre-v100 handshake")
+    expect(s.received().length).toBe(0)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/v38\.\.99 is below v100; closing/)
+  })
+})
+
+/** 320 "Error reading request" with id -1, at v193 with the empty advancedOrderRejectJson field. */
+const isReadError = (f: ReadonlyArray<string>) =>
+  f[0] === "4" && f[2] === "-1" && f[3] === "320" && f[4]!.startsWith("Error reading request") && f.length === 6
+
+/** Sends `bytes`, expects one 320 for them, and that the session still answers REQ_CURRENT_TIME. */
+const expectReadErrorAndAlive = async (s: RawSocket, bytes: Buffer, n = 1) => {
+  const before = frames(s.received()).length
+  s.socket.write(Buffer.concat([bytes, frameBytes(["49", "1"])]))
+  const fs = await waitFor(
+    "320, then current time",
+    () => frames(s.received()).slice(before),
+    (f) => f.some((x) => x[0] === "49")
+  )
+  expect(fs.filter(isReadError)).toHaveLength(n)
+  expect(fs.at(-1)![0]).toBe("49")
+  expect(s.isClosed()).toBe(false)
+  s.socket.destroy()
+}
+
+describe("an unreadable frame gets the gateway's 320 and the session stays up", () => {
+  it("a frame that does not end in NUL", async () => {
+    const s = await loggedIn(21)
+    expect(frames(s.received())[0]![0]).toBe("193")
+    await expectReadErrorAndAlive(s, Buffer.from("\x00\x00\x00\x05hello", "latin1"))
+  })
+
   it("a zero-length frame", async () => {
     const s = await loggedIn(23)
-    s.socket.write(Buffer.from([0, 0, 0, 0]))
-    await expectClosed(s, "zero-length frame")
+    await expectReadErrorAndAlive(s, Buffer.from([0, 0, 0, 0]))
   })
 
   it("a non-numeric message id", async () => {
     const s = await loggedIn(24)
-    s.socket.write(frameBytes(["hello", "world"]))
-    await expectClosed(s, "non-numeric message id")
+    await expectReadErrorAndAlive(s, frameBytes(["hello", "world"]))
   })
 
   it("a known message with the wrong number of fields, or a non-integer field", async () => {
-    const a = await loggedIn(25)
-    a.socket.write(frameBytes(["49"]))
-    await expectClosed(a, "REQ_CURRENT_TIME without version")
-    const b = await loggedIn(26)
-    b.socket.write(
-      frameBytes(["87", "x1", "0", "AAPL", "STK", "", "", "", "", "SMART", "", "USD", "", "", "0", "1", "TRADES", "1"])
+    const s = await loggedIn(25)
+    const badHead = frameBytes(
+      ["87", "x1", "0", "AAPL", "STK", "", "", "", "", "SMART", "", "USD", "", "", "0", "1", "TRADES", "1"]
     )
-    await expectClosed(b, "REQ_HEAD_TIMESTAMP with a bad reqId")
+    await expectReadErrorAndAlive(s, Buffer.concat([frameBytes(["49"]), badHead]), 2)
+    expect(sim.stats().unreadable).toBeGreaterThanOrEqual(2)
   })
 })
 
@@ -160,14 +187,24 @@ describe("tolerated input", () => {
     s.socket.destroy()
   })
 
-  it("requests before START_API are ignored; unsupported message ids are ignored", async () => {
+  it("requests before START_API are ignored (counted unanswered); unsupported ones get 321 with their id", async () => {
+    const before = sim.stats()
     const s = await rawSocket(res, sim.port)
     s.socket.write(Buffer.concat([helloBytes(), frameBytes(["49", "1"])]))
     await waitFor("version frame", () => frames(s.received()).length, (n) => n === 1)
-    s.socket.write(Buffer.concat([START_API(33), frameBytes(["1", "11", "265598", "AAPL"]), frameBytes(["49", "1"])]))
+    s.socket.write(Buffer.concat([START_API(33), frameBytes(["1", "11", "42", "AAPL"]), frameBytes(["49", "1"])]))
     const fs = await waitFor("current time", () => frames(s.received()), (f) => f.some((x) => x[0] === "49"))
     expect(fs.filter((f) => f[0] === "49")).toHaveLength(1)
+    const refusal = fs.find((f) => f[0] === "4" && f[3] === "321")
+    expect(refusal?.slice(2, 5)).toEqual([
+      "42",
+      "321",
+      "Error validating request.-'sim' : cause - REQ_MKT_DATA is not supported by the simulated gateway"
+    ])
     expect(s.isClosed()).toBe(false)
+    const after = sim.stats()
+    expect(after.unanswered - before.unanswered).toBe(1)
+    expect((after.unsupported["REQ_MKT_DATA"] ?? 0) - (before.unsupported["REQ_MKT_DATA"] ?? 0)).toBe(1)
     s.socket.destroy()
   })
 

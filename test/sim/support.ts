@@ -112,7 +112,12 @@ export class Resources {
     this.closers.push(c)
   }
 
-  /** Closes clients first (newest first), then the simulators they talk to. */
+  private unanswered: Array<string> = []
+
+  /**
+   * Closes clients first (newest first), then the simulators they talk to; then fails if a simulator left a
+   * request unanswered (its `/stats` counter), unless the test opted out because it stalls the gateway.
+   */
   async closeAll(): Promise<void> {
     const cs = this.closers.reverse()
     this.closers = []
@@ -123,11 +128,18 @@ export class Resources {
         // closing is best effort; a failing close must not hide the test's own result
       }
     }
+    const left = this.unanswered
+    this.unanswered = []
+    if (left.length > 0) throw new Error(`simulator left requests unanswered: ${left.join("; ")}`)
   }
 
-  async sim(options: SimulatorOptions = {}): Promise<GatewaySimulator> {
+  async sim(options: SimulatorOptions = {}, o: { allowUnanswered?: boolean } = {}): Promise<GatewaySimulator> {
     const sim = await GatewaySimulator.start(options)
-    this.add(() => sim.close())
+    this.add(() => {
+      const n = sim.stats().unanswered
+      if (n > 0 && !o.allowUnanswered) this.unanswered.push(`${n} on port ${sim.port}`)
+      return sim.close()
+    })
     return sim
   }
 }
