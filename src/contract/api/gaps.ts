@@ -7,7 +7,8 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { BadRequestWire, Envelope, InternalWire } from "../envelope.ts"
 import { Auth } from "./auth.ts"
-import { BoolParam, DateParam, SymbolParam, TimeframeId } from "./data.ts"
+import { BoolBody, BoolParam } from "../pyBool.ts"
+import { DateParam, SymbolParam, TimeframeId } from "./data.ts"
 
 export const GapModeSchema = Schema.Literal("normal", "extended", "verbose").annotations({
   description:
@@ -127,7 +128,7 @@ export const BatchGapAnalysisRequest = Schema.Struct({
   /** Default normal. Optional on both sides (not a decoding default), so the derived client may omit it too. */
   mode: Schema.optional(GapModeSchema),
   /** Default false. */
-  include_expected: Schema.optional(Schema.Boolean)
+  include_expected: Schema.optional(BoolBody)
 })
 
 export const OverallSummary = Schema.Struct({
