@@ -14,6 +14,9 @@ const keyOf = (symbol: string | null) => symbol === null ? null : Either.getOrEl
 export const ktrdrInfo = (o: OperationInfo): KtrdrOperationInfo => ({
   ...o,
   metadata: { ...o.metadata, symbol: keyOf(o.metadata.symbol) },
+  result_summary: o.result_summary === null || typeof o.result_summary["symbol"] !== "string"
+    ? o.result_summary
+    : { ...o.result_summary, symbol: keyOf(o.result_summary["symbol"]) },
   parent_operation_id: null,
   is_backend_local: true
 })

@@ -74,7 +74,7 @@ export const OperationsLiveHandlers = HttpApiBuilder.group(
             Effect.succeed({ success: true as const, data: [], total_count: 0, active_count: 0, error: null })
           ))
         .handle("results", ({ path }) =>
-          Effect.flatMap(get(path.id), (o) =>
+          Effect.flatMap(Effect.map(get(path.id), ktrdrInfo), (o) =>
             o.status === "completed" || o.status === "failed"
               ? Effect.succeed({
                 success: true as const,
