@@ -179,4 +179,33 @@ describe("KTRDR contract: responses", () => {
       expect(shownByKtrdrCli(c.json)).toBe("Checkpoint not found: op_x")
       conforms(M.ErrorForClients, c.json, "404 body")
     }).pipe(Effect.scoped))
+
+  it.live("gap analysis: GapAnalysisResponse in every KTRDR mode, the summary, the batch map", () =>
+    Effect.gen(function*() {
+      const s = yield* ktrdrServer
+      const q = "start_date=2025-05-01&end_date=2025-06-30"
+      for (const mode of ["quick", "normal", "detailed", "comprehensive"]) {
+        const r = yield* raw(s.baseUrl, `/api/v1/gap-analysis/data/EURUSD/1h/gaps?${q}&mode=${mode}`)
+        const g = conforms(M.ApiResponse(M.GapAnalysisResponse), r.json, `gaps mode=${mode}`)
+        expect(g.data.analysis_mode).toBe(mode)
+        if (mode === "normal") expect(g.data.gaps).toEqual([])
+        if (mode === "comprehensive") expect(g.data.gaps.every((x) => x.market_hours)).toBe(true)
+      }
+      const quick = (yield* raw(s.baseUrl, `/api/v1/gap-analysis/data/EURUSD/1h/gaps?${q}&mode=quick`)).json.data
+      expect(quick.gaps.length).toBeGreaterThan(0) // weekends at least
+      expect(quick.summary.total_gaps).toBe(
+        quick.summary.critical_gaps + quick.summary.major_gaps + quick.summary.minor_gaps
+      )
+      const batch = yield* raw(
+        s.baseUrl,
+        "/api/v1/gap-analysis/data/batch",
+        json("POST", { symbols: ["EURUSD", "AAPL", "a/b"], timeframe: "1h", start_date: "2025-05-01", mode: "quick" })
+      )
+      const b = conforms(M.ApiResponse(M.BatchGapAnalysisResponse), batch.json, "batch")
+      expect(Object.keys(b.data.results).sort()).toEqual(["AAPL", "EURUSD"])
+      expect(b.data.overall_summary).toMatchObject({ symbols_requested: 3, symbols_successful: 2, symbols_failed: 1 })
+      const bad = yield* raw(s.baseUrl, `/api/v1/gap-analysis/data/EURUSD/1h/gaps?${q}&mode=extreme`)
+      expect(bad.status).toBe(400)
+      expect(shownByKtrdrCli(bad.json)).toMatch(/mode/)
+    }).pipe(Effect.scoped))
 })

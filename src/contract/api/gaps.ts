@@ -10,14 +10,21 @@ import { Auth } from "./auth.ts"
 import { BoolBody, BoolParam } from "../pyBool.ts"
 import { DateParam, SymbolParam, TimeframeId } from "./data.ts"
 
-export const GapModeSchema = Schema.Literal("normal", "extended", "verbose").annotations({
-  description:
-    "normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, `market_closure`). " +
-    "verbose: every gap; the calendar-explained `expected_*` spans (weekends, holidays, nights) only with " +
-    "include_expected=true, else the same as extended. " +
-    "(KTRDR also hid `market_closure` without include_expected; here it is a run of missing bars over 72 h, " +
-    "so it is always listed.)"
-})
+/** KTRDR's `GapAnalysisMode`: what the answer reports as `analysis_mode`. */
+export const KtrdrGapModeSchema = Schema.Literal("quick", "normal", "detailed", "comprehensive")
+
+export const GapModeSchema = Schema.Literal("quick", "normal", "detailed", "comprehensive", "extended", "verbose")
+  .annotations({
+    description: "KTRDR's modes: quick and detailed list every gap (calendar-explained closures included), " +
+      "comprehensive the gaps with missing bars, normal none (summary only). Older ktrdr-ts modes, still accepted: " +
+      "extended (= comprehensive), verbose (= detailed with include_expected=true, else comprehensive). " +
+      "Explanation of the older modes:" +
+      "normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, `market_closure`). " +
+      "verbose: every gap; the calendar-explained `expected_*` spans (weekends, holidays, nights) only with " +
+      "include_expected=true, else the same as extended. " +
+      "(KTRDR also hid `market_closure` without include_expected; here it is a run of missing bars over 72 h, " +
+      "so it is always listed.)"
+  })
 
 export const GapClassSchema = Schema.Literal(
   "unexpected",
@@ -64,7 +71,14 @@ export const GapSummary = Schema.Struct({
       "Stored bars in the period the schedule does not have (e.g. extended-hours bars analysed for RTH); ignored above"
   }),
   missing_breakdown: MissingBreakdown,
-  closed_spans: ClosedSpans
+  closed_spans: ClosedSpans,
+  total_gaps: Count.annotations({ description: "KTRDR: gaps with missing bars (unexpected, market_closure)" }),
+  critical_gaps: Count.annotations({ description: "Of total_gaps: over 24 h" }),
+  major_gaps: Count.annotations({ description: "Of total_gaps: over 4 h, up to 24 h (as each gap's severity)" }),
+  minor_gaps: Count.annotations({ description: "Of total_gaps: up to 4 h" }),
+  total_missing_hours: Schema.Number.annotations({ description: "Summed duration of total_gaps, hours" }),
+  coverage_percentage: Schema.Number.annotations({ description: "= data_completeness_pct" }),
+  data_quality_score: Schema.Number.annotations({ description: "KTRDR's formula: coverage_percentage × 0.8, 0..100" })
 })
 
 export const AnalysisPeriod = Schema.Struct({
@@ -92,11 +106,24 @@ export const GapInfo = Schema.Struct({
   bars_missing: Count,
   duration_hours: Schema.Number,
   day_context: Schema.String,
-  note: Schema.NullOr(Schema.String)
+  note: Schema.NullOr(Schema.String),
+  gap_type: GapClassSchema.annotations({ description: "KTRDR's name of classification" }),
+  severity: Schema.Literal("critical", "major", "minor").annotations({
+    description: "critical over 24 h, major over 4 h, else minor"
+  }),
+  market_hours: Schema.Boolean.annotations({ description: "In scheduled trading time (bars missing)" }),
+  trading_session: Schema.NullOr(Schema.String).annotations({ description: "= day_context" }),
+  volume_impact: Schema.Null,
+  price_impact: Schema.Null
 })
 
 export const GapAnalysisResponse = Schema.Struct({
+  success: Schema.Literal(true),
   symbol: Schema.String,
+  start_date: Schema.String.annotations({ description: "Period start, `…+00:00`" }),
+  end_date: Schema.String.annotations({ description: "Period end (exclusive), `…+00:00`" }),
+  analysis_mode: KtrdrGapModeSchema,
+  generated_at: Schema.String.annotations({ description: "Naive UTC isoformat with microseconds" }),
   timeframe: Schema.String,
   analysis_period: AnalysisPeriod,
   trading_metadata: Schema.NullOr(TradingMetadata),
@@ -110,8 +137,10 @@ export const GapAnalysisResponse = Schema.Struct({
 export const GapSummaryResponse = Schema.Struct({
   symbol: Schema.String,
   timeframe: Schema.String,
+  analysis_mode: Schema.Literal("normal"),
   analysis_period: AnalysisPeriod,
   summary: GapSummary,
+  gaps: Schema.Tuple(),
   recommendations: Schema.Array(Schema.String)
 })
 
@@ -131,6 +160,8 @@ export const BatchGapAnalysisRequest = Schema.Struct({
   include_expected: Schema.optional(BoolBody)
 })
 
+const BatchErrorSchema = Schema.Struct({ symbol: Schema.String, error: Schema.String })
+
 export const OverallSummary = Schema.Struct({
   total_symbols: Count,
   total_expected_bars: Count,
@@ -142,6 +173,11 @@ export const OverallSummary = Schema.Struct({
 })
 
 export const BatchGapAnalysisResponse = Schema.Struct({
+  success: Schema.Literal(true),
+  timeframe: Schema.String,
+  start_date: Schema.String,
+  end_date: Schema.String,
+  generated_at: Schema.String,
   request_summary: Schema.Struct({
     symbols_requested: Count,
     symbols_successful: Count,
@@ -151,12 +187,21 @@ export const BatchGapAnalysisResponse = Schema.Struct({
     mode: GapModeSchema,
     include_expected: Schema.Boolean
   }),
-  results: Schema.Array(GapAnalysisResponse),
-  errors: Schema.Array(Schema.Struct({ symbol: Schema.String, error: Schema.String })),
-  // The full shape first: a union encodes with the first member that accepts the value, and `{}` accepts any object.
-  overall_summary: Schema.Union(OverallSummary, Schema.Struct({})).annotations({
-    description: "Totals over the successful symbols; {} when none succeeded"
-  })
+  results: Schema.Record({ key: Schema.String, value: GapAnalysisResponse }).annotations({
+    description: "KTRDR's map symbol → analysis (an array in older ktrdr-ts answers)"
+  }),
+  errors: Schema.Array(BatchErrorSchema),
+  overall_summary: Schema.extend(
+    Schema.Struct({
+      symbols_requested: Count,
+      symbols_successful: Count,
+      symbols_failed: Count,
+      mode: KtrdrGapModeSchema,
+      errors: Schema.Array(BatchErrorSchema)
+    }),
+    // The full shape first: a union encodes with the first member that accepts the value.
+    Schema.Union(OverallSummary, Schema.Struct({}))
+  ).annotations({ description: "Totals over the successful symbols (absent when none succeeded), and the counts" })
 })
 
 export const GapHealth = Schema.Struct({
