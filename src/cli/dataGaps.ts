@@ -20,7 +20,9 @@ import { fmtInt, fmtTime, grid, print, printJson, table, truncate } from "./rend
 
 const mode = Options.choice("mode", ["normal", "extended", "verbose"] as const).pipe(
   Options.withDefault("normal" as const),
-  Options.withDescription("normal: summary; extended: plus the gaps with missing bars; verbose: every gap")
+  Options.withDescription(
+    "normal: summary; extended: plus the gaps with missing bars; verbose: every gap  [default: normal]"
+  )
 )
 
 export const dataGapsCommand = Command.make(
