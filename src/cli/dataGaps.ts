@@ -67,7 +67,7 @@ export const dataGapsCommand = Command.make(
         "Missing Bars Breakdown",
         grid([
           ["Unexpected", fmtInt(b.unexpected)],
-          ["Market closure", fmtInt(b.market_closure)],
+          ["Not loaded (outside the stored range)", fmtInt(b.not_loaded)],
           ["Expected (weekend)", fmtInt(b.expected_weekend)],
           ["Expected (trading hours)", fmtInt(b.expected_trading_hours)],
           ["Expected (holiday)", fmtInt(b.expected_holiday)]

@@ -5,8 +5,8 @@
  *
  * Where KTRDR's rules were inconsistent they are made one: a gap is `critical` over 24 h, `major` over 4 h, else
  * `minor` — in each gap's `severity` and in the summary's counts alike (KTRDR counted `major_gaps` over 8 h). Counts
- * and missing hours cover the gaps with missing bars (`unexpected`, `market_closure`), whatever the mode lists;
- * closed time the calendar explains is not missing data.
+ * and missing hours cover the gaps with missing bars (`unexpected`, `not_loaded`, `market_closure`), whatever the
+ * mode lists; closed time the calendar explains is not missing data.
  */
 import { Either } from "effect"
 import type { BatchReport, GapAnalysisReport, GapMode, GapWire } from "../domain/gapReport.ts"
@@ -33,7 +33,9 @@ export const resolveMode = (mode: AnyGapMode, includeExpected: boolean) => {
   }
 }
 
-const missingData = (g: GapWire) => g.classification === "unexpected" || g.classification === "market_closure"
+/** Runs of bars the store lacks: unexpected holes, runs outside the stored range (`not_loaded`), closures. */
+const missingData = (g: GapWire) =>
+  g.classification === "unexpected" || g.classification === "not_loaded" || g.classification === "market_closure"
 
 /** What a mode lists of a report made with every gap (verbose + include_expected). */
 export const listedGaps = (all: ReadonlyArray<GapWire>, mode: GapMode, includeExpected: boolean) =>
@@ -51,7 +53,8 @@ export const gapOut = (g: GapWire) => ({
   ...g,
   start_time: pyIso(g.start_time),
   end_time: pyIso(g.end_time),
-  gap_type: g.classification,
+  // KTRDR's enum has no `not_loaded`: to its clients a run outside the stored range is an unexpected hole
+  gap_type: g.classification === "not_loaded" ? "unexpected" as const : g.classification,
   severity: severityOf(g.duration_hours),
   /** The gap lies in scheduled trading time (bars are missing), not in time the market was closed. */
   market_hours: missingData(g),

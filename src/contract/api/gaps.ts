@@ -18,16 +18,16 @@ export const GapModeSchema = Schema.Literal("quick", "normal", "detailed", "comp
     description: "KTRDR's modes: quick and detailed list every gap (calendar-explained closures included), " +
       "comprehensive the gaps with missing bars, normal none (summary only). Older ktrdr-ts modes, still accepted: " +
       "extended (= comprehensive), verbose (= detailed with include_expected=true, else comprehensive). " +
-      "Explanation of the older modes:" +
-      "normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, `market_closure`). " +
-      "verbose: every gap; the calendar-explained `expected_*` spans (weekends, holidays, nights) only with " +
-      "include_expected=true, else the same as extended. " +
-      "(KTRDR also hid `market_closure` without include_expected; here it is a run of missing bars over 72 h, " +
-      "so it is always listed.)"
+      "The older modes: normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, " +
+      "and `not_loaded` runs before the first or after the last stored bar). verbose: every gap; the " +
+      "calendar-explained `expected_*` spans (weekends, holidays, nights) only with include_expected=true, else the " +
+      "same as extended. `market_closure` is kept in the enum for KTRDR's clients but never produced: the calendar " +
+      "knows when the exchange was closed, and missing bars while it was open are `unexpected`."
   })
 
 export const GapClassSchema = Schema.Literal(
   "unexpected",
+  "not_loaded",
   "market_closure",
   "expected_holiday",
   "expected_trading_hours",
@@ -38,12 +38,14 @@ const Count = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
 
 export const MissingBreakdown = Schema.Struct({
   unexpected: Count,
+  not_loaded: Count,
   expected_weekend: Count,
   expected_trading_hours: Count,
   expected_holiday: Count,
   market_closure: Count
 }).annotations({
-  description: "Missing scheduled bars by class; the expected_* entries are 0 because closed time schedules no bar"
+  description: "Missing scheduled bars by class; the expected_* entries are 0 because closed time schedules no " +
+    "bar; not_loaded bars lie outside the stored range and are not counted in total_missing or completeness"
 })
 
 export const ClosedSpans = Schema.Struct({
@@ -72,7 +74,9 @@ export const GapSummary = Schema.Struct({
   }),
   missing_breakdown: MissingBreakdown,
   closed_spans: ClosedSpans,
-  total_gaps: Count.annotations({ description: "KTRDR: gaps with missing bars (unexpected, market_closure)" }),
+  total_gaps: Count.annotations({
+    description: "KTRDR: gaps with missing bars (unexpected, not_loaded, market_closure)"
+  }),
   critical_gaps: Count.annotations({ description: "Of total_gaps: over 24 h" }),
   major_gaps: Count.annotations({ description: "Of total_gaps: over 4 h, up to 24 h (as each gap's severity)" }),
   minor_gaps: Count.annotations({ description: "Of total_gaps: up to 4 h" }),
@@ -107,7 +111,13 @@ export const GapInfo = Schema.Struct({
   duration_hours: Schema.Number,
   day_context: Schema.String,
   note: Schema.NullOr(Schema.String),
-  gap_type: GapClassSchema.annotations({ description: "KTRDR's name of classification" }),
+  gap_type: Schema.Literal(
+    "unexpected",
+    "market_closure",
+    "expected_holiday",
+    "expected_trading_hours",
+    "expected_weekend"
+  ).annotations({ description: "KTRDR's enum: classification, with `not_loaded` as `unexpected`" }),
   severity: Schema.Literal("critical", "major", "minor").annotations({
     description: "critical over 24 h, major over 4 h, else minor"
   }),
