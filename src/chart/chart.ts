@@ -24,7 +24,7 @@ export interface Bars {
   /** Bar open times, UTC epoch ms, ascending. */
   readonly times: ReadonlyArray<number>
   /** `[open, high, low, close, volume]` per bar. */
-  readonly ohlcv: ReadonlyArray<ReadonlyArray<number>>
+  readonly ohlcv: ReadonlyArray<ReadonlyArray<number | null>>
 }
 
 export interface ChartView {
@@ -80,15 +80,16 @@ export const makeChart = (el: HTMLElement): ChartView => {
     indexOf = new Map()
     for (let i = 0; i < bars.times.length; i++) {
       const row = bars.ohlcv[i]
-      if (row === undefined || row.length < 4) continue
+      // A row with a missing price (null, KTRDR's NaN) cannot be drawn as a candle.
+      if (row === undefined || row.length < 4 || row.slice(0, 4).some((x) => x === null)) continue
       const time = toChartTime(bars.times[i]!) as UTCTimestamp
       // A DST fall-back hour maps two bars to one wall-clock time; the chart needs strictly ascending times.
       if (times.length > 0 && time <= times[times.length - 1]!) continue
-      const [open, high, low, close, vol = 0] = row as [number, number, number, number, number?]
+      const [open, high, low, close, vol] = row as [number, number, number, number, (number | null)?]
       times.push(time)
       indexOf.set(time, i)
       c.push({ time, open, high, low, close })
-      v.push({ time, value: vol, color: close >= open ? "rgba(26,127,55,0.45)" : "rgba(207,34,46,0.45)" })
+      v.push({ time, value: vol ?? 0, color: close >= open ? "rgba(26,127,55,0.45)" : "rgba(207,34,46,0.45)" })
     }
     chart.applyOptions({ timeScale: { timeVisible: barSeconds < 86_400, secondsVisible: barSeconds < 60 } })
     candles.setData(c)

@@ -25,7 +25,7 @@ interface TimeframeInfo {
 }
 interface OhlcvData {
   readonly dates: ReadonlyArray<string>
-  readonly ohlcv: ReadonlyArray<ReadonlyArray<number>>
+  readonly ohlcv: ReadonlyArray<ReadonlyArray<number | null>>
   readonly metadata: { readonly symbol: string; readonly timeframe: string; readonly point_count: number }
 }
 interface GapResponse {

@@ -67,7 +67,7 @@ const show = Command.make(
           ...(o.tradingHours ? { trading_hours_only: true } : {}),
           ...(o.includeExtended ? { include_extended: true } : {}),
           // Only the rows shown travel: a 15-year minute series is not downloaded to print ten lines.
-          tail: o.rows
+          limit: o.rows
         }
       })
       mark("response")

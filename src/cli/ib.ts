@@ -6,6 +6,7 @@ import { Command, Options } from "@effect/cli"
 import { Effect, Schedule } from "effect"
 import { KtrdrClient, type KtrdrClientService } from "./KtrdrClient.ts"
 import { withClient } from "./connection.ts"
+import { NotFoundError } from "../contract/envelope.ts"
 import { CommandFailed } from "./errors.ts"
 import { connectionOptions, formatOption, symbolArg } from "./options.ts"
 import { fmtDuration, fmtInt, fmtTime, grid, print, printErr, printJson } from "./render.ts"
@@ -55,9 +56,7 @@ const status = Command.make(
           ["Uptime", fmtDuration(m.uptime_seconds)],
           [
             "Requests",
-            `${fmtInt(d.total_requests)} (${fmtInt(d.failed_requests)} failed, ${
-              (d.success_rate * 100).toFixed(1)
-            }% ok)`
+            `${fmtInt(d.total_requests)} (${fmtInt(d.failed_requests)} failed, ${d.success_rate.toFixed(1)}% ok)`
           ],
           ["Bars fetched", fmtInt(d.total_bars_fetched)],
           ["Pacing waits", `${s.pacing.waits} (${fmtDuration(s.pacing.total_wait_ms / 1000)})`],
@@ -124,6 +123,12 @@ const symbol = Command.make(
       const r = (yield* client.api.ib.discover({ payload: { symbol: o.symbol, force_refresh: o.forceRefresh } })).data
       if (o.format === "json") return yield* printJson(r)
       const s = r.symbol_info
+      // IB does not know the symbol (KTRDR's 200 with a null symbol_info): an error with IB's code and suggestions
+      if (s === null) {
+        return yield* new NotFoundError(
+          r.not_found ?? { code: "IB-200", message: `${o.symbol}: unknown to IB`, details: null }
+        )
+      }
       yield* print(
         `🔎 ${s.symbol}: ${s.description}${r.cached ? " (from the symbol cache)" : ""}`,
         grid([
@@ -137,7 +142,7 @@ const symbol = Command.make(
           ["Time zone", s.time_zone],
           ["Expiry", orNA(s.expiry)],
           ["Active", yesNo(s.is_active)],
-          ["Validated", fmtTime(s.last_validated)],
+          ["Validated", fmtTime(new Date(s.last_validated * 1000).toISOString())],
           ["Lookup", `${r.discovery_time_ms.toFixed(0)} ms`]
         ])
       )

@@ -30,8 +30,10 @@ export const grid = (
   headers: readonly [string, string] = ["Property", "Value"]
 ): string => table([{ header: headers[0] }, { header: headers[1] }], rows)
 
-export const csv = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string | number>>): string =>
-  stringify([header, ...rows], { record_delimiter: "\r\n" })
+export const csv = (
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string | number | null>>
+): string => stringify([header, ...rows], { record_delimiter: "\r\n" })
 
 /** Exactly one JSON document on stdout. */
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
@@ -52,12 +54,16 @@ export const fmtInt = (n: number): string => {
   const s = Math.round(n).toString()
   return s.replace(/\B(?=(\d{3})+(?!\d))/g, ",")
 }
-export const fmtFixed = (n: number, digits: number): string => n.toFixed(digits)
+/** A missing value (a null price, KTRDR's NaN) prints as `NaN`, as KTRDR's pandas table did. */
+export const fmtFixed = (n: number | null, digits: number): string => (n === null ? "NaN" : n.toFixed(digits))
 
-/** `2025-05-22T08:00:00Z` → `2025-05-22 08:00:00` (UTC, as KTRDR printed dates). */
+/**
+ * `2025-05-22T08:00:00Z`, `…+00:00` or the API's naive `2025-05-22T08:00:00` (UTC) → `2025-05-22 08:00:00` (UTC,
+ * as KTRDR printed dates). A naive time is read as UTC, not as the machine's local time.
+ */
 export const fmtTime = (iso: string | null | undefined): string => {
   if (iso === null || iso === undefined || iso === "") return "N/A"
-  const ms = Date.parse(iso)
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) || !iso.includes("T") ? iso : `${iso}Z`)
   return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 19).replace("T", " ")
 }
 

@@ -7,8 +7,10 @@ import { DataGroup } from "./api/data.ts"
 import { GapsGroup } from "./api/gaps.ts"
 import { HealthGroup } from "./api/health.ts"
 import { IbGroup } from "./api/ib.ts"
+import { IbExtraGroup } from "./api/ibExtra.ts"
 import { IbHostGroup } from "./api/ibHost.ts"
 import { OperationsGroup } from "./api/operations.ts"
+import { SystemGroup } from "./api/system.ts"
 
 export class KtrdrApi extends HttpApi.make("ktrdr")
   .add(HealthGroup)
@@ -17,6 +19,8 @@ export class KtrdrApi extends HttpApi.make("ktrdr")
   .add(GapsGroup)
   .add(IbGroup)
   .add(IbHostGroup)
+  .add(IbExtraGroup)
+  .add(SystemGroup)
   .annotate(OpenApi.Title, "ktrdr API")
   .annotate(
     OpenApi.Description,

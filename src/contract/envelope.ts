@@ -23,7 +23,17 @@ export const Envelope = <A, I, R>(data: Schema.Schema<A, I, R>) =>
 
 export const ok = <A>(data: A) => ({ success: true as const, data, error: null })
 
-const FailureEnvelope = Schema.Struct({ success: Schema.Literal(false), data: Schema.Null, error: ErrorBody })
+/**
+ * `detail` and `message` repeat `error.message` at the top level: KTRDR's own clients (CLI, MCP) show only
+ * `body.detail ‖ body.message` of a non-2xx reply and print "Unknown error" for an envelope without them.
+ */
+const FailureEnvelope = Schema.Struct({
+  success: Schema.Literal(false),
+  data: Schema.Null,
+  error: ErrorBody,
+  detail: Schema.optional(Schema.String),
+  message: Schema.optional(Schema.String)
+})
 
 const errorFields = { code: Schema.String, message: Schema.String, details: Schema.NullOr(ErrorDetails) }
 
@@ -36,11 +46,7 @@ const enveloped = <C extends new(props: ErrorBody) => ErrorBody>(
   Schema.transform(FailureEnvelope, Schema.typeSchema(cls as Schema.Schema<InstanceType<C>, any>), {
     strict: false,
     decode: (e) => new cls(e.error),
-    encode: (c: ErrorBody) => ({
-      success: false as const,
-      data: null,
-      error: { code: c.code, message: c.message, details: c.details }
-    })
+    encode: (c: ErrorBody) => failureBody(c)
   }).annotations(HttpApiSchema.annotations({ status, description }))
 
 export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", errorFields) {}
@@ -97,8 +103,11 @@ export const statusOf = (e: ApiError): number => {
   }
 }
 
+/** The failure envelope with KTRDR's top-level `detail` and `message` (see FailureEnvelope). */
 export const failureBody = (e: ErrorBody) => ({
   success: false as const,
   data: null,
-  error: { code: e.code, message: e.message, details: e.details }
+  error: { code: e.code, message: e.message, details: e.details },
+  detail: e.message,
+  message: e.message
 })

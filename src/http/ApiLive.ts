@@ -13,8 +13,10 @@ import { DataLiveHandlers } from "./handlers/data.ts"
 import { GapsLiveHandlers } from "./handlers/gaps.ts"
 import { HealthLive } from "./handlers/health.ts"
 import { IbLiveHandlers } from "./handlers/ib.ts"
+import { IbExtraLiveHandlers } from "./handlers/ibExtra.ts"
 import { IbHostLiveHandlers } from "./handlers/ibHost.ts"
 import { OperationsLiveHandlers } from "./handlers/operations.ts"
+import { SystemLiveHandlers } from "./handlers/system.ts"
 
 const sameToken = (given: string, expected: string) => {
   const a = Buffer.from(given)
@@ -54,7 +56,9 @@ export const ApiLive = HttpApiBuilder.api(KtrdrApi).pipe(
       OperationsLiveHandlers,
       GapsLiveHandlers,
       IbLiveHandlers,
-      IbHostLiveHandlers
+      IbHostLiveHandlers,
+      IbExtraLiveHandlers,
+      SystemLiveHandlers
     ).pipe(Layer.provide(AuthLive))
   )
 )

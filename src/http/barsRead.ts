@@ -46,6 +46,7 @@ export interface BarsQuery {
   readonly end_date?: string | undefined
   readonly trading_hours_only?: boolean | undefined
   readonly include_extended?: boolean | undefined
+  readonly limit?: number | undefined
   readonly tail?: number | undefined
 }
 
@@ -108,7 +109,7 @@ export const makeBarsReader = Effect.gen(function*() {
     range: { start?: number | undefined; end?: number | undefined },
     meta: OhlcvMeta,
     calendarId: CalendarId | undefined,
-    tail: number | undefined
+    limit: number | undefined
   ) =>
     Effect.gen(function*() {
       const read = yield* store.read(key, tf, {
@@ -122,7 +123,7 @@ export const makeBarsReader = Effect.gen(function*() {
       const keep = hours !== undefined && calendarId !== undefined
         ? sessionFilter(calendarId, timeframeOf(tf), hours)
         : undefined
-      return yield* encodeOhlcv(read === undefined ? [] : orderedBars(read), meta, keep, tail)
+      return yield* encodeOhlcv(read === undefined ? [] : orderedBars(read), meta, keep, limit)
     }).pipe(readErrors)
 
   /** One build per key and file version at a time; every concurrent asker awaits the same bytes. */
@@ -146,6 +147,7 @@ export const makeBarsReader = Effect.gen(function*() {
       const parsed = yield* readErrors(catalog.parse(q.symbol))
       const key = yield* readErrors(seriesKey(parsed.seriesKey))
       const range = yield* readErrors(dateRange(q))
+      const limit = q.limit ?? q.tail
       const tradingHoursOnly = q.trading_hours_only ?? false
       const includeExtended = q.include_extended ?? false
       const hours = hoursOf({ tradingHoursOnly, includeExtended })
@@ -161,13 +163,13 @@ export const makeBarsReader = Effect.gen(function*() {
       }
       // The store's own naming rule, `<SERIES>_<TF>.csv`, for the version check only; reads go through BarStore.
       const version = yield* readErrors(versionOf(join(dir, `${key}_${q.timeframe}.csv`)))
-      if (version === undefined) return json(yield* encodeOhlcv([], meta, undefined, q.tail))
+      if (version === undefined) return json(yield* encodeOhlcv([], meta, undefined, limit))
       const cacheKey = `${key}|${q.timeframe}|${range.start ?? ""}|${range.end ?? ""}|${hours ?? ""}|${
         calendarId ?? ""
-      }|${q.tail ?? ""}`
+      }|${limit ?? ""}`
       const hit = cache.get(cacheKey, version)
       if (hit !== undefined) return json(hit)
-      return json(yield* shared(cacheKey, version, build(key, q.timeframe, range, meta, calendarId, q.tail)))
+      return json(yield* shared(cacheKey, version, build(key, q.timeframe, range, meta, calendarId, limit)))
     })
 
   return { bars }

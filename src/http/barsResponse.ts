@@ -22,25 +22,31 @@ export interface OhlcvMeta {
   readonly filter_calendar: string | null
 }
 
-/** `YYYY-MM-DDTHH:MM:SSZ` (UTC), the form both of the chart's date parsers read as UTC. */
+/** `YYYY-MM-DDTHH:MM:SSZ` (UTC): /data/range and other fields that always carried the zone. */
 export const isoSecond = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`
+
+/** `YYYY-MM-DDTHH:MM:SS`: KTRDR's `dates[]`, UTC wall clock without a zone (strftime `%Y-%m-%dT%H:%M:%S`). */
+export const naiveSecond = (ms: number): string => new Date(ms).toISOString().slice(0, 19)
+
+/** `YYYY-MM-DDTHH:MM:SS+00:00`: KTRDR's metadata `start_date`/`end_date` (Python `isoformat()` of a UTC time). */
+export const isoPython = (ms: number): string => `${naiveSecond(ms)}+00:00`
 
 const DAY_MS = 86_400_000
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`)
 const CLOCK_MINUTES = Array.from({ length: 1440 }, (_, m) => `${pad2(Math.floor(m / 60))}:${pad2(m % 60)}:`)
-const CLOCK_SECONDS = Array.from({ length: 60 }, (_, s) => `${pad2(s)}Z`)
+const CLOCK_SECONDS = Array.from({ length: 60 }, (_, s) => pad2(s))
 /** Years 0000–9999: outside them toISOString has another shape. */
 const TABLE_FROM = Date.parse("0000-01-01T00:00:00Z"), TABLE_TO = Date.parse("+010000-01-01T00:00:00Z")
 
 /**
- * isoSecond for many ascending times: the `YYYY-MM-DDT` prefix is formatted once per day and the clock
+ * naiveSecond for many ascending times: the `YYYY-MM-DDT` prefix is formatted once per day and the clock
  * comes from two tables — three times cheaper than toISOString per bar, which dominated encoding.
  */
 const isoFormatter = () => {
   let day = Number.NaN
   let prefix = ""
   return (ms: number): string => {
-    if (!(ms >= TABLE_FROM && ms < TABLE_TO)) return isoSecond(ms)
+    if (!(ms >= TABLE_FROM && ms < TABLE_TO)) return naiveSecond(ms)
     const d = Math.floor(ms / DAY_MS)
     if (d !== day) {
       day = d
@@ -59,66 +65,72 @@ const arrayItems = (items: ReadonlyArray<unknown>): Buffer => {
 
 const finite = Number.isFinite
 
-/**
- * Encodes the envelope `{success, data: {dates, ohlcv, points, metadata}, error}`. Bars with a
- * missing price (NaN in the file, pandas' empty cell) are left out — JSON has no NaN and a chart
- * cannot draw them — and counted in `metadata.incomplete_bars_skipped`; a missing volume is 0.
- */
-/** Bars the answer can hold: inside the trading-hours filter (if any) with every price present. */
-const servable = (b: Bar, keep: ((time: number) => boolean) | undefined) =>
-  (keep === undefined || keep(b.time)) && finite(b.open) && finite(b.high) && finite(b.low) && finite(b.close)
+/** A price as KTRDR serves it: a missing one (NaN in the file, pandas' empty cell) is JSON null. */
+const price = (x: number): number | null => (finite(x) ? x : null)
 
-/** How many bars qualify, in slices like the encoder (the filter can be costly over a million bars). */
-const countServable = (bars: ReadonlyArray<Bar>, keep: ((time: number) => boolean) | undefined) =>
+/** Volume: IB's "absent" (-1, kept as null) and negatives are 0, as KTRDR serves them; an unreadable one is null. */
+const volumeOf = (v: number | null): number | null => v === null ? 0 : Number.isNaN(v) ? null : v < 0 ? 0 : v
+
+const complete = (b: Bar) => finite(b.open) && finite(b.high) && finite(b.low) && finite(b.close)
+
+/** How many bars the filter keeps, in slices like the encoder (the filter can be costly over a million bars). */
+const countKept = (bars: ReadonlyArray<Bar>, keep: ((time: number) => boolean) | undefined) =>
   Effect.gen(function*() {
+    if (keep === undefined) return bars.length
     let n = 0
     for (let from = 0; from < bars.length; from += ROWS_PER_SLICE) {
       if (from > 0) yield* yieldToLoop
       const to = Math.min(bars.length, from + ROWS_PER_SLICE)
-      for (let i = from; i < to; i++) if (servable(bars[i]!, keep)) n++
+      for (let i = from; i < to; i++) if (keep(bars[i]!.time)) n++
     }
     return n
   })
 
+/**
+ * Encodes the envelope `{success, data: {dates, ohlcv, points, metadata}, error}` as KTRDR does: every
+ * stored row inside the filter, a missing price as null (KTRDR's DEMO 1d 2023-01-10..20 has 11 rows, five of
+ * them without a close), `limit` keeping the newest N. `metadata` carries KTRDR's keys — `start_date`/
+ * `end_date` (`+00:00`), `point_count` before the limit, and `points`, `limited`, `original_points` when the
+ * limit cut — plus ours; `start`/`end`/`points` are filled in every case (KTRDR had them only when empty,
+ * so its CLI printed "N/A to N/A" for every real answer).
+ */
 export const encodeOhlcv = (
   bars: ReadonlyArray<Bar>,
   meta: OhlcvMeta,
   keep?: (time: number) => boolean,
-  tail?: number
+  limit?: number
 ): Effect.Effect<Uint8Array> =>
   Effect.gen(function*() {
-    // `tail`: only the last N qualifying bars go out; `total_count` says how many qualified.
-    const total = tail === undefined ? undefined : yield* countServable(bars, keep)
-    let toSkip = total === undefined || tail === undefined ? 0 : Math.max(0, total - tail)
+    const total = yield* countKept(bars, keep)
+    let toSkip = limit === undefined ? 0 : Math.max(0, total - limit)
     let rangeFirst: number | null = null
+    let rangeLast: number | null = null
     const dateParts: Array<Buffer> = []
     const ohlcvParts: Array<Buffer> = []
     const iso = isoFormatter()
     const comma = Buffer.from(",", "latin1")
     let count = 0
-    let skipped = 0
+    let incomplete = 0
     let first: number | null = null
     let last: number | null = null
     for (let from = 0; from < bars.length; from += ROWS_PER_SLICE) {
       if (from > 0) yield* yieldToLoop
       // JSON.stringify of plain arrays is V8's fast path: several times quicker than concatenating numbers
       const dates: Array<string> = []
-      const rows: Array<Array<number>> = []
+      const rows: Array<Array<number | null>> = []
       const to = Math.min(bars.length, from + ROWS_PER_SLICE)
       for (let i = from; i < to; i++) {
         const b = bars[i]!
         if (keep !== undefined && !keep(b.time)) continue
-        if (!(finite(b.open) && finite(b.high) && finite(b.low) && finite(b.close))) {
-          skipped++
-          continue
-        }
         rangeFirst ??= b.time
+        rangeLast = b.time
         if (toSkip > 0) {
           toSkip--
           continue
         }
+        if (!complete(b)) incomplete++
         dates.push(iso(b.time))
-        rows.push([b.open, b.high, b.low, b.close, b.volume !== null && finite(b.volume) ? b.volume : 0])
+        rows.push([price(b.open), price(b.high), price(b.low), price(b.close), volumeOf(b.volume)])
         first ??= b.time
         last = b.time
       }
@@ -131,18 +143,23 @@ export const encodeOhlcv = (
       ohlcvParts.push(arrayItems(rows))
       count += dates.length
     }
+    const cut = count < total
     const metadata = {
       symbol: meta.symbol,
       timeframe: meta.timeframe,
-      start_date: first === null ? null : isoSecond(first),
-      end_date: last === null ? null : isoSecond(last),
-      point_count: count,
-      total_count: total ?? count,
+      start_date: rangeFirst === null ? null : isoPython(rangeFirst),
+      end_date: rangeLast === null ? null : isoPython(rangeLast),
+      point_count: total,
+      start: first === null ? "" : naiveSecond(first),
+      end: last === null ? "" : naiveSecond(last),
+      points: count,
+      ...(cut ? { limited: true, original_points: total } : {}),
+      total_count: total,
       range_start_date: rangeFirst === null ? null : isoSecond(rangeFirst),
       trading_hours_only: meta.trading_hours_only,
       include_extended: meta.include_extended,
       filter_calendar: meta.filter_calendar,
-      incomplete_bars_skipped: skipped
+      incomplete_bars: incomplete
     }
     return Buffer.concat([
       Buffer.from("{\"success\":true,\"data\":{\"dates\":[", "latin1"),

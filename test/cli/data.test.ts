@@ -48,7 +48,7 @@ describe("data show", () => {
     expect(doc.total_rows).toBeGreaterThan(3)
     expect(doc.data).toHaveLength(3)
     expect(Object.keys(doc.data[0])).toEqual(["index", "Open", "High", "Low", "Close", "Volume"])
-    expect(doc.metadata.end_date).toMatch(/Z$/)
+    expect(doc.metadata.end_date).toMatch(/\+00:00$/) // KTRDR's isoformat()
 
     const csv = await ktrdr(["data", "show", "AAPL", "-t", "1h", "-r", "2", "--format", "csv"], env())
     expect(csv.code).toBe(0)

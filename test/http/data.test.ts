@@ -158,7 +158,7 @@ describe("data API over KTRDR's files", () => {
       expect((yield* client.data.info()).data).toEqual(info.json.data)
     }).pipe(Effect.scoped))
 
-  it.live("GET /data serves the files as stored: UTC `Z` dates ascending, inclusive ranges, KTRDR's name forms", () =>
+  it.live("GET /data serves the files as stored: naive UTC dates ascending, inclusive ranges, KTRDR's name forms", () =>
     Effect.gen(function*() {
       const dataDir = yield* ktrdrDataDir
       const s = yield* startServer({ dataDir })
@@ -169,34 +169,46 @@ describe("data API over KTRDR's files", () => {
       expect(all.status).toBe(200)
       expect(all.headers.get("content-type")).toContain("application/json")
       const d = all.json.data
-      expect(d.dates).toEqual(file.map((r) => new Date(rowTime(r[0]!)).toISOString().replace(".000Z", "Z")))
+      // KTRDR's form: UTC wall clock, no zone
+      expect(d.dates).toEqual(file.map((r) => new Date(rowTime(r[0]!)).toISOString().slice(0, 19)))
       expect(d.ohlcv).toEqual(file.map((r) => r.slice(1, 6).map(Number)))
       expect(d.points).toBeNull()
       expect(d.metadata).toEqual({
         symbol: "AAPL",
         timeframe: "1h",
-        start_date: d.dates[0],
-        end_date: d.dates.at(-1),
+        start_date: `${d.dates[0]}+00:00`,
+        end_date: `${d.dates.at(-1)}+00:00`,
         point_count: file.length,
+        start: d.dates[0],
+        end: d.dates.at(-1),
+        points: file.length,
         total_count: file.length,
-        range_start_date: d.dates[0],
+        range_start_date: `${d.dates[0]}Z`,
         trading_hours_only: false,
         include_extended: false,
         filter_calendar: null,
-        incomplete_bars_skipped: 0
+        incomplete_bars: 0
       })
-      // tail: the last N bars only, with the range's size and start (and its own cache entry).
-      const last5 = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h?tail=5")
-      expect(last5.json.data.dates).toEqual(d.dates.slice(-5))
-      expect(last5.json.data.ohlcv).toEqual(d.ohlcv.slice(-5))
-      expect(last5.json.data.metadata).toMatchObject({
-        point_count: 5,
-        total_count: file.length,
-        range_start_date: d.dates[0],
-        start_date: d.dates.at(-5)
-      })
-      expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?tail=${file.length + 10}`)).json.data.dates).toEqual(d.dates)
+      // limit (KTRDR) and tail (ours): the last N bars only, with the range's size and start.
+      for (const param of ["limit", "tail"]) {
+        const last5 = yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?${param}=5`)
+        expect(last5.json.data.dates).toEqual(d.dates.slice(-5))
+        expect(last5.json.data.ohlcv).toEqual(d.ohlcv.slice(-5))
+        expect(last5.json.data.metadata).toMatchObject({
+          point_count: file.length,
+          points: 5,
+          limited: true,
+          original_points: file.length,
+          total_count: file.length,
+          start_date: `${d.dates[0]}+00:00`,
+          start: d.dates.at(-5)
+        })
+      }
+      expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?limit=${file.length + 10}`)).json.data.dates).toEqual(d.dates)
       expect((yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")).json.data.dates).toHaveLength(file.length)
+      for (const bad of ["0", "-1", "1.5", "x", "", "100001"]) {
+        expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?limit=${bad}`)).status, bad).toBe(400)
+      }
       for (const bad of ["0", "-1", "1.5", "x"]) {
         expect((yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?tail=${bad}`)).status, bad).toBe(400)
       }
@@ -212,7 +224,7 @@ describe("data API over KTRDR's files", () => {
       const day = d.dates[0].slice(0, 10)
       const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
       const oneDay = yield* raw(s.baseUrl, `/api/v1/data/AAPL/1h?start_date=${day}&end_date=${next}`)
-      expect(oneDay.json.data.dates).toEqual(d.dates.filter((x: string) => x < `${next}T00:00:01Z`))
+      expect(oneDay.json.data.dates).toEqual(d.dates.filter((x: string) => x < `${next}T00:00:01`))
 
       // forex: KTRDR's series key, whichever way the pair is written; volume 0.0 in the file stays 0
       const eur = yield* raw(s.baseUrl, "/api/v1/data/EURUSD/1h")
@@ -228,14 +240,15 @@ describe("data API over KTRDR's files", () => {
       expect(msftDates.length).toBe((yield* csvRows(join(dataDir, "MSFT_1h.csv"))).length)
       expect(msftDates.every((x, i) => i === 0 || x > msftDates[i - 1]!)).toBe(true)
 
-      // DEMO_1d has rows with an empty close: left out (no NaN in JSON) and counted
+      // DEMO_1d has rows with an empty close: served with null, as KTRDR does, and counted
       const demoRows = yield* csvRows(join(dataDir, "DEMO_1d.csv"))
       const incomplete = demoRows.filter((r) => r.slice(1, 5).some((x) => x === "")).length
       expect(incomplete).toBeGreaterThan(0)
       const demo = yield* raw(s.baseUrl, "/api/v1/data/DEMO/1d")
-      expect(demo.json.data.metadata.incomplete_bars_skipped).toBe(incomplete)
-      expect(demo.json.data.metadata.point_count).toBe(demoRows.length - incomplete)
-      expect(demo.json.data.dates[0]).toBe("2023-01-01T00:00:00Z")
+      expect(demo.json.data.metadata.incomplete_bars).toBe(incomplete)
+      expect(demo.json.data.metadata.point_count).toBe(demoRows.length)
+      expect(demo.json.data.dates[0]).toBe("2023-01-01T00:00:00")
+      expect(demo.json.data.ohlcv.filter((r: Array<number | null>) => r[3] === null)).toHaveLength(incomplete)
 
       // a series that is not stored: 200, empty arrays, the same metadata keys
       const none = yield* raw(s.baseUrl, "/api/v1/data/TSLA/1h?start_date=2025-01-01")
@@ -250,12 +263,15 @@ describe("data API over KTRDR's files", () => {
           start_date: null,
           end_date: null,
           point_count: 0,
+          start: "",
+          end: "",
+          points: 0,
           total_count: 0,
           range_start_date: null,
           trading_hours_only: false,
           include_extended: false,
           filter_calendar: null,
-          incomplete_bars_skipped: 0
+          incomplete_bars: 0
         }
       })
       expect(Object.keys(none.json.data.metadata).sort()).toEqual(Object.keys(d.metadata).sort())
@@ -301,7 +317,8 @@ describe("data API over KTRDR's files", () => {
         ["/api/v1/data/AAPL/1h?end_date=yesterday", "DATA-InvalidDate"],
         ["/api/v1/data/AAPL/1h?start_date=2025-06-01&end_date=2025-05-01", "DATA-InvalidDate"],
         ["/api/v1/data/AAPL/7h", "VALIDATION_ERROR"],
-        ["/api/v1/data/AAPL/1h?trading_hours_only=yes", "VALIDATION_ERROR"],
+        ["/api/v1/data/AAPL/1h?trading_hours_only=maybe", "VALIDATION_ERROR"],
+        ["/api/v1/data/AAPL/1h?trading_hours_only=", "VALIDATION_ERROR"],
         ["/api/v1/data/%20%20/1h", "DATA-InvalidSymbol"] // KTRDR answered a blank symbol with a 500
       ]
       for (const [path, code] of cases) {
@@ -309,6 +326,9 @@ describe("data API over KTRDR's files", () => {
         expect(r.status, path).toBe(400)
         expect(r.json, path).toMatchObject({ success: false, data: null, error: { code } })
         expect(typeof r.json.error.message).toBe("string")
+        // what KTRDR's clients show: top-level detail, then message
+        expect(r.json.detail, path).toBe(r.json.error.message)
+        expect(r.json.message, path).toBe(r.json.error.message)
       }
       const e = yield* client.data.bars({
         path: { symbol: "AAPL", timeframe: "1h" },
@@ -422,8 +442,8 @@ describe("data API over KTRDR's files", () => {
       const all = yield* raw(s.baseUrl, "/api/v1/data/EURUSD/1h")
       const only = yield* raw(s.baseUrl, "/api/v1/data/EURUSD/1h?trading_hours_only=true")
       expect(only.json.data.metadata).toMatchObject({ trading_hours_only: true, filter_calendar: "forex" })
-      expect(all.json.data.dates).toContain("2025-06-07T12:00:00Z")
-      expect(only.json.data.dates).toEqual(all.json.data.dates.filter((x: string) => x !== "2025-06-07T12:00:00Z"))
+      expect(all.json.data.dates).toContain("2025-06-07T12:00:00")
+      expect(only.json.data.dates).toEqual(all.json.data.dates.filter((x: string) => x !== "2025-06-07T12:00:00"))
       // AAPL has no known asset class here: nothing to filter by, and the answer says so
       const aapl = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h?trading_hours_only=true")
       expect(aapl.json.data.metadata).toMatchObject({ trading_hours_only: true, filter_calendar: null })
@@ -469,8 +489,8 @@ describe("data API over the simulator", () => {
       expect(range.data).toEqual({
         symbol: "AAPL",
         timeframe: "1h",
-        start_date: two.json.data.dates[0],
-        end_date: two.json.data.dates.at(-1),
+        start_date: `${two.json.data.dates[0]}Z`,
+        end_date: `${two.json.data.dates.at(-1)}Z`,
         point_count: stored2.length
       })
 
@@ -523,7 +543,7 @@ describe("data API over the simulator", () => {
 describe("bars encoding and cache (units)", () => {
   const decode = Schema.decodeUnknownSync(Envelope(OhlcvData))
 
-  it.live("hand-written bytes equal what the contract's schema decodes, across slices, with NaN rows skipped", () =>
+  it.live("hand-written bytes equal what the contract's schema decodes, across slices, NaN prices as null", () =>
     Effect.gen(function*() {
       const bars: Array<Bar> = Array.from({ length: 20_000 }, (_, i) => ({
         time: Date.UTC(2020, 0, 1) + i * 60_000,
@@ -544,12 +564,15 @@ describe("bars encoding and cache (units)", () => {
         filter_calendar: "us-equity"
       }, keep)
       const decoded = decode(JSON.parse(Buffer.from(bytes).toString("utf8")))
-      const expected = bars.filter((b) => keep(b.time) && Number.isFinite(b.close))
-      expect(decoded.data.dates).toEqual(expected.map((b) => new Date(b.time).toISOString().replace(".000Z", "Z")))
-      expect(decoded.data.ohlcv).toEqual(expected.map((b) => [b.open, b.high, b.low, b.close, b.volume ?? 0]))
-      expect(decoded.data.metadata.incomplete_bars_skipped).toBe(
+      const expected = bars.filter((b) => keep(b.time))
+      expect(decoded.data.dates).toEqual(expected.map((b) => new Date(b.time).toISOString().slice(0, 19)))
+      expect(decoded.data.ohlcv).toEqual(
+        expected.map((b) => [b.open, b.high, b.low, Number.isFinite(b.close) ? b.close : null, b.volume ?? 0])
+      )
+      expect(decoded.data.metadata.incomplete_bars).toBe(
         bars.filter((b) => keep(b.time) && !Number.isFinite(b.close)).length
       )
+      expect(decoded.data.metadata.incomplete_bars).toBeGreaterThan(0)
       expect(decoded.data.metadata.point_count).toBe(expected.length)
       const none = decode(
         JSON.parse(
@@ -600,7 +623,7 @@ describe("bars encoding and cache (units)", () => {
           ).toString()
         )
       )
-      expect(out.data.dates).toEqual(times.map((t) => new Date(t).toISOString().replace(".000Z", "Z")))
+      expect(out.data.dates).toEqual(times.map((t) => new Date(t).toISOString().slice(0, 19)))
     }))
 
   it(

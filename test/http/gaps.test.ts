@@ -105,16 +105,31 @@ describe("gap analysis over HTTP", () => {
             expected_holiday: 0,
             market_closure: 0
           },
-          closed_spans: { expected_weekend: 10, expected_trading_hours: 0, expected_holiday: 3 }
+          closed_spans: { expected_weekend: 10, expected_trading_hours: 0, expected_holiday: 3 },
+          // KTRDR's GapAnalysisSummary keys, over the gaps with missing bars
+          total_gaps: 1,
+          critical_gaps: 1,
+          major_gaps: 0,
+          minor_gaps: 0,
+          total_missing_hours: 30.5,
+          coverage_percentage: 96.72,
+          data_quality_score: 77.38
         })
+        expect(extended.analysis_mode).toBe("comprehensive")
         expect(extended.gaps).toEqual([{
-          start_time: "2024-02-06T14:30:00Z",
-          end_time: "2024-02-07T21:00:00Z",
+          start_time: "2024-02-06T14:30:00+00:00",
+          end_time: "2024-02-07T21:00:00+00:00",
           classification: "unexpected",
           bars_missing: 2,
           duration_hours: 30.5,
           day_context: "Tuesday-Wednesday",
-          note: "Unexpected gap (30.5h) during trading period - needs investigation"
+          note: "Unexpected gap (30.5h) during trading period - needs investigation",
+          gap_type: "unexpected",
+          severity: "critical",
+          market_hours: true,
+          trading_session: "Tuesday-Wednesday",
+          volume_impact: null,
+          price_impact: null
         }])
         expect(extended.recommendations).toEqual([
           "Good data completeness - monitor for trends",
@@ -127,14 +142,14 @@ describe("gap analysis over HTTP", () => {
         expect(
           byClass("expected_holiday").map((g: { start_time: string; end_time: string }) => [g.start_time, g.end_time])
         ).toEqual([
-          ["2024-01-12T21:00:00Z", "2024-01-16T14:30:00Z"], // MLK day
-          ["2024-02-16T21:00:00Z", "2024-02-20T14:30:00Z"], // Presidents' day
-          ["2024-03-28T20:00:00Z", "2024-04-01T00:00:00Z"] // Good Friday; the period ends before Monday's open
+          ["2024-01-12T21:00:00+00:00", "2024-01-16T14:30:00+00:00"], // MLK day
+          ["2024-02-16T21:00:00+00:00", "2024-02-20T14:30:00+00:00"], // Presidents' day
+          ["2024-03-28T20:00:00+00:00", "2024-04-01T00:00:00+00:00"] // Good Friday: the period ends before the open
         ])
         expect(byClass("expected_weekend")).toHaveLength(10)
         expect(byClass("expected_weekend")[0]).toMatchObject({
-          start_time: "2024-01-05T21:00:00Z",
-          end_time: "2024-01-08T14:30:00Z",
+          start_time: "2024-01-05T21:00:00+00:00",
+          end_time: "2024-01-08T14:30:00+00:00",
           bars_missing: 0,
           day_context: "Friday-Monday",
           note: "Weekend gap for 1d data - normal market closure"
@@ -182,25 +197,31 @@ describe("gap analysis over HTTP", () => {
           data_completeness_pct: 94.29
         })
         expect(r.gaps.filter((g: { classification: string }) => g.classification === "unexpected")).toEqual([{
-          start_time: "2024-03-06T16:00:00Z",
-          end_time: "2024-03-06T18:00:00Z",
+          start_time: "2024-03-06T16:00:00+00:00",
+          end_time: "2024-03-06T18:00:00+00:00",
           classification: "unexpected",
           bars_missing: 2,
           duration_hours: 2,
           day_context: "Wednesday",
-          note: "Unexpected gap (2.0h) during trading period - needs investigation"
+          note: "Unexpected gap (2.0h) during trading period - needs investigation",
+          gap_type: "unexpected",
+          severity: "minor",
+          market_hours: true,
+          trading_session: "Wednesday",
+          volume_impact: null,
+          price_impact: null
         }])
         const nights = r.gaps.filter((g: { classification: string }) => g.classification === "expected_trading_hours")
         // Four nights between the five sessions, and Friday evening up to the period's end.
         expect(nights.map((g: { start_time: string }) => g.start_time)).toEqual([
-          "2024-03-04T21:00:00Z",
-          "2024-03-05T21:00:00Z",
-          "2024-03-06T21:00:00Z",
-          "2024-03-07T21:00:00Z",
-          "2024-03-08T21:00:00Z"
+          "2024-03-04T21:00:00+00:00",
+          "2024-03-05T21:00:00+00:00",
+          "2024-03-06T21:00:00+00:00",
+          "2024-03-07T21:00:00+00:00",
+          "2024-03-08T21:00:00+00:00"
         ])
         expect(nights[0]).toMatchObject({
-          end_time: "2024-03-05T14:30:00Z",
+          end_time: "2024-03-05T14:30:00+00:00",
           duration_hours: 17.5,
           day_context: "Monday-Tuesday"
         })
@@ -215,8 +236,8 @@ describe("gap analysis over HTTP", () => {
           (yield* gaps(s.baseUrl, "AAPL/1h", "start_date=2024-03-04&end_date=2024-03-16&mode=extended")).json.data
         expect(two.gaps).toHaveLength(2)
         expect(two.gaps[1]).toMatchObject({
-          start_time: "2024-03-11T13:30:00Z",
-          end_time: "2024-03-15T20:00:00Z",
+          start_time: "2024-03-11T13:30:00+00:00",
+          end_time: "2024-03-15T20:00:00+00:00",
           classification: "not_loaded",
           bars_missing: 35,
           day_context: "Monday-Friday"
@@ -255,8 +276,8 @@ describe("gap analysis over HTTP", () => {
           }
         },
         gaps: [{
-          start_time: "2024-01-02T14:30:00Z",
-          end_time: "2024-03-28T20:00:00Z",
+          start_time: "2024-01-02T14:30:00+00:00",
+          end_time: "2024-03-28T20:00:00+00:00",
           classification: "not_loaded",
           bars_missing: 61
         }],
@@ -279,12 +300,15 @@ describe("gap analysis over HTTP", () => {
       yield* load(s.baseUrl, "AAPL", "1d", "2024-01-01", "2024-04-01")
       const summary = (yield* raw(s.baseUrl, `/api/v1/gap-analysis/data/AAPL/1d/summary?${Q1}`)).json
       expect(Object.keys(summary.data).sort()).toEqual([
+        "analysis_mode",
         "analysis_period",
+        "gaps",
         "recommendations",
         "summary",
         "symbol",
         "timeframe"
       ])
+      expect(summary.data).toMatchObject({ analysis_mode: "normal", gaps: [] })
       expect(summary.data.summary).toMatchObject({ expected_bars: 61, actual_bars: 61 })
 
       // No dates: the 90 days before now (KTRDR's CLI default); the stored Q1 2024 is long before, so all is missing.
@@ -341,7 +365,7 @@ describe("gap analysis over HTTP", () => {
       yield* expect400(`${base}/AAPL/1d/summary?start_date=2999-01-01`, "DATA-InvalidDate", "before now")
       yield* expect400(`${base}/AAPL/1s/gaps?start_date=2020-01-01&end_date=2024-01-01`, "DATA-InvalidInput", "shorter")
       yield* expect400(`${base}/AAPL/7m/gaps`, "VALIDATION_ERROR")
-      yield* expect400(`${base}/AAPL/1d/gaps?mode=quick`, "VALIDATION_ERROR")
+      yield* expect400(`${base}/AAPL/1d/gaps?mode=bogus`, "VALIDATION_ERROR")
       yield* expect400(`${base}/AAPL/1d/gaps?include_expected=maybe`, "VALIDATION_ERROR")
       yield* expect400(`${base}/..%2F..%2Fetc%2Fpasswd/1d/gaps`, "DATA-InvalidSymbol")
       // (A bare `..` segment never reaches the server: the client's URL parser resolves it first.)
@@ -379,12 +403,19 @@ describe("gap analysis over HTTP", () => {
         mode: "extended",
         include_expected: false
       })
-      expect(d.results.map((x: { symbol: string }) => x.symbol)).toEqual(["AAPL", "MSFT"])
-      expect(d.results[0].gaps).toHaveLength(1)
+      // KTRDR's map symbol → GapAnalysisResponse
+      expect(Object.keys(d.results)).toEqual(["AAPL", "MSFT"])
+      expect(d.results["AAPL"].gaps).toHaveLength(1)
+      expect(d.results["AAPL"].analysis_mode).toBe("comprehensive")
       expect(d.errors).toHaveLength(1)
       expect(d.errors[0].symbol).toBe("../etc/passwd")
       expect(d.errors[0].error).toContain("path separator")
       expect(d.overall_summary).toEqual({
+        symbols_requested: 3,
+        symbols_successful: 2,
+        symbols_failed: 1,
+        mode: "comprehensive",
+        errors: d.errors,
         total_symbols: 2,
         total_expected_bars: 122,
         total_actual_bars: 60,
@@ -408,10 +439,11 @@ describe("gap analysis over HTTP", () => {
         json({ symbols: ["a/b", ""], timeframe: "1d", start_date: "2024-01-01" })
       )).json
       expect(bad.data).toMatchObject({
-        results: [],
-        overall_summary: {},
+        results: {},
+        overall_summary: { symbols_requested: 2, symbols_successful: 0, symbols_failed: 2, mode: "normal" },
         request_summary: { symbols_failed: 2, mode: "normal" }
       })
+      expect(bad.data.overall_summary.total_symbols).toBeUndefined() // KTRDR: no totals without a success
 
       const rejected = (body: unknown) =>
         Effect.map(
@@ -424,7 +456,7 @@ describe("gap analysis over HTTP", () => {
         "VALIDATION_ERROR"
       ])
       expect(yield* rejected({ symbols: ["AAPL"], timeframe: "3d" })).toEqual([400, "VALIDATION_ERROR"])
-      expect(yield* rejected({ symbols: ["AAPL"], timeframe: "1d", mode: "comprehensive" })).toEqual([
+      expect(yield* rejected({ symbols: ["AAPL"], timeframe: "1d", mode: "extreme" })).toEqual([
         400,
         "VALIDATION_ERROR"
       ])
@@ -525,7 +557,7 @@ describe("gap analysis over HTTP", () => {
         json({ symbols: ["AAPL", "MSFT"], timeframe: "1d", start_date: "2024-01-01", end_date: "2024-04-01" })
       )).json.data
       expect(batch.errors.map((e: { symbol: string }) => e.symbol)).toEqual(["AAPL"])
-      expect(batch.results.map((r: { symbol: string }) => r.symbol)).toEqual(["MSFT"])
+      expect(Object.keys(batch.results)).toEqual(["MSFT"])
       expect(yield* Effect.promise(() => readFile(file, "utf8"))).toBe(garbage)
     }).pipe(Effect.scoped))
 })

@@ -52,13 +52,14 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
         last_disconnect_time: null
       })
       expect(d.connection_metrics.uptime_seconds).toBeGreaterThanOrEqual(0)
-      expect(d.connection_metrics.last_connect_time).toBe(d.connection.connection_time)
+      // KTRDR's epoch-seconds floats
+      expect(d.connection_metrics.last_connect_time).toBe(Date.parse(d.connection.connection_time) / 1000)
       // AAPL resolved with one contract-details request; nothing failed yet.
       expect(d.data_metrics).toMatchObject({
         total_requests: 1,
         successful_requests: 1,
         failed_requests: 0,
-        success_rate: 1
+        success_rate: 100
       })
       expect(d).toMatchObject({
         ib_available: true,
@@ -73,11 +74,12 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
 
       // A failure is counted, and shown with its IB code.
       const unknown = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "NOPE" }))
-      expect(unknown.status).toBe(404)
+      expect(unknown.status).toBe(200)
+      expect(unknown.json.data.symbol_info).toBeNull()
       const after = (yield* apiClient(s.baseUrl).pipe(Effect.flatMap((c) => c.ib.status()))).data
       expect(after.data_metrics.failed_requests).toBeGreaterThan(0)
       expect(after.data_metrics.failed_by_category["no-security-definition"]).toBe(after.data_metrics.failed_requests)
-      expect(after.data_metrics.success_rate).toBeCloseTo(1 / after.data_metrics.total_requests)
+      expect(after.data_metrics.success_rate).toBeCloseTo(100 / after.data_metrics.total_requests)
       expect(after.last_error).toMatchObject({ code: "IB-200", ib_code: 200, category: "no-security-definition" })
       expect(s.sim.stats().totalConnections).toBe(1)
     }).pipe(Effect.scoped))
@@ -124,7 +126,7 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
       expect(s.sim.stats().totalConnections).toBe(1)
       // Status now dates the disconnect.
       const status = yield* raw(s.baseUrl, "/api/v1/ib/status")
-      expect(Date.parse(status.json.data.connection_metrics.last_disconnect_time)).toBeGreaterThan(Date.now() - 60_000)
+      expect(status.json.data.connection_metrics.last_disconnect_time * 1000).toBeGreaterThan(Date.now() - 60_000)
     }).pipe(Effect.scoped))
 
   it.live("config: the real connection settings and the pace gate's rules", () =>
@@ -179,18 +181,17 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
       expect(info.description.length).toBeGreaterThan(0)
       expect(info.trading_hours.length).toBeGreaterThan(0)
       expect(info.discovered_at).toBe(info.last_validated)
+      expect(info.last_validated * 1000).toBeGreaterThan(Date.now() - 60_000) // epoch seconds
       const lookups = s.sim.stats().requests.contractDetails
 
       const again = yield* (yield* apiClient(s.baseUrl)).ib.discover({ payload: { symbol: "AAPL" } })
       expect(again.data.cached).toBe(true)
-      expect(again.data.symbol_info.last_validated).toBe(info.last_validated)
+      expect(again.data.symbol_info?.last_validated).toBe(info.last_validated)
       expect(s.sim.stats().requests.contractDetails).toBe(lookups)
 
       const forced = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "AAPL", force_refresh: true }))
       expect(forced.json.data.cached).toBe(false)
-      expect(Date.parse(forced.json.data.symbol_info.last_validated)).toBeGreaterThanOrEqual(
-        Date.parse(info.last_validated)
-      )
+      expect(forced.json.data.symbol_info.last_validated).toBeGreaterThanOrEqual(info.last_validated)
       expect(s.sim.stats().requests.contractDetails).toBe(lookups + 1)
       // The refreshed entry replaced the cached one.
       const after = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "AAPL" }))
@@ -207,21 +208,23 @@ describe("/api/v1/ib (KTRDR endpoints)", () => {
     }).pipe(Effect.scoped))
 
   it.live(
-    "discover errors: unknown → 404 IB-200 with suggestions; " +
+    "discover errors: unknown → 200 with symbol_info null (KTRDR) and IB-200 with suggestions; " +
       "path-like, empty, missing → 400; nothing written",
     () =>
       Effect.gen(function*() {
         const s = yield* startServer()
         const unknown = yield* raw(s.baseUrl, "/api/v1/ib/symbols/discover", json({ symbol: "AAPLL" }))
-        expect(unknown.status).toBe(404)
-        expect(unknown.json).toMatchObject({ success: false, data: null, error: { code: "IB-200" } })
-        expect(unknown.json.error.details).toMatchObject({ symbol: "AAPLL", ib_code: 200 })
-        expect(unknown.json.error.details.suggestions).toContain("AAPL")
-        expect(unknown.json.error.details.req_id).toBeGreaterThan(0)
-        const typed = yield* (yield* apiClient(s.baseUrl)).ib.discover({ payload: { symbol: "AAPLL" } }).pipe(
-          Effect.flip
-        )
-        expect(typed).toMatchObject({ _tag: "NotFoundError", code: "IB-200" })
+        expect(unknown.status).toBe(200)
+        expect(unknown.json).toMatchObject({
+          success: true,
+          data: { symbol_info: null, cached: false, not_found: { code: "IB-200" } },
+          error: null
+        })
+        expect(unknown.json.data.not_found.details).toMatchObject({ symbol: "AAPLL", ib_code: 200 })
+        expect(unknown.json.data.not_found.details.suggestions).toContain("AAPL")
+        expect(unknown.json.data.not_found.details.req_id).toBeGreaterThan(0)
+        const typed = yield* (yield* apiClient(s.baseUrl)).ib.discover({ payload: { symbol: "AAPLL" } })
+        expect(typed.data).toMatchObject({ symbol_info: null, not_found: { code: "IB-200" } })
 
         const lookups = s.sim.stats().requests.contractDetails
         for (const bad of ["../etc/passwd", "AA/PL/X", "", "A".repeat(40)]) {

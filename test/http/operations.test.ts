@@ -191,7 +191,9 @@ describe("operations API", () => {
           code: "OPERATIONS-NotFound",
           message: "Operation not found: op_nope",
           details: { operation_id: "op_nope" }
-        }
+        },
+        detail: "Operation not found: op_nope",
+        message: "Operation not found: op_nope"
       })
       const sse = yield* raw(s.baseUrl, "/api/v1/operations/op_nope/events")
       expect(sse.status).toBe(404)

@@ -10,14 +10,10 @@ import {
   InternalWire,
   NotFoundWire
 } from "../envelope.ts"
+import { BoolBody, BoolParam } from "../pyBool.ts"
 import { Auth } from "./auth.ts"
 
-/** Query booleans: `true|false|1|0` (anything else is a 400, not a silent false). */
-export const BoolParam = Schema.transform(Schema.Literal("true", "false", "1", "0"), Schema.Boolean, {
-  strict: true,
-  decode: (s) => s === "true" || s === "1",
-  encode: (b) => (b ? "true" : "false")
-})
+export { BoolBody, BoolParam } from "../pyBool.ts"
 
 export const TimeframeId = Schema.Literal(
   "1s",
@@ -82,23 +78,26 @@ export const DataInfo = Schema.Struct({
   features: Schema.Array(Schema.String)
 })
 
-/** One metadata shape whether or not there are bars (KTRDR had two). */
+/** KTRDR's metadata keys (filled in every case; KTRDR had two shapes) and ours after them. */
 export const OhlcvMetadata = Schema.Struct({
   /** The series key, as /symbols lists it (`EURUSD`). */
   symbol: Schema.String,
   timeframe: Schema.String,
   start_date: Schema.NullOr(Schema.String).annotations({
-    description: "First returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none"
+    description: "First bar of the range (before `limit`), `YYYY-MM-DDTHH:MM:SS+00:00`; null when there is none"
   }),
   end_date: Schema.NullOr(Schema.String).annotations({
-    description: "Last returned bar, `YYYY-MM-DDTHH:MM:SSZ`; null when there is none"
+    description: "Last bar of the range, `YYYY-MM-DDTHH:MM:SS+00:00`; null when there is none"
   }),
-  point_count: Schema.Number.annotations({ description: "Number of bars returned (= dates.length)" }),
-  total_count: Schema.Number.annotations({
-    description: "Bars the range holds (after the trading-hours filter); more than point_count when `tail` cut it"
-  }),
+  point_count: Schema.Number.annotations({ description: "Bars in the range, before `limit` (KTRDR's meaning)" }),
+  start: Schema.String.annotations({ description: "First returned date (as in `dates`); \"\" when none" }),
+  end: Schema.String.annotations({ description: "Last returned date (as in `dates`); \"\" when none" }),
+  points: Schema.Number.annotations({ description: "Bars returned (= dates.length)" }),
+  limited: Schema.optional(Schema.Literal(true)).annotations({ description: "Present when `limit` cut the range" }),
+  original_points: Schema.optional(Schema.Number).annotations({ description: "Present with `limited`: point_count" }),
+  total_count: Schema.Number.annotations({ description: "Same as point_count (kept for older ktrdr-ts clients)" }),
   range_start_date: Schema.NullOr(Schema.String).annotations({
-    description: "First bar of the range (before `tail`), `YYYY-MM-DDTHH:MM:SSZ`; null when there is none"
+    description: "First bar of the range (before `limit`), `YYYY-MM-DDTHH:MM:SSZ`; null when there is none"
   }),
   trading_hours_only: Schema.Boolean,
   include_extended: Schema.Boolean,
@@ -107,18 +106,18 @@ export const OhlcvMetadata = Schema.Struct({
       "Trading calendar the trading-hours filter applied; null when no filter was asked or the symbol's asset class " +
       "is unknown (bars then unfiltered)"
   }),
-  incomplete_bars_skipped: Schema.Number.annotations({
-    description: "Stored bars left out because a price is missing (JSON has no NaN)"
+  incomplete_bars: Schema.Number.annotations({
+    description: "Returned rows with a missing price (served as null, as KTRDR does; JSON has no NaN)"
   })
 })
 
 export const OhlcvData = Schema.Struct({
-  /** `YYYY-MM-DDTHH:MM:SSZ`, UTC, ascending. */
-  dates: Schema.Array(Schema.String).annotations({ description: "Bar times, `YYYY-MM-DDTHH:MM:SSZ` (UTC), ascending" }),
-  /** `[open, high, low, close, volume]`; volume 0 when IB had none. */
-  ohlcv: Schema.Array(Schema.Array(Schema.Number)).annotations({
-    description:
-      "One `[open, high, low, close, volume]` per date; a missing volume (IB's -1: quotes, indices) is sent as 0"
+  dates: Schema.Array(Schema.String).annotations({
+    description: "Bar times, `YYYY-MM-DDTHH:MM:SS`: UTC wall clock without a zone, as KTRDR serves them; ascending"
+  }),
+  ohlcv: Schema.Array(Schema.Array(Schema.NullOr(Schema.Number))).annotations({
+    description: "One `[open, high, low, close, volume]` per date; a missing price is null (KTRDR's NaN); " +
+      "an absent volume (IB's -1: quotes, indices) is 0"
   }),
   points: Schema.Null,
   metadata: OhlcvMetadata
@@ -132,8 +131,8 @@ export const DataLoadRequest = Schema.Struct({
   start_date: Schema.optional(Schema.NullOr(DateParam)),
   end_date: Schema.optional(Schema.NullOr(DateParam)),
   filters: Schema.optional(Schema.NullOr(Schema.Struct({
-    trading_hours_only: Schema.optional(Schema.Boolean),
-    include_extended: Schema.optional(Schema.Boolean)
+    trading_hours_only: Schema.optional(BoolBody),
+    include_extended: Schema.optional(BoolBody)
   }))),
   /** Accepted for KTRDR clients; checkpoints follow KTRDR_CHECKPOINT_MS / _SEGMENTS instead. */
   periodic_save_minutes: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0.1), Schema.lessThanOrEqualTo(60)))
@@ -157,6 +156,14 @@ export const DataLoadResponse = Schema.Struct({
 })
 export type DataLoadResponse = typeof DataLoadResponse.Type
 
+/** KTRDR's `DataAcquisitionResponse` (current generation): flat, always `started`. */
+export const DataAcquisitionResponse = Schema.Struct({
+  success: Schema.Literal(true),
+  operation_id: Schema.String,
+  status: Schema.Literal("started"),
+  message: Schema.String.annotations({ description: "`Started <mode> download for <symbol> <timeframe>`" })
+})
+
 export const DataRangeRequest = Schema.Struct({ symbol: SymbolParam, timeframe: TimeframeId })
 export const DataRangeInfo = Schema.Struct({
   symbol: Schema.String,
@@ -179,7 +186,9 @@ export class DataGroup extends HttpApiGroup.make("data")
         end_date: Schema.optional(DateParam),
         trading_hours_only: Schema.optional(BoolParam),
         include_extended: Schema.optional(BoolParam),
-        /** An addition to KTRDR: only the last N bars of the range (what `ktrdr data show -r N` prints). */
+        /** KTRDR (current): only the newest N bars of the range. */
+        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 100_000))),
+        /** Older ktrdr-ts name of `limit`, with a higher cap; `limit` wins when both are given. */
         tail: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1_000_000)))
       }))
       .addSuccess(Envelope(OhlcvData))
@@ -202,6 +211,20 @@ export class DataGroup extends HttpApiGroup.make("data")
       .annotate(
         OpenApi.Description,
         "Load a series (local, tail, backfill, full). async_mode=true returns an operation id at once"
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("acquireDownload", "/data/acquire/download")
+      .setUrlParams(Schema.Struct({ async_mode: Schema.optional(BoolParam) }))
+      .setPayload(DataLoadRequest)
+      .addSuccess(DataAcquisitionResponse)
+      .addError(GatewayErrorWire)
+      .addError(GatewayUnavailableWire)
+      .addError(ConflictWire)
+      .annotate(
+        OpenApi.Description,
+        "KTRDR's current load endpoint: starts the load as an operation and answers at once with its id " +
+          "(flat reply). `async_mode` is accepted and ignored, as KTRDR does; watch GET /operations/{id}"
       )
   )
   .add(

@@ -7,16 +7,23 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { BadRequestWire, Envelope, InternalWire } from "../envelope.ts"
 import { Auth } from "./auth.ts"
-import { BoolParam, DateParam, SymbolParam, TimeframeId } from "./data.ts"
+import { BoolBody, BoolParam } from "../pyBool.ts"
+import { DateParam, SymbolParam, TimeframeId } from "./data.ts"
 
-export const GapModeSchema = Schema.Literal("normal", "extended", "verbose").annotations({
-  description:
-    "normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, and `not_loaded` " +
-    "runs before the first or after the last stored bar). verbose: every gap; the calendar-explained " +
-    "`expected_*` spans (weekends, holidays, nights) only with include_expected=true, else the same as " +
-    "extended. `market_closure` is kept in the enum for KTRDR's clients but never produced: the calendar knows " +
-    "when the exchange was closed, and missing bars while it was open are `unexpected`."
-})
+/** KTRDR's `GapAnalysisMode`: what the answer reports as `analysis_mode`. */
+export const KtrdrGapModeSchema = Schema.Literal("quick", "normal", "detailed", "comprehensive")
+
+export const GapModeSchema = Schema.Literal("quick", "normal", "detailed", "comprehensive", "extended", "verbose")
+  .annotations({
+    description: "KTRDR's modes: quick and detailed list every gap (calendar-explained closures included), " +
+      "comprehensive the gaps with missing bars, normal none (summary only). Older ktrdr-ts modes, still accepted: " +
+      "extended (= comprehensive), verbose (= detailed with include_expected=true, else comprehensive). " +
+      "The older modes: normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, " +
+      "and `not_loaded` runs before the first or after the last stored bar). verbose: every gap; the " +
+      "calendar-explained `expected_*` spans (weekends, holidays, nights) only with include_expected=true, else the " +
+      "same as extended. `market_closure` is kept in the enum for KTRDR's clients but never produced: the calendar " +
+      "knows when the exchange was closed, and missing bars while it was open are `unexpected`."
+  })
 
 export const GapClassSchema = Schema.Literal(
   "unexpected",
@@ -66,7 +73,16 @@ export const GapSummary = Schema.Struct({
       "Stored bars in the period the schedule does not have (e.g. extended-hours bars analysed for RTH); ignored above"
   }),
   missing_breakdown: MissingBreakdown,
-  closed_spans: ClosedSpans
+  closed_spans: ClosedSpans,
+  total_gaps: Count.annotations({
+    description: "KTRDR: gaps with missing bars (unexpected, not_loaded, market_closure)"
+  }),
+  critical_gaps: Count.annotations({ description: "Of total_gaps: over 24 h" }),
+  major_gaps: Count.annotations({ description: "Of total_gaps: over 4 h, up to 24 h (as each gap's severity)" }),
+  minor_gaps: Count.annotations({ description: "Of total_gaps: up to 4 h" }),
+  total_missing_hours: Schema.Number.annotations({ description: "Summed duration of total_gaps, hours" }),
+  coverage_percentage: Schema.Number.annotations({ description: "= data_completeness_pct" }),
+  data_quality_score: Schema.Number.annotations({ description: "KTRDR's formula: coverage_percentage × 0.8, 0..100" })
 })
 
 export const AnalysisPeriod = Schema.Struct({
@@ -94,11 +110,30 @@ export const GapInfo = Schema.Struct({
   bars_missing: Count,
   duration_hours: Schema.Number,
   day_context: Schema.String,
-  note: Schema.NullOr(Schema.String)
+  note: Schema.NullOr(Schema.String),
+  gap_type: Schema.Literal(
+    "unexpected",
+    "market_closure",
+    "expected_holiday",
+    "expected_trading_hours",
+    "expected_weekend"
+  ).annotations({ description: "KTRDR's enum: classification, with `not_loaded` as `unexpected`" }),
+  severity: Schema.Literal("critical", "major", "minor").annotations({
+    description: "critical over 24 h, major over 4 h, else minor"
+  }),
+  market_hours: Schema.Boolean.annotations({ description: "In scheduled trading time (bars missing)" }),
+  trading_session: Schema.NullOr(Schema.String).annotations({ description: "= day_context" }),
+  volume_impact: Schema.Null,
+  price_impact: Schema.Null
 })
 
 export const GapAnalysisResponse = Schema.Struct({
+  success: Schema.Literal(true),
   symbol: Schema.String,
+  start_date: Schema.String.annotations({ description: "Period start, `…+00:00`" }),
+  end_date: Schema.String.annotations({ description: "Period end (exclusive), `…+00:00`" }),
+  analysis_mode: KtrdrGapModeSchema,
+  generated_at: Schema.String.annotations({ description: "Naive UTC isoformat with microseconds" }),
   timeframe: Schema.String,
   analysis_period: AnalysisPeriod,
   trading_metadata: Schema.NullOr(TradingMetadata),
@@ -112,8 +147,10 @@ export const GapAnalysisResponse = Schema.Struct({
 export const GapSummaryResponse = Schema.Struct({
   symbol: Schema.String,
   timeframe: Schema.String,
+  analysis_mode: Schema.Literal("normal"),
   analysis_period: AnalysisPeriod,
   summary: GapSummary,
+  gaps: Schema.Tuple(),
   recommendations: Schema.Array(Schema.String)
 })
 
@@ -130,8 +167,10 @@ export const BatchGapAnalysisRequest = Schema.Struct({
   /** Default normal. Optional on both sides (not a decoding default), so the derived client may omit it too. */
   mode: Schema.optional(GapModeSchema),
   /** Default false. */
-  include_expected: Schema.optional(Schema.Boolean)
+  include_expected: Schema.optional(BoolBody)
 })
+
+const BatchErrorSchema = Schema.Struct({ symbol: Schema.String, error: Schema.String })
 
 export const OverallSummary = Schema.Struct({
   total_symbols: Count,
@@ -144,6 +183,11 @@ export const OverallSummary = Schema.Struct({
 })
 
 export const BatchGapAnalysisResponse = Schema.Struct({
+  success: Schema.Literal(true),
+  timeframe: Schema.String,
+  start_date: Schema.String,
+  end_date: Schema.String,
+  generated_at: Schema.String,
   request_summary: Schema.Struct({
     symbols_requested: Count,
     symbols_successful: Count,
@@ -153,12 +197,21 @@ export const BatchGapAnalysisResponse = Schema.Struct({
     mode: GapModeSchema,
     include_expected: Schema.Boolean
   }),
-  results: Schema.Array(GapAnalysisResponse),
-  errors: Schema.Array(Schema.Struct({ symbol: Schema.String, error: Schema.String })),
-  // The full shape first: a union encodes with the first member that accepts the value, and `{}` accepts any object.
-  overall_summary: Schema.Union(OverallSummary, Schema.Struct({})).annotations({
-    description: "Totals over the successful symbols; {} when none succeeded"
-  })
+  results: Schema.Record({ key: Schema.String, value: GapAnalysisResponse }).annotations({
+    description: "KTRDR's map symbol → analysis (an array in older ktrdr-ts answers)"
+  }),
+  errors: Schema.Array(BatchErrorSchema),
+  overall_summary: Schema.extend(
+    Schema.Struct({
+      symbols_requested: Count,
+      symbols_successful: Count,
+      symbols_failed: Count,
+      mode: KtrdrGapModeSchema,
+      errors: Schema.Array(BatchErrorSchema)
+    }),
+    // The full shape first: a union encodes with the first member that accepts the value.
+    Schema.Union(OverallSummary, Schema.Struct({}))
+  ).annotations({ description: "Totals over the successful symbols (absent when none succeeded), and the counts" })
 })
 
 export const GapHealth = Schema.Struct({

@@ -8,12 +8,14 @@ import { Schema } from "effect"
 import {
   BadRequestWire,
   Envelope,
+  ErrorBody,
   GatewayErrorWire,
   GatewayUnavailableWire,
   InternalWire,
   NotFoundWire
 } from "../envelope.ts"
 import { Auth } from "./auth.ts"
+import { BoolBody } from "../pyBool.ts"
 import { SymbolParam } from "./data.ts"
 
 const Iso = Schema.String
@@ -32,9 +34,10 @@ export const IbStatusData = Schema.Struct({
   connection_metrics: Schema.Struct({
     total_connections: Schema.Number,
     failed_connections: Schema.Number,
-    last_connect_time: Schema.NullOr(Iso),
-    /** When the last session ended; null while none has. */
-    last_disconnect_time: Schema.NullOr(Iso),
+    /** Epoch seconds (KTRDR's float) of the current session's start; null while none is up. */
+    last_connect_time: Schema.NullOr(Schema.Number),
+    /** Epoch seconds of the last session's end; null while none has ended. */
+    last_disconnect_time: Schema.NullOr(Schema.Number),
     uptime_seconds: Schema.NullOr(Schema.Number)
   }),
   /** This process's requests (remote mode: those it sent to the host service). */
@@ -43,7 +46,7 @@ export const IbStatusData = Schema.Struct({
     successful_requests: Schema.Number,
     failed_requests: Schema.Number,
     total_bars_fetched: Schema.Number,
-    /** successful / total, 0..1; 1 before any request. */
+    /** successful / total as a percentage, 0..100 (KTRDR's documented meaning); 100 before any request. */
     success_rate: Schema.Number,
     failed_by_category: Schema.Record({ key: Schema.String, value: Schema.Number }),
     pacing_retries: Schema.Number,
@@ -129,7 +132,7 @@ export const IbConfigData = Schema.Struct({
 export const DiscoverRequest = Schema.Struct({
   symbol: SymbolParam,
   /** Ask IB even when the cache has a fresh entry (default false). */
-  force_refresh: Schema.optional(Schema.Boolean)
+  force_refresh: Schema.optional(BoolBody)
 })
 
 export const IbSymbolInfo = Schema.Struct({
@@ -139,9 +142,12 @@ export const IbSymbolInfo = Schema.Struct({
   exchange: Schema.String,
   currency: Schema.String,
   description: Schema.String,
-  /** The cache keeps one validation per symbol: discovered_at = last_validated, validation_count = 1. */
-  discovered_at: Iso,
-  last_validated: Iso,
+  /**
+   * Epoch seconds (KTRDR's float). The cache keeps one validation per symbol: discovered_at = last_validated,
+   * validation_count = 1.
+   */
+  discovered_at: Schema.Number,
+  last_validated: Schema.Number,
   validation_count: Schema.Number,
   /** IB knows the contract (futures: not expired). */
   is_active: Schema.Boolean,
@@ -159,8 +165,13 @@ export const IbSymbolInfo = Schema.Struct({
 })
 
 export const DiscoverResult = Schema.Struct({
-  /** Never null here: an unknown symbol is a 404 with code IB-200 and suggestions (KTRDR answered 200 + null). */
-  symbol_info: IbSymbolInfo,
+  /**
+   * null when IB does not know the symbol (KTRDR's answer); `not_found` then says why. A gateway that is down is
+   * a 503, not a null (KTRDR could not tell the two apart).
+   */
+  symbol_info: Schema.NullOr(IbSymbolInfo),
+  /** Why symbol_info is null: IB's code and message, with the contracts tried and suggestions in `details`. */
+  not_found: Schema.optional(Schema.NullOr(ErrorBody)),
   /** Served from symbol_discovery_cache.json without asking IB. */
   cached: Schema.Boolean,
   discovery_time_ms: Schema.Number
@@ -183,7 +194,8 @@ export class IbGroup extends HttpApiGroup.make("ib")
       .addSuccess(Envelope(DiscoverResult))
       .annotate(
         OpenApi.Description,
-        "Validate a symbol with IB (through the symbol cache). Unknown: 404 IB-200 with suggestions; bad input: 400"
+        "Validate a symbol with IB (through the symbol cache). Unknown: 200 with symbol_info null and `not_found` " +
+          "(IB's code, suggestions); gateway down: 503; bad input: 400"
       )
   )
   .addError(BadRequestWire)

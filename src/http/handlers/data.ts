@@ -9,7 +9,7 @@ import type { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import { KtrdrApi } from "../../contract/Api.ts"
 import { makeBarsReader } from "../barsRead.ts"
 import { ok } from "../../contract/envelope.ts"
-import { loadHandler } from "./dataLoad.ts"
+import { loadHandler, startLoad } from "./dataLoad.ts"
 import { makeDataReads } from "./dataRead.ts"
 
 export const DataLiveHandlers = HttpApiBuilder.group(KtrdrApi, "data", (handlers) =>
@@ -26,4 +26,14 @@ export const DataLiveHandlers = HttpApiBuilder.group(KtrdrApi, "data", (handlers
       .handle("range", ({ payload }) => Effect.map(reads.range(payload.symbol, payload.timeframe), ok))
       .handle("load", ({ payload, urlParams }) =>
         loadHandler(payload, urlParams.async_mode ?? false).pipe(Effect.map(ok), Effect.provide(ctx)))
+      .handle("acquireDownload", ({ payload }) =>
+        startLoad(payload).pipe(
+          Effect.map((info) => ({
+            success: true as const,
+            operation_id: info.operation_id,
+            status: "started" as const,
+            message: `Started ${payload.mode} download for ${payload.symbol} ${payload.timeframe}`
+          })),
+          Effect.provide(ctx)
+        ))
   }))

@@ -49,7 +49,8 @@ const finished = (operationId: string, r: LoadResult, cachedBefore: boolean): Da
   }
 }
 
-export const loadHandler = (body: DataLoadRequest, asyncMode: boolean) =>
+/** Validates the request and starts the load as an operation (running when this returns). */
+export const startLoad = (body: DataLoadRequest) =>
   Effect.gen(function*() {
     const ops = yield* Operations
     const catalog = yield* SymbolCatalog
@@ -62,13 +63,19 @@ export const loadHandler = (body: DataLoadRequest, asyncMode: boolean) =>
       filters: body.filters ?? {},
       ...(body.periodic_save_minutes === undefined ? {} : { periodic_save_minutes: body.periodic_save_minutes })
     }
-    const info = yield* ops.startLoad({
+    return yield* ops.startLoad({
       symbol: parsed.symbol,
       timeframe: body.timeframe,
       mode: body.mode,
       start: range.start,
       end: range.end
     }, parameters)
+  })
+
+export const loadHandler = (body: DataLoadRequest, asyncMode: boolean) =>
+  Effect.gen(function*() {
+    const ops = yield* Operations
+    const info = yield* startLoad(body)
     if (asyncMode) return started(info.operation_id)
     const result = yield* ops.outcome(info.operation_id).pipe(
       Effect.catchTags({

@@ -14,6 +14,7 @@ import { InvalidInput, type CorruptData, type NotFound, type StorageError } from
 import { parseDateParam } from "../../domain/dateParams.ts"
 import { analyzeGaps } from "../../domain/GapAnalysis.ts"
 import { batchReport, buildReport, isoSeconds, type GapAnalysisReport, type GapMode } from "../../domain/gapReport.ts"
+import { batchOut, reportOut, resolveMode, type AnyGapMode } from "../gapsKtrdr.ts"
 import { calendarIdFor, type AssetClass, type ParsedSymbol } from "../../domain/Instrument.ts"
 import { parseTimeframe, TIMEFRAMES, type Timeframe } from "../../domain/Timeframe.ts"
 import { BarStore } from "../../layers/BarStore.ts"
@@ -206,6 +207,9 @@ const requestBasics = (timeframe: string, start: string | null | undefined, end:
     return { tf, now, period }
   })
 
+/** Every gap, whatever the mode: KTRDR's counts cover them all, the mode only chooses what is listed. */
+const ALL = { mode: "verbose" as const, includeExpected: true }
+
 export const GapsLiveHandlers = HttpApiBuilder.group(KtrdrApi, "gaps", (handlers) =>
   Effect.gen(function*() {
     const { analyze, cacheEntries, dataDir } = yield* makeAnalyzer
@@ -214,12 +218,13 @@ export const GapsLiveHandlers = HttpApiBuilder.group(KtrdrApi, "gaps", (handlers
       timeframe: string,
       start: string | undefined,
       end: string | undefined,
-      mode: GapMode,
+      mode: AnyGapMode,
       includeExpected: boolean
     ) =>
       Effect.gen(function*() {
         const { tf, now, period } = yield* requestBasics(timeframe, start, end)
-        return yield* analyze({ symbol, timeframe: tf, period, now, mode, includeExpected }, yield* cacheEntries)
+        const all = yield* analyze({ symbol, timeframe: tf, period, now, ...ALL }, yield* cacheEntries)
+        return reportOut(all, resolveMode(mode, includeExpected), now)
       }).pipe(Effect.mapError(gapError))
 
     return handlers
@@ -242,8 +247,10 @@ export const GapsLiveHandlers = HttpApiBuilder.group(KtrdrApi, "gaps", (handlers
             ok({
               symbol: r.symbol,
               timeframe: r.timeframe,
+              analysis_mode: "normal" as const,
               analysis_period: r.analysis_period,
               summary: r.summary,
+              gaps: [],
               recommendations: r.recommendations
             })
         ))
@@ -251,11 +258,10 @@ export const GapsLiveHandlers = HttpApiBuilder.group(KtrdrApi, "gaps", (handlers
         Effect.gen(function*() {
           const { tf, now, period } = yield* requestBasics(payload.timeframe, payload.start_date, payload.end_date)
           const entries = yield* cacheEntries
-          const mode = payload.mode ?? "normal"
-          const includeExpected = payload.include_expected ?? false
+          const m = resolveMode(payload.mode ?? "normal", payload.include_expected ?? false)
           const outcomes = yield* Effect.forEach(
             payload.symbols,
-            (symbol) => Effect.either(analyze({ symbol, timeframe: tf, period, now, mode, includeExpected }, entries)),
+            (symbol) => Effect.either(analyze({ symbol, timeframe: tf, period, now, ...ALL }, entries)),
             { concurrency: 4 }
           )
           const results: Array<GapAnalysisReport> = []
@@ -264,18 +270,21 @@ export const GapsLiveHandlers = HttpApiBuilder.group(KtrdrApi, "gaps", (handlers
             ? results.push(o.right)
             : errors.push({ symbol: payload.symbols[i]!.trim(), error: o.left.message }))
           )
-          return ok(batchReport(
+          const report = batchReport(
             {
               symbolsRequested: payload.symbols.length,
               timeframe: tf.id,
               from: period.from,
               to: period.to,
-              mode,
-              includeExpected
+              mode: m.mode,
+              includeExpected: m.includeExpected
             },
             results,
             errors
-          ))
+          )
+          return ok(
+            batchOut(report, results.map((r) => reportOut(r, m, now)), m.analysisMode, period.from, period.to, now)
+          )
         }).pipe(Effect.mapError(gapError)))
       .handle("health", () =>
         Effect.map(cacheEntries, (entries) =>

@@ -5,9 +5,9 @@
  * opens a connection nor sends a gateway request (remote status asks the host for its status).
  */
 import { HttpApiBuilder } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Option } from "effect"
+import { Clock, Effect, Either, Option } from "effect"
+import { describeError } from "../../domain/errorBody.ts"
 import type { Instrument } from "../../domain/Instrument.ts"
-import { BURST_MAX, BURST_WINDOW_MS, IDENTICAL_WINDOW_MS, LONG_MAX, LONG_WINDOW_MS } from "../../domain/PacingRules.ts"
 import { IbConfig } from "../../layers/Config.ts"
 import { GatewayInfo } from "../../layers/GatewayInfo.ts"
 import { IbClient, type ClientStats } from "../../layers/IbClient.ts"
@@ -20,11 +20,14 @@ import { KtrdrApi } from "../../contract/Api.ts"
 import type { IbHealth, IbStatusData } from "../../contract/api/ib.ts"
 import { GatewayUnavailable, InternalError, ok } from "../../contract/envelope.ts"
 import { apiErrors } from "../errorMapping.ts"
+import { ibConfigView, portOf } from "../ibConfigView.ts"
 
 const iso = (
   ms: number | null | undefined
 ): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString())
-const seconds = (d: Duration.Duration) => Duration.toMillis(d) / 1000
+/** Epoch seconds as KTRDR's floats (`time.time()`). */
+const epochSeconds = (ms: number | null | undefined): number | null =>
+  ms === null || ms === undefined ? null : ms / 1000
 const ibLabel = (code: number, category: string) => (code > 0 ? `IB-${code}` : `IB-${category}`)
 
 const dataMetrics = (s: ClientStats): IbStatusData["data_metrics"] => {
@@ -35,7 +38,7 @@ const dataMetrics = (s: ClientStats): IbStatusData["data_metrics"] => {
     successful_requests: s.requestsOk,
     failed_requests: failed,
     total_bars_fetched: s.barsReceived,
-    success_rate: total === 0 ? 1 : s.requestsOk / total,
+    success_rate: total === 0 ? 100 : (s.requestsOk / total) * 100,
     failed_by_category: { ...s.requestsFailed },
     pacing_retries: s.pacingRetries,
     cancels_sent: s.cancelsSent
@@ -45,7 +48,7 @@ const dataMetrics = (s: ClientStats): IbStatusData["data_metrics"] => {
 const INSTRUMENT_TYPE = { STK: "stock", CASH: "forex", FUT: "future", IND: "index" } as const
 
 const symbolInfo = (i: Instrument, nowMs: number) => {
-  const validated = new Date(i.validatedAt).toISOString()
+  const validated = i.validatedAt / 1000
   const today = new Date(nowMs).toISOString().slice(0, 10).replaceAll("-", "")
   return {
     symbol: i.symbol,
@@ -68,12 +71,6 @@ const symbolInfo = (i: Instrument, nowMs: number) => {
     liquid_hours: i.liquidHours,
     expiry: i.expiry ?? null
   }
-}
-
-/** The URL's port, or its scheme's default. */
-const portOf = (url: string) => {
-  const u = new URL(url)
-  return u.port !== "" ? Number(u.port) : u.protocol === "https:" ? 443 : 80
 }
 
 export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
@@ -118,8 +115,8 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           connection_metrics: {
             total_connections: info.counters.connects,
             failed_connections: info.counters.connectFailures,
-            last_connect_time: iso(info.connectedSince),
-            last_disconnect_time: iso(info.lastDisconnectAt),
+            last_connect_time: epochSeconds(info.connectedSince),
+            last_disconnect_time: epochSeconds(info.lastDisconnectAt),
             uptime_seconds: info.connectedSince === null ? null : Math.max(0, now - info.connectedSince) / 1000
           },
           data_metrics: dataMetrics(info.requests),
@@ -258,34 +255,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
         } satisfies IbHealth
       })
 
-    const rateLimit = {
-      max_requests: LONG_MAX,
-      period_seconds: LONG_WINDOW_MS / 1000 / cfg.pacingTimeScale,
-      pacing_delay: seconds(cfg.largeBarSpacing),
-      burst_max: BURST_MAX,
-      burst_period_seconds: BURST_WINDOW_MS / 1000 / cfg.pacingTimeScale,
-      identical_request_seconds: IDENTICAL_WINDOW_MS / 1000 / cfg.pacingTimeScale,
-      max_in_flight: cfg.maxInFlight
-    }
-    const config = Option.match(remote, {
-      onNone: () => ({
-        host: cfg.host,
-        port: cfg.port,
-        client_id: cfg.clientId,
-        client_id_range: { min: cfg.clientId, max: cfg.clientId + cfg.clientIdAttempts - 1 },
-        host_service_url: null,
-        mode: "direct" as const
-      }),
-      onSome: (r) => ({
-        host: r.url,
-        port: portOf(r.url),
-        client_id: null,
-        client_id_range: null,
-        host_service_url: r.url,
-        mode: "remote" as const
-      })
-    })
-
+    const config = ibConfigView(cfg, Option.getOrUndefined(remote)?.url)
     return handlers
       .handle("status", () =>
         Option.isSome(remote) ?
@@ -309,23 +279,32 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
         }))
       .handle("config", () =>
         Effect.succeed(
-          ok({
-            ...config,
-            timeout: seconds(cfg.requestTimeout),
-            connect_timeout: seconds(cfg.connectTimeout),
-            readonly: true as const,
-            rate_limit: rateLimit
-          })
+          ok(config)
         ))
       .handle("discover", ({ payload }) =>
         Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
           const t0 = yield* Clock.currentTimeNanos
           const force = payload.force_refresh ?? false
-          const instrument = yield* catalog.resolve(payload.symbol, { refresh: force })
+          const found = yield* catalog.resolve(payload.symbol, { refresh: force }).pipe(
+            Effect.map(Either.right),
+            // IB does not know it: KTRDR's 200 with a null symbol_info, plus what IB said
+            Effect.catchTag("UnknownSymbol", (e) => Effect.succeed(Either.left(e)))
+          )
           const ms = Number((yield* Clock.currentTimeNanos) - t0) / 1e6
+          if (Either.isLeft(found)) {
+            const { kind: _kind, ...why } = describeError(found.left)
+            return ok({
+              symbol_info: null,
+              not_found: why,
+              cached: false,
+              discovery_time_ms: Math.round(ms * 100) / 100
+            })
+          }
+          const instrument = found.right
           return ok({
             symbol_info: symbolInfo(instrument, started),
+            not_found: null,
             // A lookup stamps the instrument with its own time; anything older came from the cache file.
             cached: !force && instrument.validatedAt < started,
             discovery_time_ms: Math.round(ms * 100) / 100
