@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { request } from "node:http"
-import { copyFile, readdir, readFile, rename, writeFile } from "node:fs/promises"
+import { copyFile, mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Bar } from "../../src/domain/Bar.ts"
@@ -13,9 +13,13 @@ import { apiClient, raw, startServer, tempDir } from "./support.ts"
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/ktrdr/", import.meta.url))
 
-/** A data dir holding KTRDR's real files and symbol cache. */
+/**
+ * A data dir holding KTRDR's real files and symbol cache, one level below a temp dir of its own: the
+ * path tests check that nothing appears beside it, which the shared /tmp could not show.
+ */
 const ktrdrDataDir = Effect.gen(function*() {
-  const dir = yield* tempDir("ktrdr-data-")
+  const dir = join(yield* tempDir("ktrdr-data-"), "data")
+  yield* Effect.promise(() => mkdir(dir))
   for (const f of yield* Effect.promise(() => readdir(FIXTURES))) {
     if (f.endsWith(".csv") || f.endsWith(".json")) {
       yield* Effect.promise(() => copyFile(join(FIXTURES, f), join(dir, f)))
