@@ -201,6 +201,10 @@ const show = async () => {
     render()
   } catch (e) {
     if (seq !== showSeq) return
+    // Not stored at all is not an error of the page: say what to do instead of raising a banner.
+    if (e instanceof ApiError && e.code === "DATA-NotFound") {
+      return clearShown(`No stored ${symbol} ${tf} bars — use Load to fetch them.`)
+    }
     clearShown(`Could not show ${symbol} ${tf}.`)
     fail(e)
   }

@@ -28,6 +28,17 @@ const rows = Options.integer("rows").pipe(
   Options.withDescription("how many of the last bars to show (1–100000)  [default: 10]")
 )
 
+/** The answer for a series that is not stored at all, in each format (as for an empty range). */
+const notStored = (symbol: string, tf: string, format: "table" | "json" | "csv", datesGiven: boolean) =>
+  format === "table"
+    ? print(...noData(symbol, tf, datesGiven))
+    : Effect.zipRight(
+      printErr(...noData(symbol, tf, datesGiven)),
+      format === "json"
+        ? printJson({ symbol, timeframe: tf, total_rows: 0, displayed_rows: 0, metadata: null, data: [] })
+        : Effect.sync(() => void process.stdout.write(csv(["Date", "Open", "High", "Low", "Close", "Volume"], [])))
+    )
+
 const noData = (symbol: string, tf: string, datesGiven: boolean) => [
   `ℹ️  No cached data found for ${symbol} (${tf})`,
   datesGiven
@@ -69,14 +80,19 @@ const show = Command.make(
           // Only the rows shown travel: a 15-year minute series is not downloaded to print ten lines.
           limit: o.rows
         }
-      })
+      }).pipe(
+        Effect.map(Option.some),
+        // A series that is not stored at all: the same "no data" answer as an empty range.
+        Effect.catchTag("NotFoundError", (e) => (e.code === "DATA-NotFound" ? Effect.succeed(Option.none()) : e))
+      )
       mark("response")
-      const d = r.data
+      const datesGiven = Option.isSome(o.start) || Option.isSome(o.end)
+      if (Option.isNone(r)) return yield* notStored(o.symbol.toUpperCase(), o.timeframe, o.format, datesGiven)
+      const d = r.value.data
       const symbol = d.metadata.symbol
       const total = d.metadata.total_count
       const from = Math.max(0, d.dates.length - o.rows)
       const bars = d.dates.slice(from).map((date, i) => ({ date, v: d.ohlcv[from + i] ?? [] }))
-      const datesGiven = Option.isSome(o.start) || Option.isSome(o.end)
       switch (o.format) {
         case "json":
           if (total === 0) yield* printErr(...noData(symbol, o.timeframe, datesGiven))

@@ -27,7 +27,7 @@ import { DataConfig } from "../layers/DataConfig.ts"
 import { SymbolCatalog } from "../services/SymbolCatalog.ts"
 import { ByteLru } from "./barCache.ts"
 import { encodeOhlcv, type OhlcvMeta } from "./barsResponse.ts"
-import type { BadRequest, InternalError, NotFoundError } from "../contract/envelope.ts"
+import { type BadRequest, type InternalError, NotFoundError } from "../contract/envelope.ts"
 import { toApiError } from "./errorMapping.ts"
 import { makeCacheReader, metaOf } from "./symbolInfo.ts"
 
@@ -163,7 +163,16 @@ export const makeBarsReader = Effect.gen(function*() {
       }
       // The store's own naming rule, `<SERIES>_<TF>.csv`, for the version check only; reads go through BarStore.
       const version = yield* readErrors(versionOf(join(dir, `${key}_${q.timeframe}.csv`)))
-      if (version === undefined) return json(yield* encodeOhlcv([], meta, undefined, limit))
+      // No file: the series is not stored at all (a stored series with no bars in the range is a 200 with empty
+      // arrays). KTRDR answered 200 for both; its clients already show a 404 as "no cached data".
+      if (version === undefined) {
+        return yield* new NotFoundError({
+          code: "DATA-NotFound",
+          message:
+            `No stored data for ${key} (${q.timeframe}): load it first (ktrdr data load ${key} -t ${q.timeframe})`,
+          details: { symbol: key, timeframe: q.timeframe }
+        })
+      }
       const cacheKey = `${key}|${q.timeframe}|${range.start ?? ""}|${range.end ?? ""}|${hours ?? ""}|${
         calendarId ?? ""
       }|${limit ?? ""}`

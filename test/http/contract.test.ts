@@ -27,7 +27,12 @@ describe("KTRDR contract: responses", () => {
       const limited = conforms(M.ApiResponse(M.OHLCVLimited), (yield* get("/data/AAPL/1h?limit=3")).json, "limit")
       expect(limited.data.dates).toEqual(full.data.dates.slice(-3))
       expect(limited.data.metadata).toMatchObject({ points: 3, original_points: full.data.dates.length })
-      conforms(M.ApiResponse(M.OHLCVEmpty), (yield* get("/data/TSLA/1d")).json, "GET /data without rows")
+      const emptyRange = yield* get("/data/AAPL/1h?start_date=2001-01-01&end_date=2001-02-01")
+      conforms(M.ApiResponse(M.OHLCVEmpty), emptyRange.json, "GET /data without rows")
+      // Not stored at all: 404, which KTRDR's CLI shows as "no cached data" (issue 14 wins over KTRDR's 200).
+      const unstored = yield* get("/data/TSLA/1d")
+      expect(unstored.status).toBe(404)
+      expect(typeof unstored.json.detail).toBe("string")
       const eur = conforms(M.ApiResponse(M.OHLCVWithData), (yield* get("/data/EUR.USD/1h")).json, "forex")
       expect(eur.data.metadata.symbol).toBe("EURUSD")
 

@@ -254,31 +254,19 @@ describe("data API over KTRDR's files", () => {
       expect(demo.json.data.dates[0]).toBe("2023-01-01T00:00:00")
       expect(demo.json.data.ohlcv.filter((r: Array<number | null>) => r[3] === null)).toHaveLength(incomplete)
 
-      // a series that is not stored: 200, empty arrays, the same metadata keys
+      // a series that is not stored at all: 404 DATA-NotFound, with what to do, in KTRDR's `detail` too
       const none = yield* raw(s.baseUrl, "/api/v1/data/TSLA/1h?start_date=2025-01-01")
-      expect(none.status).toBe(200)
-      expect(none.json.data).toEqual({
-        dates: [],
-        ohlcv: [],
-        points: null,
-        metadata: {
-          symbol: "TSLA",
-          timeframe: "1h",
-          start_date: null,
-          end_date: null,
-          point_count: 0,
-          start: "",
-          end: "",
-          points: 0,
-          total_count: 0,
-          range_start_date: null,
-          trading_hours_only: false,
-          include_extended: false,
-          filter_calendar: null,
-          incomplete_bars: 0
-        }
+      expect(none.status).toBe(404)
+      expect(none.json).toMatchObject({
+        success: false,
+        error: { code: "DATA-NotFound", details: { symbol: "TSLA", timeframe: "1h" } },
+        detail: expect.stringMatching(/^No stored data for TSLA \(1h\): load it first/)
       })
-      expect(Object.keys(none.json.data.metadata).sort()).toEqual(Object.keys(d.metadata).sort())
+      // a stored series with no bars in the range: 200, empty arrays, the same metadata keys
+      const empty = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h?start_date=2001-01-01&end_date=2001-02-01")
+      expect(empty.status).toBe(200)
+      expect(empty.json.data).toMatchObject({ dates: [], ohlcv: [], metadata: { symbol: "AAPL", point_count: 0 } })
+      expect(Object.keys(empty.json.data.metadata).sort()).toEqual(Object.keys(d.metadata).sort())
       expect(yield* Effect.promise(() => readdir(dataDir))).not.toContain("TSLA_1h.csv")
     }).pipe(Effect.scoped))
 
@@ -376,10 +364,10 @@ describe("data API over KTRDR's files", () => {
         expect(r.status, path).toBeGreaterThanOrEqual(400)
         expect(r.json?.success, path).toBe(false)
       }
-      // CON is an ordinary symbol on POSIX: an empty answer, and no file appears
+      // CON is an ordinary symbol on POSIX: not stored (404), and no file appears
       const con = yield* rawPath(s.port, "/api/v1/data/CON/1h")
-      expect(con.status).toBe(200)
-      expect(con.json.data.metadata.point_count).toBe(0)
+      expect(con.status).toBe(404)
+      expect(con.json.error.code).toBe("DATA-NotFound")
       expect((yield* Effect.promise(() => readdir(dataDir))).sort()).toEqual(before)
       expect((yield* Effect.promise(() => readdir(join(dataDir, "..")))).length).toBe(parent)
     }).pipe(Effect.scoped))
@@ -461,7 +449,7 @@ describe("data API over the simulator", () => {
       const s = yield* startServer()
       const client = yield* apiClient(s.baseUrl)
       const empty = yield* raw(s.baseUrl, "/api/v1/data/AAPL/1h")
-      expect(empty.json.data.metadata.point_count).toBe(0)
+      expect(empty.status).toBe(404)
 
       const full = yield* raw(
         s.baseUrl,

@@ -195,7 +195,8 @@ export class DataGroup extends HttpApiGroup.make("data")
       .annotate(
         OpenApi.Description,
         "Stored bars of a series in [start_date, end_date] (inclusive; never calls IB); " +
-          "200 with empty arrays when nothing is stored. " +
+          "404 DATA-NotFound when the series is not stored at all, 200 with empty arrays when it is but the range " +
+          "holds no bars. " +
           "trading_hours_only keeps bars inside the regular session of the instrument's calendar, " +
           "include_extended adds pre-market and after-hours"
       )
