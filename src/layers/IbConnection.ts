@@ -10,9 +10,12 @@ import {
   Deferred,
   Duration,
   Effect,
+  Either,
   Fiber,
+  FiberRef,
   Layer,
   Option,
+  Queue,
   Ref,
   Schedule,
   Stream,
@@ -21,6 +24,7 @@ import {
 import { EventName } from "@stoqey/ib"
 import { IbError } from "../domain/errors.ts"
 import { IbConfig, type IbSettings } from "./Config.ts"
+import { failFast, GatewayWait, waitLong, type Watch } from "./gatewayWait.ts"
 import { closeSession, connectOnce, sessionNotices, type IbSession } from "./ibSession.ts"
 
 export type ConnectionState =
@@ -33,7 +37,17 @@ export type ConnectionState =
     readonly clientId: number
     readonly since: number
   }
-  | { readonly _tag: "Reconnecting"; readonly attempt: number; readonly lastError: IbError }
+  | {
+    readonly _tag: "Reconnecting"
+    readonly attempt: number
+    readonly lastError: IbError
+    /** Epoch ms of the next connection attempt, once the reconnect schedule has set it. */
+    readonly nextAttemptAt?: number | undefined
+  }
+
+/** A farm's state as last reported by the gateway; "unknown" while there is no session to report it. */
+export type FarmState = "ok" | "broken" | "unknown"
+export type ConnectivityState = "ok" | "lost" | "unknown"
 
 export interface ConnectionCounters {
   readonly connects: number
@@ -53,7 +67,7 @@ export interface ConnectionInfo {
   /** When the last session ended (lost or replaced); null while none has. */
   readonly lastDisconnectAt: number | null
   readonly accounts: ReadonlyArray<string>
-  readonly farms: { readonly hmds: "ok" | "broken"; readonly connectivity: "ok" | "lost" }
+  readonly farms: { readonly hmds: FarmState; readonly connectivity: ConnectivityState }
   readonly counters: ConnectionCounters
   readonly lastError: {
     readonly code: number
@@ -68,8 +82,9 @@ export class IbConnection extends Context.Tag("ktrdr/IbConnection")<IbConnection
   readonly state: SubscriptionRef.SubscriptionRef<ConnectionState>
   /**
    * The live session once usable: Ready, or Degraded by the HMDS farm only for non-historical requests.
-   * Fails with the connection's error when an attempt fails after the call, or a timeout error after
-   * `requestTimeout`.
+   * With no session, fails fast (gatewayWait.ts): the attempt in progress and one short retry, then IB 502
+   * naming host:port and the fix — unless the caller runs under a `GatewayWait` policy, which waits.
+   * Degraded: waits up to `requestTimeout` for the farm or link to come back.
    */
   readonly session: (opts: { readonly historical: boolean }) => Effect.Effect<IbSession, IbError>
   readonly info: Effect.Effect<ConnectionInfo>
@@ -97,7 +112,10 @@ export const make = Effect.gen(function*() {
     probeFailures: 0
   })
   const lastError = yield* Ref.make<ConnectionInfo["lastError"]>(null)
-  const farms = yield* Ref.make<ConnectionInfo["farms"]>({ hmds: "ok", connectivity: "ok" })
+  const unknownFarms: ConnectionInfo["farms"] = { hmds: "unknown", connectivity: "unknown" }
+  const farms = yield* Ref.make<ConnectionInfo["farms"]>(unknownFarms)
+  // Wakes the supervisor between attempts (a caller wants to know now); one pending wake is enough.
+  const wake = yield* Queue.dropping<void>(1)
   const reqIds = yield* Ref.make(1000)
   const attempt = yield* Ref.make(0)
   const lastDisconnectAt = yield* Ref.make<number | null>(null)
@@ -234,24 +252,48 @@ export const make = Effect.gen(function*() {
       }
     })
 
-  const lifecycle = Effect.gen(function*() {
-    const session = yield* connectWithIds.pipe(
-      Effect.tapError((e) =>
-        Effect.gen(function*() {
-          yield* bump("connectFailures")
-          yield* recordError(e)
-          const n = yield* Ref.get(attempt)
-          yield* SubscriptionRef.set(state, { _tag: "Reconnecting", attempt: n, lastError: e })
-          yield* Effect.logWarning(`IB: connection attempt ${n} failed: [${e.label}] ${e.message}; retrying`)
-        })
-      ),
-      Effect.retry(reconnectSchedule)
+  /**
+   * Attempts until one connects, spaced by the reconnect schedule. The schedule's delay is announced in
+   * the state (`nextAttemptAt`, for "next try in 8 s"), and a wake-up cuts the sleep short.
+   */
+  const connectUntilUp = Effect.gen(function*() {
+    const delays = Schedule.delays(reconnectSchedule).pipe(
+      Schedule.tapOutput((d) =>
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) =>
+            SubscriptionRef.update(state, (s) =>
+              s._tag === "Reconnecting" ? { ...s, nextAttemptAt: now + Duration.toMillis(d) } : s)
+        )
+      )
     )
+    const driver = yield* Schedule.driver(delays)
+    for (;;) {
+      yield* Queue.takeAll(wake)
+      const r = yield* Effect.either(connectWithIds)
+      if (Either.isRight(r)) return r.right
+      const e = r.left
+      yield* bump("connectFailures")
+      yield* recordError(e)
+      const n = yield* Ref.get(attempt)
+      yield* SubscriptionRef.set(state, { _tag: "Reconnecting", attempt: n, lastError: e })
+      yield* Effect.logWarning(`IB: connection attempt ${n} failed: [${e.label}] ${e.message}; retrying`)
+      yield* Effect.raceFirst(Effect.ignore(driver.next(e)), Queue.take(wake))
+    }
+  })
+
+  const lifecycle = Effect.gen(function*() {
+    const session = yield* connectUntilUp
     yield* Ref.set(attempt, 0)
     const lostWith = yield* Effect.acquireUseRelease(
       Effect.succeed(session),
       (s) => Effect.scoped(serve(s)),
-      (s) => Ref.set(current, Option.none()).pipe(Effect.zipRight(closeSession(s)))
+      (s) =>
+        Ref.set(current, Option.none()).pipe(
+          // No session, no farm reports: what the gateway said last is no longer known.
+          Effect.zipRight(Ref.set(farms, unknownFarms)),
+          Effect.zipRight(closeSession(s))
+        )
     )
     yield* Ref.set(lastDisconnectAt, yield* Clock.currentTimeMillis)
     yield* recordError(lostWith)
@@ -269,14 +311,24 @@ export const make = Effect.gen(function*() {
     )
   )
 
-  const session = (opts: { readonly historical: boolean }): Effect.Effect<IbSession, IbError> =>
+  const watch: Watch = {
+    changes: state.changes,
+    get: SubscriptionRef.get(state),
+    settings: cfg,
+    kick: Effect.asVoid(Queue.offer(wake, undefined))
+  }
+
+  const liveSession = Effect.flatMap(Ref.get(current), (live) =>
+    Option.match(live, {
+      onNone: () => Effect.fail(IbError.of("connectivity", "IB session is not available")),
+      onSome: (s) => Effect.succeed(s)
+    }))
+
+  /** Connected but not usable (1100, or 2105 for historical requests): wait for the farm, the link or a loss. */
+  const awaitUsable = (historical: boolean, first: ConnectionState) =>
     Effect.gen(function*() {
-      const first = yield* SubscriptionRef.get(state)
-      const wasReconnecting = first._tag === "Reconnecting"
       const ready = yield* state.changes.pipe(
-        // A Reconnecting state seen on entry is stale news: wait for the next attempt's outcome.
-        Stream.drop(wasReconnecting ? 1 : 0),
-        Stream.filter((s) => usable(s, opts.historical) || s._tag === "Reconnecting" || s._tag === "Disconnected"),
+        Stream.filter((s) => usable(s, historical) || s._tag === "Reconnecting" || s._tag === "Disconnected"),
         Stream.runHead,
         Effect.timeoutFail({
           duration: cfg.requestTimeout,
@@ -290,9 +342,21 @@ export const make = Effect.gen(function*() {
       const s = Option.getOrUndefined(ready)
       if (!s || s._tag === "Disconnected") return yield* IbError.of("connectivity", "IB connection is closed")
       if (s._tag === "Reconnecting") return yield* s.lastError
-      const live = yield* Ref.get(current)
-      if (Option.isNone(live)) return yield* IbError.of("connectivity", "IB session is not available")
-      return live.value
+      return yield* liveSession
+    })
+
+  const session = (opts: { readonly historical: boolean }): Effect.Effect<IbSession, IbError> =>
+    Effect.gen(function*() {
+      const first = yield* SubscriptionRef.get(state)
+      if (usable(first, opts.historical)) return yield* liveSession
+      if (first._tag === "Disconnected") return yield* IbError.of("connectivity", "IB connection is closed")
+      if (first._tag !== "Ready" && first._tag !== "Degraded") {
+        const policy = yield* FiberRef.get(GatewayWait)
+        const verdict = yield* policy === null ? failFast(watch, first) : waitLong(watch, policy)
+        if (verdict._tag === "Failed") return yield* verdict.error
+      }
+      const now = yield* SubscriptionRef.get(state)
+      return usable(now, opts.historical) ? yield* liveSession : yield* awaitUsable(opts.historical, now)
     })
 
   const info = Effect.gen(function*() {
