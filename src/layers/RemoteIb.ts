@@ -283,7 +283,7 @@ const make = (o: RemoteIbOptions) =>
       hostHealth,
       Option.match({
         onNone: () => ({ ready: false, state: "Unreachable" }),
-        onSome: (h) => ({ ready: h.gateway.ready, state: h.gateway.state })
+        onSome: (h) => ({ ready: h.gateway.ready, state: h.gateway.state, farms: h.gateway.farms ?? null })
       })
     )
 
