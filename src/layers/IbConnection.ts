@@ -322,7 +322,8 @@ export const make = (options: IbConnectionOptions = {}) =>
     const supervisor = yield* Ref.make<Option.Option<Fiber.RuntimeFiber<never>>>(Option.none())
     const start = yield* Effect.cached(
       SubscriptionRef.set(state, { _tag: "Connecting", attempt: 0, clientId: cfg.clientId }).pipe(
-        Effect.zipRight(Effect.forkIn(lifecycle, scope)),
+        // Forked from an uninterruptible region, the fiber would inherit it: no wake-ups, no interruption.
+        Effect.zipRight(Effect.forkIn(Effect.interruptible(lifecycle), scope)),
         Effect.flatMap((f) => Ref.set(supervisor, Option.some(f))),
         Effect.uninterruptible
       )
