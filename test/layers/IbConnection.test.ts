@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { EventName, IBApi } from "@stoqey/ib"
 import { Duration, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
-import { IbConnection, type ConnectionState } from "../../src/layers/IbConnection.ts"
+import { IbConfig } from "../../src/layers/Config.ts"
+import { IbConnection, IbConnectionLazy, type ConnectionState } from "../../src/layers/IbConnection.ts"
 import { IbClient } from "../../src/layers/IbClient.ts"
 import { eventually, ibLayer, startSim, testSettings } from "./support.ts"
 
@@ -190,5 +191,28 @@ describe("IbConnection", () => {
       const ib = yield* Effect.provide(IbClient, ctx)
       yield* ib.currentTime
       expect((yield* c.info).counters.reconnects).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.scoped))
+
+  it.live("lazy: no socket until a caller needs the gateway; farms unknown until a session reports them", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSim()
+      const ctx = yield* Layer.build(IbConnectionLazy.pipe(Layer.provide(IbConfig.make(testSettings(sim)))))
+      const c = yield* Effect.provide(IbConnection, ctx)
+      yield* Effect.sleep("300 millis")
+      expect(sim.stats().totalConnections).toBe(0)
+      const idle = yield* c.info
+      expect(idle.state._tag).toBe("Disconnected")
+      expect(idle.farms).toEqual({ hmds: "unknown", connectivity: "unknown" })
+      yield* c.session({ historical: false })
+      expect(sim.stats().totalConnections).toBe(1)
+      expect((yield* c.info).farms).toEqual({ hmds: "ok", connectivity: "ok" })
+      // Lost and not back: no session, so nothing is known about the farms.
+      yield* Effect.promise(() => sim.setFaults({ refuseConnections: true, dropConnections: true }))
+      const down = yield* eventually(
+        "reconnecting",
+        () => Effect.runSync(c.info),
+        (i) => i.state._tag === "Reconnecting"
+      )
+      expect(down.farms).toEqual({ hmds: "unknown", connectivity: "unknown" })
     }).pipe(Effect.scoped))
 })
