@@ -18,6 +18,11 @@ export interface ServeOptions {
   readonly sim?: SimulatorOptions | undefined
   /** Extra routes beside the API; default: the chart page (`ChartRoutes`). */
   readonly routes?: Layer.Layer<never, never, never> | undefined
+  /**
+   * How a user of this entry point switches to a real gateway, said beside the SIMULATED warning
+   * (`npm start` and `ktrdr serve --sim` are switched differently).
+   */
+  readonly realGatewayHint?: string | undefined
   /** Replaces KTRDR_API_* from the environment. */
   readonly api?: Layer.Layer<ApiConfig> | undefined
 }
@@ -32,7 +37,7 @@ export const serve = (o: ServeOptions = {}) =>
       const gw = yield* Simulator.make({ port: 0, ...o.sim })
       yield* Effect.logWarning(
         `SIMULATED gateway: the built-in TWS simulator on 127.0.0.1:${gw.port} serves synthetic bars ` +
-          "(set KTRDR_IB_PORT and drop --sim for a real gateway)"
+          `(${o.realGatewayHint ?? "for a real gateway: set KTRDR_IB_HOST/KTRDR_IB_PORT and drop --sim"})`
       )
       ibConfig = Layer.effect(
         IbConfig,

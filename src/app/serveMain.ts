@@ -5,4 +5,10 @@ import { NodeRuntime } from "@effect/platform-node"
 import { DEMO_SIM, serve } from "./serve.ts"
 
 // Our own logger (KTRDR_LOG_FORMAT) replaces runMain's pretty one; both would print every line.
-NodeRuntime.runMain(serve({ sim: DEMO_SIM }), { disablePrettyLogger: true })
+NodeRuntime.runMain(
+  serve({
+    sim: DEMO_SIM,
+    realGatewayHint: "for a real gateway: KTRDR_IB_HOST=<host> KTRDR_IB_PORT=<port> npm run serve"
+  }),
+  { disablePrettyLogger: true }
+)

@@ -37,6 +37,11 @@ export interface ChartView {
   readonly counts: () => { readonly candles: number; readonly volume: number; readonly markers: number }
   /** The first candle's chart time (seconds; shifted in exchange mode), or null when empty. */
   readonly firstTime: () => number | null
+  /**
+   * Removes every candle, volume bar and marker, and hides the axes: an empty or failed series must not
+   * show the previous one's candles or price and time axes under a new symbol's name.
+   */
+  readonly clear: () => void
   /** The bar under the crosshair (index into the rendered bars), or null when the pointer leaves. */
   readonly onHover: (f: (index: number | null) => void) => void
 }
@@ -108,11 +113,21 @@ export const makeChart = (el: HTMLElement): ChartView => {
       )
     }
     markers.setMarkers(m)
+    el.classList.toggle("empty", c.length === 0)
     chart.timeScale().fitContent()
+  }
+
+  const clear = () => {
+    candles.setData([])
+    volume.setData([])
+    markers.setMarkers([])
+    indexOf = new Map()
+    el.classList.add("empty")
   }
 
   return {
     render,
+    clear,
     counts: () => ({ candles: candles.data().length, volume: volume.data().length, markers: markers.markers().length }),
     firstTime: () => (candles.data()[0]?.time as number | undefined) ?? null,
     onHover: (f) =>

@@ -1,7 +1,8 @@
 /**
  * Gap markers. The chart's time axis only has slots for bars that exist, so a gap cannot be drawn as a
  * span; it is marked on the first bar after it (or the last bar before a trailing gap). Unexpected gaps
- * and long closures get a visible labelled arrow; expected ones (nights, weekends, holidays) a faint dot.
+ * get a visible labelled arrow; expected ones (nights, weekends, holidays) a faint dot. History outside the stored
+ * range (`not_loaded`) gets no marker — nothing is wrong there — and is only counted in the summary line.
  */
 import { parseUtc } from "./time.ts"
 
@@ -17,13 +18,19 @@ export interface ApiGap {
 export interface GapMarkerSpec {
   /** Index of the bar the marker sits on. */
   readonly barIndex: number
-  readonly kind: "unexpected" | "closure" | "expected"
+  readonly kind: "unexpected" | "closure" | "expected" | "not_loaded"
   readonly text: string
   readonly gap: ApiGap
 }
 
 export const kindOf = (classification: string): GapMarkerSpec["kind"] =>
-  classification === "unexpected" ? "unexpected" : classification === "market_closure" ? "closure" : "expected"
+  classification === "unexpected"
+    ? "unexpected"
+    : classification === "market_closure"
+    ? "closure"
+    : classification === "not_loaded"
+    ? "not_loaded"
+    : "expected"
 
 /** First index with `times[i] >= t` (times ascending), or `times.length`. */
 const lowerBound = (times: ReadonlyArray<number>, t: number) => {
@@ -54,7 +61,7 @@ export const gapMarkers = (
   const out: GapMarkerSpec[] = []
   for (const gap of gaps) {
     const kind = kindOf(gap.classification)
-    if (kind === "expected" && !showExpected) continue
+    if ((kind === "expected" && !showExpected) || kind === "not_loaded") continue
     const after = lowerBound(barTimes, parseUtc(gap.end_time))
     const barIndex = after < barTimes.length ? after : barTimes.length - 1
     const text = kind === "unexpected" ? `gap: ${gap.bars_missing} missing` : kind === "closure" ? "closure" : ""
@@ -68,10 +75,11 @@ export interface GapCounts {
   readonly closure: number
   readonly expected: number
   readonly missingBars: number
+  readonly notLoadedBars: number
 }
 
 export const countGaps = (gaps: ReadonlyArray<ApiGap>): GapCounts => {
-  let unexpected = 0, closure = 0, expected = 0, missingBars = 0
+  let unexpected = 0, closure = 0, expected = 0, missingBars = 0, notLoadedBars = 0
   for (const g of gaps) {
     const k = kindOf(g.classification)
     if (k === "unexpected") {
@@ -80,7 +88,8 @@ export const countGaps = (gaps: ReadonlyArray<ApiGap>): GapCounts => {
     } else if (k === "closure") {
       closure++
       missingBars += g.bars_missing
-    } else expected++
+    } else if (k === "not_loaded") notLoadedBars += g.bars_missing
+    else expected++
   }
-  return { unexpected, closure, expected, missingBars }
+  return { unexpected, closure, expected, missingBars, notLoadedBars }
 }

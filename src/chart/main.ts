@@ -132,8 +132,9 @@ const render = () => {
 
 const showGaps = (gaps: ReadonlyArray<ApiGap>, counts: GapCounts) => {
   const unmarked = counts.expected > MAX_EXPECTED_MARKERS ? ", not marked: too many to show" : ""
+  const notLoaded = counts.notLoadedBars > 0 ? `; ${counts.notLoadedBars} bars of the period not loaded` : ""
   gapSummary.textContent = `Gaps: ${counts.unexpected} unexpected (${counts.missingBars} bars missing), ` +
-    `${counts.closure} market closures, ${counts.expected} expected (nights, weekends, holidays${unmarked})`
+    `${counts.expected} expected (nights, weekends, holidays${unmarked})${notLoaded}`
   const notable = gaps.filter((g) => g.classification === "unexpected" || g.classification === "market_closure")
   gapList.replaceChildren(...notable.map((g) => {
     const li = document.createElement("li")
@@ -160,6 +161,16 @@ const fetchGaps = async (symbol: string, tf: string, start: string, end: string)
     gapList.replaceChildren()
     return null
   }
+}
+
+/** Nothing is shown: no candles, no axes, no gaps of an earlier series; `why` says so in the status line. */
+const clearShown = (why: string) => {
+  shown = null
+  view.clear()
+  gapSummary.textContent = ""
+  gapList.replaceChildren()
+  chartStatus.textContent = why
+  chartEl.setAttribute("aria-label", why)
 }
 
 /** Fetches and draws the series in the pickers; stale answers (a newer Show was pressed) are dropped. */
@@ -191,9 +202,17 @@ const show = async () => {
     render()
   } catch (e) {
     if (seq !== showSeq) return
-    chartStatus.textContent = `Could not load ${symbol} ${tf}.`
+    clearShown(`Could not show ${symbol} ${tf}.`)
     fail(e)
   }
+}
+
+/** After a failed load of the series in the form, an earlier series' candles must not stay under its name. */
+const clearIfOtherSeries = (what: string) => {
+  const symbol = symbolInput.value.trim().toUpperCase()
+  const tf = tfSelect.value
+  if (shown !== null && shown.symbol === symbol && shown.timeframe === tf) return
+  clearShown(`No ${symbol} ${tf} bars to show: ${what}.`)
 }
 
 const loadTarget = (): LoadRequest | null => {
@@ -220,11 +239,14 @@ const loader = makeLoader({
   status: byId("load-status"),
   target: loadTarget,
   onEnd: (info: OperationInfo) => {
-    if (info.status === "failed") return
+    if (info.status === "failed") return clearIfOtherSeries("the load failed")
     // New bars (or a cancelled load's checkpoint) are on disk: refresh the pickers and the chart.
     void loadCatalog().then(show, fail)
   },
-  onError: fail
+  onError: (e) => {
+    clearIfOtherSeries("the load failed")
+    fail(e)
+  }
 })
 
 const loadCatalog = async () => {

@@ -25,7 +25,7 @@ import { csv, fmtFixed, fmtInt, fmtTime, grid, print, printErr, printJson, table
 const rows = Options.integer("rows").pipe(
   Options.withAlias("r"),
   Options.withDefault(10),
-  Options.withDescription("how many of the last bars to show (1–100000)")
+  Options.withDescription("how many of the last bars to show (1–100000)  [default: 10]")
 )
 
 const noData = (symbol: string, tf: string, datesGiven: boolean) => [
@@ -172,7 +172,10 @@ const range = Command.make(
     })
 ).pipe(withClient, Command.withDescription("First and last stored bar of a series, and how many there are"))
 
+/** The leaf commands, also walked by the help renderer (help.ts). */
+export const dataSubcommands = [show, dataLoadCommand, range, dataGapsCommand] as const
+
 export const dataCommand = Command.make("data").pipe(
   Command.withDescription("Stored market data: show, load from IB, range, gaps"),
-  Command.withSubcommands([show, dataLoadCommand, range, dataGapsCommand])
+  Command.withSubcommands(dataSubcommands)
 )

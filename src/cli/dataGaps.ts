@@ -20,7 +20,9 @@ import { fmtInt, fmtTime, grid, print, printJson, table, truncate } from "./rend
 
 const mode = Options.choice("mode", ["normal", "extended", "verbose"] as const).pipe(
   Options.withDefault("normal" as const),
-  Options.withDescription("normal: summary; extended: plus the gaps with missing bars; verbose: every gap")
+  Options.withDescription(
+    "normal: summary; extended: plus the gaps with missing bars; verbose: every gap  [default: normal]"
+  )
 )
 
 export const dataGapsCommand = Command.make(
@@ -65,7 +67,7 @@ export const dataGapsCommand = Command.make(
         "Missing Bars Breakdown",
         grid([
           ["Unexpected", fmtInt(b.unexpected)],
-          ["Market closure", fmtInt(b.market_closure)],
+          ["Not loaded (outside the stored range)", fmtInt(b.not_loaded)],
           ["Expected (weekend)", fmtInt(b.expected_weekend)],
           ["Expected (trading hours)", fmtInt(b.expected_trading_hours)],
           ["Expected (holiday)", fmtInt(b.expected_holiday)]

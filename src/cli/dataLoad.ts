@@ -29,7 +29,9 @@ const options = {
   mode: Options.choice("mode", ["tail", "backfill", "full"] as const).pipe(
     Options.withAlias("m"),
     Options.withDefault("tail" as const),
-    Options.withDescription("tail: after the last stored bar; backfill: before the first; full: every gap in the range")
+    Options.withDescription(
+      "tail: after the last stored bar; backfill: before the first; full: every gap in the range  [default: tail]"
+    )
   ),
   start: startOption,
   end: endOption,

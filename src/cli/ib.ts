@@ -149,7 +149,10 @@ const symbol = Command.make(
     })
 ).pipe(withClient, Command.withDescription("Validate a symbol with IB (through the server's symbol cache)"))
 
+/** The leaf commands, also walked by the help renderer (help.ts). */
+export const ibSubcommands = [status, health, symbol] as const
+
 export const ibCommand = Command.make("ib").pipe(
   Command.withDescription("The IB gateway as the server sees it: status, health, symbol lookup"),
-  Command.withSubcommands([status, health, symbol])
+  Command.withSubcommands(ibSubcommands)
 )

@@ -53,7 +53,7 @@ const list = Command.make(
     limit: Options.integer("limit").pipe(
       Options.withAlias("l"),
       Options.withDefault(50),
-      Options.withDescription("at most this many (1–1000)")
+      Options.withDescription("at most this many (1–1000)  [default: 50]")
     ),
     active: Options.boolean("active").pipe(Options.withAlias("a"), Options.withDescription("only pending or running")),
     format: formatOption(["table", "json"] as const),
@@ -210,7 +210,10 @@ const retry = Command.make("retry", {
     )
   })).pipe(withClient, Command.withDescription("Run a failed or cancelled load again as a new operation"))
 
+/** The leaf commands, also walked by the help renderer (help.ts). */
+export const operationsSubcommands = [list, status, cancel, retry] as const
+
 export const operationsCommand = Command.make("operations").pipe(
   Command.withDescription("Running and recent loads: list, status, cancel, retry"),
-  Command.withSubcommands([list, status, cancel, retry])
+  Command.withSubcommands(operationsSubcommands)
 )

@@ -11,7 +11,8 @@ import { UsageError } from "./errors.ts"
 /** Tickers as KTRDR's CLI accepted them (`AAPL`, `EUR.USD`, `BRK-B`), 1–32 characters. */
 export const SymbolSchema = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$/, {
-    message: () => "a symbol is 1–32 letters, digits, '.', '-' or '_' (e.g. AAPL, EUR.USD)"
+    message: (issue) =>
+      `SYMBOL '${String(issue.actual)}' is not a symbol: use 1–32 letters, digits, '.', '-' or '_' (e.g. AAPL, EUR.USD)`
   })
 )
 
@@ -26,15 +27,25 @@ const TIMEFRAME_IDS = TIMEFRAMES.map((t) => t.id)
 export const timeframeOption = Options.choice("timeframe", TIMEFRAME_IDS).pipe(
   Options.withAlias("t"),
   Options.withDefault("1d" as const),
-  Options.withDescription("bar size")
+  Options.withDescription("bar size  [default: 1d]")
 )
+
+/** The day exists (Date.parse takes 2024-02-30 as March 1st) and the time parses. */
+const isCalendarDate = (s: string): boolean => {
+  const [y, m, d] = [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))]
+  const day = new Date(Date.UTC(y, m - 1, d))
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d &&
+    !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s))
+}
 
 /** `YYYY-MM-DD` (00:00 UTC) or ISO 8601 with a time; a time without zone is UTC (as the API reads it). */
 export const DateSchema = Schema.String.pipe(
   Schema.pattern(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, {
-    message: () => "expected YYYY-MM-DD or an ISO 8601 date-time"
+    message: (issue) => `'${String(issue.actual)}' is not a date: use YYYY-MM-DD (UTC) or ISO 8601, e.g. 2024-01-31`
   }),
-  Schema.filter((s) => !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)) || "not a calendar date")
+  Schema.filter((s) =>
+    isCalendarDate(s) || `'${s}' is not a calendar date: use YYYY-MM-DD (UTC) or ISO 8601, e.g. 2024-01-31`
+  )
 )
 
 const dateOption = (name: string, what: string) =>
@@ -55,16 +66,21 @@ export const formatOption = <const F extends ReadonlyArray<"table" | "json" | "c
   Options.choice("format", formats).pipe(
     Options.withAlias("f"),
     Options.withDefault(formats[0]!),
-    Options.withDescription(`output: ${formats.join(", ")} (json and csv print nothing else on stdout)`)
+    Options.withDescription(
+      `output: ${formats.join(", ")} (${formats.filter((f) => f !== "table").join(" and ")} ${
+        formats.length > 2 ? "print" : "prints"
+      } nothing else on stdout)  [default: ${formats[0]}]`
+    )
   )
 
 const UrlSchema = Schema.String.pipe(
   Schema.filter((s) => {
     try {
       const u = new URL(s)
-      return (u.protocol === "http:" || u.protocol === "https:") || "the URL must be http:// or https://"
+      return (u.protocol === "http:" || u.protocol === "https:") ||
+        `'${s}' is not an http(s) URL: use http://host:port, e.g. http://127.0.0.1:8000`
     } catch {
-      return "not a URL (e.g. http://127.0.0.1:8000)"
+      return `'${s}' is not a URL: use http://host:port, e.g. http://127.0.0.1:8000`
     }
   })
 )
@@ -80,7 +96,7 @@ export const connectionOptions = {
     Options.withFallbackConfig(Config.string("KTRDR_API_URL")),
     Options.withDefault(DEFAULT_URL),
     Options.withSchema(UrlSchema),
-    Options.withDescription(`ktrdr server (else KTRDR_API_URL, else ${DEFAULT_URL})`)
+    Options.withDescription(`ktrdr server  [default: $KTRDR_API_URL, else ${DEFAULT_URL}]`)
   ),
   embedded: Options.boolean("embedded").pipe(
     Options.withDescription(

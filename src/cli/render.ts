@@ -38,8 +38,14 @@ export const printJson = (value: unknown) => Console.log(JSON.stringify(value, n
 
 export const print = (...lines: ReadonlyArray<string>) =>
   Effect.forEach(lines, (l) => Console.log(l), { discard: true })
+/**
+ * Straight to stderr, not through `Console.error`: the bin routes @effect/cli's own Console.error output
+ * (usage failures) through its one-line rewrite (usage.ts), and ours must not be caught by it.
+ */
 export const printErr = (...lines: ReadonlyArray<string>) =>
-  Effect.forEach(lines, (l) => Console.error(l), { discard: true })
+  Effect.sync(() => {
+    for (const l of lines) process.stderr.write(`${l}\n`)
+  })
 
 /** `1234567.8` → `1,234,568`. Not Intl.NumberFormat: its first use loads ICU data, ~12 ms of a ~300 ms start. */
 export const fmtInt = (n: number): string => {

@@ -5,8 +5,11 @@
  * Friday's last bar, tail mode fetched nothing until the following week) and by US holiday lists
  * applied to every market (ktrdr-data-layer.md §3.5, §4, §8.2). Here nothing is guessed: a bar is
  * missing iff the calendar schedules it, it has ended by `now`, and the store does not have it. The
- * classification keeps KTRDR's names: runs of missing bars are `unexpected` (or `market_closure`
- * beyond 72 h, KTRDR's threshold), and — on request — closed spans between scheduled bars are
+ * classification keeps KTRDR's names: runs of missing bars inside the stored range are `unexpected`;
+ * runs before the first or after the last stored bar are `not_loaded` (nobody asked for them yet: they
+ * are neither a closure nor a completeness problem — KTRDR called a tail load's unloaded history a
+ * 58-day "market closure"); `market_closure` is never guessed from missing bars, since the calendar
+ * knows when the exchange was closed. On request, closed spans between scheduled bars are
  * explained as `expected_holiday`, `expected_weekend` or `expected_trading_hours` from the calendar's
  * own closure reasons (a holiday wins over the weekend it extends, unlike KTRDR's weekend-first rule).
  * Stored bars the schedule does not have (extended-hours bars in a file analysed for RTH, say) fill
@@ -19,6 +22,7 @@ import type { Timeframe } from "./Timeframe.ts"
 
 export type GapClass =
   | "unexpected"
+  | "not_loaded"
   | "market_closure"
   | "expected_holiday"
   | "expected_trading_hours"
@@ -61,12 +65,17 @@ export interface GapAnalysis {
   /** Stored bars that are scheduled. */
   readonly presentBars: number
   readonly missingBars: number
+  /** Of `missingBars`, those before the first or after the last stored bar (`not_loaded` runs). */
+  readonly notLoadedBars: number
   /**
    * Stored bars in [from, to) the schedule does not have (or that are still forming); ignored for gaps and
    * completeness.
    */
   readonly unscheduledBars: number
-  /** present ÷ expected × 100; 100 when nothing is expected. */
+  /**
+   * present ÷ (expected − not loaded) × 100, over the stored range: unloaded history is not incomplete
+   * data; 100 when nothing is expected there.
+   */
   readonly completenessPct: number
   /** Trading sessions with missing bars (a weekly or monthly bar counts its sessions). */
   readonly missingSessions: number
@@ -79,7 +88,6 @@ export interface GapAnalysis {
 }
 
 const HOUR_MS = 3_600_000
-const MARKET_CLOSURE_MS = 72 * HOUR_MS
 
 const hours1 = (ms: number) => (ms / HOUR_MS).toFixed(1)
 
@@ -95,6 +103,8 @@ const noteFor = (c: GapClass, tf: Timeframe, ms: number): string => {
       return `Extended market closure (${(ms / DAY_MS).toFixed(1)} days) - investigate broker/exchange`
     case "unexpected":
       return `Unexpected gap (${hours1(ms)}h) during trading period - needs investigation`
+    case "not_loaded":
+      return `Not loaded (${hours1(ms)}h outside the stored range) - load it to analyse it`
   }
 }
 
@@ -131,7 +141,7 @@ export const closedSpanClass = (calendarId: CalendarId, start: number, end: numb
 
 /**
  * KTRDR's `classify_gap` made calendar-true: a span that wholly contains a scheduled bar (ended by
- * `now`, when given) is `unexpected` (`market_closure` beyond 72 h); any other span is explained by
+ * `now`, when given) is `unexpected` (whatever its length: the exchange was open); any other span is explained by
  * `closedSpanClass`. Containment, not overlap, so a span from Friday 16:00Z to Monday 09:30Z between
  * two daily bars is a weekend although it clips Friday's session.
  */
@@ -145,7 +155,7 @@ export const classifyGap = (
 ): GapClass => {
   let contained = false
   forEachBar(calendarId, timeframe, hours, start, end, opts, (b) => !(contained = b.start >= start && b.end <= end))
-  if (contained) return end - start > MARKET_CLOSURE_MS ? "market_closure" : "unexpected"
+  if (contained) return "unexpected"
   return closedSpanClass(calendarId, start, end)
 }
 
@@ -163,6 +173,10 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
   const missing: Array<Interval> = []
   let expected = 0
   let present = 0
+  let notLoaded = 0
+  // The stored range: runs of missing bars outside it have simply not been loaded.
+  const storedFirst = stored.length > 0 ? stored[0]! : Infinity
+  const storedLast = stored.length > 0 ? stored[stored.length - 1]! : -Infinity
   let presentInRange = 0
   let missingSessions = 0
   let lastMissingDay = ""
@@ -174,7 +188,9 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
     if (!run) return
     const r = run
     run = undefined
-    const c: GapClass = r.last.end - r.first.start > MARKET_CLOSURE_MS ? "market_closure" : "unexpected"
+    const outside = r.last.time < storedFirst || r.first.time > storedLast
+    const c: GapClass = outside ? "not_loaded" : "unexpected"
+    if (outside) notLoaded += r.bars
     gaps.push(gap(tf, r.first.start, r.last.end, c, r.bars, r.sessions))
     missing.push([r.first.start, r.last.end])
   }
@@ -187,12 +203,14 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
   forEachBar(input.calendarId, tf, input.hours, input.from, input.to, opts, (b) => {
     expected++
     firstStart ??= b.start
-    closedSpan(prev ? prev.end : input.from, b.start, b.time - (prev ? prev.time : input.from))
-    prev = b
     // Both sequences ascend: one merge walk matches them.
     if (i < 0) i = lowerBound(stored, b.time)
     while (i < stored.length && stored[i]! < b.time) i++
-    if (i < stored.length && stored[i] === b.time) {
+    const stored_ = i < stored.length && stored[i] === b.time
+    // A closed span inside a run of missing bars is part of that run's listing: never list both.
+    if (!(run && !stored_)) closedSpan(prev ? prev.end : input.from, b.start, b.time - (prev ? prev.time : input.from))
+    prev = b
+    if (stored_) {
       present++
       if (b.time >= input.from && b.time < input.to) presentInRange++
       closeRun()
@@ -220,8 +238,9 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
     expectedBars: expected,
     presentBars: present,
     missingBars: expected - present,
+    notLoadedBars: notLoaded,
     unscheduledBars: countRange(stored, input.from, input.to) - presentInRange,
-    completenessPct: expected === 0 ? 100 : (present / expected) * 100,
+    completenessPct: expected - notLoaded === 0 ? 100 : (present / (expected - notLoaded)) * 100,
     missingSessions,
     gaps,
     missing,

@@ -12,7 +12,8 @@
 import { Either } from "effect"
 import type { Bar } from "./Bar.ts"
 import { CorruptData } from "./dataErrors.ts"
-import { columns, indices, interpolate, longestRun, median, moments, type PriceColumn } from "./qualityMath.ts"
+import { DEFAULT_SPIKE_THRESHOLD, findSpikes } from "./priceSpikes.ts"
+import { columns, indices, interpolate, longestRun, median, type PriceColumn } from "./qualityMath.ts"
 
 export type { PriceColumn } from "./qualityMath.ts"
 
@@ -47,6 +48,8 @@ export interface QualityIssue {
   /** The first few affected bars. */
   readonly examples: ReadonlyArray<{ readonly time: number; readonly detail: string }>
   readonly repaired: boolean
+  /** The rule that flagged the bars, in words with its numbers (e.g. "volume above 100× the median"). */
+  readonly threshold?: string
   readonly metadata?: Readonly<Record<string, number>>
 }
 
@@ -63,7 +66,10 @@ export interface QualityGap {
 
 export interface QualityOptions {
   readonly repair?: boolean
-  /** |z| above which a price is an outlier; default 2.5 (KTRDR's). */
+  /**
+   * Robust z above which a reverting spike is a price outlier (priceSpikes.ts); default 6. KTRDR's 2.5
+   * was a z of price levels, which flags trends, so the number does not carry over.
+   */
   readonly outlierZ?: number
   /** Gap share (%) above which gaps are an error; default 10 (KTRDR's DataManager passes 5). */
   readonly maxGapPercentage?: number
@@ -93,7 +99,8 @@ export interface QualityReport {
 }
 
 const PRICES: ReadonlyArray<PriceColumn> = ["open", "high", "low", "close"]
-const MAX_EXAMPLES = 5
+/** Affected bars named per issue: enough to go and look at each one in a segment. */
+const MAX_EXAMPLES = 20
 const REPAIR_LIMIT = 0.1
 
 const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : String(t))
@@ -358,6 +365,9 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
     const pct = (missingBars / (bars.length + missingBars)) * 100
     const severity: Severity = pct > (options.maxGapPercentage ?? 10) ? "error" : pct > 5 ? "warning" : "info"
     issues.push({
+      threshold: `unexpected missing bars: a warning above 5% of the range, an error above ${
+        options.maxGapPercentage ?? 10
+      }%`,
       type: "timestamp_gaps",
       check: 6,
       severity,
@@ -372,31 +382,31 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
     })
   }
 
-  // 7. Outliers: |z| against the column's mean and sample std, at the caller's threshold.
-  const zLimit = options.outlierZ ?? 2.5
+  // 7. Outliers: bad prints — spikes that revert (priceSpikes.ts), not levels far from a trending mean.
+  const zLimit = options.outlierZ ?? DEFAULT_SPIKE_THRESHOLD
   const prices = repair ? columns(bars) : before
+  const spikes = findSpikes(prices, zLimit, Float64Array.from(bars, (b) => b.volume ?? NaN))
   for (const col of PRICES) {
-    const v = prices[col]
-    const { mean, std } = moments(v)
-    if (!(std > 0)) continue
-    const z = (b: Bar) => Math.abs((b[col] - mean) / std)
-    const out: Array<number> = []
-    for (let k = 0; k < v.length; k++) if (Math.abs((v[k]! - mean) / std) > zLimit) out.push(k)
-    if (out.length === 0) continue
-    const maxZ = out.reduce((m, k) => Math.max(m, z(bars[k]!)), 0)
+    const hits = spikes.filter((x) => x.column === col)
+    if (hits.length === 0) continue
+    const zOf = new Map(hits.map((x) => [x.index, x.z]))
+    const maxZ = Math.max(...zOf.values())
     add(
       {
         type: "price_outliers",
         check: 7,
-        severity: maxZ > 5 ? "error" : "warning",
-        count: out.length,
+        severity: maxZ > 2 * zLimit ? "error" : "warning",
+        count: hits.length,
         column: col,
         repaired: false,
+        threshold: `${col === "close" ? "a close that moves" : `a ${col} beyond its bar and both neighbours by`} ` +
+          `more than ${zLimit} robust σ of the returns of the 40 bars around it` +
+          (col === "close" ? " and moves back on the next bar" : " without a volume burst"),
         metadata: { threshold: zLimit, max_z: maxZ }
       },
-      out,
+      hits.map((x) => x.index),
       bars,
-      (b) => `${col} ${b[col]} (z ${z(b).toFixed(2)})`
+      (b, k) => `${col} ${b[col]} (${zOf.get(k)!.toFixed(1)} σ)`
     )
   }
 
@@ -420,6 +430,9 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
           count: zero.length,
           column: "volume",
           repaired: false,
+          threshold: options.volumeReported === false
+            ? "zero volume (only informational: the instrument reports none)"
+            : "zero volume: a warning above 20% of the bars, an error above 50%",
           metadata: { percentage: pct, longest_run: longestRun(zero) }
         },
         zero,
@@ -439,6 +452,7 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
             count: spikes.length,
             column: "volume",
             repaired: false,
+            threshold: `volume above 100× the segment's median (${med})`,
             metadata: { median: med }
           },
           spikes,
@@ -463,7 +477,14 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
   const pct = (b: Bar, k: number) => `close ${b.close} (${(move(k) * 100).toFixed(1)}%)`
   if (extreme.length > 0) {
     add(
-      { type: "extreme_price_movement", check: 9, severity: "error", count: extreme.length, repaired: false },
+      {
+        type: "extreme_price_movement",
+        check: 9,
+        severity: "error",
+        count: extreme.length,
+        repaired: false,
+        threshold: "close-to-close move above 20%"
+      },
       extreme,
       bars,
       pct
@@ -471,7 +492,14 @@ export const checkQuality = (input: ReadonlyArray<Bar>, options: QualityOptions 
   }
   if (suspicious.length > 0) {
     add(
-      { type: "suspicious_price_movement", check: 9, severity: "warning", count: suspicious.length, repaired: false },
+      {
+        type: "suspicious_price_movement",
+        check: 9,
+        severity: "warning",
+        count: suspicious.length,
+        repaired: false,
+        threshold: "close-to-close move between 10% and 20%"
+      },
       suspicious,
       bars,
       pct

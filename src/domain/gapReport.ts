@@ -5,8 +5,10 @@
  *
  * Where KTRDR guessed, the calendar decides: `expected_bars` are the bars the exchange schedules (not
  * period minutes ÷ timeframe minutes), `actual_bars` the stored bars that match one, and so
- * `total_missing = expected_bars − actual_bars` and completeness is a real ratio. The missing-bar
- * breakdown only has `unexpected` and `market_closure` entries above zero: time the calendar explains
+ * `total_missing = expected_bars − actual_bars − not_loaded` and completeness is a real ratio over the
+ * stored range: bars before the first or after the last stored bar are `not_loaded` (counted apart, never
+ * against completeness). The missing-bar breakdown only has `unexpected` and `not_loaded` entries above
+ * zero: time the calendar explains
  * (weekends, holidays, nights) holds no scheduled bar, so nothing is missing there — those spans are
  * listed as gaps (verbose mode) and counted in `closed_spans` instead.
  */
@@ -20,6 +22,7 @@ export const GAP_MODES: ReadonlyArray<GapMode> = ["normal", "extended", "verbose
 
 export interface MissingBreakdown {
   readonly unexpected: number
+  readonly not_loaded: number
   readonly expected_weekend: number
   readonly expected_trading_hours: number
   readonly expected_holiday: number
@@ -117,14 +120,14 @@ const round = (x: number, digits: number) => {
 }
 
 /** Runs of scheduled bars absent from the store, as opposed to closed time the calendar explains. */
-export const isMissingData = (c: GapClass): boolean => c === "unexpected" || c === "market_closure"
+export const isMissingData = (c: GapClass): boolean =>
+  c === "unexpected" || c === "not_loaded" || c === "market_closure"
 
 /**
  * What each mode lists. `normal`: nothing (summary only). `extended`: the gaps with missing bars
- * (`unexpected` and `market_closure`). `verbose`: every gap, but the calendar-explained `expected_*`
- * spans only when `include_expected` is true — otherwise the same as `extended`.
- * KTRDR dropped `market_closure` too when `include_expected` was false; here a market closure is a run
- * of missing bars over 72 h (never a calendar closure), so hiding it would hide the largest holes.
+ * (`unexpected`, `not_loaded`). `verbose`: every gap, but the calendar-explained `expected_*` spans only
+ * when `include_expected` is true — otherwise the same as `extended`. Spans never overlap: closed time
+ * inside a run of missing bars belongs to that run.
  */
 export const visibleGaps = (gaps: ReadonlyArray<Gap>, mode: GapMode, includeExpected: boolean): ReadonlyArray<Gap> =>
   mode === "normal"
@@ -169,7 +172,7 @@ export const NO_DATA_RECOMMENDATIONS: ReadonlyArray<string> = [
 /** KTRDR's rules, over all gaps whatever the mode shows: a completeness tier, then what needs looking at. */
 export const recommendationsFor = (
   completenessPct: number,
-  gaps: ReadonlyArray<Pick<Gap, "classification">>,
+  gaps: ReadonlyArray<Pick<Gap, "classification" | "barsMissing">>,
   noData: boolean
 ): ReadonlyArray<string> => {
   if (noData) return NO_DATA_RECOMMENDATIONS
@@ -178,20 +181,28 @@ export const recommendationsFor = (
   const unexpected = count("unexpected")
   if (unexpected === 1) out.push("1 unexpected gap requires investigation")
   else if (unexpected > 1) out.push(`${unexpected} unexpected gaps require investigation`)
-  if (count("market_closure") > 0) out.push("Extended market closures detected - verify with broker/exchange")
+  const notLoaded = gaps.filter((g) => g.classification === "not_loaded")
+  if (notLoaded.length > 0) {
+    const bars = notLoaded.reduce((n, g) => n + g.barsMissing, 0)
+    out.push(
+      `${bars} bars of the period lie outside the stored range (not loaded, not counted as missing) - ` +
+        "load them (backfill or full mode) to analyse them"
+    )
+  }
   if (count("expected_holiday") > 5) out.push("Many holiday gaps detected - verify trading calendar")
   return out
 }
 
 const emptyBreakdown: MissingBreakdown = {
   unexpected: 0,
+  not_loaded: 0,
   expected_weekend: 0,
   expected_trading_hours: 0,
   expected_holiday: 0,
   market_closure: 0
 }
 
-/** With nothing stored, every expected bar is one unexpected hole (KTRDR's "no data" answer). */
+/** With nothing stored, every expected bar is one hole, not loaded (KTRDR called it unexpected). */
 const noDataGaps = (a: GapAnalysis, tf: Timeframe): ReadonlyArray<Gap> => {
   const first = a.missing[0]
   const last = a.missing[a.missing.length - 1]
@@ -199,7 +210,7 @@ const noDataGaps = (a: GapAnalysis, tf: Timeframe): ReadonlyArray<Gap> => {
   return [{
     start: first[0],
     end: last[1],
-    classification: "unexpected",
+    classification: "not_loaded",
     barsMissing: a.expectedBars,
     sessions: a.missingSessions,
     durationHours: (last[1] - first[0]) / HOUR_MS,
@@ -219,7 +230,8 @@ export const buildReport = (input: ReportInput): GapAnalysisReport => {
   if (input.noData) {
     for (const g of a.gaps) if (!isMissingData(g.classification)) closed[g.classification as keyof ClosedSpans]++
   }
-  const completeness = round(a.completenessPct, 2)
+  // Nothing stored at all is 0 % complete, not "100 % of the stored range".
+  const completeness = input.noData ? 0 : round(a.completenessPct, 2)
   const listed = visibleGaps(all, input.mode, input.includeExpected)
   return {
     symbol: input.symbol,
@@ -234,7 +246,7 @@ export const buildReport = (input: ReportInput): GapAnalysisReport => {
     summary: {
       expected_bars: a.expectedBars,
       actual_bars: a.presentBars,
-      total_missing: a.missingBars,
+      total_missing: a.missingBars - a.notLoadedBars,
       data_completeness_pct: completeness,
       unscheduled_bars: a.unscheduledBars,
       missing_breakdown: breakdown,
@@ -293,6 +305,12 @@ export const overallSummary = (results: ReadonlyArray<GapAnalysisReport>): Overa
   const sum = (f: (r: GapAnalysisReport) => number) => results.reduce((n, r) => n + f(r), 0)
   const expected = sum((r) => r.summary.expected_bars)
   const actual = sum((r) => r.summary.actual_bars)
+  // Completeness over what is loaded, as for one symbol; a symbol with nothing stored counts whole (0 %).
+  const loaded = sum((r) =>
+    r.summary.actual_bars === 0
+      ? r.summary.expected_bars
+      : r.summary.expected_bars - r.summary.missing_breakdown.not_loaded
+  )
   const breakdown = { ...emptyBreakdown }
   for (const r of results) {
     for (const k of Object.keys(breakdown) as Array<keyof MissingBreakdown>) {
@@ -306,7 +324,9 @@ export const overallSummary = (results: ReadonlyArray<GapAnalysisReport>): Overa
     total_missing_bars: sum((r) => r.summary.total_missing),
     average_completeness_pct: round(sum((r) => r.summary.data_completeness_pct) / results.length, 2),
     // Nothing expected is complete, as for one symbol.
-    overall_completeness_pct: expected === 0 ? 100 : round((actual / expected) * 100, 2),
+    overall_completeness_pct: loaded === 0
+      ? (actual === 0 && expected > 0 ? 0 : 100)
+      : round((actual / loaded) * 100, 2),
     aggregated_missing_breakdown: breakdown
   }
 }

@@ -170,7 +170,9 @@ export const resultSummaryOf = (r: LoadResult, cachedBefore: boolean): Record<st
       type: i.type,
       severity: i.severity,
       count: i.count,
-      description: i.description
+      description: i.description,
+      threshold: i.threshold,
+      bars: i.bars
     }))
   }
 })

@@ -3,7 +3,7 @@
  * own (a few thousand bars at most, so the event loop is never held), and the counts add up per issue.
  * Outliers are therefore judged within their segment — local spikes, which is what a bad print is.
  */
-import type { IssueType, QualityReport, Severity } from "./QualityCheck.ts"
+import type { IssueType, QualityIssue, QualityReport, Severity } from "./QualityCheck.ts"
 
 export interface QualityIssueCount {
   readonly type: IssueType
@@ -11,7 +11,14 @@ export interface QualityIssueCount {
   readonly count: number
   /** What the issue is, without any one segment's numbers (e.g. "price outliers"). */
   readonly description: string
+  /** The rule that flagged them, with its numbers (the first segment's, where they depend on the data). */
+  readonly threshold: string | null
+  /** The first flagged bars (ISO times, at most MAX_LISTED), so a user can look at them. */
+  readonly bars: ReadonlyArray<string>
 }
+
+/** Bars listed per issue kind: enough to look at, bounded for a load of years. */
+export const MAX_LISTED = 20
 
 export interface QualitySummary {
   readonly checkedBars: number
@@ -35,9 +42,17 @@ export const addQuality = (acc: QualitySummary, r: QualityReport): QualitySummar
         ? {
           ...prev,
           count: prev.count + i.count,
-          severity: RANK[i.severity] > RANK[prev.severity] ? i.severity : prev.severity
+          severity: RANK[i.severity] > RANK[prev.severity] ? i.severity : prev.severity,
+          bars: listed(prev.bars, i)
         }
-        : { type: i.type, severity: i.severity, count: i.count, description: i.type.replaceAll("_", " ") }
+        : {
+          type: i.type,
+          severity: i.severity,
+          count: i.count,
+          description: i.type.replaceAll("_", " "),
+          threshold: i.threshold ?? null,
+          bars: listed([], i)
+        }
     )
   }
   const issues = [...byType.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.count - a.count)
@@ -49,8 +64,16 @@ export const addQuality = (acc: QualitySummary, r: QualityReport): QualitySummar
   }
 }
 
-/** One line per warning or error kind, for an operation's `warnings`. */
+const listed = (prev: ReadonlyArray<string>, i: QualityIssue): ReadonlyArray<string> =>
+  prev.length >= MAX_LISTED
+    ? prev
+    : [...prev, ...i.examples.map((e) => new Date(e.time).toISOString())].slice(0, MAX_LISTED)
+
+/** One line per warning or error kind, for an operation's `warnings`: which bars, and by what rule. */
 export const qualityLines = (q: QualitySummary): ReadonlyArray<string> =>
-  q.issues.filter((i) => i.severity !== "info").map((i) =>
-    `Data quality ${i.severity}: ${i.description} (${i.count} bars)`
-  )
+  q.issues.filter((i) => i.severity !== "info").map((i) => {
+    const more = i.count > i.bars.length ? `, +${i.count - i.bars.length} more` : ""
+    const at = i.bars.length > 0 ? `: ${i.bars.join(", ")}${more}` : ""
+    return `Data quality ${i.severity}: ${i.description} (${i.count} bars${at})` +
+      (i.threshold ? `; rule: ${i.threshold}` : "")
+  })

@@ -58,10 +58,15 @@ describe("gapMarkers", () => {
     ])
   })
 
-  it("classifies market closures apart and counts missing bars of the notable gaps only", () => {
-    const gaps = [gap(3, 5, "unexpected", 2), gap(7, 30, "market_closure", 9), gap(7, 30, "expected_weekend", 0)]
+  it("classifies closures apart, counts missing bars of the notable gaps only, never marks unloaded history", () => {
+    const gaps = [
+      gap(3, 5, "unexpected", 2),
+      gap(7, 30, "market_closure", 9),
+      gap(7, 30, "expected_weekend", 0),
+      gap(0, 2, "not_loaded", 40)
+    ]
     expect(gapMarkers(gaps, bars).map((x) => x.kind).sort()).toEqual(["closure", "expected", "unexpected"])
-    expect(countGaps(gaps)).toEqual({ unexpected: 1, closure: 1, expected: 1, missingBars: 11 })
+    expect(countGaps(gaps)).toEqual({ unexpected: 1, closure: 1, expected: 1, missingBars: 11, notLoadedBars: 40 })
     expect(gapMarkers(gaps, [])).toEqual([])
   })
 

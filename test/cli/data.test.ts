@@ -144,9 +144,9 @@ describe("data range and gaps", () => {
 
 describe("usage errors (exit 2) and an absent server (exit 1)", () => {
   it.each([
-    [["data", "show"], /Missing argument <SYMBOL>/],
+    [["data", "show"], /missing argument SYMBOL/],
     [["data", "show", "AAPL", "-t", "7h"], /1s, 5s/],
-    [["data", "show", "AA/PL"], /symbol/],
+    [["data", "show", "AA/PL"], /SYMBOL .AA\/PL. is not a symbol/],
     [["data", "show", "AAPL", "--start", "2024-13-45"], /date|YYYY-MM-DD/],
     [["data", "show", "AAPL", "--start", "2024-03-01", "--end", "2024-02-01"], /--start \(2024-03-01\) is after --end/],
     [["data", "show", "AAPL", "-r", "0"], /--rows must be/],

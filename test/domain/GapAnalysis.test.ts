@@ -15,17 +15,19 @@ const equity1h = { calendarId: "us-equity" as const, timeframe: h1, hours: "regu
 describe("the Monday after Friday's last bar", () => {
   const stored = expectedBarTimes("us-equity", h1, "regular", ny("2024-03-04T00:00"), ny("2024-03-09T00:00"))
 
-  it("at 11:00: Monday 09:30 and 10:00 are missing, the weekend is not", () => {
+  it("at 11:00: Monday 09:30 and 10:00 are missing (not loaded yet, after the last bar), the weekend is not", () => {
     const now = ny("2024-03-11T11:00")
     const a = analyzeGaps({ ...equity1h, stored, from: ny("2024-03-08T00:00"), to: now, now })
     expect(a.expectedBars).toBe(9)
     expect(a.presentBars).toBe(7)
     expect(a.missingBars).toBe(2)
-    expect(a.completenessPct).toBeCloseTo((7 / 9) * 100)
+    expect(a.notLoadedBars).toBe(2)
+    // Complete over the stored range: what has not been loaded yet is not a hole in what has.
+    expect(a.completenessPct).toBe(100)
     expect(a.missingSessions).toBe(1)
     expect(a.missing).toEqual([[ny("2024-03-11T09:30"), ny("2024-03-11T11:00")]])
     expect(a.gaps.map((g) => [g.classification, g.barsMissing, g.start, g.end])).toEqual([[
-      "unexpected",
+      "not_loaded",
       2,
       ny("2024-03-11T09:30"),
       now
@@ -37,7 +39,7 @@ describe("the Monday after Friday's last bar", () => {
     const a = analyzeGaps({ ...equity1h, stored, from: ny("2024-03-08T09:30"), to: now, now, includeExpected: true })
     expect(a.gaps.map((g) => [g.classification, g.start, g.end])).toEqual([
       ["expected_weekend", ny("2024-03-08T16:00"), ny("2024-03-11T09:30")],
-      ["unexpected", ny("2024-03-11T09:30"), now]
+      ["not_loaded", ny("2024-03-11T09:30"), now]
     ])
     expect(a.gaps[0]!.note).toMatch(/^Weekend gap for 1h data/)
   })
@@ -106,8 +108,9 @@ describe("classification (KTRDR's examples, on real calendars)", () => {
     expect(classifyGap("us-equity", h1, "regular", Z("2024-01-10T14:00:00Z"), Z("2024-01-10T16:00:00Z"))).toBe(
       "unexpected"
     )
+    // KTRDR called a long span of missing trading days a "market closure"; the calendar says it was open.
     expect(classifyGap("us-equity", d1, "regular", Z("2024-06-10T00:00:00Z"), Z("2024-06-14T09:30:00Z"))).toBe(
-      "market_closure"
+      "unexpected"
     )
     expect(classifyGap("us-equity", h1, "regular", Z("2024-01-06T00:00:00Z"), Z("2024-01-07T00:00:00Z"))).toBe(
       "expected_weekend"
@@ -155,14 +158,30 @@ describe("stored bars the schedule does not have", () => {
 })
 
 describe("long outages", () => {
-  it("a missing week of hourly bars is one market_closure gap of five sessions", () => {
+  it("a missing week of hourly bars inside the stored range is one unexpected gap of five sessions", () => {
     const from = ny("2024-03-04T00:00")
     const to = ny("2024-03-23T00:00")
     const all = expectedBarTimes("us-equity", h1, "regular", from, to)
     const stored = all.filter((t) => t < ny("2024-03-11T00:00") || t >= ny("2024-03-16T00:00"))
     const a = analyzeGaps({ ...equity1h, stored, from, to, now: to })
-    expect(a.gaps.map((g) => [g.classification, g.barsMissing, g.sessions])).toEqual([["market_closure", 35, 5]])
-    expect(a.gaps[0]!.note).toMatch(/^Extended market closure/)
+    expect(a.gaps.map((g) => [g.classification, g.barsMissing, g.sessions])).toEqual([["unexpected", 35, 5]])
+    expect(a.gaps[0]!.note).toMatch(/^Unexpected gap \(\d+\.\dh\) during trading period/)
+    expect(a.completenessPct).toBeCloseTo((a.presentBars / a.expectedBars) * 100)
+  })
+
+  it("a tail load's history: the range before the first stored bar is not loaded, never a closure", () => {
+    const from = ny("2024-01-02T00:00")
+    const to = ny("2024-03-23T00:00")
+    const all = expectedBarTimes("us-equity", h1, "regular", from, to)
+    const stored = all.filter((t) => t >= ny("2024-03-11T00:00"))
+    const a = analyzeGaps({ ...equity1h, stored, from, to, now: to, includeExpected: true })
+    const missing = a.gaps.filter((g) => g.barsMissing > 0)
+    expect(missing.map((g) => g.classification)).toEqual(["not_loaded"])
+    expect(missing[0]!.barsMissing).toBe(all.length - stored.length)
+    expect(a.notLoadedBars).toBe(all.length - stored.length)
+    expect(a.completenessPct).toBe(100)
+    // Verbose listings never overlap: the nights inside the unloaded run are part of it.
+    for (let k = 1; k < a.gaps.length; k++) expect(a.gaps[k]!.start).toBeGreaterThanOrEqual(a.gaps[k - 1]!.end)
   })
 
   it("an empty range is complete", () => {
@@ -206,7 +225,24 @@ describe("properties", () => {
           const a = analyzeGaps({ stored, calendarId, timeframe: tf, hours, from, to, now })
           expect(a.expectedBars).toBe(schedule.length)
           expect(a.missingBars).toBe(dropped.size)
-          expect(a.completenessPct).toBeCloseTo(schedule.length === 0 ? 100 : (stored.length / schedule.length) * 100)
+          const outside = [...dropped].filter((t) => stored.length === 0 || t < stored[0]! || t > stored.at(-1)!)
+          expect(a.notLoadedBars).toBe(outside.length)
+          const loaded = schedule.length - outside.length
+          expect(a.completenessPct).toBeCloseTo(loaded === 0 ? 100 : (stored.length / loaded) * 100)
+          // With the closed spans listed too, no two gaps overlap.
+          const verbose = analyzeGaps({
+            stored,
+            calendarId,
+            timeframe: tf,
+            hours,
+            from,
+            to,
+            now,
+            includeExpected: true
+          })
+          for (let k = 1; k < verbose.gaps.length; k++) {
+            expect(verbose.gaps[k]!.start).toBeGreaterThanOrEqual(verbose.gaps[k - 1]!.end)
+          }
           const starts = new Set(schedule.map((b) => b.start))
           const ends = new Set(schedule.map((b) => b.end))
           const inIntervals: Array<number> = []

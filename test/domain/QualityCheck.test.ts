@@ -165,27 +165,30 @@ describe("quality checks", () => {
     expect(issue(both, "timestamp_gaps")).toMatchObject({ count: 1, metadata: { missing_periods: 3 } })
   })
 
-  it("outliers: the z-score threshold is honoured", () => {
-    // 40 bars at 100 ± 1 and one at 103.5: z ≈ 3.
+  it("outliers: a reverting spike beyond the threshold (robust σ of local returns); the threshold is honoured", () => {
+    // 41 bars zig-zagging ±0.1 % around 100, one close 2.5 % up that comes straight back: ~8 robust σ.
     const bars = series(41).map((b, k) => {
-      const c = k === 20 ? 103.5 : 100 + (k % 2 === 0 ? 1 : -1)
+      const c = k === 20 ? 102.5 : 100 * (k % 2 === 0 ? 1.001 : 0.999)
       return { ...b, open: c, high: c, low: c, close: c }
     })
-    const at25 = issue(checkQuality(bars), "price_outliers", "close")
-    expect(at25).toMatchObject({
+    const found = issue(checkQuality(bars), "price_outliers", "close")
+    expect(found).toMatchObject({
       severity: "warning",
       count: 1,
       repaired: false,
       check: 7,
-      metadata: { threshold: 2.5 }
+      metadata: { threshold: 6 }
     })
-    expect(at25!.metadata!.max_z).toBeGreaterThan(2.5)
-    expect(at25!.metadata!.max_z).toBeLessThan(3.5)
-    expect(issue(checkQuality(bars, { outlierZ: 3.5 }), "price_outliers")).toBeUndefined()
-    expect(issue(checkQuality(bars, { outlierZ: 2 }), "price_outliers", "close")?.count).toBe(1)
+    expect(found!.examples.map((e) => e.time)).toEqual([bars[20]!.time])
+    expect(found!.metadata!.max_z).toBeGreaterThan(6)
+    expect(found!.metadata!.max_z).toBeLessThan(12)
+    expect(issue(checkQuality(bars, { outlierZ: 15 }), "price_outliers")).toBeUndefined()
     const far = bars.map((b, k) => (k === 20 ? { ...b, open: 140, high: 140, low: 140, close: 140 } : b))
     expect(issue(checkQuality(far), "price_outliers", "close")?.severity).toBe("error")
     expect(checkQuality(far, { repair: true }).bars[20]!.close).toBe(140)
+    // A move that stays (no revert) is a move, not a print.
+    const step = bars.map((b, k) => (k >= 20 ? { ...b, open: 102.5, high: 102.5, low: 102.5, close: 102.5 } : b))
+    expect(issue(checkQuality(step), "price_outliers")).toBeUndefined()
   })
 
   it("zero volume: 2 of 5 bars = 40% is a warning, informational for instruments without volume", () => {

@@ -24,7 +24,7 @@ const NY = "America/New_York"
 
 const gapOf = (
   classification: GapClass,
-  barsMissing = classification === "unexpected" || classification === "market_closure" ? 1 : 0
+  barsMissing = classification === "unexpected" || classification === "not_loaded" ? 1 : 0
 ): Gap => ({
   start: 0,
   end: 3_600_000,
@@ -95,12 +95,13 @@ describe("recommendations (KTRDR's rules)", () => {
     expect(recommendationsFor(89.99, [], false)).toEqual(["Poor data completeness - immediate attention required"])
   })
 
-  it("counts unexpected gaps, flags market closures and more than five holidays", () => {
+  it("counts unexpected gaps, says what is not loaded (never a closure), flags more than five holidays", () => {
     expect(recommendationsFor(100, [gapOf("unexpected")], false)[1]).toBe("1 unexpected gap requires investigation")
-    expect(recommendationsFor(100, [gapOf("unexpected"), gapOf("unexpected"), gapOf("market_closure")], false).slice(1))
+    expect(recommendationsFor(100, [gapOf("unexpected"), gapOf("unexpected"), gapOf("not_loaded", 40)], false).slice(1))
       .toEqual([
         "2 unexpected gaps require investigation",
-        "Extended market closures detected - verify with broker/exchange"
+        "40 bars of the period lie outside the stored range (not loaded, not counted as missing) - " +
+        "load them (backfill or full mode) to analyse them"
       ])
     const holidays = (n: number) => Array.from({ length: n }, () => gapOf("expected_holiday"))
     expect(recommendationsFor(100, holidays(5), false)).toHaveLength(1)
@@ -138,6 +139,7 @@ describe("buildReport", () => {
       unscheduled_bars: 0,
       missing_breakdown: {
         unexpected: 0,
+        not_loaded: 0,
         expected_weekend: 0,
         expected_trading_hours: 0,
         expected_holiday: 0,
@@ -173,7 +175,7 @@ describe("buildReport", () => {
     ])
   })
 
-  it("no data: one unexpected hole over every expected bar, KTRDR's two recommendations", () => {
+  it("no data: one not-loaded hole over every expected bar, 0 % complete, KTRDR's two recommendations", () => {
     const input = q1([], { noData: true, mode: "extended" })
     const from = input.from, to = input.to
     const r = buildReport({
@@ -192,15 +194,15 @@ describe("buildReport", () => {
     expect(r.summary).toMatchObject({
       expected_bars: 61,
       actual_bars: 0,
-      total_missing: 61,
+      total_missing: 0,
       data_completeness_pct: 0,
-      missing_breakdown: { unexpected: 61, market_closure: 0 }
+      missing_breakdown: { unexpected: 0, not_loaded: 61, market_closure: 0 }
     })
     expect(r.gaps).toEqual([
       expect.objectContaining({
         start_time: "2024-01-02T14:30:00Z",
         end_time: "2024-03-28T20:00:00Z",
-        classification: "unexpected",
+        classification: "not_loaded",
         bars_missing: 61
       })
     ])
@@ -223,8 +225,8 @@ describe("buildReport", () => {
   })
 
   it(
-    "property: the breakdown adds up to total_missing = expected − actual, " +
-      "and completeness is actual ÷ expected",
+    "property: the breakdown adds up to total_missing = expected − actual − not loaded, " +
+      "and completeness is actual ÷ (expected − not loaded)",
     () => {
       const from = Z("2024-03-04T00:00:00Z"), to = Z("2024-03-16T00:00:00Z")
       const all = expectedBarTimes("us-equity", h1, "regular", from, to)
@@ -245,10 +247,16 @@ describe("buildReport", () => {
           const b = r.summary.missing_breakdown
           expect(b.unexpected + b.market_closure + b.expected_holiday + b.expected_weekend + b.expected_trading_hours)
             .toBe(r.summary.total_missing)
-          expect(r.summary.total_missing).toBe(all.length - stored.length)
-          expect(r.summary.data_completeness_pct).toBeCloseTo((stored.length / all.length) * 100, 2)
-          // Without include_expected, every listed gap is missing data, and they hold every missing bar.
-          expect(r.gaps.reduce((n, g) => n + g.bars_missing, 0)).toBe(r.summary.total_missing)
+          const outside = all.filter((t, i) =>
+            !keep[i] && (stored.length === 0 || t < stored[0]! || t > stored.at(-1)!)
+          )
+          expect(b.not_loaded).toBe(outside.length)
+          expect(r.summary.total_missing + b.not_loaded).toBe(all.length - stored.length)
+          const loaded = all.length - outside.length
+          const pct = stored.length === 0 ? 0 : loaded === 0 ? 100 : (stored.length / loaded) * 100
+          if (stored.length > 0) expect(Math.abs(r.summary.data_completeness_pct - pct)).toBeLessThanOrEqual(0.005001)
+          // Without include_expected, every listed gap is missing or unloaded data, holding every absent bar.
+          expect(r.gaps.reduce((n, g) => n + g.bars_missing, 0)).toBe(r.summary.total_missing + b.not_loaded)
         }),
         { numRuns: 100 }
       )
@@ -269,6 +277,7 @@ describe("batch", () => {
       overall_completeness_pct: 99.18,
       aggregated_missing_breakdown: {
         unexpected: 1,
+        not_loaded: 0,
         expected_weekend: 0,
         expected_trading_hours: 0,
         expected_holiday: 0,

@@ -31,7 +31,10 @@ describe("quality summary", () => {
         ["error", "warning", "info"].indexOf(x) - ["error", "warning", "info"].indexOf(y)
       )
     )
-    expect(qualityLines(b)).toContain("Data quality error: high too low (2 bars)")
+    // Which bars: the same bar of each of the two bad segments.
+    const at = new Date(bad[3]!.time).toISOString()
+    expect(high.bars).toEqual([at, at])
+    expect(qualityLines(b)).toContain(`Data quality error: high too low (2 bars: ${at}, ${at})`)
     expect(qualityLines(b).every((l) => !l.includes("info"))).toBe(true)
   })
 })

@@ -99,6 +99,7 @@ describe("gap analysis over HTTP", () => {
           unscheduled_bars: 0,
           missing_breakdown: {
             unexpected: 2,
+            not_loaded: 0,
             expected_weekend: 0,
             expected_trading_hours: 0,
             expected_holiday: 0,
@@ -158,7 +159,7 @@ describe("gap analysis over HTTP", () => {
 
   it.live(
     "hourly: nights are expected_trading_hours, a deleted midday run is unexpected, " +
-      "a deleted week a market closure",
+      "a deleted last week is not loaded (never a market closure)",
     () =>
       Effect.gen(function*() {
         const s = yield* startServer()
@@ -208,22 +209,25 @@ describe("gap analysis over HTTP", () => {
           "1 unexpected gap requires investigation"
         ])
 
-        // Two weeks: the second (after the DST switch, 13:30Z opens) is one run of 35 missing bars over 72 h.
+        // Two weeks: the second (after the DST switch, 13:30Z opens) lies after the last stored bar now: one
+        // run of 35 bars that are simply not loaded — not a closure, not counted against completeness.
         const two =
           (yield* gaps(s.baseUrl, "AAPL/1h", "start_date=2024-03-04&end_date=2024-03-16&mode=extended")).json.data
         expect(two.gaps).toHaveLength(2)
         expect(two.gaps[1]).toMatchObject({
           start_time: "2024-03-11T13:30:00Z",
           end_time: "2024-03-15T20:00:00Z",
-          classification: "market_closure",
+          classification: "not_loaded",
           bars_missing: 35,
           day_context: "Monday-Friday"
         })
-        expect(two.summary.missing_breakdown).toMatchObject({ unexpected: 2, market_closure: 35 })
+        expect(two.summary).toMatchObject({ total_missing: 2, data_completeness_pct: 94.29 })
+        expect(two.summary.missing_breakdown).toMatchObject({ unexpected: 2, not_loaded: 35, market_closure: 0 })
         expect(two.recommendations).toEqual([
-          "Poor data completeness - immediate attention required",
+          "Acceptable data completeness - consider improving data collection",
           "1 unexpected gap requires investigation",
-          "Extended market closures detected - verify with broker/exchange"
+          "35 bars of the period lie outside the stored range (not loaded, not counted as missing) - " +
+          "load them (backfill or full mode) to analyse them"
         ])
       }).pipe(Effect.scoped)
   )
@@ -239,10 +243,11 @@ describe("gap analysis over HTTP", () => {
         summary: {
           expected_bars: 61,
           actual_bars: 0,
-          total_missing: 61,
+          total_missing: 0,
           data_completeness_pct: 0,
           missing_breakdown: {
-            unexpected: 61,
+            unexpected: 0,
+            not_loaded: 61,
             expected_weekend: 0,
             expected_trading_hours: 0,
             expected_holiday: 0,
@@ -252,7 +257,7 @@ describe("gap analysis over HTTP", () => {
         gaps: [{
           start_time: "2024-01-02T14:30:00Z",
           end_time: "2024-03-28T20:00:00Z",
-          classification: "unexpected",
+          classification: "not_loaded",
           bars_missing: 61
         }],
         recommendations: ["No data available: No data found", "Complete data collection needed"]
@@ -383,11 +388,12 @@ describe("gap analysis over HTTP", () => {
         total_symbols: 2,
         total_expected_bars: 122,
         total_actual_bars: 60,
-        total_missing_bars: 62,
+        total_missing_bars: 1,
         average_completeness_pct: 49.18,
         overall_completeness_pct: 49.18,
         aggregated_missing_breakdown: {
-          unexpected: 62,
+          unexpected: 1,
+          not_loaded: 61,
           expected_weekend: 0,
           expected_trading_hours: 0,
           expected_holiday: 0,

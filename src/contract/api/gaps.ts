@@ -11,15 +11,16 @@ import { BoolParam, DateParam, SymbolParam, TimeframeId } from "./data.ts"
 
 export const GapModeSchema = Schema.Literal("normal", "extended", "verbose").annotations({
   description:
-    "normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, `market_closure`). " +
-    "verbose: every gap; the calendar-explained `expected_*` spans (weekends, holidays, nights) only with " +
-    "include_expected=true, else the same as extended. " +
-    "(KTRDR also hid `market_closure` without include_expected; here it is a run of missing bars over 72 h, " +
-    "so it is always listed.)"
+    "normal: summary only, `gaps` is empty. extended: the gaps with missing bars (`unexpected`, and `not_loaded` " +
+    "runs before the first or after the last stored bar). verbose: every gap; the calendar-explained " +
+    "`expected_*` spans (weekends, holidays, nights) only with include_expected=true, else the same as " +
+    "extended. `market_closure` is kept in the enum for KTRDR's clients but never produced: the calendar knows " +
+    "when the exchange was closed, and missing bars while it was open are `unexpected`."
 })
 
 export const GapClassSchema = Schema.Literal(
   "unexpected",
+  "not_loaded",
   "market_closure",
   "expected_holiday",
   "expected_trading_hours",
@@ -30,12 +31,14 @@ const Count = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
 
 export const MissingBreakdown = Schema.Struct({
   unexpected: Count,
+  not_loaded: Count,
   expected_weekend: Count,
   expected_trading_hours: Count,
   expected_holiday: Count,
   market_closure: Count
 }).annotations({
-  description: "Missing scheduled bars by class; the expected_* entries are 0 because closed time schedules no bar"
+  description: "Missing scheduled bars by class; the expected_* entries are 0 because closed time schedules no " +
+    "bar; not_loaded bars lie outside the stored range and are not counted in total_missing or completeness"
 })
 
 export const ClosedSpans = Schema.Struct({
