@@ -73,7 +73,8 @@ export const failFast = (w: Watch, first: WatchedState): Effect.Effect<Verdict> 
       return new IbError({
         code: UNREACHABLE_CODE,
         reqId: -1,
-        category: "connectivity",
+        // A gateway that accepts but never completes the handshake (not logged in) stays a timeout.
+        category: e?.category === "timeout" ? "timeout" : "connectivity",
         retryable: true,
         message: unreachableMessage({
           host: cfg.host,
