@@ -37,7 +37,8 @@ export const fmtEta = (s: number | null): string => {
  */
 export const eta = (pct: number, elapsedSeconds: number, fromPct = 0): number | null => {
   const done = pct - fromPct
-  return done <= 0.5 || pct >= 100 || elapsedSeconds <= 0 ? null : (elapsedSeconds * (100 - pct)) / done
+  // Under 2 s of measurement the rate is noise (a load failing at once would show "ETA 00:01").
+  return done <= 0.5 || pct >= 100 || elapsedSeconds < 2 ? null : (elapsedSeconds * (100 - pct)) / done
 }
 
 export const lineOf = (info: OperationInfo, elapsedSeconds: number, fromPct = 0): ProgressLine => {
