@@ -13,7 +13,7 @@ import { IbConfig } from "../layers/Config.ts"
 import { DataConfig } from "../layers/DataConfig.ts"
 import { GatewayInfo } from "../layers/GatewayInfo.ts"
 import { IbClient, IbClientLive } from "../layers/IbClient.ts"
-import { IbConnectionLive } from "../layers/IbConnection.ts"
+import { IbConnectionLazy, IbConnectionLive } from "../layers/IbConnection.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
 import { RemoteIbConfig, remoteIb, type RemoteIbOptions } from "../layers/RemoteIb.ts"
 
@@ -28,12 +28,14 @@ export interface CoreOptions {
    * the environment says. Default: KTRDR_IB_HOST_SERVICE_URL (+ KTRDR_API_TOKEN) when set.
    */
   readonly ibHost?: RemoteIbOptions | false
+  /** Open the gateway session on first need instead of at once (the embedded CLI). Default false. */
+  readonly lazyGateway?: boolean
 }
 
 /** IbConnection + PaceGate + IbClient: this process owns the gateway session. */
-export const directIb = (simulated: boolean) =>
+export const directIb = (simulated: boolean, lazy = false) =>
   Layer.mergeAll(IbClientLive, GatewayInfo.direct(simulated)).pipe(
-    Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.persistent))
+    Layer.provideMerge(Layer.merge(lazy ? IbConnectionLazy : IbConnectionLive, PaceGate.persistent))
   )
 
 /** How this process reaches the gateway: its own session, or another server's (remote). */
@@ -41,12 +43,14 @@ export const gatewayLayer = (
   options: CoreOptions = {}
 ): Layer.Layer<IbClient | GatewayInfo | PaceGate, ConfigError.ConfigError, IbConfig | DataConfig> => {
   const simulated = options.simulated ?? false
-  if (options.ibHost === false) return directIb(simulated)
+  const lazy = options.lazyGateway ?? false
+  if (options.ibHost === false) return directIb(simulated, lazy)
   if (options.ibHost) return remoteIb({ simulated, ...options.ibHost })
   return Layer.unwrapEffect(Effect.map(
     RemoteIbConfig,
     Option.match({
-      onNone: (): Layer.Layer<IbClient | GatewayInfo | PaceGate, never, IbConfig | DataConfig> => directIb(simulated),
+      onNone: (): Layer.Layer<IbClient | GatewayInfo | PaceGate, never, IbConfig | DataConfig> =>
+        directIb(simulated, lazy),
       onSome: (remote) => remoteIb({ simulated, ...remote })
     })
   ))

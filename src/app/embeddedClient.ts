@@ -53,5 +53,6 @@ export const embeddedLayer = clientOverHandlers.pipe(
   ),
   // No token in-process: nothing crosses a process boundary.
   Layer.provide(ApiConfig.make()),
-  Layer.provide(coreLayer({ ibConfig: EmbeddedIbConfig }))
+  // Lazy: only commands that need IB (load, ib …) open a session; `data show` opens none and logs nothing of it.
+  Layer.provide(coreLayer({ ibConfig: EmbeddedIbConfig, lazyGateway: true }))
 )

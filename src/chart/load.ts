@@ -58,6 +58,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const describe = (info: OperationInfo) => {
   const p = info.progress
+  // Waiting for the gateway: the wait alone ("waiting for gateway: attempt 3, next try in 8 s"), no stale percentage.
+  if (p.phase === "waiting_for_gateway") return p.current_step ?? "waiting for gateway"
   const parts = [`${Math.round(p.percentage)}%`, p.current_step ?? info.status]
   const segments = `${p.items_processed}/${p.items_total}`
   // The server's step text usually names the segment already ("Fetching segment 3/12 from IB").

@@ -8,6 +8,7 @@
 import { ApiError, q, request, seg } from "./api.ts"
 import { makeChart, type Bars } from "./chart.ts"
 import { countGaps, gapMarkers, MAX_EXPECTED_MARKERS, type ApiGap, type GapCounts } from "./gaps.ts"
+import { startGatewayBadge } from "./gateway.ts"
 import { makeLoader, type LoadRequest, type OperationInfo } from "./load.ts"
 import { chartTime, parseUtc, validZone, zoneOffset, type TimeMode } from "./time.ts"
 import { byId, makeBanner, makeTokenDialog } from "./ui.ts"
@@ -307,6 +308,8 @@ view.onHover((i) => {
   }`
 })
 
+const gatewayBadge = startGatewayBadge(byId<HTMLOutputElement>("gateway-badge"))
+
 /** Read-only view for tests and debugging (the chart's series data, not the DOM). */
 Object.defineProperty(window, "ktrdrChart", {
   value: Object.freeze({
@@ -345,6 +348,9 @@ Object.defineProperty(window, "ktrdrChart", {
     },
     get bannerCode() {
       return banner.lastCode()
+    },
+    get gateway() {
+      return gatewayBadge.last()
     }
   })
 })

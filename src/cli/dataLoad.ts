@@ -42,6 +42,11 @@ const options = {
     Options.withDescription("with --trading-hours: include extended hours")
   ),
   noProgress: Options.boolean("no-progress").pipe(Options.withDescription("no live progress bar")),
+  waitForGateway: Options.boolean("wait-for-gateway").pipe(
+    Options.withDescription(
+      "if the IB gateway cannot be reached, wait for it (progress shows each attempt) instead of failing at once"
+    )
+  ),
   quiet: Options.boolean("quiet").pipe(Options.withAlias("q"), Options.withDescription("print only the outcome")),
   format: formatOption(["table", "json"] as const),
   ...connectionOptions
@@ -108,6 +113,14 @@ const cancelOnInterrupt = (client: KtrdrClientService, id: string, o: LoadOption
     )
   })
 
+/** " (3 retried: pacing 2, connectivity 1)" when the load had to send requests again; "" otherwise. */
+const retriedText = (s: Record<string, unknown>): string => {
+  const n = num(s["requests_retried"])
+  if (n === 0) return ""
+  const reasons = Object.entries((s["retry_reasons"] ?? {}) as Record<string, number>)
+  return ` (${n} retried${reasons.length === 0 ? "" : `: ${reasons.map(([k, v]) => `${k} ${v}`).join(", ")}`})`
+}
+
 const reportOutcome = (info: OperationInfo, o: LoadOptions) =>
   Effect.gen(function*() {
     const s = summary(info)
@@ -138,7 +151,7 @@ const reportOutcome = (info: OperationInfo, o: LoadOptions) =>
         `   New bars: ${fmtInt(num(s["new_bars"]))} | Stored: ${fmtInt(num(s["total_bars"]))}${stored}`,
         `   Segments: ${num(s["segments_fetched"])}/${num(s["segments_planned"])} | IB requests: ${
           num(s["ib_requests_made"])
-        }`,
+        }${retriedText(s)}`,
         `⏱️  Duration: ${fmtDuration(num(s["execution_time_seconds"]))}`
       )
       for (const w of info.warnings) yield* printErr(`⚠️  ${w}`)
@@ -189,6 +202,7 @@ export const dataLoadCommand = Command.make("load", options, (o) =>
           mode: o.mode,
           start_date: Option.getOrNull(o.start),
           end_date: Option.getOrNull(o.end),
+          ...(o.waitForGateway ? { wait_for_gateway: true } : {}),
           ...(o.tradingHours || o.includeExtended
             ? { filters: { trading_hours_only: o.tradingHours, include_extended: o.includeExtended } }
             : {})

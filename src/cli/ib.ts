@@ -12,13 +12,18 @@ import { connectionOptions, formatOption, symbolArg } from "./options.ts"
 import { fmtDuration, fmtInt, fmtTime, grid, print, printErr, printJson } from "./render.ts"
 
 /**
- * An embedded command's gateway session starts with the command: give it up to 10 s to become ready
- * before reporting on it (a server's session is long-lived: its state is reported as it is).
+ * An embedded command's gateway session starts with the command (asking for the status starts it): give
+ * it until the first attempt's outcome — ready, or failed — before reporting on it, at most 10 s. A
+ * server's session is long-lived: its state is reported as it is.
  */
 const settled = (client: KtrdrClientService) =>
   client.embedded
-    ? client.api.health.health().pipe(
-      Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (h) => h.gateway.ready }),
+    ? client.api.ib.status().pipe(
+      Effect.zipRight(client.api.health.health()),
+      Effect.repeat({
+        schedule: Schedule.spaced("50 millis"),
+        until: (h) => h.gateway.ready || h.gateway.state === "Reconnecting"
+      }),
       Effect.timeout("10 seconds"),
       Effect.ignore
     )

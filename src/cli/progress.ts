@@ -9,6 +9,8 @@ import type { OperationInfo } from "../domain/operation.ts"
 import { fmtInt } from "./render.ts"
 
 export interface ProgressLine {
+  /** Set while the load waits for the gateway: the line is this text alone, no percentage or ETA. */
+  readonly waiting?: string | undefined
   readonly phase: string
   readonly percentage: number
   readonly segments: string | null
@@ -29,22 +31,30 @@ export const fmtEta = (s: number | null): string => {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`
 }
 
-/** ETA from the average rate since the first measurable progress; unknown until there is some. */
-export const eta = (pct: number, elapsedSeconds: number): number | null =>
-  pct <= 0.5 || pct >= 100 || elapsedSeconds <= 0 ? null : (elapsedSeconds * (100 - pct)) / pct
+/**
+ * ETA from the average rate since `fromPct` (0: the start; after a wait for the gateway: where the load
+ * resumed); unknown until there is measurable progress.
+ */
+export const eta = (pct: number, elapsedSeconds: number, fromPct = 0): number | null => {
+  const done = pct - fromPct
+  // Under 2 s of measurement the rate is noise (a load failing at once would show "ETA 00:01").
+  return done <= 0.5 || pct >= 100 || elapsedSeconds < 2 ? null : (elapsedSeconds * (100 - pct)) / done
+}
 
-export const lineOf = (info: OperationInfo, elapsedSeconds: number): ProgressLine => {
+export const lineOf = (info: OperationInfo, elapsedSeconds: number, fromPct = 0): ProgressLine => {
   const p = info.progress
   return {
+    waiting: p.phase === "waiting_for_gateway" ? p.current_step ?? "waiting for gateway" : undefined,
     phase: p.phase ?? p.current_step ?? info.status,
     percentage: p.percentage,
     segments: p.items_total !== null && p.items_total > 0 ? `${p.items_processed}/${p.items_total}` : null,
     bars: p.bars_fetched ?? 0,
-    etaSeconds: eta(p.percentage, elapsedSeconds)
+    etaSeconds: eta(p.percentage, elapsedSeconds, fromPct)
   }
 }
 
 export const renderLine = (l: ProgressLine, tty: boolean): string => {
+  if (l.waiting !== undefined) return tty ? `⏳ ${l.waiting}` : l.waiting
   const pct = Math.max(0, Math.min(100, l.percentage))
   const seg = l.segments === null ? "" : `  segment ${l.segments}`
   const text = `${l.phase}${seg}  ${fmtInt(l.bars)} bars  ${pct.toFixed(0).padStart(3)}%  ETA ${fmtEta(l.etaSeconds)}`
@@ -63,12 +73,17 @@ export const progressView = (enabled: boolean): Effect.Effect<ProgressView> =>
   Effect.gen(function*() {
     const out = process.stderr
     const tty = out.isTTY === true
-    const start = Date.now()
+    // The ETA's rate is measured from the last time the load was not waiting for the gateway: time spent
+    // waiting says nothing about how fast the rest will go.
+    const base = { at: Date.now(), pct: 0, waiting: false }
     const state = yield* Ref.make({ key: "", drawnAt: 0, drawn: false })
     if (!enabled) return { update: () => Effect.void, done: Effect.void }
     const update = (info: OperationInfo) =>
       Effect.gen(function*() {
-        const line = lineOf(info, (Date.now() - start) / 1000)
+        const waiting = info.progress.phase === "waiting_for_gateway"
+        if (base.waiting && !waiting) Object.assign(base, { at: Date.now(), pct: info.progress.percentage })
+        base.waiting = waiting
+        const line = lineOf(info, (Date.now() - base.at) / 1000, base.pct)
         const s = yield* Ref.get(state)
         const now = Date.now()
         if (tty) {

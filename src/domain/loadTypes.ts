@@ -14,9 +14,15 @@ export interface LoadRequest {
   readonly start?: number | undefined
   /** Epoch ms, exclusive for fetching; reads are inclusive. */
   readonly end?: number | undefined
+  /**
+   * Wait for a gateway that cannot be reached (reporting each attempt as progress) instead of failing
+   * fast with IB 502. Default false.
+   */
+  readonly waitForGateway?: boolean | undefined
 }
 
 export type LoadPhase =
+  | "waiting_for_gateway"
   | "validating_symbol"
   | "checking_head_timestamp"
   | "loading_local_data"
@@ -52,7 +58,14 @@ export interface LoadResult {
   readonly segmentsFetched: number
   readonly segmentsEmpty: number
   readonly segmentsFailed: number
+  /** Historical requests that reached the gateway, retries included. */
   readonly ibRequests: number
+  /** Contract-details and head-timestamp requests that reached the gateway, retries included. */
+  readonly lookupRequests: number
+  /** Requests sent again after a failure… */
+  readonly requestsRetried: number
+  /** …by the category of that failure (pacing, connectivity, timeout, …). */
+  readonly retryReasons: Readonly<Record<string, number>>
   readonly pacingWaitMs: number
   /** Expected bars still missing in the range after the load. */
   readonly gapsLeft: number

@@ -93,7 +93,7 @@ export const operationId = (type: OperationType, nowMs: number, hex8: string, re
 }
 
 /** The phases of a load, in order: `steps_completed` is the index of the phase reached. */
-const PHASES: ReadonlyArray<LoadProgress["phase"]> = [
+const PHASES: ReadonlyArray<Exclude<LoadProgress["phase"], "waiting_for_gateway">> = [
   "validating_symbol",
   "checking_head_timestamp",
   "loading_local_data",
@@ -117,7 +117,8 @@ export const initialProgress: OperationProgress = {
 export const progressOf = (p: LoadProgress): OperationProgress => ({
   percentage: Math.round(p.percentage * 100) / 100,
   current_step: p.step,
-  steps_completed: PHASES.indexOf(p.phase) + (p.phase === "done" ? 1 : 0),
+  // Waiting for the gateway is not a step of its own: the caller keeps the step count where it was (0 here).
+  steps_completed: p.phase === "waiting_for_gateway" ? 0 : PHASES.indexOf(p.phase) + (p.phase === "done" ? 1 : 0),
   steps_total: PHASES.length,
   items_processed: p.segmentsCompleted,
   items_total: p.segmentsTotal > 0 ? p.segmentsTotal : null,
@@ -152,6 +153,9 @@ export const resultSummaryOf = (r: LoadResult, cachedBefore: boolean): Record<st
   segments_empty: r.segmentsEmpty,
   segments_failed: r.segmentsFailed,
   ib_requests_made: r.ibRequests,
+  lookup_requests: r.lookupRequests,
+  requests_retried: r.requestsRetried,
+  retry_reasons: { ...r.retryReasons },
   pacing_wait_seconds: r.pacingWaitMs / 1000,
   gaps_left: r.gapsLeft,
   total_bars: r.totalBars,

@@ -17,6 +17,8 @@ export interface DataSettings {
   readonly useRTH: boolean
   /** What each asset class downloads (KTRDR: TRADES, forex BID). */
   readonly whatToShow: Readonly<Record<AssetClass, BarSource>>
+  /** Free disk a load must leave after writing what it expects to fetch (checked before its first request). */
+  readonly minFreeBytes: number
 }
 
 const positive = (name: string, fallback: number) =>
@@ -34,6 +36,10 @@ export const DataSettingsConfig: Config.Config<DataSettings> = Config.all({
   checkpointEveryMs: positive("KTRDR_CHECKPOINT_MS", 30_000),
   segmentsInFlight: positive("KTRDR_SEGMENTS_IN_FLIGHT", 4),
   useRTH: Config.boolean("KTRDR_USE_RTH").pipe(Config.withDefault(true)),
+  minFreeBytes: Config.number("KTRDR_MIN_FREE_BYTES").pipe(
+    Config.validate({ message: "KTRDR_MIN_FREE_BYTES must be ≥ 0", validation: (n) => n >= 0 }),
+    Config.withDefault(100 * 1_048_576)
+  ),
   whatToShow: Config.all({
     STK: source("KTRDR_WHAT_TO_SHOW_STK", "TRADES"),
     CASH: source("KTRDR_WHAT_TO_SHOW_CASH", "BID"),

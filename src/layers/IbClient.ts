@@ -15,6 +15,7 @@ import type { ContractFacts, IbContractSpec } from "../domain/Instrument.ts"
 import { IbConnection } from "./IbConnection.ts"
 import type { IbSession } from "./ibSession.ts"
 import { PaceGate } from "./PaceGate.ts"
+import { logExit, type RequestKind } from "./requestLog.ts"
 
 export type SecType = "STK" | "CASH" | "FUT" | "IND" | "CONTFUT"
 export type WhatToShow = "TRADES" | "MIDPOINT" | "BID" | "ASK" | "BID_ASK" | "ADJUSTED_LAST"
@@ -134,7 +135,7 @@ export const make = Effect.gen(function*() {
    * cleanup; the request fails with the session's loss, and times out after requestTimeout.
    */
   const request = <A>(
-    name: string,
+    name: RequestKind,
     historical: boolean,
     start: (s: IbSession, reqId: number, done: (r: Effect.Effect<A, IbError>) => void) => () => void
   ): Effect.Effect<A, IbError> =>
@@ -159,10 +160,14 @@ export const make = Effect.gen(function*() {
           onTimeout: () =>
             IbError.of(
               "timeout",
-              `${name} (request ${reqId}) got no answer within ${Duration.format(cfg.requestTimeout)}`,
+              `${name === "historical" ? "historicalBars" : name} (request ${reqId}) got no answer within ${
+                Duration.format(cfg.requestTimeout)
+              }`,
               reqId
             )
-        })
+        }),
+        // Sent (there was a session): counted for whoever runs a RequestLog, however it ended.
+        Effect.onExit(logExit(name))
       )
     }).pipe(
       Effect.tap(() =>
@@ -222,7 +227,7 @@ export const make = Effect.gen(function*() {
 
   /** One historical request on the wire; interruption before the end marker sends the cancel. */
   const fetchBars = (r: HistoricalRequest) =>
-    request<ReadonlyArray<Bar>>("historicalBars", true, (s, reqId, done) => {
+    request<ReadonlyArray<Bar>>("historical", true, (s, reqId, done) => {
       const bars: Array<Bar> = []
       const zone = r.timeZone ?? "America/New_York"
       let finished = false

@@ -39,6 +39,7 @@ import { IbConfig } from "./Config.ts"
 import { GatewayInfo } from "./GatewayInfo.ts"
 import { IbClient, type ClientStats, type ContractSpec, type HistoricalRequest, type WhatToShow } from "./IbClient.ts"
 import { PaceGate } from "./PaceGate.ts"
+import { logExit, type RequestKind } from "./requestLog.ts"
 
 export interface RemoteIbOptions {
   /** The owning server's base URL, e.g. `http://127.0.0.1:8000`. */
@@ -196,10 +197,12 @@ const make = (o: RemoteIbOptions) =>
     /** A gateway request through the host, counted in this process's stats. */
     const call = <A>(
       name: string,
+      kind: RequestKind,
       limit: Duration.Duration,
       self: Effect.Effect<A, ClientFailure>
     ): Effect.Effect<A, IbError> =>
       ask(name, limit, self).pipe(
+        Effect.onExit(logExit(kind)),
         Effect.tap(() =>
           Effect.flatMap(
             Clock.currentTimeMillis,
@@ -219,13 +222,13 @@ const make = (o: RemoteIbOptions) =>
     const checkContract = validate(ContractSpecWire, "contract")
     const checkHistorical = validate(HistoricalRequestWire, "historical request")
 
-    const currentTime = call("currentTime", shortLimit, client.ibHost.currentTime()).pipe(
+    const currentTime = call("currentTime", "currentTime", shortLimit, client.ibHost.currentTime()).pipe(
       Effect.map((r) => r.data.time)
     )
 
     const contractDetails = (c: ContractSpec) =>
       checkContract(c).pipe(
-        Effect.zipRight(call("contractDetails", shortLimit, client.ibHost.contract({ payload: c }))),
+        Effect.zipRight(call("contractDetails", "contractDetails", shortLimit, client.ibHost.contract({ payload: c }))),
         Effect.map((r) => r.data.contracts)
       )
 
@@ -233,6 +236,7 @@ const make = (o: RemoteIbOptions) =>
       checkContract(c).pipe(
         Effect.zipRight(
           call(
+            "headTimestamp",
             "headTimestamp",
             shortLimit,
             client.ibHost.headTimestamp({ urlParams: { ...c, whatToShow: opts.whatToShow, useRTH: opts.useRTH } })
@@ -246,7 +250,10 @@ const make = (o: RemoteIbOptions) =>
         // After validation: the pace key needs a valid bar size.
         Effect.zipRight(
           Effect.suspend(() =>
-            gate.run(paceRequest(r), call("historicalBars", longLimit, client.ibHost.historical({ payload: r })))
+            gate.run(
+              paceRequest(r),
+              call("historicalBars", "historical", longLimit, client.ibHost.historical({ payload: r }))
+            )
           )
         ),
         Effect.map((res) => res.data.bars),
@@ -264,7 +271,7 @@ const make = (o: RemoteIbOptions) =>
       hostHealth,
       Option.match({
         onNone: () => ({ ready: false, state: "Unreachable" }),
-        onSome: (h) => ({ ready: h.gateway.ready, state: h.gateway.state })
+        onSome: (h) => ({ ready: h.gateway.ready, state: h.gateway.state, farms: h.gateway.farms ?? null })
       })
     )
 

@@ -5,7 +5,7 @@
  * Cancellation is interruption: in-flight requests are cancelled at the gateway and what was fetched
  * is saved. One load per series at a time; different series load in parallel.
  */
-import { Clock, Context, Effect, Either, FiberSet, Layer, Option, Ref, Schedule, Stream, SynchronizedRef } from "effect"
+import { Clock, Context, Effect, Either, FiberSet, Layer, Option, Ref, Stream, SynchronizedRef } from "effect"
 import type { Bar } from "../domain/Bar.ts"
 import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
 import { InvalidInput } from "../domain/dataErrors.ts"
@@ -19,20 +19,19 @@ import { planSegmentsStepwise, type Segment } from "../domain/SegmentPlanner.ts"
 import { parseTimeframe, type Timeframe } from "../domain/Timeframe.ts"
 import { BarStore } from "../layers/BarStore.ts"
 import { DataConfig } from "../layers/DataConfig.ts"
+import { checkFreeSpace, checkWritable, CSV_ROW_BYTES } from "../layers/diskCheck.ts"
+import { GatewayWait } from "../layers/gatewayWait.ts"
 import { IbClient } from "../layers/IbClient.ts"
 import { stepwise } from "../layers/eventLoop.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
 import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
+import { makeAccounting, type LoadAccounting } from "./loadAccounting.ts"
+import { loadRetry, retryWhile, waitPolicy } from "./loadGateway.ts"
 import { SymbolCatalog } from "./SymbolCatalog.ts"
 
 const TAIL_DEFAULT_MS = 30 * 86_400_000
 
-/** Retryable segment failures (connectivity, timeout) are retried after the connection recovers. */
-const segmentRetry = Schedule.exponential("1 second", 2).pipe(
-  Schedule.union(Schedule.spaced("30 seconds")),
-  Schedule.jittered,
-  Schedule.intersect(Schedule.recurs(5))
-)
+type Progress = (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>
 
 export interface DataManagerService {
   readonly load: (req: LoadRequest) => Effect.Effect<LoadResult, LoadError>
@@ -104,9 +103,20 @@ export const make = Effect.gen(function*() {
         const parsed = yield* catalog.parse(req.symbol)
         return yield* localLoad(req, parsed, tf, progress, started)
       }
-      const inst = yield* catalog.resolve(req.symbol)
-      const lock = yield* lockFor(`${inst.seriesKey}_${tf.id}`)
-      return yield* lock.withPermits(1)(Effect.scoped(remoteLoad(req, inst, tf, progress, started)))
+      // Before the first gateway request: a load that cannot save must not download.
+      yield* checkWritable(cfg.dataDir)
+      const acct = yield* makeAccounting
+      /** One logical request with its retries, counted. */
+      const early = <A, E extends LoadError>(self: Effect.Effect<A, E>) =>
+        acct.track(self.pipe(Effect.retry({ schedule: loadRetry, while: retryWhile(acct) })))
+      const remote = Effect.gen(function*() {
+        const inst = yield* early(catalog.resolve(req.symbol))
+        const lock = yield* lockFor(`${inst.seriesKey}_${tf.id}`)
+        return yield* lock.withPermits(1)(Effect.scoped(remoteLoad(req, inst, tf, progress, started, acct)))
+      })
+      return yield* req.waitForGateway === true
+        ? Effect.locally(remote, GatewayWait, waitPolicy(progress, () => last))
+        : remote
     })
 
   /** Local mode needs no gateway: the symbol is only validated and mapped to its series key. */
@@ -114,7 +124,7 @@ export const make = Effect.gen(function*() {
     req: LoadRequest,
     inst: { readonly seriesKey: string; readonly symbol: string },
     tf: Timeframe,
-    progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>,
+    progress: Progress,
     started: number
   ) =>
     Effect.gen(function*() {
@@ -143,6 +153,9 @@ export const make = Effect.gen(function*() {
         totalBars: s.bars.length,
         firstBar: s.bars[0]?.time ?? null,
         lastBar: s.bars.at(-1)?.time ?? null,
+        lookupRequests: 0,
+        requestsRetried: 0,
+        retryReasons: {},
         checkpoints: 0,
         durationMs: now - started,
         quality: null
@@ -153,15 +166,18 @@ export const make = Effect.gen(function*() {
     req: LoadRequest,
     inst: Instrument,
     tf: Timeframe,
-    progress: (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>,
-    started: number
+    progress: Progress,
+    started: number,
+    acct: LoadAccounting
   ) =>
     Effect.gen(function*() {
       const key = inst.seriesKey
       const useRTH = cfg.useRTH
       const hours = hoursFor(useRTH)
       yield* progress({ phase: "checking_head_timestamp", step: "Checking head timestamp", percentage: 4 })
-      const head = yield* catalog.headTimestamp(inst, tf.id)
+      const head = yield* acct.track(
+        catalog.headTimestamp(inst, tf.id).pipe(Effect.retry({ schedule: loadRetry, while: retryWhile(acct) }))
+      )
       yield* progress({ phase: "loading_local_data", step: "Loading existing local data", percentage: 6 })
       const stored = yield* storedBars(key, tf)
       const now = yield* Clock.currentTimeMillis
@@ -202,6 +218,9 @@ export const make = Effect.gen(function*() {
         percentage: 10,
         segmentsTotal: segments.length
       })
+      // Room for the merged file (written whole, beside the old one until the rename), before any bar is asked.
+      const planned = segments.reduce((n, s) => n + s.bars, 0)
+      if (planned > 0) yield* checkFreeSpace(cfg.dataDir, (planned + stored.length) * CSV_ROW_BYTES, cfg.minFreeBytes)
 
       const whatToShow = cfg.whatToShow[inst.secType]
       const buffer = yield* Ref.make<Array<Bar>>([])
@@ -213,8 +232,7 @@ export const make = Effect.gen(function*() {
         newBars: 0,
         checkpoints: 0,
         sinceSave: 0,
-        lastSave: now,
-        requests: 0
+        lastSave: now
       })
       const saveLock = yield* Effect.makeSemaphore(1)
       const quality = yield* Ref.make(emptyQuality)
@@ -248,20 +266,17 @@ export const make = Effect.gen(function*() {
       let lastFailure: IbError | undefined
       const fetchSegment = (s: Segment, i: number) =>
         Effect.gen(function*() {
-          const bars = yield* ib
-            .historicalBars({
-              contract: inst.contract,
-              end: s.endMs,
-              duration: s.duration,
-              barSize: s.barSize,
-              whatToShow,
-              useRTH,
-              timeZone: inst.timeZone
-            })
+          const request = ib.historicalBars({
+            contract: inst.contract,
+            end: s.endMs,
+            duration: s.duration,
+            barSize: s.barSize,
+            whatToShow,
+            useRTH,
+            timeZone: inst.timeZone
+          })
+          const bars = yield* acct.track(request.pipe(Effect.retry({ schedule: loadRetry, while: retryWhile(acct) })))
             .pipe(
-              Effect.tap(() => Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 }))),
-              Effect.tapError(() => Ref.update(counts, (c) => ({ ...c, requests: c.requests + 1 }))),
-              Effect.retry({ schedule: segmentRetry, while: (e) => e.retryable && e.category !== "pacing" }),
               Effect.map(Option.some),
               Effect.catchIf(
                 (e) => e.category === "no-data",
@@ -343,6 +358,7 @@ export const make = Effect.gen(function*() {
         )
         : 0
       const end = yield* Clock.currentTimeMillis
+      const n = yield* acct.counts
       const waitAfter = (yield* gate.stats).totalWaitMs
       yield* progress({
         phase: "done",
@@ -362,7 +378,10 @@ export const make = Effect.gen(function*() {
         segmentsFetched: c.fetched,
         segmentsEmpty: c.empty,
         segmentsFailed: c.failed,
-        ibRequests: c.requests,
+        ibRequests: n.historical,
+        lookupRequests: n.lookups,
+        requestsRetried: n.retried,
+        retryReasons: n.retryReasons,
         pacingWaitMs: Math.round(waitAfter - waitBefore),
         gapsLeft: left,
         totalBars: after.length,

@@ -289,7 +289,16 @@ export const make = (retention: Retention) =>
               let last: LoadProgress | null = null
               const report = (p: LoadProgress) => {
                 last = p
-                return SubscriptionRef.update(entry.state, (i) => ({ ...i, progress: progressOf(p) }))
+                return SubscriptionRef.update(entry.state, (i) => {
+                  const next = progressOf(p)
+                  // Waiting for the gateway is no step: the count stays where the load was.
+                  return {
+                    ...i,
+                    progress: p.phase === "waiting_for_gateway"
+                      ? { ...next, steps_completed: i.progress.steps_completed }
+                      : next
+                  }
+                })
               }
               const exit = yield* Effect.exit(restore(dm.run(req, report)))
               yield* finish(entry, exit, last, cachedBefore)

@@ -160,8 +160,9 @@ describe("connections", () => {
       await until(() => establishedTo(server!.port) === 0, 10_000, "the server's client connections to close")
       const stats = await simStats(sim!)
       expect(stats.openConnections).toBe(1) // the server's own gateway session
-      // Embedded commands open and close their own session each.
+      // Embedded commands that need IB open and close their own session each; the others open none.
       for (let i = 0; i < 3; i++) {
+        expect((await ktrdr(["ib", "status", "-f", "json", "--embedded"], embeddedEnv(sim!, server!))).code).toBe(0)
         expect((await ktrdr(["data", "show", "AAPL", "-t", "1h", "--embedded"], embeddedEnv(sim!, server!))).code).toBe(
           0
         )

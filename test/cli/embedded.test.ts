@@ -2,6 +2,7 @@
  * `--embedded`: the same commands on the core graph in the CLI's own process (own gateway session,
  * client id 11) print what remote mode prints, against the same store and simulator.
  */
+import { createServer } from "node:net"
 import { beforeAll, describe, expect, it } from "vitest"
 import { embeddedEnv, ktrdr, remoteEnv, simStats, until, useStack } from "./support.ts"
 
@@ -68,5 +69,38 @@ describe("--embedded gives the same output as remote", () => {
       (await ktrdr(["data", "show", "IBM", "-t", "1d", "-f", "json"], remoteEnv(stack.server()))).stdout
     )
     expect(shown.total_rows).toBe(doc.details.total_bars)
+  })
+
+  it("a command that needs no gateway (data show) opens no session and logs nothing about one", async () => {
+    const before = (await simStats(stack.sim())).totalConnections
+    const r = await ktrdr(
+      ["data", "show", "AAPL", "-t", "1h", "-r", "5", "--embedded"],
+      embeddedEnv(stack.sim(), stack.server())
+    )
+    expect(r.code).toBe(0)
+    expect((await simStats(stack.sim())).totalConnections).toBe(before)
+    expect(r.stderr).not.toMatch(/IB:|gateway|ECONNREFUSED/i)
+  })
+
+  it("a load with the gateway down fails fast with where, what was tried and how to fix it", async () => {
+    // A port nobody listens on: bound, then closed.
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const p = (srv.address() as { port: number }).port
+        srv.close(() => resolve(p))
+      })
+    })
+    const t0 = Date.now()
+    const r = await ktrdr(
+      ["data", "load", "AAPL", "-t", "1d", "--embedded"],
+      embeddedEnv(stack.sim(), stack.server(), { KTRDR_IB_PORT: String(port), KTRDR_IB_CONNECT_TIMEOUT: "3" })
+    )
+    const took = Date.now() - t0
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`IB gateway not reachable at 127.0.0.1:${port}`)
+    expect(r.stderr).toContain("[IB-502]")
+    expect(r.stderr).toContain("--wait-for-gateway")
+    // The whole CLI process, start-up included: generous.
+    expect(took).toBeLessThan(3000 + 2000 + 5000)
   })
 })

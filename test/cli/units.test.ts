@@ -2,7 +2,8 @@
 import { Chunk, Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { describe as describeError, ServerUnreachable, UsageError } from "../../src/cli/errors.ts"
-import { eta, fmtEta, renderLine } from "../../src/cli/progress.ts"
+import { eta, fmtEta, lineOf, renderLine } from "../../src/cli/progress.ts"
+import type { OperationInfo } from "../../src/domain/operation.ts"
 import { csv, fmtDuration, fmtInt, fmtTime } from "../../src/cli/render.ts"
 import { sseEvents } from "../../src/cli/sse.ts"
 import { GatewayError, NotFoundError } from "../../src/contract/envelope.ts"
@@ -48,6 +49,29 @@ describe("formats", () => {
     const line = { phase: "fetching_segments", percentage: 50, segments: "3/6", bars: 1234, etaSeconds: 5 }
     expect(renderLine(line, false)).toBe("fetching_segments  segment 3/6  1,234 bars   50%  ETA 00:05")
     expect(renderLine(line, true)).toMatch(/^\[█{12}░{12}\] fetching_segments/)
+  })
+
+  it("progress while waiting for the gateway: the wait alone, no percentage or ETA; the ETA restarts after it", () => {
+    const info = {
+      status: "running",
+      progress: {
+        percentage: 96,
+        current_step: "waiting for gateway: attempt 3, next try in 8 s",
+        steps_completed: 5,
+        steps_total: 8,
+        items_processed: 20,
+        items_total: 21,
+        current_item: null,
+        phase: "waiting_for_gateway",
+        bars_fetched: 900
+      }
+    } as unknown as OperationInfo
+    const line = lineOf(info, 250)
+    expect(renderLine(line, false)).toBe("waiting for gateway: attempt 3, next try in 8 s")
+    expect(renderLine(line, true)).not.toMatch(/%|ETA/)
+    // Resumed at 40 %, 10 s later at 50 %: 10 % per 10 s, not the average since a start long ago.
+    expect(eta(50, 10, 40)).toBe(50)
+    expect(eta(40.2, 10, 40)).toBeNull()
   })
 })
 

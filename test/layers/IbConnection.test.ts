@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { EventName, IBApi } from "@stoqey/ib"
 import { Duration, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
-import { IbConnection, type ConnectionState } from "../../src/layers/IbConnection.ts"
+import { IbConfig } from "../../src/layers/Config.ts"
+import { IbConnection, IbConnectionLazy, type ConnectionState } from "../../src/layers/IbConnection.ts"
 import { IbClient } from "../../src/layers/IbClient.ts"
 import { eventually, ibLayer, startSim, testSettings } from "./support.ts"
 
@@ -102,11 +103,14 @@ describe("IbConnection", () => {
           Effect.timeout("50 millis"),
           Effect.option
         )
-        expect(err._tag).toBe("None") // the next attempt is 30 s away: nothing new to report yet
+        // The call wakes the supervisor (no 30 s back-off for a caller who asks now); the new round of client ids
+        // takes ≥ 2 s per id, so there is nothing new to report within 50 ms.
+        expect(err._tag).toBe("None")
         const info = yield* c.info
         expect(info.lastError).toMatchObject({ code: 326, category: "client-id-in-use" })
         expect(Date.now() - started).toBeGreaterThanOrEqual(4000)
-        expect(sim.stats().totalConnections).toBe(3 + 3)
+        // 3 occupiers + 3 ids tried, + the first id of the round the second call started.
+        expect(sim.stats().totalConnections).toBeGreaterThanOrEqual(3 + 3)
       }).pipe(Effect.scoped),
     20_000
   )
@@ -187,5 +191,28 @@ describe("IbConnection", () => {
       const ib = yield* Effect.provide(IbClient, ctx)
       yield* ib.currentTime
       expect((yield* c.info).counters.reconnects).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.scoped))
+
+  it.live("lazy: no socket until a caller needs the gateway; farms unknown until a session reports them", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSim()
+      const ctx = yield* Layer.build(IbConnectionLazy.pipe(Layer.provide(IbConfig.make(testSettings(sim)))))
+      const c = yield* Effect.provide(IbConnection, ctx)
+      yield* Effect.sleep("300 millis")
+      expect(sim.stats().totalConnections).toBe(0)
+      const idle = yield* c.info
+      expect(idle.state._tag).toBe("Disconnected")
+      expect(idle.farms).toEqual({ hmds: "unknown", connectivity: "unknown" })
+      yield* c.session({ historical: false })
+      expect(sim.stats().totalConnections).toBe(1)
+      expect((yield* c.info).farms).toEqual({ hmds: "ok", connectivity: "ok" })
+      // Lost and not back: no session, so nothing is known about the farms.
+      yield* Effect.promise(() => sim.setFaults({ refuseConnections: true, dropConnections: true }))
+      const down = yield* eventually(
+        "reconnecting",
+        () => Effect.runSync(c.info),
+        (i) => i.state._tag === "Reconnecting"
+      )
+      expect(down.farms).toEqual({ hmds: "unknown", connectivity: "unknown" })
     }).pipe(Effect.scoped))
 })

@@ -79,7 +79,11 @@ describe("RemoteIb", () => {
         expect(Option.isNone(remote.connection)).toBe(true)
         expect(remote.gw.mode).toBe("remote")
         expect(remote.gw.simulated).toBe(true)
-        expect(yield* remote.gw.readiness).toEqual({ ready: true, state: "Ready" })
+        expect(yield* remote.gw.readiness).toMatchObject({
+          ready: true,
+          state: "Ready",
+          farms: { hmds: "ok", connectivity: "ok" }
+        })
 
         // Sampled throughout the load: the gateway never sees a second session.
         let maxOpen = 0

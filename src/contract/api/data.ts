@@ -135,7 +135,12 @@ export const DataLoadRequest = Schema.Struct({
     include_extended: Schema.optional(BoolBody)
   }))),
   /** Accepted for KTRDR clients; checkpoints follow KTRDR_CHECKPOINT_MS / _SEGMENTS instead. */
-  periodic_save_minutes: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0.1), Schema.lessThanOrEqualTo(60)))
+  periodic_save_minutes: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0.1), Schema.lessThanOrEqualTo(60))),
+  /**
+   * An addition: wait for a gateway that cannot be reached (progress phase `waiting_for_gateway` says "waiting for
+   * gateway: attempt n, next try in s") instead of failing fast with IB-502. Default false.
+   */
+  wait_for_gateway: Schema.optional(Schema.Boolean)
 })
 export type DataLoadRequest = typeof DataLoadRequest.Type
 
@@ -149,10 +154,16 @@ export const DataLoadResponse = Schema.Struct({
   gaps_analyzed: Schema.Number,
   segments_fetched: Schema.Number,
   segments_failed: Schema.Number,
+  /** Historical requests that reached the gateway, retries included. */
   ib_requests_made: Schema.Number,
   total_bars: Schema.Number,
   execution_time_seconds: Schema.Number,
-  error_message: Schema.NullOr(Schema.String)
+  error_message: Schema.NullOr(Schema.String),
+  /** Additions: contract-details and head-timestamp requests (retries included)… */
+  lookup_requests: Schema.optional(Schema.Number),
+  /** …requests sent again after a failure, and why (failure category → count). */
+  requests_retried: Schema.optional(Schema.Number),
+  retry_reasons: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number }))
 })
 export type DataLoadResponse = typeof DataLoadResponse.Type
 

@@ -13,7 +13,9 @@ export const Health = Schema.Struct({
     state: Schema.String,
     /** "direct" (this process owns the gateway session) or "remote" (through another server's /ib endpoints). */
     mode: Schema.Literal("direct", "remote"),
-    simulated: Schema.Boolean
+    simulated: Schema.Boolean,
+    /** An addition: farm states as /ib/status reports them ("unknown" while there is no session). */
+    farms: Schema.optional(Schema.NullOr(Schema.Struct({ hmds: Schema.String, connectivity: Schema.String })))
   })
 })
 export type Health = typeof Health.Type

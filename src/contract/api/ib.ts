@@ -3,7 +3,7 @@
  * values (KTRDR's were placeholders) and real statuses (KTRDR answered failures as HTTP 200). Fields
  * after KTRDR's are additions. /ib/health reads state only and never opens a connection.
  */
-import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import {
   BadRequestWire,
@@ -177,8 +177,33 @@ export const DiscoverResult = Schema.Struct({
   discovery_time_ms: Schema.Number
 })
 
+/** One `gateway` event of `GET /ib/events`: what /health and /ib/status say, as it changes. */
+export const GatewayEvent = Schema.Struct({
+  ready: Schema.Boolean,
+  /** Ready, Degraded, Connecting, Reconnecting, Disconnected; remote: the host's state, or Unreachable. */
+  state: Schema.String,
+  mode: Mode,
+  simulated: Schema.Boolean,
+  /** "unknown" while there is no session; null when not known (remote host unreachable). */
+  farms: Schema.NullOr(Schema.Struct({ hmds: Schema.String, connectivity: Schema.String })),
+  /** Connecting / Reconnecting: attempts made in this outage, the next attempt's time and the last error. */
+  attempt: Schema.NullOr(Schema.Number),
+  next_attempt_at: Schema.NullOr(Iso),
+  last_error: Schema.NullOr(Schema.String)
+})
+export type GatewayEvent = typeof GatewayEvent.Type
+
 export class IbGroup extends HttpApiGroup.make("ib")
   .add(HttpApiEndpoint.get("status", "/ib/status").addSuccess(Envelope(IbStatusData)))
+  .add(
+    HttpApiEndpoint.get("events", "/ib/events")
+      .addSuccess(Schema.String.pipe(HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/event-stream" })))
+      .annotate(
+        OpenApi.Description,
+        "Server-Sent Events: a `gateway` event (GatewayEvent: ready, state, farms, attempt, next_attempt_at, " +
+          "last_error) now and at every change of the gateway session; opens no connection"
+      )
+  )
   .add(
     HttpApiEndpoint.get("health", "/ib/health")
       .addSuccess(Envelope(IbHealth))

@@ -45,7 +45,10 @@ const finished = (operationId: string, r: LoadResult, cachedBefore: boolean): Da
     execution_time_seconds: r.durationMs / 1000,
     error_message: r.segmentsFailed > 0
       ? `${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing`
-      : null
+      : null,
+    lookup_requests: r.lookupRequests,
+    requests_retried: r.requestsRetried,
+    retry_reasons: { ...r.retryReasons }
   }
 }
 
@@ -59,16 +62,19 @@ export const startLoad = (body: DataLoadRequest) =>
     const range = yield* apiErrors(
       Either.match(parseDateRange(body.start_date, body.end_date), { onLeft: Effect.fail, onRight: Effect.succeed })
     )
+    const wait = body.wait_for_gateway === true
     const parameters = {
       filters: body.filters ?? {},
-      ...(body.periodic_save_minutes === undefined ? {} : { periodic_save_minutes: body.periodic_save_minutes })
+      ...(body.periodic_save_minutes === undefined ? {} : { periodic_save_minutes: body.periodic_save_minutes }),
+      ...(wait ? { wait_for_gateway: true } : {})
     }
     return yield* ops.startLoad({
       symbol: parsed.symbol,
       timeframe: body.timeframe,
       mode: body.mode,
       start: range.start,
-      end: range.end
+      end: range.end,
+      ...(wait ? { waitForGateway: true } : {})
     }, parameters)
   })
 

@@ -12,6 +12,6 @@ export const HealthLive = HttpApiBuilder.group(KtrdrApi, "health", (handlers) =>
       Effect.map(gw.readiness, (r) => ({
         status: "ok" as const,
         version: cfg.version,
-        gateway: { ready: r.ready, state: r.state, mode: gw.mode, simulated: gw.simulated }
+        gateway: { ready: r.ready, state: r.state, mode: gw.mode, simulated: gw.simulated, farms: r.farms ?? null }
       })))
   }))

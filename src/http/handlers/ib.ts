@@ -5,11 +5,11 @@
  * opens a connection nor sends a gateway request (remote status asks the host for its status).
  */
 import { HttpApiBuilder } from "@effect/platform"
-import { Clock, Effect, Either, Option } from "effect"
+import { Clock, Effect, Either, Option, Stream } from "effect"
 import { describeError } from "../../domain/errorBody.ts"
 import type { Instrument } from "../../domain/Instrument.ts"
 import { IbConfig } from "../../layers/Config.ts"
-import { GatewayInfo } from "../../layers/GatewayInfo.ts"
+import { GatewayInfo, type GatewayReadiness } from "../../layers/GatewayInfo.ts"
 import { IbClient, type ClientStats } from "../../layers/IbClient.ts"
 import { IbConnection } from "../../layers/IbConnection.ts"
 import { ibStatus } from "../../layers/IbStatus.ts"
@@ -17,10 +17,11 @@ import { PaceGate } from "../../layers/PaceGate.ts"
 import { RemoteIbHost } from "../../layers/RemoteIb.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import { KtrdrApi } from "../../contract/Api.ts"
-import type { IbHealth, IbStatusData } from "../../contract/api/ib.ts"
+import type { GatewayEvent, IbHealth, IbStatusData } from "../../contract/api/ib.ts"
 import { GatewayUnavailable, InternalError, ok } from "../../contract/envelope.ts"
 import { apiErrors } from "../errorMapping.ts"
 import { ibConfigView, portOf } from "../ibConfigView.ts"
+import { sseResponse } from "../sse.ts"
 
 const iso = (
   ms: number | null | undefined
@@ -93,8 +94,10 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
       (g) => ({ waits: g.waits, total_wait_ms: Math.round(g.totalWaitMs), in_flight: g.inFlight, queued: g.queued })
     )
 
+    // Status and health report on the session, so a lazy connection (embedded CLI) starts it; a server's runs already.
     const directStatus = (c: IbConnection["Type"]) =>
       Effect.gen(function*() {
+        yield* c.start
         const info = yield* ibStatus.pipe(
           Effect.provideService(IbConnection, c),
           Effect.provideService(IbClient, ib),
@@ -206,7 +209,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
       })
 
     const directHealth = (c: IbConnection["Type"]) =>
-      Effect.map(Effect.zip(c.info, ib.stats), ([info, requests]): IbHealth => {
+      Effect.map(Effect.zip(Effect.zipRight(c.start, c.info), ib.stats), ([info, requests]): IbHealth => {
         const s = info.state
         const connectionOk = s._tag === "Ready" || (s._tag === "Degraded" && s.reason === "hmds-broken")
         const dataOk = s._tag === "Ready" && info.farms.hmds === "ok"
@@ -256,7 +259,28 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
       })
 
     const config = ibConfigView(cfg, Option.getOrUndefined(remote)?.url)
+
+    const gatewayEvent = (r: GatewayReadiness): GatewayEvent => ({
+      ready: r.ready,
+      state: r.state,
+      mode: gw.mode,
+      simulated: gw.simulated,
+      farms: r.farms ?? null,
+      attempt: r.attempt ?? null,
+      next_attempt_at: iso(r.nextAttemptAt),
+      last_error: r.lastError ?? null
+    })
+
     return handlers
+      .handle("events", () =>
+        Effect.succeed(
+          sseResponse(
+            gw.changes.pipe(
+              Stream.zipWithIndex,
+              Stream.map(([r, i]) => ({ id: i, event: "gateway", data: gatewayEvent(r) }))
+            )
+          )
+        ))
       .handle("status", () =>
         Option.isSome(remote) ?
           Effect.map(remoteStatus(remote.value), ok)
