@@ -4,7 +4,6 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { timingSafeEqual } from "node:crypto"
 import { ApiConfig } from "../layers/ApiConfig.ts"
 import { KtrdrApi } from "../contract/Api.ts"
 import { Auth } from "../contract/api/auth.ts"
@@ -17,12 +16,7 @@ import { IbExtraLiveHandlers } from "./handlers/ibExtra.ts"
 import { IbHostLiveHandlers } from "./handlers/ibHost.ts"
 import { OperationsLiveHandlers } from "./handlers/operations.ts"
 import { SystemLiveHandlers } from "./handlers/system.ts"
-
-const sameToken = (given: string, expected: string) => {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
+import { sameToken } from "./bearer.ts"
 
 export const AuthLive = Layer.effect(
   Auth,

@@ -58,7 +58,12 @@ export const serverLayer = (options: ServerOptions = {}) =>
         Layer.provideMerge(HttpApiBuilder.serve()),
         // Built last-to-first: CORS is added last, so it wraps everything (error envelopes get CORS headers too).
         Layer.provide(CorsLive),
-        Layer.provide(HttpApiBuilder.middleware(requestMiddleware({ maxBodyBytes: cfg.maxBodyBytes }))),
+        Layer.provide(
+          HttpApiBuilder.middleware(requestMiddleware({
+            maxBodyBytes: cfg.maxBodyBytes,
+            docsToken: cfg.publicDocs ? Option.none() : cfg.token
+          }))
+        ),
         Layer.provide(HttpApiSwagger.layer({ path: "/api/v1/docs" })),
         Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),
         Layer.provide(options.routes ?? Layer.empty),

@@ -6,9 +6,10 @@
  * encoding (an HttpApi-level middleware), so it sees failures before they become responses.
  */
 import { HttpApiError, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, LogLevel, Option } from "effect"
+import { Cause, Effect, LogLevel, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { failureBody, statusOf, type ApiError, type ErrorBody } from "../contract/envelope.ts"
+import { bearerOf, sameToken } from "./bearer.ts"
 
 const { HttpApiDecodeError } = HttpApiError
 type HttpApiDecodeError = HttpApiError.HttpApiDecodeError
@@ -73,6 +74,56 @@ const decodeError = (cause: Cause.Cause<unknown>) => {
 
 export interface RequestMiddlewareOptions {
   readonly maxBodyBytes: number
+  /**
+   * The token the OpenAPI document and Swagger UI need (the API's own); none when the server has no
+   * token or the docs are public by choice (KTRDR_API_PUBLIC_DOCS).
+   */
+  readonly docsToken?: Option.Option<Redacted.Redacted<string>>
+}
+
+/** Deeper JSON than any request of the API has (a dozen levels at most); 5,000 levels overflowed the stack. */
+export const MAX_JSON_DEPTH = 64
+
+/** How deeply a JSON text nests arrays and objects (strings skipped), stopping early past `limit`. */
+export const jsonDepth = (text: string, limit = Infinity): number => {
+  let depth = 0, max = 0, inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 91 || c === 123) {
+      if (++depth > max && (max = depth) > limit) return max
+    } else if (c === 93 || c === 125) depth--
+  }
+  return max
+}
+
+/** A JSON body nested beyond MAX_JSON_DEPTH is refused before any parser or schema formatter recurses into it. */
+const depthGuarded = (app: HttpApp.Default): HttpApp.Default =>
+  Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (req) =>
+      (req.headers["content-type"] ?? "").toLowerCase().includes("json")
+        // The body text is cached by the request: HttpApi's own parse reads the same string.
+        // (A read failure — oversized, broken — travels as a defect that failureResponse maps, as HttpApi's would.)
+        ? Effect.flatMap(Effect.orDie(req.text), (text) =>
+          jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH
+            ? Effect.succeed(
+              envelope(400, {
+                code: "INVALID_BODY",
+                message: `Request body nests deeper than ${MAX_JSON_DEPTH} levels`,
+                details: { max_depth: MAX_JSON_DEPTH }
+              })
+            )
+            : app)
+        : app
+  )
+
+const isDocs = (url: string) => {
+  const path = url.split("?")[0]!
+  return path === "/api/v1/openapi.json" || path === "/api/v1/docs" || path.startsWith("/api/v1/docs/")
 }
 
 const BODYLESS = new Set(["GET", "HEAD", "OPTIONS"])
@@ -153,7 +204,21 @@ export const requestMiddleware = (options: RequestMiddlewareOptions) => (app: Ht
             details: { content_type: contentType.slice(0, 100) }
           })
         )
-        : HttpIncomingMessage.withMaxBodySize(app, Option.some(options.maxBodyBytes))
+        : HttpIncomingMessage.withMaxBodySize(depthGuarded(app), Option.some(options.maxBodyBytes))
+    }
+    // The docs describe every endpoint: behind the same token as the API, unless made public on purpose.
+    if (options.docsToken !== undefined && Option.isSome(options.docsToken) && isDocs(req.url)) {
+      const expected = Redacted.value(options.docsToken.value)
+      if (!sameToken(bearerOf(req.headers["authorization"]), expected)) {
+        handled = Effect.succeed(
+          envelope(401, {
+            code: "UNAUTHORIZED",
+            message: "The API docs need `Authorization: Bearer <KTRDR_API_TOKEN>` " +
+              "(or start the server with KTRDR_API_PUBLIC_DOCS=true)",
+            details: null
+          }, { "www-authenticate": "Bearer" })
+        )
+      }
     }
     return handled.pipe(
       Effect.catchAllCause((cause) => failureResponse(cause, req, requestId, options.maxBodyBytes)),

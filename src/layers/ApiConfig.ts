@@ -12,6 +12,8 @@ export interface ApiSettings {
   /** Byte budget of the in-memory cache of encoded bar responses. */
   readonly barCacheBytes: number
   readonly version: string
+  /** With a token: also serve /api/v1/docs and /api/v1/openapi.json without it (KTRDR_API_PUBLIC_DOCS). */
+  readonly publicDocs: boolean
 }
 
 export const DEFAULT_CORS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
@@ -28,7 +30,8 @@ export const ApiSettingsConfig: Config.Config<ApiSettings> = Config.all({
   ),
   maxBodyBytes: Config.integer("KTRDR_API_MAX_BODY_BYTES").pipe(Config.withDefault(1_048_576)),
   barCacheBytes: Config.integer("KTRDR_API_BAR_CACHE_BYTES").pipe(Config.withDefault(64 * 1_048_576)),
-  version: Config.string("KTRDR_API_VERSION").pipe(Config.withDefault("0.1.0"))
+  version: Config.string("KTRDR_API_VERSION").pipe(Config.withDefault("0.1.0")),
+  publicDocs: Config.boolean("KTRDR_API_PUBLIC_DOCS").pipe(Config.withDefault(false))
 })
 
 export class ApiConfig extends Context.Tag("ktrdr/ApiConfig")<ApiConfig, ApiSettings>() {
@@ -42,6 +45,7 @@ export class ApiConfig extends Context.Tag("ktrdr/ApiConfig")<ApiConfig, ApiSett
       maxBodyBytes: 1_048_576,
       barCacheBytes: 64 * 1_048_576,
       version: "0.1.0",
+      publicDocs: false,
       ...overrides
     })
 }
