@@ -142,17 +142,30 @@ const reportOutcome = (info: OperationInfo, o: LoadOptions) =>
       }
       const head = status === "partial"
         ? `⚠️  Partially loaded ${fmtInt(num(s["fetched_bars"]))} bars`
+        : num(s["fetched_bars"]) === 0 && num(s["new_bars"]) === 0
+        ? "✅ Up to date: no new bars in the range"
         : `✅ Successfully loaded ${fmtInt(num(s["fetched_bars"]))} bars`
+      const range = typeof s["range_start"] === "string"
+        ? [`   Range: ${fmtTime(s["range_start"] as string)} to ${fmtTime(s["range_end"] as string | null)}`]
+        : []
+      const defaulted = typeof s["default_history"] === "string"
+        ? [
+          `   First load of ${o.symbol.toUpperCase()} ${o.timeframe}: the default history (${s["default_history"]}).`,
+          `   For more: ktrdr data load ${o.symbol.toUpperCase()} -t ${o.timeframe} -m backfill --start YYYY-MM-DD`
+        ]
+        : []
       const stored = typeof s["first_bar"] === "string"
         ? ` (${fmtTime(s["first_bar"] as string)} to ${fmtTime(s["last_bar"] as string | null)})`
         : ""
       yield* print(
         head,
+        ...range,
         `   New bars: ${fmtInt(num(s["new_bars"]))} | Stored: ${fmtInt(num(s["total_bars"]))}${stored}`,
         `   Segments: ${num(s["segments_fetched"])}/${num(s["segments_planned"])} | IB requests: ${
           num(s["ib_requests_made"])
         }${retriedText(s)}`,
-        `⏱️  Duration: ${fmtDuration(num(s["execution_time_seconds"]))}`
+        `⏱️  Duration: ${fmtDuration(num(s["execution_time_seconds"]))}`,
+        ...defaulted
       )
       for (const w of info.warnings) yield* printErr(`⚠️  ${w}`)
       return

@@ -51,6 +51,8 @@ export interface LoadResult {
   readonly mode: LoadMode
   /** The range analysed, [from, to) epoch ms; null in local mode. */
   readonly range: { readonly from: number; readonly to: number } | null
+  /** When a first tail load of a never-loaded series took the timeframe's default history: its span in words. */
+  readonly defaultHistory?: string | null
   readonly barsFetched: number
   /** Bars whose timestamps were not stored before. */
   readonly newBars: number

@@ -9,6 +9,7 @@ import { Clock, Context, Effect, Either, FiberSet, Layer, Option, Ref, Stream, S
 import type { Bar } from "../domain/Bar.ts"
 import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
 import { InvalidInput } from "../domain/dataErrors.ts"
+import { defaultHistory } from "../domain/defaultHistory.ts"
 import { checkQuality } from "../domain/QualityCheck.ts"
 import { addQuality, emptyQuality } from "../domain/qualitySummary.ts"
 import type { IbError } from "../domain/errors.ts"
@@ -28,8 +29,6 @@ import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain
 import { makeAccounting, type LoadAccounting } from "./loadAccounting.ts"
 import { loadRetry, retryWhile, waitPolicy } from "./loadGateway.ts"
 import { SymbolCatalog } from "./SymbolCatalog.ts"
-
-const TAIL_DEFAULT_MS = 30 * 86_400_000
 
 type Progress = (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => Effect.Effect<void>
 
@@ -96,6 +95,15 @@ export const make = Effect.gen(function*() {
           field: "start",
           value: new Date(req.start).toISOString(),
           message: "start must be before end"
+        })
+      }
+      // A range that starts in the future has nothing to load: said before anything is asked of IB.
+      const askedAt = yield* Clock.currentTimeMillis
+      if (req.start !== undefined && req.start >= askedAt) {
+        return yield* new InvalidInput({
+          field: "start",
+          value: new Date(req.start).toISOString(),
+          message: `start ${new Date(req.start).toISOString()} is in the future: there is nothing to load yet`
         })
       }
       yield* progress({ phase: "validating_symbol", step: "Validating symbol", percentage: 2 })
@@ -184,7 +192,21 @@ export const make = Effect.gen(function*() {
       const firstStored = stored[0]?.time
       const lastStored = stored.at(-1)?.time
       const to0 = Math.min(req.end ?? now, now)
-      const from0 = req.mode === "tail" ? req.start ?? lastStored ?? now - TAIL_DEFAULT_MS : req.start ?? head
+      // The whole range lies before IB's first bar: nothing exists to fetch, and the user should know why.
+      if (to0 <= head) {
+        return yield* new InvalidInput({
+          field: req.end === undefined ? "start" : "end",
+          value: new Date(to0).toISOString(),
+          message: `${key} ${tf.id} history starts at ${new Date(head).toISOString()} (IB's head timestamp): ` +
+            `the range ending ${new Date(to0).toISOString()} holds no data`
+        })
+      }
+      // A first tail load of a never-loaded series: the timeframe's default history (defaultHistory.ts).
+      const firstHistory = defaultHistory(tf)
+      const defaulted = req.mode === "tail" && req.start === undefined && lastStored === undefined
+      const from0 = req.mode === "tail"
+        ? req.start ?? lastStored ?? (firstHistory.ms === "all" ? head : now - firstHistory.ms)
+        : req.start ?? head
       const to = req.mode === "backfill" && firstStored !== undefined && req.end === undefined
         ? Math.min(firstStored, to0)
         : to0
@@ -372,6 +394,7 @@ export const make = Effect.gen(function*() {
         timeframe: tf.id,
         mode: req.mode,
         range: { from, to },
+        defaultHistory: defaulted ? firstHistory.label : null,
         barsFetched: c.bars,
         newBars: c.newBars,
         segmentsPlanned: segments.length,
