@@ -60,16 +60,33 @@ const apiError = (cause: Cause.Cause<unknown>): ApiError | undefined =>
     typeof e === "object" && e !== null && API_ERRORS.has((e as { _tag?: string })._tag ?? "")
   )
 
-/** HttpApi's schema failure (path, query, body) as the envelope, with the issues in `details`. */
+const LITERAL = /^Expected "([^"]*)", actual "([^"]*)"$/
+
+/**
+ * One line a person can act on from a schema failure: a value outside a set of choices (a union of
+ * literals fails once per choice) says the field, the value and every accepted one; otherwise the first
+ * issue, without the optional-field noise ("Expected undefined") that unions add.
+ */
+export const issueSummary = (issues: ReadonlyArray<{ readonly path: string; readonly message: string }>): string => {
+  const first = issues.find((i) => !i.message.startsWith("Expected undefined")) ?? issues[0]
+  if (!first) return "Invalid request"
+  const choices = issues.filter((i) => i.path === first.path).map((i) => LITERAL.exec(i.message)).filter(
+    (m): m is RegExpExecArray => m !== null
+  )
+  const field = first.path === "" ? "the body" : first.path
+  if (choices.length > 1 && choices.every((m) => m[2] === choices[0]![2])) {
+    return `${field} '${choices[0]![2]}' is not accepted; use one of: ${choices.map((m) => m[1]).join(", ")}`
+  }
+  return `Invalid request: ${first.path === "" ? "" : `${first.path}: `}${first.message}`
+}
+
+/** HttpApi's schema failure (path, query, body) as the envelope: one clear line, the issues in `details`. */
 const decodeError = (cause: Cause.Cause<unknown>) => {
   const e = [...Cause.failures(cause)].find((x): x is HttpApiDecodeError => x instanceof HttpApiDecodeError)
   if (!e) return undefined
-  const issues = e.issues.slice(0, 20).map((i) => ({ path: i.path.join("."), message: i.message }))
-  const first = issues[0]
-  const message = first
-    ? `Invalid request: ${first.path === "" ? "" : `${first.path}: `}${first.message}`
-    : "Invalid request"
-  return envelope(400, { code: "VALIDATION_ERROR", message, details: { issues } })
+  const all = e.issues.map((i) => ({ path: i.path.join("."), message: i.message }))
+  const message = issueSummary(all)
+  return envelope(400, { code: "VALIDATION_ERROR", message, details: { issues: all.slice(0, 20) } })
 }
 
 export interface RequestMiddlewareOptions {

@@ -8,7 +8,7 @@ import { readFile, readdir } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Option, Redacted } from "effect"
-import { jsonDepth, MAX_JSON_DEPTH } from "../../src/http/middleware.ts"
+import { issueSummary, jsonDepth, MAX_JSON_DEPTH } from "../../src/http/middleware.ts"
 import { raw, startServer } from "./support.ts"
 
 const token = Option.some(Redacted.make("s3cret-token"))
@@ -60,6 +60,28 @@ describe("hardening", () => {
       expect(s.sim.stats().requests.historical).toBe(0)
       expect(yield* Effect.promise(() => readdir(s.dataDir))).toEqual(before)
     }).pipe(Effect.scoped))
+
+  it.live("a bad choice in a 400: the field, the value and what is accepted in one line; issues in details", () =>
+    Effect.gen(function*() {
+      const s = yield* startServer()
+      const tf = yield* raw(s.baseUrl, "/api/v1/data/AAPL/3h")
+      expect(tf.status).toBe(400)
+      expect(tf.json.error.code).toBe("VALIDATION_ERROR")
+      expect(tf.json.error.message).toBe(
+        "timeframe '3h' is not accepted; use one of: 1s, 5s, 15s, 30s, 1m, 5m, 15m, 30m, 1h, 2h, 4h, 1d, 1w, 1M"
+      )
+      expect(tf.json.detail).toBe(tf.json.error.message)
+      expect(tf.json.error.details.issues.length).toBeGreaterThan(1)
+      const bool = yield* raw(s.baseUrl, "/api/v1/operations?active_only=maybe")
+      expect(bool.json.error.message).toMatch(/^Invalid request: active_only: Input should be a valid boolean/)
+    }).pipe(Effect.scoped))
+
+  it("issueSummary: one literal mismatch is not a choice list; optional-field noise is skipped", () => {
+    expect(issueSummary([{ path: "mode", message: "Expected \"tail\", actual \"x\"" }])).toBe(
+      "Invalid request: mode: Expected \"tail\", actual \"x\""
+    )
+    expect(issueSummary([])).toBe("Invalid request")
+  })
 
   it("jsonDepth: brackets inside strings and escapes do not count", () => {
     expect(jsonDepth(`{"a":[1,{"b":"[[[[\\"]]"}]}`)).toBe(3)
