@@ -19,6 +19,27 @@ interface Update {
   readonly count: number
 }
 
+type RawClient = Awaited<ReturnType<typeof connectRaw>>
+
+/** The HISTORICAL_DATA_UPDATE messages of one request, as they arrive. */
+const updatesOf = (raw: RawClient, id: number): Array<Update> => {
+  const updates: Array<Update> = []
+  raw.api.on(
+    EventName.historicalDataUpdate,
+    (
+      reqId: number,
+      time: string,
+      open: number,
+      high: number,
+      low: number,
+      close: number,
+      volume: number,
+      count: number
+    ) => void (reqId === id && updates.push({ time, open, high, low, close, volume, count }))
+  )
+  return updates
+}
+
 describe("a simulated clock", () => {
   it(
     "keepUpToDate follows it: the live bar moves, a new bar starts at each boundary, values match the " +
@@ -27,22 +48,7 @@ describe("a simulated clock", () => {
       // Tuesday 2024-03-05 10:29:30 New York, one simulated minute per real second, updates every 100 ms.
       const sim = await res.sim({ clockStart: Date.UTC(2024, 2, 5, 15, 29, 30), clockSpeed: 60, timeScale: 50 })
       const raw = await connectRaw(res, sim.port, 1)
-      const updates: Array<Update> = []
-      raw.api.on(
-        EventName.historicalDataUpdate,
-        (
-          reqId: number,
-          time: string,
-          open: number,
-          high: number,
-          low: number,
-          close: number,
-          volume: number,
-          count: number
-        ) => {
-          if (reqId === 3) updates.push({ time, open, high, low, close, volume, count })
-        }
-      )
+      const updates = updatesOf(raw, 3)
       raw.api.reqHistoricalData(3, AAPL, "", "1800 S", bar("1 min"), what("TRADES"), 1, 1, true)
       expect((await outcome(raw, 3))._tag).toBe("bars")
       await waitFor("updates over three bar boundaries", () => new Set(updates.map((u) => u.time)).size, (n) => n >= 4)
@@ -89,20 +95,7 @@ describe("a simulated clock", () => {
   it("a 5-minute live bar grows within its period: same start, widening range, rising volume", async () => {
     const sim = await res.sim({ clockStart: Date.UTC(2024, 2, 5, 15, 30, 0), clockSpeed: 60, timeScale: 50 })
     const raw = await connectRaw(res, sim.port, 1)
-    const updates: Array<Update> = []
-    raw.api.on(
-      EventName.historicalDataUpdate,
-      (
-        reqId: number,
-        time: string,
-        open: number,
-        high: number,
-        low: number,
-        close: number,
-        volume: number,
-        count: number
-      ) => void (reqId === 5 && updates.push({ time, open, high, low, close, volume, count }))
-    )
+    const updates = updatesOf(raw, 5)
     raw.api.reqHistoricalData(5, AAPL, "", "1800 S", bar("5 mins"), what("TRADES"), 1, 1, true)
     await waitFor("three minutes of updates", () => new Set(updates.map((u) => u.volume)).size, (n) => n >= 3)
     raw.api.cancelHistoricalData(5)
