@@ -15,6 +15,7 @@ import {
   type Time,
   type UTCTimestamp
 } from "lightweight-charts"
+import { tickLabel } from "./axis.ts"
 import type { GapMarkerSpec } from "./gaps.ts"
 
 const UP = "#1a7f37"
@@ -47,12 +48,19 @@ export interface ChartView {
 }
 
 export const makeChart = (el: HTMLElement): ChartView => {
+  // Chart times (s) of the first bar of each day; the axis labels those with the day (tickLabel).
+  const dayStarts = new Set<number>()
   const chart = createChart(el, {
     autoSize: true,
     layout: { background: { color: "#ffffff" }, textColor: "#1b1f24", fontSize: 12, attributionLogo: true },
     grid: { vertLines: { color: "#eef1f4" }, horzLines: { color: "#eef1f4" } },
     rightPriceScale: { borderColor: "#9aa4b2" },
-    timeScale: { borderColor: "#9aa4b2", timeVisible: true, secondsVisible: false }
+    timeScale: {
+      borderColor: "#9aa4b2",
+      timeVisible: true,
+      secondsVisible: false,
+      tickMarkFormatter: tickLabel(dayStarts)
+    }
   })
   const candles = chart.addSeries(CandlestickSeries, {
     upColor: UP,
@@ -78,6 +86,7 @@ export const makeChart = (el: HTMLElement): ChartView => {
     const v: HistogramData<Time>[] = []
     const times: number[] = []
     indexOf = new Map()
+    dayStarts.clear()
     for (let i = 0; i < bars.times.length; i++) {
       const row = bars.ohlcv[i]
       // A row with a missing price (null, KTRDR's NaN) cannot be drawn as a candle.
@@ -86,6 +95,9 @@ export const makeChart = (el: HTMLElement): ChartView => {
       // A DST fall-back hour maps two bars to one wall-clock time; the chart needs strictly ascending times.
       if (times.length > 0 && time <= times[times.length - 1]!) continue
       const [open, high, low, close, vol] = row as [number, number, number, number, (number | null)?]
+      if (times.length === 0 || Math.floor(time / 86_400) !== Math.floor(times[times.length - 1]! / 86_400)) {
+        dayStarts.add(time)
+      }
       times.push(time)
       indexOf.set(time, i)
       c.push({ time, open, high, low, close })

@@ -140,6 +140,9 @@ if (!chromiumAvailable) {
         expect(exchange.firstBarChartTime).not.toBe(utc.firstBarChartTime)
         expect(exchange.candles).toBe(utc.candles)
         expect(await page.locator("#chart-status").textContent()).toContain(tz)
+        // The time axis in exchange time (day labels at session opens, whole hours between): for review.
+        await mkdir(ARTIFACTS, { recursive: true })
+        await page.screenshot({ path: `${ARTIFACTS}chart-axis-exchange.png` })
       } finally {
         await close()
       }

@@ -1,5 +1,6 @@
 /** The page's pure parts in Node: SSE framing, gap → marker placement, exchange-time offsets. */
 import { describe, expect, it } from "vitest"
+import { tickLabel, TickMarkType } from "../../src/chart/axis.ts"
 import { countGaps, gapMarkers, type ApiGap } from "../../src/chart/gaps.ts"
 import { sseParser } from "../../src/chart/sse.ts"
 import { chartTime, parseUtc, validZone, zoneOffset } from "../../src/chart/time.ts"
@@ -104,5 +105,19 @@ describe("exchange time", () => {
     expect(validZone("America/New_York")).toBe(true)
     expect(validZone("Not/AZone")).toBe(false)
     expect(validZone(null)).toBe(false)
+  })
+})
+
+describe("time-axis labels", () => {
+  it("a session's first bar shows its day, not its opening time; other ticks keep hours, days, months", () => {
+    const t = (iso: string) => Date.parse(iso) / 1000
+    const open13 = t("2025-01-13T09:30:00Z") // exchange wall clock, as the chart sees it
+    const label = tickLabel(new Set([open13]))
+    expect(label(open13 as never, TickMarkType.Time)).toBe("13 Jan")
+    expect(label(t("2025-01-13T12:00:00Z") as never, TickMarkType.Time)).toBe("12:00")
+    expect(label(t("2025-01-13T12:00:05Z") as never, TickMarkType.TimeWithSeconds)).toBe("12:00:05")
+    expect(label(t("2025-01-14T09:30:00Z") as never, TickMarkType.DayOfMonth)).toBe("14")
+    expect(label(t("2025-02-03T09:30:00Z") as never, TickMarkType.Month)).toBe("Feb")
+    expect(label(t("2026-01-02T09:30:00Z") as never, TickMarkType.Year)).toBe("2026")
   })
 })
