@@ -36,6 +36,8 @@ export interface ChartView {
     barSeconds: number
   ) => void
   readonly counts: () => { readonly candles: number; readonly volume: number; readonly markers: number }
+  /** The labels of the drawn markers, in bar order ("" for an unlabelled one). */
+  readonly markerTexts: () => ReadonlyArray<string>
   /** The first candle's chart time (seconds; shifted in exchange mode), or null when empty. */
   readonly firstTime: () => number | null
   /**
@@ -46,6 +48,9 @@ export interface ChartView {
   /** The bar under the crosshair (index into the rendered bars), or null when the pointer leaves. */
   readonly onHover: (f: (index: number | null) => void) => void
 }
+
+/** Bars at each end of the chart whose marker would not have room for a label. */
+const EDGE_BARS = 3
 
 export const makeChart = (el: HTMLElement): ChartView => {
   // Chart times (s) of the first bar of each day; the axis labels those with the day (tickLabel).
@@ -107,11 +112,16 @@ export const makeChart = (el: HTMLElement): ChartView => {
     candles.setData(c)
     volume.setData(v)
     const m: SeriesMarker<Time>[] = []
+    const positionOf = new Map(times.map((t, k) => [t, k]))
     for (const g of gaps) {
       const t = bars.times[g.barIndex]
       if (t === undefined) continue
       const time = toChartTime(t) as UTCTimestamp
       if (!indexOf.has(time)) continue
+      // A label is drawn centred on its bar: on the first or last bars it would be cut off by the chart's edge.
+      // There the arrow stands alone; the gap list under the chart names it in full.
+      const k = positionOf.get(time) ?? 0
+      const text = k < EDGE_BARS || k >= times.length - EDGE_BARS ? "" : g.text
       m.push(
         g.kind === "expected"
           ? { time, position: "aboveBar", shape: "circle", size: 0.4, color: "rgba(100,110,125,0.45)" }
@@ -121,7 +131,7 @@ export const makeChart = (el: HTMLElement): ChartView => {
             shape: "arrowDown",
             size: 1.2,
             color: g.kind === "unexpected" ? "#b91c1c" : "#b45309",
-            text: g.text
+            text
           }
       )
     }
@@ -142,6 +152,7 @@ export const makeChart = (el: HTMLElement): ChartView => {
     render,
     clear,
     counts: () => ({ candles: candles.data().length, volume: volume.data().length, markers: markers.markers().length }),
+    markerTexts: () => markers.markers().map((x) => x.text ?? ""),
     firstTime: () => (candles.data()[0]?.time as number | undefined) ?? null,
     onHover: (f) =>
       chart.subscribeCrosshairMove((p) => f(p.time === undefined ? null : indexOf.get(p.time as number) ?? null))

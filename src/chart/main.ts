@@ -343,6 +343,9 @@ Object.defineProperty(window, "ktrdrChart", {
     get firstBarChartTime() {
       return view.firstTime()
     },
+    get markerTexts() {
+      return view.markerTexts()
+    },
     get load() {
       return { ...loader.state }
     },

@@ -72,6 +72,7 @@ export interface ChartHooks {
   readonly gaps: { unexpected: number; closure: number; expected: number; missingBars: number } | null
   readonly timeMode: string
   readonly firstBarChartTime: number | null
+  readonly markerTexts: ReadonlyArray<string>
   readonly load: {
     operationId: string | null
     status: string
@@ -97,6 +98,7 @@ export const hooks = (page: Page): Promise<ChartHooks> =>
       gaps: h.gaps,
       timeMode: h.timeMode,
       firstBarChartTime: h.firstBarChartTime,
+      markerTexts: h.markerTexts,
       load: h.load,
       bannerCode: h.bannerCode
     })) as ChartHooks

@@ -118,6 +118,31 @@ if (!chromiumAvailable) {
       }
     }, LONG)
 
+    it("a gap at the chart's edge keeps its arrow but no label that would be cut off; the list names it", async () => {
+      const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
+      try {
+        // The range starts inside the seeded hole (15–16 Jan): its marker sits on the very first bar drawn.
+        await page.goto(`${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=2025-01-15&end=2025-01-25`)
+        await waitFor(page, (h) => h.series === "AAPL 1h" && h.candles > 0 && h.gaps !== null)
+        const h = await hooks(page)
+        expect(h.gaps).toMatchObject({ unexpected: 1 })
+        // Expected gaps are unlabelled dots; the one unexpected gap is at the edge, so every label is empty.
+        expect(h.markerTexts.every((t) => t === "")).toBe(true)
+        expect(await page.locator("#gap-list li.gap-unexpected").count()).toBe(1)
+        expect(await page.locator("#gap-list li.gap-unexpected").textContent()).toContain("bars missing")
+        await mkdir(ARTIFACTS, { recursive: true })
+        await page.screenshot({ path: `${ARTIFACTS}chart-edge-gap.png` })
+        // Inside the chart the label stays (the first test's range puts the hole mid-chart).
+        await page.goto(
+          `${stack.server().baseUrl}/chart?symbol=AAPL&timeframe=1h&start=${AAPL_1H.start}&end=${AAPL_1H.end}`
+        )
+        await waitFor(page, (x) => x.series === "AAPL 1h" && x.candles > 200 && x.gaps !== null)
+        expect((await hooks(page)).markerTexts).toContain("gap: 14 missing")
+      } finally {
+        await close()
+      }
+    }, LONG)
+
     it("switches between UTC and the exchange's time zone", async () => {
       const { page, close } = await openPage(stack.browser(), stack.server().baseUrl)
       try {
