@@ -64,9 +64,6 @@ const capturing = (c: Console.Console): Console.Console => ({
   error: (...xs) => Effect.sync(() => void captured.push(xs.map(String).join(" ")))
 })
 
-/** The leaf command the arguments reach, for the error line: `ktrdr data show`. */
-const commandPath = () => pathName(resolution)
-
 /** What @effect/cli needs from the platform, without NodeContext's command executor and workers. */
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
@@ -74,7 +71,7 @@ const run = Effect.suspend(() => cli(process.argv)).pipe(
   (self) => Effect.flatMap(Effect.console, (c) => Effect.withConsole(self, capturing(c))),
   Effect.catchAll((e) =>
     ValidationError.isValidationError(e)
-      ? usageFailure(commandPath(), usageMessage(captured.join("\n") || HelpDoc.toAnsiText(e.error), args))
+      ? usageFailure(pathName(resolution), usageMessage(captured.join("\n") || HelpDoc.toAnsiText(e.error), args))
       : report(e, "")
   )
 )

@@ -10,7 +10,7 @@ import { CliConfig, Command, HelpDoc } from "@effect/cli"
 import type { Span } from "@effect/cli/HelpDoc/Span"
 
 // A command of any shape: the tree mixes commands of different options, errors and requirements.
-type AnyCommand = Command.Command<any, any, any, any>
+export type AnyCommand = Command.Command<any, any, any, any>
 
 export interface HelpNode {
   readonly name: string

@@ -5,7 +5,7 @@
  */
 import { Command } from "@effect/cli"
 import { dataSubcommands } from "./data.ts"
-import type { HelpNode } from "./help.ts"
+import type { AnyCommand, HelpNode } from "./help.ts"
 import { ibSubcommands } from "./ib.ts"
 import { operationsSubcommands } from "./operations.ts"
 
@@ -35,8 +35,6 @@ const EXAMPLES: Record<string, ReadonlyArray<string>> = {
   "ktrdr serve": ["ktrdr serve --sim", "KTRDR_IB_HOST=10.0.0.5 KTRDR_IB_PORT=4002 ktrdr serve --port 8000"],
   "ktrdr sim": ["ktrdr sim --port 4002 --control-port 4003 --pacing strict"]
 }
-
-type AnyCommand = Command.Command<any, any, any, any>
 
 const nameOf = (c: AnyCommand): string => [...Command.getNames(c)][0]!
 

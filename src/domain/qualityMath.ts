@@ -28,19 +28,6 @@ export const columns = (bars: ReadonlyArray<Bar>): Record<PriceColumn, Float64Ar
   return c
 }
 
-/** Mean and sample standard deviation (pandas' ddof=1) of the finite values. */
-export const moments = (v: Float64Array) => {
-  let n = 0, sum = 0, sq = 0
-  for (const x of v) {
-    if (!Number.isFinite(x)) continue
-    n++
-    sum += x
-  }
-  const mean = sum / n
-  for (const x of v) if (Number.isFinite(x)) sq += (x - mean) ** 2
-  return { mean, std: n > 1 ? Math.sqrt(sq / (n - 1)) : 0 }
-}
-
 export const median = (bars: ReadonlyArray<Bar>): number => {
   const all = new Float64Array(bars.length)
   let n = 0

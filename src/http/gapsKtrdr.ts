@@ -9,7 +9,13 @@
  * mode lists; closed time the calendar explains is not missing data.
  */
 import { Either } from "effect"
-import type { BatchReport, GapAnalysisReport, GapMode, GapWire } from "../domain/gapReport.ts"
+import {
+  type BatchReport,
+  type GapAnalysisReport,
+  type GapMode,
+  type GapWire,
+  isMissingData
+} from "../domain/gapReport.ts"
 import { seriesKeyOf } from "../domain/Instrument.ts"
 
 export type KtrdrGapMode = "quick" | "normal" | "detailed" | "comprehensive"
@@ -34,8 +40,7 @@ export const resolveMode = (mode: AnyGapMode, includeExpected: boolean) => {
 }
 
 /** Runs of bars the store lacks: unexpected holes, runs outside the stored range (`not_loaded`), closures. */
-const missingData = (g: GapWire) =>
-  g.classification === "unexpected" || g.classification === "not_loaded" || g.classification === "market_closure"
+const missingData = (g: GapWire) => isMissingData(g.classification)
 
 /** What a mode lists of a report made with every gap (verbose + include_expected). */
 export const listedGaps = (all: ReadonlyArray<GapWire>, mode: GapMode, includeExpected: boolean) =>
