@@ -17,7 +17,7 @@ import { interleave, median, type Bench } from "./harness.ts"
 const N = 1_000_000
 const ROUNDS = 7
 
-/** Median seconds of pandas' read over 3 runs, timed inside Python (interpreter start excluded); undefined without pandas. */
+/** Median seconds of pandas' read over 3 runs, timed inside Python (interpreter start excluded); else undefined. */
 const pandasSeconds = (file: string): number | undefined => {
   const code = "import sys,time\ntry:\n import pandas as pd\nexcept ImportError:\n print('absent'); sys.exit(0)\n" +
     "ts=[]\nfor _ in range(3):\n t=time.perf_counter(); pd.read_csv(sys.argv[1], index_col=0, parse_dates=True)\n" +

@@ -69,7 +69,11 @@ const bench: Bench = {
       const within = busy.filter((b) => b.max <= 50).length
       return {
         name: bench.name,
-        figure: { label: `worst max event-loop delay over ${RUNS} runs (read + merge + save)`, value: worst, unit: "ms" },
+        figure: {
+          label: `worst max event-loop delay over ${RUNS} runs (read + merge + save)`,
+          value: worst,
+          unit: "ms"
+        },
         baseline: { label: "max delay over an idle interval as long as one run", value: idle.max, unit: "ms" },
         ratio: worst / Math.max(idle.max, 1),
         goal: `figure ≤ 50 ms in ${RUNS} of ${RUNS} runs (ratio informative)`,

@@ -51,6 +51,8 @@ class Columns {
   readonly cols: Record<(typeof COLUMNS)[number], Float64Array>
   readonly extras: Array<Array<string>>
   at = 0
+  /** `at` when the merge last yielded. */
+  yieldedAt = 0
 
   constructor(readonly n: number, extraColumns: number) {
     this.cols = {
@@ -90,11 +92,16 @@ class Columns {
 /** Rows copied between two yields of mergeSteps: a few milliseconds, page faults of fresh memory included. */
 const STEP_ROWS = 65_536
 
-/** Copies rows [from, to) of s in pieces, yielding between them. */
+/** Copies rows [from, to) of s in pieces, yielding whenever STEP_ROWS rows were written since the last yield. */
 function* copyRun(out: Columns, s: BarSeries, from: number, to: number, ownExtras: boolean): Generator<void> {
-  for (let a = from; a < to; a += STEP_ROWS) {
-    if (a > from) yield
-    out.run(s, a, Math.min(to, a + STEP_ROWS), ownExtras)
+  for (let a = from; a < to;) {
+    const b = Math.min(to, a + STEP_ROWS - (out.at - out.yieldedAt))
+    out.run(s, a, b, ownExtras)
+    a = b
+    if (out.at - out.yieldedAt >= STEP_ROWS) {
+      out.yieldedAt = out.at
+      yield
+    }
   }
 }
 

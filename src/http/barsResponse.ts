@@ -114,5 +114,7 @@ export const encodeOhlcv = (
   keep?: (time: number) => boolean,
   limit?: number
 ): Effect.Effect<Uint8Array> =>
-  Effect.flatMap(planOhlcv(series, meta, keep, limit), (plan) =>
-    Effect.map(Stream.runCollect(ohlcvStream(plan)), (chunks) => Buffer.concat(Array.from(chunks))))
+  Effect.flatMap(
+    planOhlcv(series, meta, keep, limit),
+    (plan) => Effect.map(Stream.runCollect(ohlcvStream(plan)), (chunks) => Buffer.concat(Array.from(chunks)))
+  )

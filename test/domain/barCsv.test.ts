@@ -268,8 +268,7 @@ describe("barCsv: format", () => {
   })
   it("writes every number exactly as String() does", () => {
     const enc = new RowEncoder(), dec = new TextDecoder()
-    const text = (x: number) =>
-      dec.decode(enc.encode(seriesFromBars([bar(0, x)]), 0, 1)).split(",")[1]
+    const text = (x: number) => dec.decode(enc.encode(seriesFromBars([bar(0, x)]), 0, 1)).split(",")[1]
     fc.assert(
       fc.property(
         fc.oneof(
@@ -330,6 +329,32 @@ describe("barCsv: incremental parsing", () => {
         expect(Either.getOrThrow(r)).toEqual(whole)
       }),
       { numRuns: 500 }
+    )
+  })
+})
+
+describe("barCsv: exact decimals into columns", () => {
+  it("any decimal text a file may hold reads as exactly Number(text) (fast path and slow path alike)", () => {
+    const digits = (min: number, max: number) =>
+      fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((d) => d.join(""))
+    const decimal = fc.tuple(
+      fc.constantFrom("", "-", "+"),
+      digits(1, 17),
+      fc.option(digits(0, 24), { nil: undefined }),
+      fc.option(fc.integer({ min: -30, max: 30 }), { nil: undefined })
+    ).map(([sign, int, frac, exp]) =>
+      `${sign}${int}${frac === undefined ? "" : `.${frac}`}${exp === undefined ? "" : `e${exp}`}`
+    )
+    fc.assert(
+      fc.property(fc.array(decimal, { minLength: 1, maxLength: 30 }), (texts) => {
+        const s = ok(
+          `t,open,high,low,close\n${
+            texts.map((x, i) => `2024-01-01T00:${String(i).padStart(2, "0")}:00Z,${x},1,1,${x}`).join("\n")
+          }\n`
+        )
+        return texts.every((x, i) => Object.is(s.open[i], Number(x)) && Object.is(s.close[i], Number(x)))
+      }),
+      { numRuns: 3_000 }
     )
   })
 })

@@ -64,7 +64,10 @@ describe("BarStore: KTRDR files", () => {
           expect(barsOf(data).length).toBe(rows)
           expect(new Date(barsOf(data)[0]!.time).toISOString()).toMatch(new RegExp(`^${first}`))
           expect(new Date(barsOf(data)[rows - 1]!.time).toISOString()).toMatch(new RegExp(`^${last}`))
-          expect(yield* store.range(series, tf)).toEqual({ first: barsOf(data)[0]!.time, last: barsOf(data)[rows - 1]!.time })
+          expect(yield* store.range(series, tf)).toEqual({
+            first: barsOf(data)[0]!.time,
+            last: barsOf(data)[rows - 1]!.time
+          })
         }
         const listed = yield* store.list()
         expect(listed.map((s) => `${s.series}_${s.timeframe}`)).toEqual(Object.keys(expected))
@@ -83,10 +86,10 @@ describe("BarStore: KTRDR files", () => {
         expect(extraRows(r).length).toBe(11)
         expect(barsOf(r)[0]!.time).toBe(Date.UTC(2023, 0, 10))
         expect(barsOf(r)[10]!.time).toBe(Date.UTC(2023, 0, 20))
-        expect(barsOf((yield* store.read("DEMO", "1d", { start: Date.UTC(2023, 0, 20, 1) })))[0]!.time).toBe(
+        expect(barsOf(yield* store.read("DEMO", "1d", { start: Date.UTC(2023, 0, 20, 1) }))[0]!.time).toBe(
           Date.UTC(2023, 0, 21)
         )
-        expect(barsOf((yield* store.read("DEMO", "1d", { start: Date.UTC(2030, 0, 1) })))).toEqual([])
+        expect(barsOf(yield* store.read("DEMO", "1d", { start: Date.UTC(2030, 0, 1) }))).toEqual([])
         const bad = yield* Effect.flip(store.read("DEMO", "1d", { start: 2, end: 1 }))
         expect(bad._tag).toBe("InvalidInput")
       })
@@ -97,7 +100,9 @@ describe("BarStore: writes and merges", () => {
   it.effect("write → read round trip is identical; the file is KTRDR's current layout; dataDir is created", () =>
     withStore((store, dir) =>
       Effect.gen(function*() {
-        const data: BarSeries = seriesFromBars([bar(day(2), 2.5, null), bar(day(1), 1.25)], ["note"], [["b, \"quoted\""], ["a"]])
+        const data: BarSeries = seriesFromBars([bar(day(2), 2.5, null), bar(day(1), 1.25)], ["note"], [[
+          "b, \"quoted\""
+        ], ["a"]])
         const result = yield* store.write("aapl", "1d", data)
         expect(result).toMatchObject({ total: 2, first: day(1), last: day(2) })
         const back = yield* store.read("AAPL", "1d")
@@ -129,7 +134,7 @@ describe("BarStore: writes and merges", () => {
           expect(again).toEqual({ added: 0, replaced: 1, total: 4, first: day(1), last: day(4) })
           expect((yield* Effect.promise(() => stat(file))).ino).toBe(before.ino) // not replaced
           expect((yield* store.merge("X", "1h", plain([bar(day(3), 0)]), { overwrite: false })).replaced).toBe(0)
-          expect(barsOf((yield* store.read("X", "1h")))[2]!.close).toBe(33)
+          expect(barsOf(yield* store.read("X", "1h"))[2]!.close).toBe(33)
         })
       )
   )
@@ -164,7 +169,7 @@ describe("BarStore: writes and merges", () => {
         const back = yield* store.read("PAR", "1m")
         expect(barsOf(back).length).toBe(24 * 50)
         expect(back.outOfOrder + back.duplicates).toBe(0)
-        expect(barsOf((yield* store.read("OTHER0", "1m"))).length).toBe(8 * 50)
+        expect(barsOf(yield* store.read("OTHER0", "1m")).length).toBe(8 * 50)
       })
     ))
 
@@ -196,7 +201,7 @@ describe("BarStore: interruption", () => {
           yield* Effect.sleep(delay)
           yield* Fiber.interrupt(fiber)
           expect(yield* Effect.promise(() => readdir(dir))).toEqual(["INT_1m.csv"])
-          const total = barsOf((yield* store.read("INT", "1m"))).length
+          const total = barsOf(yield* store.read("INT", "1m")).length
           expect([1, 200_000]).toContain(total)
           if (total === 200_000) yield* store.write("INT", "1m", old)
         }

@@ -107,13 +107,13 @@ describe("DataManager", () => {
         start: ET("2025-01-02T00:00:00"),
         end: ET("2025-01-04T00:00:00")
       })
-      const friday = barsOf((yield* store.read("MSFT", "1h"))).at(-1)!
+      const friday = barsOf(yield* store.read("MSFT", "1h")).at(-1)!
       expect(new Date(friday.time).toISOString()).toBe("2025-01-03T20:00:00.000Z")
       const before = historical(sim)
       const r = yield* dm.load({ symbol: "MSFT", timeframe: "1h", mode: "tail", end: ET("2025-01-06T12:00:00") })
       expect(historical(sim) - before).toBe(r.segmentsPlanned)
       expect(r.segmentsPlanned).toBe(1)
-      const monday = barsOf((yield* store.read("MSFT", "1h"))).filter((b) => b.time > friday.time)
+      const monday = barsOf(yield* store.read("MSFT", "1h")).filter((b) => b.time > friday.time)
       // Monday 09:30, 10:00 and 11:00 ET bars have ended by 12:00; nothing on the weekend.
       expect(monday.map((b) => new Date(b.time).toISOString())).toEqual([
         "2025-01-06T14:30:00.000Z",
@@ -268,7 +268,7 @@ describe("DataManager under interruption and faults", () => {
         const fiber = yield* dm.load(request).pipe(Effect.fork)
         yield* eventually("four segments requested", () => historical(sim), (n) => n >= 4, 10_000)
         yield* Fiber.interrupt(fiber)
-        const kept = barsOf((yield* store.read("AAPL", "1m"))).length
+        const kept = barsOf(yield* store.read("AAPL", "1m")).length
         expect(kept % 390).toBe(0)
         expect(kept).toBeGreaterThanOrEqual(3 * 390)
         yield* eventually("cancel at the gateway", () => sim.stats().historicalCancels, (n) => n >= 1)
