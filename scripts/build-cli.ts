@@ -14,6 +14,7 @@ import { chmod, mkdir, readdir, rename, rm, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { deepImports } from "./deepImports.ts"
+import { lazyFormData } from "./lazyFormData.ts"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const out = join(root, "dist")
@@ -60,7 +61,7 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
       banner: { js: banner },
       // Native add-ons cannot be bundled (and are optional for the packages that mention them).
       external: ["@parcel/watcher", "msgpackr-extract", "bufferutil", "utf-8-validate"],
-      plugins: [deepImports(root)],
+      plugins: [deepImports(root), lazyFormData],
       metafile: true,
       logLevel: "warning"
     })
