@@ -52,8 +52,10 @@ const FULL_BUNDLE_ONLY = /^\.\.?\/(?:.*\/)?(serve|runSim|ApiConfig|embeddedClien
 const fullBundleOnly: Plugin = {
   name: "full-bundle-only",
   setup(b) {
-    b.onResolve({ filter: FULL_BUNDLE_ONLY }, (a) =>
-      a.kind === "dynamic-import" ? { path: a.path, namespace: "full-bundle-only" } : undefined)
+    b.onResolve(
+      { filter: FULL_BUNDLE_ONLY },
+      (a) => a.kind === "dynamic-import" ? { path: a.path, namespace: "full-bundle-only" } : undefined
+    )
     b.onLoad({ filter: /.*/, namespace: "full-bundle-only" }, (a) => ({
       contents: `throw new Error(${JSON.stringify(`ktrdr: ${a.path} runs from the ES-module bundle (routing bug)`)})`,
       loader: "js"
@@ -62,7 +64,17 @@ const fullBundleOnly: Plugin = {
 }
 
 /** Built-ins the fast script requires on first use (see lazyBuiltins.ts). */
-const LAZY_BUILTINS = ["crypto", "readline", "https", "tls", "os", "perf_hooks", "child_process", "worker_threads", "zlib"]
+const LAZY_BUILTINS = [
+  "crypto",
+  "readline",
+  "https",
+  "tls",
+  "os",
+  "perf_hooks",
+  "child_process",
+  "worker_threads",
+  "zlib"
+]
 
 /** The fast script: one CommonJS file (a code cache belongs to one script), named by its content hash. */
 const buildFast = async (stage: string): Promise<{ readonly file: string; readonly metafile: Metafile }> => {

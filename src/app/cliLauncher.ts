@@ -36,7 +36,8 @@ const runFast = (): boolean => {
   }
   let cachedData: Buffer | undefined
   try {
-    cachedData = readFileSync(`${file}.cache`)
+    // KTRDR_NO_CODE_CACHE=1 compiles from source, to measure what the cache saves.
+    cachedData = process.env["KTRDR_NO_CODE_CACHE"] === "1" ? undefined : readFileSync(`${file}.cache`)
   } catch {
     cachedData = undefined
   }

@@ -118,7 +118,9 @@ describe("ktrdr bin start-up", () => {
     const noFast = await copyDist(join(work!, "no-fast"))
     await rm(noFast.fast)
 
-    for (const [variant, status] of [[foreign, "rejected"], [stale, "rejected"], [missing, null], [noFast, null]] as const) {
+    for (
+      const [variant, status] of [[foreign, "rejected"], [stale, "rejected"], [missing, null], [noFast, null]] as const
+    ) {
       for (const [i, args] of commands().entries()) {
         const r = await run(variant.bin, args, work!, { KTRDR_TIMING: "1" })
         expect(plain(r), `${variant.bin} ${args.join(" ")}`).toEqual(expected[i])
