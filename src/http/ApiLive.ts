@@ -17,6 +17,7 @@ import { IbHostLiveHandlers } from "./handlers/ibHost.ts"
 import { OperationsLiveHandlers } from "./handlers/operations.ts"
 import { SystemLiveHandlers } from "./handlers/system.ts"
 import { sameToken } from "./bearer.ts"
+import { BarsReader } from "./barsReader.ts"
 
 export const AuthLive = Layer.effect(
   Auth,
@@ -41,7 +42,10 @@ export const AuthLive = Layer.effect(
     }))
 )
 
-/** Every group's handlers; extra route layers (the chart page) are added by the caller. */
+/**
+ * Every group's handlers; extra route layers (the chart page) are added by the caller. Auth and the bars
+ * reader are outputs too: the server's hot lane (hotLane.ts) answers GET /data with the same ones.
+ */
 export const ApiLive = HttpApiBuilder.api(KtrdrApi).pipe(
   Layer.provide(
     Layer.mergeAll(
@@ -53,6 +57,7 @@ export const ApiLive = HttpApiBuilder.api(KtrdrApi).pipe(
       IbHostLiveHandlers,
       IbExtraLiveHandlers,
       SystemLiveHandlers
-    ).pipe(Layer.provide(AuthLive))
-  )
+    )
+  ),
+  Layer.provideMerge(Layer.merge(AuthLive, BarsReader.layer))
 )

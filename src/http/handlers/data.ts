@@ -1,13 +1,13 @@
 /**
- * The data group: reads are served from the store (dataRead.ts, barsRead.ts), loads go through Operations
- * (dataLoad.ts).
+ * The data group: reads are served from the store (dataRead.ts, barsRead.ts through BarsReader), loads go
+ * through Operations (dataLoad.ts).
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import type { Operations } from "../../services/Operations.ts"
 import type { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import { KtrdrApi } from "../../contract/Api.ts"
-import { makeBarsReader } from "../barsRead.ts"
+import { BarsReader } from "../barsReader.ts"
 import { ok } from "../../contract/envelope.ts"
 import { loadHandler, startLoad } from "./dataLoad.ts"
 import { makeDataReads } from "./dataRead.ts"
@@ -16,8 +16,8 @@ export const DataLiveHandlers = HttpApiBuilder.group(KtrdrApi, "data", (handlers
   Effect.gen(function*() {
     const ctx = yield* Effect.context<Operations | SymbolCatalog>()
     const reads = yield* makeDataReads
-    // Built once with the server: the hot-series cache lives as long as it does.
-    const { bars } = yield* makeBarsReader
+    // Shared with the request middleware's hot lane: one hot-series cache for the server's life.
+    const { bars } = yield* BarsReader
     return handlers
       .handle("symbols", () => Effect.map(reads.symbols, ok))
       .handle("timeframes", () => Effect.map(reads.timeframes, ok))

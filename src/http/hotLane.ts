@@ -1,0 +1,120 @@
+/**
+ * The hot lane: GET /api/v1/data/{symbol}/{timeframe} — what a chart polls — answered without HttpApi's
+ * router. Per request the router copies the fiber's whole context into a new one, parses the query into a
+ * second map, and the group's handler merges the server's context into it again; for a cached answer that
+ * was more than the handler's own work (bench/http-bars).
+ *
+ * Nothing of the endpoint is restated here: the path, its schemas, its middleware and its handler are
+ * the contract's and the server's own — the lane decodes with the endpoint's path and query schemas,
+ * runs the same Auth service on the same bearer decoding, and calls the same BarsReader. It takes only
+ * requests it can read the way the router would (a plain path, a plain query, each key once) and whose
+ * decoding and auth succeed; everything else — a bad parameter, a missing token, an escaped character —
+ * goes the normal way and gets the normal answer, so no error is produced twice in two places.
+ */
+import { HttpApi, type HttpApp, type HttpServerRequest } from "@effect/platform"
+import { Effect, Either, type Option, Redacted, Schema } from "effect"
+import { KtrdrApi } from "../contract/Api.ts"
+import { Auth } from "../contract/api/auth.ts"
+import type { BarsQuery } from "./barsRead.ts"
+import { BarsReader } from "./barsReader.ts"
+
+/** The request's own app when it can take the lane; undefined sends it the normal way. */
+export type HotLane = (
+  req: HttpServerRequest.HttpServerRequest,
+  normal: HttpApp.Default
+) => HttpApp.Default<unknown> | undefined
+
+/** What the lane reads of an endpoint. */
+interface Route {
+  readonly method: string
+  readonly path: string
+  readonly pathSchema: Option.Option<Schema.Schema<any, any, never>>
+  readonly urlParamsSchema: Option.Option<Schema.Schema<any, any, never>>
+}
+
+const HOT = { group: "data", endpoint: "bars" }
+const BEARER = "Bearer "
+
+/** Characters a path segment or query part may hold to be read here: what needs no decoding. */
+const PLAIN = /^[\w.~:-]+$/
+
+const segmentsOf = (path: string) => path.split("/").slice(1)
+
+/** Two route paths that one URL could match (a parameter matches any segment). */
+const overlap = (a: string, b: string) => {
+  const x = segmentsOf(a), y = segmentsOf(b)
+  return x.length === y.length && x.every((s, i) => s === y[i] || s.startsWith(":") || y[i]!.startsWith(":"))
+}
+
+/** `a=1&b=2` as a record; undefined for anything the router's parser might read differently. */
+const plainQuery = (query: string): Record<string, string> | undefined => {
+  const out: Record<string, string> = {}
+  if (query === "") return out
+  for (const part of query.split("&")) {
+    const eq = part.indexOf("=")
+    if (eq <= 0) return undefined
+    const key = part.slice(0, eq), value = part.slice(eq + 1)
+    if (!PLAIN.test(key) || (value !== "" && !PLAIN.test(value)) || key in out) return undefined
+    out[key] = value
+  }
+  return out
+}
+
+/** The lane, or undefined when the contract no longer lets it stand in for the router. */
+export const makeHotLane = Effect.gen(function*() {
+  const auth = yield* Auth
+  const { bars } = yield* BarsReader
+  let hot: Route | undefined
+  let middleware: ReadonlySet<unknown> = new Set()
+  const gets: Array<string> = []
+  HttpApi.reflect(KtrdrApi, {
+    onGroup: () => {},
+    onEndpoint: (e) => {
+      if (e.group.identifier === HOT.group && e.endpoint.name === HOT.endpoint) {
+        // reflect types an endpoint's schemas as Schema<never, …>; the lane only decodes with them
+        hot = e.endpoint as unknown as Route
+        middleware = e.middleware
+      } else if (e.endpoint.method === "GET") gets.push(e.endpoint.path)
+    }
+  })
+  // The lane replays exactly one middleware (Auth) and must be the only route for its URLs.
+  if (hot === undefined || hot.method !== "GET" || middleware.size !== 1 || !middleware.has(Auth)) return undefined
+  if (hot.pathSchema._tag === "None" || hot.urlParamsSchema._tag === "None") return undefined
+  const template = hot.path
+  if (gets.some((p) => overlap(p, template))) return undefined
+  const shape = segmentsOf(template)
+  const decodePath = Schema.decodeUnknownEither(hot.pathSchema.value)
+  const decodeQuery = Schema.decodeUnknownEither(hot.urlParamsSchema.value)
+
+  // A security middleware may read the route's context, which the lane does not build: ours (AuthLive) reads
+  // only the server's token, and the tests of the lane (test/http/hotLane.test.ts) run with a token set.
+  const checked = auth.bearer as (token: Redacted.Redacted<string>) => Effect.Effect<void, unknown>
+
+  const lane: HotLane = (req, normal) => {
+    const q = req.url.indexOf("?")
+    const path = q === -1 ? req.url : req.url.slice(0, q)
+    const segments = segmentsOf(path)
+    if (segments.length !== shape.length) return undefined
+    const params: Record<string, string> = {}
+    for (let i = 0; i < shape.length; i++) {
+      const want = shape[i]!, got = segments[i]!
+      if (want.startsWith(":")) {
+        if (!PLAIN.test(got)) return undefined
+        params[want.slice(1)] = got
+      } else if (want !== got) return undefined
+    }
+    const query = plainQuery(q === -1 ? "" : req.url.slice(q + 1))
+    if (query === undefined) return undefined
+    const p = decodePath(params), u = decodeQuery(query)
+    if (Either.isLeft(p) || Either.isLeft(u)) return undefined
+    const input = { ...(p.right as object), ...(u.right as object) } as BarsQuery
+    // HttpApiSecurity.bearer's own decoding (HttpApiBuilder.securityDecode), then the API's Auth service.
+    const token = Redacted.make((req.headers["authorization"] ?? "").slice(BEARER.length))
+    return Effect.matchEffect(checked(token), {
+      onFailure: () => normal,
+      // Interruptible, as the router runs handlers: a client that hangs up stops its wait.
+      onSuccess: () => Effect.interruptible(bars(input))
+    })
+  }
+  return lane
+})
