@@ -15,6 +15,7 @@ import { sortUniqueSeries } from "../domain/barMerge.ts"
 import { type BarSeries, emptySeries } from "../domain/barSeries.ts"
 import { ROWS_PER_PIECE } from "../domain/ohlcvJson.ts"
 import type { CalendarId } from "../domain/calendar/index.ts"
+import type { AssetClass } from "../domain/Instrument.ts"
 import { InvalidInput, type CorruptData, type NotFound, type StorageError } from "../domain/dataErrors.ts"
 import { parseDateParam } from "../domain/dateParams.ts"
 import { timeframeOf, type TimeframeId } from "../domain/Timeframe.ts"
@@ -46,6 +47,8 @@ export interface BarsQuery {
   readonly limit?: number | undefined
   readonly tail?: number | undefined
 }
+
+const NO_RANGE: { readonly start?: number | undefined; readonly end?: number | undefined } = {}
 
 /** Inclusive [start, end] as KTRDR read it; equal bounds are one instant (e.g. one daily bar). */
 const dateRange = (q: BarsQuery) =>
@@ -150,18 +153,36 @@ export const makeBarsReader = Effect.gen(function*() {
     return Effect.map(Stream.runCollect(stream), (chunks) => json(Buffer.concat(Array.from(chunks))))
   }
 
+  /**
+   * The series key and candidate kinds of a requested symbol, remembered per symbol text and year (a future's code
+   * reads against the current year): every cached GET used to parse and validate the symbol again.
+   */
+  const symbols = new Map<string, { readonly key: string; readonly secTypes: ReadonlyArray<AssetClass> }>()
+  const symbolOf = (symbol: string) =>
+    Effect.clockWith((clock) => {
+      const memo = `${new Date(clock.unsafeCurrentTimeMillis()).getUTCFullYear()}|${symbol}`
+      const known = symbols.get(memo)
+      if (known !== undefined) return Effect.succeed(known)
+      return readErrors(Effect.gen(function*() {
+        const parsed = yield* catalog.parse(symbol)
+        const found = { key: yield* seriesKey(parsed.seriesKey), secTypes: parsed.candidates.map((c) => c.secType) }
+        if (symbols.size >= 4096) symbols.clear()
+        symbols.set(memo, found)
+        return found
+      }))
+    })
+
   const bars = (q: BarsQuery): Effect.Effect<HttpServerResponse.HttpServerResponse, ReadApiError> =>
     Effect.gen(function*() {
-      const parsed = yield* readErrors(catalog.parse(q.symbol))
-      const key = yield* readErrors(seriesKey(parsed.seriesKey))
-      const range = yield* readErrors(dateRange(q))
+      const { key, secTypes } = yield* symbolOf(q.symbol)
+      const range = q.start_date || q.end_date ? yield* readErrors(dateRange(q)) : NO_RANGE
       const limit = q.limit ?? q.tail
       const tradingHoursOnly = q.trading_hours_only ?? false
       const includeExtended = q.include_extended ?? false
       const hours = hoursOf({ tradingHoursOnly, includeExtended })
       const calendarId = hours === undefined
         ? undefined
-        : metaOf(key, (yield* readSymbolCache)[key], parsed.candidates.map((c) => c.secType)).calendarId
+        : metaOf(key, (yield* readSymbolCache)[key], secTypes).calendarId
       const meta: OhlcvMeta = {
         symbol: key,
         timeframe: q.timeframe,
