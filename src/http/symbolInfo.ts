@@ -4,13 +4,11 @@
  * trading hours. The cache file is read here read-only — no copy-aside of a corrupt file, no rewrite:
  * that is SymbolCatalog's business when it resolves — and decoded again only when it changes.
  */
-import { Effect } from "effect"
-import { readFile, stat } from "node:fs/promises"
 import { calendarIdFor, type AssetClass } from "../domain/Instrument.ts"
 import type { CalendarId } from "../domain/calendar/index.ts"
 import { tradingHoursOf } from "../domain/tradingHours.ts"
 import type { StoredSeries } from "../layers/BarStore.ts"
-import { decodeCache } from "../services/symbolCache.ts"
+import { fileCacheStore } from "../layers/SymbolCacheStore.ts"
 import type { SymbolInfo } from "../contract/api/data.ts"
 
 type Json = Record<string, unknown>
@@ -83,25 +81,7 @@ export const symbolInfos = (
 }
 
 /**
- * The cache's entries, re-read only when the file's size or mtime changes. A missing file is an
- * empty cache; an unreadable or corrupt one too, with a warning (once per file version).
+ * The file cache's entries, re-read only when the file changes (SymbolCacheStore's file reader). Kept for
+ * callers that hold a path; the handlers read `SymbolCatalog.cachedEntries`, which also covers PostgreSQL.
  */
-export const makeCacheReader = (file: string) => {
-  let seen: { readonly version: string; readonly entries: Readonly<Record<string, unknown>> } | undefined
-  return Effect.gen(function*() {
-    const s = yield* Effect.promise(() => stat(file).catch(() => undefined))
-    if (s === undefined) return {}
-    const version = `${s.ino}:${s.size}:${s.mtimeMs}`
-    if (seen?.version === version) return seen.entries
-    const text = yield* Effect.promise(() => readFile(file, "utf8").catch((e: unknown) => ({ error: String(e) })))
-    const decoded = typeof text === "string" ? decodeCache(text) : { corrupt: text.error }
-    if ("corrupt" in decoded) {
-      yield* Effect.logWarning(
-        `symbol cache ${file} not usable (${decoded.corrupt}); symbols are listed without metadata`
-      )
-    }
-    const entries = "state" in decoded ? decoded.state.entries : {}
-    seen = { version, entries }
-    return entries
-  })
-}
+export const makeCacheReader = (file: string) => fileCacheStore(file).entries

@@ -162,7 +162,13 @@ export const makePgBarStore = (database: string) =>
         const fresh = sortUnique(bars)
         if (fresh.length === 0) {
           const row = yield* Effect.catchTag(meta(key, tf), "SqlError", failed(name))
-          return { added: 0, replaced: 0, total: row?.bar_count ?? 0, first: row?.first_time ?? null, last: row?.last_time ?? null }
+          return {
+            added: 0,
+            replaced: 0,
+            total: row?.bar_count ?? 0,
+            first: row?.first_time ?? null,
+            last: row?.last_time ?? null
+          }
         }
         const overwrite = options.overwrite ?? true
         const tx = Effect.gen(function*() {
@@ -238,4 +244,7 @@ export const makePgBarStore = (database: string) =>
 
 /** BarStore over the SqlClient in context (pgDatabase.ts builds it, migrated). */
 export const pgBarStoreLayer = (database: string) =>
-  Layer.effect(BarStore, makePgBarStore(database) as unknown as Effect.Effect<BarStore["Type"], never, SqlClient.SqlClient>)
+  Layer.effect(
+    BarStore,
+    makePgBarStore(database) as unknown as Effect.Effect<BarStore["Type"], never, SqlClient.SqlClient>
+  )

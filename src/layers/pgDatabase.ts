@@ -85,8 +85,10 @@ export const pgDatabase = (url: Redacted.Redacted<string>, options: PgOptions = 
     connectTimeout: options.connectTimeout ?? Duration.seconds(10),
     maxConnections: options.maxConnections ?? 10,
     // bigint and numeric columns as JS numbers: times are epoch ms (< 2^53), counts small
-    types: { getTypeParser: ((oid: number, format?: "text" | "binary") =>
-      oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser }
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
+    }
   }).pipe(Layer.mapError(unreachable(where)))
   return Layer.effectDiscard(migrate(where)).pipe(Layer.provideMerge(client))
 }

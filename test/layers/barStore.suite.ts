@@ -62,7 +62,14 @@ const sameBars = (a: ReadonlyArray<Bar>, b: ReadonlyArray<Bar>) => {
   expect(a.length).toBe(b.length)
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!, y = b[i]!
-    expect([x.time, x.open, x.high, x.low, x.close, x.volume]).toEqual([y.time, y.open, y.high, y.low, y.close, y.volume])
+    expect([x.time, x.open, x.high, x.low, x.close, x.volume]).toEqual([
+      y.time,
+      y.open,
+      y.high,
+      y.low,
+      y.close,
+      y.volume
+    ])
   }
 }
 
@@ -70,8 +77,7 @@ export const barStoreSuite = (factory: StoreFactory) => {
   const withStore = <A, E>(use: (store: BarStoreShape) => Effect.Effect<A, E>) =>
     Effect.acquireUseRelease(
       Effect.promise(factory.fresh),
-      ({ layer }) =>
-        Effect.provide(Effect.flatMap(BarStore, (x) => use(x as unknown as BarStoreShape)), layer),
+      ({ layer }) => Effect.provide(Effect.flatMap(BarStore, (x) => use(x as unknown as BarStoreShape)), layer),
       ({ close }) => Effect.promise(close)
     )
 
@@ -80,9 +86,27 @@ export const barStoreSuite = (factory: StoreFactory) => {
       withStore((store) =>
         Effect.gen(function*() {
           const odd: Array<Bar> = [
-            { time: day(1), open: 0.1 + 0.2, high: 1e-300, low: -5e-324, close: 123456789.123456789, volume: 0, wap: null, count: null },
+            {
+              time: day(1),
+              open: 0.1 + 0.2,
+              high: 1e-300,
+              low: -5e-324,
+              close: 123456789.123456789,
+              volume: 0,
+              wap: null,
+              count: null
+            },
             { time: day(2), open: NaN, high: NaN, low: NaN, close: NaN, volume: null, wap: null, count: null },
-            { time: day(3), open: 1.7976931348623157e308, high: 2 ** 53, low: 1 / 3, close: 2 / 3, volume: 1e15 + 0.5, wap: null, count: null }
+            {
+              time: day(3),
+              open: 1.7976931348623157e308,
+              high: 2 ** 53,
+              low: 1 / 3,
+              close: 2 / 3,
+              volume: 1e15 + 0.5,
+              wap: null,
+              count: null
+            }
           ]
           const r = yield* store.merge("ODD", "1d", s(odd))
           expect(r).toEqual({ added: 3, replaced: 0, total: 3, first: day(1), last: day(3) })
