@@ -6,7 +6,7 @@
  * series — and come back in chunks of bytes decoded straight into columns, inside one repeatable-read snapshot.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import { type BarSeries, SeriesBuilder, strictlyAscending, takeRows } from "../domain/barSeries.ts"
 import { InvalidInput, NotFound, StorageError } from "../domain/dataErrors.ts"
 import { seriesKey, validateBars, validateSeries } from "../domain/seriesRules.ts"
@@ -48,6 +48,9 @@ interface ChunkRow {
   readonly rows: Buffer | null
   readonly extras?: ReadonlyArray<ReadonlyArray<string>> | null
 }
+
+const isSqlError = (u: unknown): u is SqlError.SqlError =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "SqlError"
 
 /** Sorted, unique by time, the last of equal timestamps kept (Array.sort is stable): the store's input rule. */
 export const sortUnique = (s: BarSeries): BarSeries => {
@@ -109,6 +112,16 @@ export const makePgBarStore = (database: string) =>
     const failed = (name: string) => (e: SqlError.SqlError) =>
       new StorageError({ file: `postgres:${database}/${name}`, message: causeText(e.cause ?? e) })
 
+    /**
+     * A transaction's SqlError as StorageError — also when it is a defect: @effect/sql dies when the ROLLBACK of a
+     * transaction whose connection was lost fails too, and that is still only "the database went away".
+     */
+    const transaction = <A, E, R>(name: string, body: Effect.Effect<A, E, R>) =>
+      sql.withTransaction(body).pipe(
+        Effect.catchTag("SqlError", (e) => Effect.fail(failed(name)(e as SqlError.SqlError))),
+        Effect.catchSomeDefect((d) => isSqlError(d) ? Option.some(Effect.fail(failed(name)(d))) : Option.none())
+      )
+
     const meta = (key: string, tf: string) =>
       Effect.map(sql.unsafe<SeriesRow>(SERIES_META, [key, tf]), (rows) => rows[0])
 
@@ -143,7 +156,7 @@ export const makePgBarStore = (database: string) =>
         }
         return stored(builder.finish(), row.missing)
       })
-      return yield* sql.withTransaction(snapshot).pipe(Effect.catchTag("SqlError", (e) => failed(name)(e)))
+      return yield* transaction(name, snapshot)
     })
 
     const range: BarStoreShape["range"] = Effect.fn("PgBarStore.range")(function*(series, timeframe) {
@@ -188,7 +201,7 @@ export const makePgBarStore = (database: string) =>
             last: r!.last_time
           }
         })
-        return yield* sql.withTransaction(tx).pipe(Effect.catchTag("SqlError", failed(name)))
+        return yield* transaction(name, tx)
       }
     )
 
@@ -211,7 +224,7 @@ export const makePgBarStore = (database: string) =>
         }
         yield* sql.unsafe(SET_SERIES, [id, textArray(sorted.extraColumns), n, missingRows(sorted), first, last])
       })
-      yield* sql.withTransaction(tx).pipe(Effect.catchTag("SqlError", failed(name)))
+      yield* transaction(name, tx)
       return { added: n, replaced: 0, total: n, first, last }
     })
 

@@ -19,6 +19,9 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
 
 const INT8 = 20
 
+/** Any constant: the advisory lock key of schema migrations. */
+const MIGRATION_LOCK = 7_316_016
+
 const MIGRATIONS_TABLE = "effect_sql_migrations"
 
 /** The driver's own words, one line, with any URL in them (and so any password) cut out. */
@@ -43,7 +46,9 @@ const unreachable = (where: string) => (e: { readonly cause?: unknown; readonly 
 const migrate = (where: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    // the migrator creates this table outside its transaction; two processes starting together would race on it
+    // One starter at a time (the lock ends with this transaction): the migrator creates its table outside its own
+    // transaction, and two processes creating it together collide. Its own transaction nests as a savepoint here.
+    yield* sql.unsafe(`select pg_advisory_xact_lock(${MIGRATION_LOCK})`)
     yield* sql.unsafe(`create table if not exists ${MIGRATIONS_TABLE} (
       migration_id integer primary key,
       created_at timestamp with time zone not null default now(),
@@ -69,7 +74,10 @@ const migrate = (where: string) =>
           message: `cannot migrate the PostgreSQL database ${where}: ${e.message}`
         }))
     )
-  }).pipe(Effect.catchTag("SqlError", unreachable(where)))
+  }).pipe(
+    (self) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(self)),
+    Effect.catchTag("SqlError", unreachable(where))
+  )
 
 export interface PgOptions {
   readonly connectTimeout?: Duration.DurationInput
