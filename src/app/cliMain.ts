@@ -16,6 +16,7 @@ import { exitCodeOf, exitWhenFlushed, setExitCode, signalIsNormalStop, watchSign
 import { ibCommand } from "../cli/ib.ts"
 import { operationsCommand } from "../cli/operations.ts"
 import { EmbeddedClient } from "../cli/connection.ts"
+import { DataTransfer } from "../cli/dataTransfer.ts"
 import { renderHelp, styleFor } from "../cli/help.ts"
 import { helpTree } from "../cli/helpTree.ts"
 import { resolveArgv, type Resolution, usageMessage } from "../cli/usage.ts"
@@ -90,7 +91,8 @@ const program = Effect.suspend(() => {
   Effect.provide(Platform),
   Effect.provideService(EmbeddedClient, {
     load: () => import("./embeddedClient.ts").then((m) => m.embeddedLayer)
-  })
+  }),
+  Effect.provideService(DataTransfer, { load: () => import("./dataTransfer.ts").then((m) => m.transfer) })
 )
 
 watchSignals()
