@@ -21,6 +21,7 @@ import {
   LIST_SERIES,
   LOCK_SERIES,
   MERGE,
+  NO_JIT,
   READ_SNAPSHOT,
   readChunk,
   SERIES_META,
@@ -29,8 +30,11 @@ import {
   textArray
 } from "./pgBarSql.ts"
 
-/** Rows per read statement: ~12 MB of bytes each, so a 15-year 1-min series never becomes one huge string. */
-export const READ_CHUNK_ROWS = 262_144
+/**
+ * Rows per read statement (~0.8 MB of bytes, sent as 1.6 MB of hex): measured end to end on 1M bars, 16k-row chunks
+ * took half the time of 256k-row ones — the driver handles many mid-sized messages faster than a few huge ones.
+ */
+export const READ_CHUNK_ROWS = 16_384
 
 interface SeriesRow {
   readonly id: number
@@ -138,6 +142,7 @@ export const makePgBarStore = (database: string) =>
       const lo = Math.max(start, Number.MIN_SAFE_INTEGER), hi = Math.min(end, Number.MAX_SAFE_INTEGER)
       const snapshot = Effect.gen(function*() {
         yield* sql.unsafe(READ_SNAPSHOT)
+        yield* sql.unsafe(NO_JIT)
         const row = yield* meta(key, tf)
         if (row === undefined) {
           return yield* new NotFound({ what: name, message: `no stored bars for ${name} (postgres:${database})` })
@@ -185,6 +190,7 @@ export const makePgBarStore = (database: string) =>
         }
         const overwrite = options.overwrite ?? true
         const tx = Effect.gen(function*() {
+          yield* sql.unsafe(NO_JIT)
           const [locked] = yield* sql.unsafe<{ readonly id: number }>(LOCK_SERIES, [key, tf])
           const [r] = yield* sql.unsafe<{
             readonly bar_count: number
@@ -212,6 +218,7 @@ export const makePgBarStore = (database: string) =>
       const n = sorted.length
       const first = n > 0 ? sorted.time[0]! : null, last = n > 0 ? sorted.time[n - 1]! : null
       const tx = Effect.gen(function*() {
+        yield* sql.unsafe(NO_JIT)
         const [locked] = yield* sql.unsafe<{ readonly id: number }>(LOCK_SERIES, [key, tf])
         const id = locked!.id
         yield* sql.unsafe(DELETE_BARS, [id])

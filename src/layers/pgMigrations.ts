@@ -28,10 +28,11 @@ const v1 = Effect.gen(function*() {
       unique (series, timeframe)
     )`)
   yield* sql.unsafe(`create sequence ktrdr_version_seq`)
-  // float8 keeps every JS double exactly, NaN included (a missing price; an absent volume)
+  // float8 keeps every JS double exactly, NaN included (a missing price; an absent volume). No foreign key to
+  // ktrdr_series: series rows are never deleted, and its per-row check cost more than half of a segment's upsert.
   yield* sql.unsafe(`
     create table ktrdr_bars (
-      series_id integer not null references ktrdr_series (id),
+      series_id integer not null,
       time bigint not null,
       open float8 not null,
       high float8 not null,
