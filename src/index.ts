@@ -11,6 +11,8 @@
 import { HttpServer } from "@effect/platform"
 import { Cause, Context, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted, Scope } from "effect"
 import type { Bar } from "./domain/Bar.ts"
+import { sortUniqueSeries } from "./domain/barMerge.ts"
+import { type BarSeries, barsOf, emptySeries } from "./domain/barSeries.ts"
 import type { LoadMode, LoadResult } from "./domain/loadTypes.ts"
 import { ChartRoutes } from "./http/chartRoutes.ts"
 import { serverLayer } from "./http/Server.ts"
@@ -29,6 +31,7 @@ export { serve, type ServeOptions } from "./app/serve.ts"
 export { KtrdrClient } from "./cli/KtrdrClient.ts"
 export { KtrdrApi } from "./contract/Api.ts"
 export type { Bar } from "./domain/Bar.ts"
+export { type BarSeries, barsOf, seriesFromBars } from "./domain/barSeries.ts"
 export { IbError } from "./domain/errors.ts"
 export type { LoadMode, LoadProgress, LoadRequest, LoadResult } from "./domain/loadTypes.ts"
 export type { OperationInfo } from "./domain/operation.ts"
@@ -88,6 +91,11 @@ export interface Ktrdr {
   ) => Promise<LoadResult & { readonly operationId: string }>
   /** Stored bars, ascending; [] when nothing is stored. Never calls IB. */
   readonly bars: (symbol: string, timeframe: string, options?: BarsOptions) => Promise<ReadonlyArray<Bar>>
+  /**
+   * Stored bars as columns (Float64Array time/open/high/low/close/volume; NaN = missing price or absent volume),
+   * ascending and unique; empty when nothing is stored. The cheap form for a million bars: no object per bar.
+   */
+  readonly series: (symbol: string, timeframe: string, options?: BarsOptions) => Promise<BarSeries>
   /** The HTTP API over this runtime's services (same gateway session). */
   readonly startServer: (options?: ServerOptions) => Promise<RunningServer>
   /** Stops servers, cancels running loads (their checkpoints are saved) and closes the gateway session. */
@@ -152,7 +160,7 @@ export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
       return { ...result, operationId: info.operation_id }
     }))
 
-  const bars: Ktrdr["bars"] = (symbol, timeframe, o = {}) =>
+  const series: Ktrdr["series"] = (symbol, timeframe, o = {}) =>
     run(Effect.gen(function*() {
       const parsed = yield* (yield* SymbolCatalog).parse(symbol)
       const range = {
@@ -160,10 +168,12 @@ export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
         ...(o.end === undefined ? {} : { end: ms(o.end)! })
       }
       return yield* (yield* BarStore).read(parsed.seriesKey, timeframe, range).pipe(
-        Effect.map((s) => s.bars),
-        Effect.catchTag("NotFound", () => Effect.succeed([] as ReadonlyArray<Bar>))
+        Effect.map((s): BarSeries => sortUniqueSeries(s)),
+        Effect.catchTag("NotFound", () => Effect.succeed(emptySeries()))
       )
     }))
+
+  const bars: Ktrdr["bars"] = (symbol, timeframe, o = {}) => series(symbol, timeframe, o).then(barsOf)
 
   const startServer: Ktrdr["startServer"] = (o = {}) =>
     run(Effect.gen(function*() {
@@ -200,5 +210,5 @@ export const createKtrdr = (options: KtrdrOptions = {}): Ktrdr => {
     await runtime.dispose()
   }
 
-  return { load, bars, startServer, dispose, runtime: runtime as Ktrdr["runtime"] }
+  return { load, bars, series, startServer, dispose, runtime: runtime as Ktrdr["runtime"] }
 }

@@ -46,7 +46,7 @@ export interface Gap {
 
 export interface GapInput {
   /** Stored bar times, ascending epoch ms (the store's convention: 00:00Z of the day for 1d and longer). */
-  readonly stored: ReadonlyArray<number>
+  readonly stored: ArrayLike<number>
   readonly calendarId: CalendarId
   readonly timeframe: Timeframe
   readonly hours: Hours
@@ -255,7 +255,7 @@ export const analyzeGaps = (input: GapInput): GapAnalysis => {
 export const missingIntervals = (input: Omit<GapInput, "includeExpected">): ReadonlyArray<Interval> =>
   analyzeGaps({ ...input, includeExpected: false }).missing
 
-const lowerBound = (xs: ReadonlyArray<number>, x: number): number => {
+const lowerBound = (xs: ArrayLike<number>, x: number): number => {
   let lo = 0
   let hi = xs.length
   while (lo < hi) {
@@ -266,5 +266,5 @@ const lowerBound = (xs: ReadonlyArray<number>, x: number): number => {
   return lo
 }
 
-const countRange = (xs: ReadonlyArray<number>, from: number, to: number): number =>
+const countRange = (xs: ArrayLike<number>, from: number, to: number): number =>
   lowerBound(xs, to) - lowerBound(xs, from)

@@ -9,16 +9,8 @@
  * to a slow, strict path. A line that cannot be read is a problem naming its 1-based line — never skipped.
  */
 import { Either } from "effect"
-import type { Bar } from "./Bar.ts"
+import { type BarSeries, SeriesBuilder } from "./barSeries.ts"
 import { COMMA, CR, Failure, FieldReader, LF, QUOTE, show } from "./csvFields.ts"
-
-export interface BarSeries {
-  readonly bars: ReadonlyArray<Bar>
-  /** Columns beyond OHLCV, kept verbatim (KTRDR frames may carry e.g. indicators). */
-  readonly extraColumns: ReadonlyArray<string>
-  /** Per bar, one string per extra column ("" when empty). */
-  readonly extras: ReadonlyArray<ReadonlyArray<string>>
-}
 
 /** A parsed file, rows in file order; ordering defects are reported as data for QualityCheck, not repaired here. */
 export interface ParsedBarCsv extends BarSeries {
@@ -36,9 +28,6 @@ export interface CsvProblem {
   readonly message: string
 }
 
-/** Shared row for series without extra columns: one immutable array instead of a million empty ones. */
-export const NO_EXTRAS: ReadonlyArray<string> = Object.freeze([])
-
 const TIME = 0, OPEN = 1, HIGH = 2, LOW = 3, CLOSE = 4, VOLUME = 5, EXTRA = 6
 /** A Map, not an object literal: a column named `__proto__` or `constructor` must not find a role. */
 const ROLE_NAMES = new Map<string, number>([["open", OPEN], ["high", HIGH], ["low", LOW], ["close", CLOSE], [
@@ -48,14 +37,18 @@ const ROLE_NAMES = new Map<string, number>([["open", OPEN], ["high", HIGH], ["lo
 const NAMES = ["time", "open", "high", "low", "close", "volume"]
 
 export class BarCsvParser extends FieldReader {
+  /** `capacity`: the rows expected (e.g. file size ÷ typical row length), so the columns rarely grow or trim. */
+  constructor(private readonly capacity = 1024) {
+    super()
+  }
+
   private roles: Array<number> | undefined
   /** Header is exactly index,open,high,low,close,volume. */
   private standard = false
   private extraSlot: Array<number> = []
   private indexHeader = ""
   private extraColumns: Array<string> = []
-  private readonly bars: Array<Bar> = []
-  private readonly extras: Array<ReadonlyArray<string>> = []
+  private out: SeriesBuilder | undefined
   private prev = -Infinity
   private outOfOrder = 0
   private duplicates = 0
@@ -93,9 +86,7 @@ export class BarCsvParser extends FieldReader {
     if (rest > 0) return Either.left({ line: this.line, message: "unterminated quoted field" })
     if (!this.roles) return Either.left({ line: 1, message: "empty file: no header row" })
     return Either.right({
-      bars: this.bars,
-      extraColumns: this.extraColumns,
-      extras: this.extras,
+      ...this.out!.finish(),
       indexHeader: this.indexHeader,
       outOfOrder: this.outOfOrder,
       duplicates: this.duplicates,
@@ -178,7 +169,8 @@ export class BarCsvParser extends FieldReader {
       throw this.fail(c === COMMA ? `too many fields (expected ${n})` : `unexpected text ${show(this.rest())}`)
     }
     this.p++
-    this.push(time, open, high, low, close, volume, row ?? NO_EXTRAS)
+    this.push(time, open, high, low, close, volume)
+    if (row) this.out!.pushExtras(row)
     return true
   }
 
@@ -188,15 +180,13 @@ export class BarCsvParser extends FieldReader {
     high: number,
     low: number,
     close: number,
-    volume: number | null,
-    row: ReadonlyArray<string>
+    volume: number | null
   ): void {
     if (time < this.prev) this.outOfOrder++
     else if (time === this.prev) this.duplicates++
     this.prev = time
     if (this.rowMissing) this.missing++
-    this.bars.push({ time, open, high, low, close, volume, wap: null, count: null })
-    this.extras.push(row)
+    this.out!.push(time, open, high, low, close, volume ?? NaN)
     this.line++
   }
 
@@ -224,7 +214,7 @@ export class BarCsvParser extends FieldReader {
     if (c === CR) c = b[++this.p]
     if (c !== LF) return false // the general path names the problem
     this.p++
-    this.push(time, open, high, low, close, volume, NO_EXTRAS)
+    this.push(time, open, high, low, close, volume)
     return true
   }
 
@@ -260,6 +250,7 @@ export class BarCsvParser extends FieldReader {
       throw this.fail(`missing column(s) ${missing.join(", ")} in header ${show(names.join(","))}`)
     }
     this.indexHeader = names[0] ?? ""
+    this.out = new SeriesBuilder(this.extraColumns, this.capacity)
     this.roles = roles
     this.standard = roles.join() === [TIME, OPEN, HIGH, LOW, CLOSE, VOLUME].join()
     this.line++

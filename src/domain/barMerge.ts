@@ -2,9 +2,12 @@
  * The one merge rule of the store (KTRDR had three): stored rows and new bars become one ascending series with unique
  * timestamps. On equal timestamps the new bar wins unless `overwrite` is false; a replaced row keeps its extra
  * columns, new rows get empty extras. Duplicates inside one input keep the last occurrence (KTRDR's repair rule).
+ *
+ * Columnar: the merge walks two time columns and copies the runs between insertions with TypedArray.set — a native
+ * memcpy per run and column — so merging a segment into a million-bar series allocates six flat arrays, no objects.
  */
-import type { Bar } from "./Bar.ts"
-import { NO_EXTRAS, type BarSeries, type ParsedBarCsv } from "./barCsv.ts"
+import type { ParsedBarCsv } from "./barCsv.ts"
+import { type BarSeries, lowerBound, sameRow, strictlyAscending, takeRows } from "./barSeries.ts"
 
 export interface MergeOutcome {
   readonly series: BarSeries
@@ -16,148 +19,151 @@ export interface MergeOutcome {
   readonly changed: boolean
 }
 
-const strictlyAscending = (bars: ReadonlyArray<Bar>): boolean => {
-  for (let i = 1; i < bars.length; i++) if (bars[i]!.time <= bars[i - 1]!.time) return false
-  return true
-}
-
-/** Indices of the rows to keep, in time order, the last of equal timestamps winning (Array.sort is stable). */
-const orderKeepLast = (bars: ReadonlyArray<Bar>): Array<number> => {
-  const idx = Array.from(bars, (_, i) => i).sort((a, b) => bars[a]!.time - bars[b]!.time)
+/** Row indices in time order, the last of equal timestamps winning (ties broken by row, so the order is stable). */
+const orderKeepLast = (time: Float64Array, n: number): Array<number> => {
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a]! - time[b]! || a - b)
   const keep: Array<number> = []
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k]!
     const next = idx[k + 1]
-    if (next === undefined || bars[next]!.time !== bars[i]!.time) keep.push(i)
+    if (next === undefined || time[next] !== time[i]) keep.push(i)
   }
   return keep
 }
 
 /** Sorted, unique series (the form the store writes); `changed` says whether anything moved or went. */
 export const normaliseSeries = (series: BarSeries): { readonly series: BarSeries; readonly changed: boolean } => {
-  // a parsed file already counted its disorder: no second 1M-row pass (~10 ms of pointer chasing) when it has none
+  // a parsed file already counted its disorder: no second pass over a million times when it has none
   const counted = series as Partial<ParsedBarCsv>
-  if ((counted.outOfOrder === 0 && counted.duplicates === 0) || strictlyAscending(series.bars)) {
+  if ((counted.outOfOrder === 0 && counted.duplicates === 0) || strictlyAscending(series.time, series.length)) {
     return { series, changed: false }
   }
-  const keep = orderKeepLast(series.bars)
-  return {
-    series: {
-      bars: keep.map((i) => series.bars[i]!),
-      extraColumns: series.extraColumns,
-      extras: keep.map((i) => series.extras[i]!)
-    },
-    changed: true
+  return { series: takeRows(series, orderKeepLast(series.time, series.length)), changed: true }
+}
+
+export const sortUniqueSeries = (s: BarSeries): BarSeries =>
+  strictlyAscending(s.time, s.length) ? s : takeRows(s, orderKeepLast(s.time, s.length))
+
+const COLUMNS = ["time", "open", "high", "low", "close", "volume"] as const
+
+/** Output columns of n rows, filled run by run. */
+class Columns {
+  readonly cols: Record<(typeof COLUMNS)[number], Float64Array>
+  readonly extras: Array<Array<string>>
+  at = 0
+  /** `at` when the merge last yielded. */
+  yieldedAt = 0
+
+  constructor(readonly n: number, extraColumns: number) {
+    this.cols = {
+      time: new Float64Array(n),
+      open: new Float64Array(n),
+      high: new Float64Array(n),
+      low: new Float64Array(n),
+      close: new Float64Array(n),
+      volume: new Float64Array(n)
+    }
+    this.extras = Array.from({ length: extraColumns }, () => new Array<string>(n))
+  }
+
+  /** Rows [from, to) of s; its extras too when `ownExtras` (the stored series), else empty strings. */
+  run(s: BarSeries, from: number, to: number, ownExtras: boolean): void {
+    if (to <= from) return
+    for (const k of COLUMNS) this.cols[k].set(s[k].subarray(from, to), this.at)
+    for (let c = 0; c < this.extras.length; c++) {
+      const out = this.extras[c]!, col = s.extras[c]
+      for (let i = from, j = this.at; i < to; i++, j++) out[j] = ownExtras ? col?.[i] ?? "" : ""
+    }
+    this.at += to - from
+  }
+
+  /** Row i of `values` with the extras of row e of `stored`. */
+  row(values: BarSeries, i: number, stored: BarSeries, e: number): void {
+    for (const k of COLUMNS) this.cols[k][this.at] = values[k][i]!
+    for (let c = 0; c < this.extras.length; c++) this.extras[c]![this.at] = stored.extras[c]?.[e] ?? ""
+    this.at++
+  }
+
+  done(extraColumns: ReadonlyArray<string>): BarSeries {
+    return { length: this.n, ...this.cols, extraColumns, extras: this.extras }
   }
 }
 
-export const sortUniqueBars = (bars: ReadonlyArray<Bar>): ReadonlyArray<Bar> =>
-  strictlyAscending(bars) ? bars : orderKeepLast(bars).map((i) => bars[i]!)
+/** Rows copied between two yields of mergeSteps: a few milliseconds, page faults of fresh memory included. */
+const STEP_ROWS = 65_536
 
-/** First index ≥ from whose time is ≥ t. */
-const lowerBound = (bars: ReadonlyArray<Bar>, t: number, from: number): number => {
-  let lo = from, hi = bars.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (bars[mid]!.time < t) lo = mid + 1
-    else hi = mid
+/** Copies rows [from, to) of s in pieces, yielding whenever STEP_ROWS rows were written since the last yield. */
+function* copyRun(out: Columns, s: BarSeries, from: number, to: number, ownExtras: boolean): Generator<void> {
+  for (let a = from; a < to;) {
+    const b = Math.min(to, a + STEP_ROWS - (out.at - out.yieldedAt))
+    out.run(s, a, b, ownExtras)
+    a = b
+    if (out.at - out.yieldedAt >= STEP_ROWS) {
+      out.yieldedAt = out.at
+      yield
+    }
   }
-  return lo
 }
 
-/** One array from many, copied natively in batches (a spread of too many arguments would overflow the stack). */
-const flatten = <A>(parts: ReadonlyArray<ReadonlyArray<A>>): Array<A> => {
-  let out: Array<A> = []
-  for (let k = 0; k < parts.length; k += 4096) out = out.concat(...parts.slice(k, k + 4096))
-  return out
-}
-
-export const sameBar = (a: Bar, b: Bar): boolean =>
-  a.time === b.time && Object.is(a.open, b.open) && Object.is(a.high, b.high) && Object.is(a.low, b.low) &&
-  Object.is(a.close, b.close) && a.volume === b.volume
-
-export const mergeBars = (stored: BarSeries, incoming: ReadonlyArray<Bar>, overwrite = true): MergeOutcome => {
+/**
+ * The merge as steps: it yields after every ~64k rows copied, so a caller driving it with an event-loop turn per
+ * yield (layers/eventLoop.ts `stepwise`) never holds the loop for a whole million-row copy — on these machines the
+ * first touch of 48 MB of fresh columns alone costs a few hundred milliseconds.
+ */
+export function* mergeSteps(stored: BarSeries, incoming: BarSeries, overwrite = true): Generator<void, MergeOutcome> {
   const base = normaliseSeries(stored)
   const old = base.series
-  const fresh = sortUniqueBars(incoming)
-  const blank = old.extraColumns.length === 0 ? NO_EXTRAS : Object.freeze(old.extraColumns.map(() => ""))
-  const ob = old.bars
-  const first = fresh[0]
-  const lastOld = ob[ob.length - 1]
-  if (first === undefined) return { series: old, added: 0, replaced: 0, changed: base.changed }
-  if (lastOld === undefined || first.time > lastOld.time) { // appending after the last stored bar: the common tail load
-    return {
-      series: {
-        bars: ob.concat(fresh),
-        extraColumns: old.extraColumns,
-        extras: old.extras.concat(fresh.map(() => blank))
-      },
-      added: fresh.length,
-      replaced: 0,
-      changed: true
-    }
-  }
-  // Where each new bar lands: on a stored timestamp (replace) or before stored index p (insert).
-  const at = new Array<number>(fresh.length)
-  const hit = new Array<boolean>(fresh.length)
-  let midInserts = false
-  for (let j = 0, i = 0; j < fresh.length; j++) {
-    const t = fresh[j]!.time
-    const p = lowerBound(ob, t, i)
+  const fresh = sortUniqueSeries(incoming)
+  const n = old.length, m = fresh.length
+  if (m === 0) return { series: old, added: 0, replaced: 0, changed: base.changed }
+  const ot = old.time, ft = fresh.time
+  // Where each new bar lands: on a stored timestamp (hit) or before stored index at[j].
+  const at = new Int32Array(m)
+  const hit = new Uint8Array(m)
+  let hits = 0
+  for (let j = 0, i = 0; j < m; j++) {
+    const p = lowerBound(ot, ft[j]!, i, n)
     at[j] = p
-    hit[j] = ob[p]?.time === t
-    if (!hit[j] && p < ob.length) midInserts = true
+    if (p < n && ot[p] === ft[j]) {
+      hit[j] = 1
+      hits++
+    }
     i = p
   }
-  let added = 0, replaced = 0
-  let changed = base.changed
-  const replace = (j: number, o: Bar): Bar => {
-    const n = fresh[j]!
-    if (!overwrite) return o
-    replaced++
-    if (!sameBar(o, n)) changed = true
-    return n
-  }
-  let bars: Array<Bar>
-  let extras: ReadonlyArray<ReadonlyArray<string>>
-  if (!midInserts) {
-    // replacements plus bars after the end (a re-fetched tail): one native copy, patched in place; the stored
-    // extras rows stay where they are, so their array is reused. Milliseconds for a 1M-row series.
-    bars = ob.slice()
-    const appended: Array<Bar> = []
-    for (let j = 0; j < fresh.length; j++) {
-      if (hit[j]) bars[at[j]!] = replace(j, ob[at[j]!]!)
-      else appended.push(fresh[j]!)
+  const added = m - hits
+  let changed = base.changed || added > 0
+  const out = new Columns(n + added, old.extraColumns.length)
+  let i = 0
+  for (let j = 0; j < m;) {
+    const p = at[j]!
+    yield* copyRun(out, old, i, p, true)
+    if (hit[j]) {
+      if (overwrite && !changed && !sameRow(old, p, fresh, j)) changed = true
+      out.row(overwrite ? fresh : old, overwrite ? j : p, old, p)
+      i = p + 1
+      j++
+    } else { // new bars landing together (a whole appended tail is one run): one copy per column
+      let k = j + 1
+      while (k < m && hit[k] === 0 && at[k] === p) k++
+      yield* copyRun(out, fresh, j, k, false)
+      i = p
+      j = k
     }
-    added = appended.length
-    if (added > 0) bars = bars.concat(appended)
-    extras = added > 0 ? old.extras.concat(appended.map(() => blank)) : old.extras
-  } else {
-    // new bars between stored ones: copy the stored runs between them with native slices
-    const barParts: Array<ReadonlyArray<Bar>> = []
-    const extraParts: Array<ReadonlyArray<ReadonlyArray<string>>> = []
-    let i = 0
-    for (let j = 0; j < fresh.length; j++) {
-      const p = at[j]!
-      if (p > i) {
-        barParts.push(ob.slice(i, p))
-        extraParts.push(old.extras.slice(i, p))
-      }
-      if (hit[j]) {
-        barParts.push([replace(j, ob[p]!)])
-        extraParts.push([old.extras[p]!])
-        i = p + 1
-      } else {
-        barParts.push([fresh[j]!])
-        extraParts.push([blank])
-        added++
-        i = p
-      }
-    }
-    barParts.push(ob.slice(i))
-    extraParts.push(old.extras.slice(i))
-    bars = flatten(barParts)
-    extras = flatten(extraParts)
   }
-  return { series: { bars, extraColumns: old.extraColumns, extras }, added, replaced, changed: changed || added > 0 }
+  yield* copyRun(out, old, i, n, true)
+  return {
+    series: out.done(old.extraColumns),
+    added,
+    replaced: overwrite ? hits : 0,
+    changed
+  }
+}
+
+/** mergeSteps run to the end in one go (tests, small series). */
+export const mergeBars = (stored: BarSeries, incoming: BarSeries, overwrite = true): MergeOutcome => {
+  const steps = mergeSteps(stored, incoming, overwrite)
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+  }
 }

@@ -159,6 +159,10 @@ export const barsOf = (s: BarSeries): Array<Bar> => Array.from({ length: s.lengt
 /** The extra fields of row i, row-major (tests, the CSV writer's slow path). */
 export const extrasAt = (s: BarSeries, i: number): ReadonlyArray<string> => s.extras.map((col) => col[i] ?? "")
 
+/** Every row's extra fields, row-major (tests, callers that think in rows). */
+export const extraRows = (s: BarSeries): Array<ReadonlyArray<string>> =>
+  Array.from({ length: s.length }, (_, i) => extrasAt(s, i))
+
 /** Rows [from, to) as views over the same memory: no copy. */
 export const sliceSeries = (s: BarSeries, from: number, to: number): BarSeries =>
   from <= 0 && to >= s.length ? s : {

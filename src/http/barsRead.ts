@@ -9,12 +9,11 @@
  * so a client hanging up does not fail the others).
  */
 import { HttpServerResponse } from "@effect/platform"
-import { Deferred, Effect, Either, FiberId } from "effect"
-import { statSync } from "node:fs"
-import { join, resolve } from "node:path"
-import type { Bar } from "../domain/Bar.ts"
+import { Deferred, Effect, Either, FiberId, Stream } from "effect"
 import type { ParsedBarCsv } from "../domain/barCsv.ts"
-import { sortUniqueBars } from "../domain/barMerge.ts"
+import { sortUniqueSeries } from "../domain/barMerge.ts"
+import { type BarSeries, emptySeries } from "../domain/barSeries.ts"
+import { ROWS_PER_PIECE } from "../domain/ohlcvJson.ts"
 import type { CalendarId } from "../domain/calendar/index.ts"
 import { InvalidInput, type CorruptData, type NotFound, type StorageError } from "../domain/dataErrors.ts"
 import { parseDateParam } from "../domain/dateParams.ts"
@@ -22,11 +21,9 @@ import { timeframeOf, type TimeframeId } from "../domain/Timeframe.ts"
 import { hoursOf, sessionFilter } from "../domain/tradingHoursFilter.ts"
 import { ApiConfig } from "../layers/ApiConfig.ts"
 import { BarStore, seriesKey } from "../layers/BarStore.ts"
-import { fingerprint, storageError } from "../layers/barFiles.ts"
-import { DataConfig } from "../layers/DataConfig.ts"
 import { SymbolCatalog } from "../services/SymbolCatalog.ts"
 import { ByteLru } from "./barCache.ts"
-import { encodeOhlcv, type OhlcvMeta } from "./barsResponse.ts"
+import { ohlcvStream, type OhlcvMeta, type OhlcvPlan, planOhlcv } from "./barsResponse.ts"
 import { type BadRequest, type InternalError, NotFoundError } from "../contract/envelope.ts"
 import { toApiError } from "./errorMapping.ts"
 import { makeCacheReader, metaOf } from "./symbolInfo.ts"
@@ -72,36 +69,20 @@ const dateRange = (q: BarsQuery) =>
   })
 
 /** Ascending and unique whatever the file held (KTRDR's own files are not always). */
-export const orderedBars = (parsed: ParsedBarCsv): ReadonlyArray<Bar> =>
-  parsed.outOfOrder === 0 && parsed.duplicates === 0 ? parsed.bars : sortUniqueBars(parsed.bars)
+export const orderedSeries = (parsed: ParsedBarCsv): BarSeries =>
+  parsed.outOfOrder === 0 && parsed.duplicates === 0 ? parsed : sortUniqueSeries(parsed)
 
-const json = (bytes: Uint8Array) => HttpServerResponse.uint8Array(bytes, { contentType: "application/json" })
+const JSON_TYPE = "application/json"
+const json = (bytes: Uint8Array) => HttpServerResponse.uint8Array(bytes, { contentType: JSON_TYPE })
 
-/** Needs BarStore, SymbolCatalog, DataConfig, ApiConfig and a Scope (the server's) for shared builds. */
+/** Needs BarStore, SymbolCatalog, ApiConfig and a Scope (the server's) for shared reads. */
 export const makeBarsReader = Effect.gen(function*() {
   const store = yield* BarStore
   const catalog = yield* SymbolCatalog
-  const dir = resolve((yield* DataConfig).dataDir)
   const cache = new ByteLru((yield* ApiConfig).barCacheBytes)
   const scope = yield* Effect.scope
   const readSymbolCache = makeCacheReader(catalog.file)
-  const building = new Map<string, Deferred.Deferred<Uint8Array, ReadApiError>>()
-
-  /**
-   * The file's version, or undefined when the series is not stored. A synchronous stat on purpose: it is
-   * one ~7 µs syscall on a local disk, while the promise form costs a thread-pool round trip that
-   * profiling showed at ~15% of a cached answer's CPU time (it ran on every request). A data directory
-   * on a slow network filesystem would make this the first thing to revisit.
-   */
-  const versionOf = (file: string): Effect.Effect<string | undefined, StorageError> =>
-    Effect.suspend(() => {
-      try {
-        return Effect.succeed(fingerprint(statSync(file)))
-      } catch (e) {
-        const code = (e as { code?: string }).code
-        return code === "ENOENT" || code === "ENOTDIR" ? Effect.succeed(undefined) : Effect.fail(storageError(file)(e))
-      }
-    })
+  const planning = new Map<string, Deferred.Deferred<OhlcvPlan, ReadApiError>>()
 
   const build = (
     key: string,
@@ -123,24 +104,51 @@ export const makeBarsReader = Effect.gen(function*() {
       const keep = hours !== undefined && calendarId !== undefined
         ? sessionFilter(calendarId, timeframeOf(tf), hours)
         : undefined
-      return yield* encodeOhlcv(read === undefined ? [] : orderedBars(read), meta, keep, limit)
+      return yield* planOhlcv(read === undefined ? emptySeries() : orderedSeries(read), meta, keep, limit)
     }).pipe(readErrors)
 
-  /** One build per key and file version at a time; every concurrent asker awaits the same bytes. */
-  const shared = (cacheKey: string, version: string, make: Effect.Effect<Uint8Array, ReadApiError>) =>
+  /**
+   * One read per key and series version at a time; every concurrent asker gets the same plan. The read runs in the
+   * server's scope, not the first caller's, so a client hanging up does not fail the others.
+   */
+  const shared = (cacheKey: string, version: string, make: Effect.Effect<OhlcvPlan, ReadApiError>) =>
     Effect.suspend(() => {
       const flight = `${cacheKey}|${version}`
-      const pending = building.get(flight)
+      const pending = planning.get(flight)
       if (pending !== undefined) return Deferred.await(pending)
-      const done = Deferred.unsafeMake<Uint8Array, ReadApiError>(FiberId.none)
-      building.set(flight, done)
+      const done = Deferred.unsafeMake<OhlcvPlan, ReadApiError>(FiberId.none)
+      planning.set(flight, done)
       return make.pipe(
-        Effect.tap((bytes) => Effect.sync(() => cache.set(cacheKey, version, bytes))),
-        Effect.onExit((exit) => Effect.zipRight(Effect.sync(() => building.delete(flight)), Deferred.done(done, exit))),
+        Effect.onExit((exit) => Effect.zipRight(Effect.sync(() => planning.delete(flight)), Deferred.done(done, exit))),
         Effect.forkIn(scope),
         Effect.zipRight(Deferred.await(done))
       )
     })
+
+  /**
+   * The answer's bytes streamed as they are written (first byte after the read, not after the whole encode); the
+   * pieces are kept and filed in the cache once the stream completes, unless they outgrow the cache's budget.
+   */
+  const respond = (cacheKey: string, version: string, plan: OhlcvPlan) => {
+    const pieces: Array<Uint8Array> = []
+    let size = 0
+    const stream = ohlcvStream(plan).pipe(
+      Stream.tap((piece) =>
+        Effect.sync(() => {
+          size += piece.length
+          if (size <= cache.budget) pieces.push(piece)
+        })
+      ),
+      Stream.onEnd(Effect.sync(() => {
+        if (size <= cache.budget) cache.set(cacheKey, version, Buffer.concat(pieces, size))
+      }))
+    )
+    if (plan.selection.to - plan.selection.from > ROWS_PER_PIECE) {
+      return Effect.succeed(HttpServerResponse.stream(stream, { contentType: JSON_TYPE }))
+    }
+    // one piece of rows: no point streaming, and a Content-Length helps small clients
+    return Effect.map(Stream.runCollect(stream), (chunks) => json(Buffer.concat(Array.from(chunks))))
+  }
 
   const bars = (q: BarsQuery): Effect.Effect<HttpServerResponse.HttpServerResponse, ReadApiError> =>
     Effect.gen(function*() {
@@ -161,8 +169,7 @@ export const makeBarsReader = Effect.gen(function*() {
         include_extended: includeExtended,
         filter_calendar: calendarId ?? null
       }
-      // The store's own naming rule, `<SERIES>_<TF>.csv`, for the version check only; reads go through BarStore.
-      const version = yield* readErrors(versionOf(join(dir, `${key}_${q.timeframe}.csv`)))
+      const version = yield* readErrors(store.version(key, q.timeframe))
       // No file: the series is not stored at all (a stored series with no bars in the range is a 200 with empty
       // arrays). KTRDR answered 200 for both; its clients already show a 404 as "no cached data".
       if (version === undefined) {
@@ -178,7 +185,8 @@ export const makeBarsReader = Effect.gen(function*() {
       }|${limit ?? ""}`
       const hit = cache.get(cacheKey, version)
       if (hit !== undefined) return json(hit)
-      return json(yield* shared(cacheKey, version, build(key, q.timeframe, range, meta, calendarId, limit)))
+      const plan = yield* shared(cacheKey, version, build(key, q.timeframe, range, meta, calendarId, limit))
+      return yield* respond(cacheKey, version, plan)
     })
 
   return { bars }

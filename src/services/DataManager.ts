@@ -8,6 +8,8 @@
 import { Clock, Context, Effect, Either, FiberSet, Layer, Option, Ref, Stream, SynchronizedRef } from "effect"
 import type { Bar } from "../domain/Bar.ts"
 import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
+import { sortUniqueSeries } from "../domain/barMerge.ts"
+import { firstTime, lastTime, seriesFromBars } from "../domain/barSeries.ts"
 import { InvalidInput } from "../domain/dataErrors.ts"
 import { defaultHistory } from "../domain/defaultHistory.ts"
 import { checkQuality } from "../domain/QualityCheck.ts"
@@ -65,10 +67,11 @@ export const make = Effect.gen(function*() {
       return Effect.map(Effect.makeSemaphore(1), (s) => [s, new Map(m).set(key, s)] as const)
     })
 
-  const storedBars = (key: string, tf: Timeframe) =>
+  /** The stored time column, ascending and unique (empty when nothing is stored): all planning needs of the bars. */
+  const storedTimes = (key: string, tf: Timeframe) =>
     store.read(key, tf.id, {}).pipe(
-      Effect.map((s) => s.bars),
-      Effect.catchTag("NotFound", () => Effect.succeed([] as ReadonlyArray<Bar>))
+      Effect.map((s) => (s.outOfOrder === 0 && s.duplicates === 0 ? s.time : sortUniqueSeries(s).time)),
+      Effect.catchTag("NotFound", () => Effect.succeed(new Float64Array(0)))
     )
 
   const run = (
@@ -158,9 +161,9 @@ export const make = Effect.gen(function*() {
         ibRequests: 0,
         pacingWaitMs: 0,
         gapsLeft: 0,
-        totalBars: s.bars.length,
-        firstBar: s.bars[0]?.time ?? null,
-        lastBar: s.bars.at(-1)?.time ?? null,
+        totalBars: s.length,
+        firstBar: firstTime(s),
+        lastBar: lastTime(s),
         lookupRequests: 0,
         requestsRetried: 0,
         retryReasons: {},
@@ -187,10 +190,10 @@ export const make = Effect.gen(function*() {
         catalog.headTimestamp(inst, tf.id).pipe(Effect.retry({ schedule: loadRetry, while: retryWhile(acct) }))
       )
       yield* progress({ phase: "loading_local_data", step: "Loading existing local data", percentage: 6 })
-      const stored = yield* storedBars(key, tf)
+      const stored = yield* storedTimes(key, tf)
       const now = yield* Clock.currentTimeMillis
-      const firstStored = stored[0]?.time
-      const lastStored = stored.at(-1)?.time
+      const firstStored = stored[0]
+      const lastStored = stored.at(-1)
       const to0 = Math.min(req.end ?? now, now)
       // The whole range lies before IB's first bar: nothing exists to fetch, and the user should know why.
       if (to0 <= head) {
@@ -213,7 +216,7 @@ export const make = Effect.gen(function*() {
       const from = Math.max(from0, head)
 
       yield* progress({ phase: "analyzing_gaps", step: "Analyzing data gaps with trading calendar", percentage: 8 })
-      const times = stored.map((b) => b.time)
+      const times = stored
       const missing: ReadonlyArray<Interval> = from < to
         ? yield* stepwise(
           missingIntervalsStepwise({
@@ -271,7 +274,7 @@ export const make = Effect.gen(function*() {
           Effect.gen(function*() {
             const pending = yield* Ref.getAndSet(buffer, [])
             if (pending.length === 0) return
-            const out = yield* store.merge(key, tf.id, pending).pipe(
+            const out = yield* store.merge(key, tf.id, seriesFromBars(pending)).pipe(
               Effect.onError(() => Ref.update(buffer, (b) => [...pending, ...b]))
             )
             const t = yield* Clock.currentTimeMillis
@@ -364,11 +367,11 @@ export const make = Effect.gen(function*() {
       const c = yield* Ref.get(counts)
       if (segments.length > 0 && c.failed === segments.length && lastFailure) return yield* Effect.fail(lastFailure)
 
-      const after = yield* storedBars(key, tf)
+      const after = yield* storedTimes(key, tf)
       const left = from < to
         ? yield* stepwise(
           missingBarsStepwise({
-            stored: after.map((b) => b.time),
+            stored: after,
             calendarId: inst.calendarId,
             timeframe: tf,
             hours,
@@ -408,8 +411,8 @@ export const make = Effect.gen(function*() {
         pacingWaitMs: Math.round(waitAfter - waitBefore),
         gapsLeft: left,
         totalBars: after.length,
-        firstBar: after[0]?.time ?? null,
-        lastBar: after.at(-1)?.time ?? null,
+        firstBar: after.length > 0 ? after[0]! : null,
+        lastBar: after.length > 0 ? after[after.length - 1]! : null,
         checkpoints: c.checkpoints,
         durationMs: end - started,
         quality: yield* Ref.get(quality)

@@ -4,7 +4,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import fc from "fast-check"
 import type { Bar } from "../../src/domain/Bar.ts"
-import { BarCsvParser, NO_EXTRAS, parseBarCsv, type BarSeries, type ParsedBarCsv } from "../../src/domain/barCsv.ts"
+import { BarCsvParser, parseBarCsv, type ParsedBarCsv } from "../../src/domain/barCsv.ts"
+import { type BarSeries, barsOf, extraRows, seriesFromBars } from "../../src/domain/barSeries.ts"
 import { formatBarCsv, RowEncoder } from "../../src/domain/barCsvFormat.ts"
 import { formatUtc, MAX_TIME, MIN_TIME } from "../../src/domain/utcDays.ts"
 
@@ -46,15 +47,15 @@ describe("barCsv: KTRDR fixture files", () => {
     it(`${file}: ${rows} rows, ${first} … ${last}`, () => {
       const s = ok(fixture(file))
       expect(s.indexHeader).toBe(header)
-      expect(s.bars.length).toBe(rows)
-      expect(iso(s.bars[0]!.time)).toBe(first)
-      expect(iso(s.bars[rows - 1]!.time)).toBe(last)
+      expect(barsOf(s).length).toBe(rows)
+      expect(iso(barsOf(s)[0]!.time)).toBe(first)
+      expect(iso(barsOf(s)[rows - 1]!.time)).toBe(last)
       expect(s.extraColumns).toEqual([])
       expect(s.outOfOrder + s.duplicates).toBe(0)
     })
   }
   it("reads values exactly, forex volume 0.0 as 0 (not absent)", () => {
-    expect(ok(fixture("DEMO_1d.csv")).bars[0]).toEqual({
+    expect(barsOf(ok(fixture("DEMO_1d.csv")))[0]).toEqual({
       time: Date.UTC(2023, 0, 1),
       open: 133.4370681309032,
       high: 133.4370681309032,
@@ -65,16 +66,16 @@ describe("barCsv: KTRDR fixture files", () => {
       count: null
     })
     const fx = ok(fixture("EURUSD_1h.csv"))
-    expect(fx.bars[0]).toMatchObject({ open: 1.03506, close: 1.0352, volume: 0 })
-    expect(ok(fixture("AAPL_1d.csv")).bars[0]!.volume).toBe(12715)
+    expect(barsOf(fx)[0]).toMatchObject({ open: 1.03506, close: 1.0352, volume: 0 })
+    expect(barsOf(ok(fixture("AAPL_1d.csv")))[0]!.volume).toBe(12715)
   })
   it("DEMO_1d's empty closes are pandas NaN: read as NaN, counted, written back empty", () => {
     const s = ok(fixture("DEMO_1d.csv"))
     expect(s.missing).toBe(5)
-    expect(s.bars[10]!.close).toBeNaN() // line 12, 2023-01-11
+    expect(barsOf(s)[10]!.close).toBeNaN() // line 12, 2023-01-11
     const again = ok(formatBarCsv(s))
     expect(again.missing).toBe(5)
-    expect(again.bars).toEqual(s.bars)
+    expect(barsOf(again)).toEqual(barsOf(s))
   })
 })
 
@@ -97,7 +98,7 @@ describe("barCsv: timestamps", () => {
   ]
   for (const [text, want] of cases) {
     it(`${text} → ${want}`, () =>
-      expect(iso(ok(`date,open,high,low,close\n${text},1,1,1,1\n`).bars[0]!.time)).toBe(want))
+      expect(iso(barsOf(ok(`date,open,high,low,close\n${text},1,1,1,1\n`))[0]!.time)).toBe(want))
   }
   for (
     const bad of [
@@ -127,15 +128,15 @@ describe("barCsv: columns and values", () => {
   it("matches columns by name, case-insensitively, in any order; any index header", () => {
     const s = ok("When,Close,VOLUME,Low,High,Open\n2024-01-02,4,5,3,2,1\n")
     expect(s.indexHeader).toBe("When")
-    expect(s.bars[0]).toMatchObject({ open: 1, high: 2, low: 3, close: 4, volume: 5 })
+    expect(barsOf(s)[0]).toMatchObject({ open: 1, high: 2, low: 3, close: 4, volume: 5 })
   })
   it("volume: -1 and empty are absent (null); a missing volume column too", () => {
     const s = ok(
       "t,open,high,low,close,volume\n2024-01-01,1,1,1,1,-1\n2024-01-02,1,1,1,1,\n" +
         "2024-01-03,1,1,1,1,-1.0\n2024-01-04,1,1,1,1,0\n"
     )
-    expect(s.bars.map((b) => b.volume)).toEqual([null, null, null, 0])
-    expect(ok("t,open,high,low,close\n2024-01-01,1,1,1,1\n").bars[0]!.volume).toBeNull()
+    expect(barsOf(s).map((b) => b.volume)).toEqual([null, null, null, 0])
+    expect(barsOf(ok("t,open,high,low,close\n2024-01-01,1,1,1,1\n"))[0]!.volume).toBeNull()
   })
   it("numbers: signs, exponents, long mantissas read exactly as Number() does", () => {
     const vals = [
@@ -151,7 +152,7 @@ describe("barCsv: columns and values", () => {
       "0.000000000000000000000001"
     ]
     const s = ok(`t,open,high,low,close\n${vals.map((v) => `2024-01-01,${v},1,1,1`).join("\n")}\n`)
-    expect(s.bars.map((b) => b.open)).toEqual(vals.map(Number))
+    expect(barsOf(s).map((b) => b.open)).toEqual(vals.map(Number))
   })
   it("keeps extra columns verbatim, RFC 4180 quotes included (commas, quotes, line breaks, UTF-8)", () => {
     const text = "timestamp,open,high,low,close,volume,note,\"we,ird\"\r\n" +
@@ -159,11 +160,11 @@ describe("barCsv: columns and values", () => {
       "2024-01-03T00:00:00Z,1,2,0.5,1.5,10,,\"\"\r\n"
     const s = ok(text)
     expect(s.extraColumns).toEqual(["note", "we,ird"])
-    expect(s.extras).toEqual([["a,\"b\"\r\nc", "é€"], ["", ""]])
-    expect(ok(formatBarCsv(s)).extras).toEqual(s.extras)
+    expect(extraRows(s)).toEqual([["a,\"b\"\r\nc", "é€"], ["", ""]])
+    expect(extraRows(ok(formatBarCsv(s)))).toEqual(extraRows(s))
   })
   it("quoted values in price and time columns are read too", () => {
-    expect(ok("t,open,high,low,close\n\"2024-01-02 10:00:00+00:00\",\"1.5\",2,1,\"1.25\"\n").bars[0]).toMatchObject({
+    expect(barsOf(ok("t,open,high,low,close\n\"2024-01-02 10:00:00+00:00\",\"1.5\",2,1,\"1.25\"\n"))[0]).toMatchObject({
       time: Date.UTC(2024, 0, 2, 10),
       open: 1.5,
       close: 1.25
@@ -172,13 +173,13 @@ describe("barCsv: columns and values", () => {
   it("BOM, CRLF, blank lines and a missing final newline are fine", () => {
     const s = ok("\uFEFFdate,open,high,low,close,volume\r\n\r\n2024-01-01,1,1,1,1,1\r\n\n2024-01-02,2,2,2,2,2")
     expect(s.indexHeader).toBe("date")
-    expect(s.bars.map((b) => b.close)).toEqual([1, 2])
+    expect(barsOf(s).map((b) => b.close)).toEqual([1, 2])
   })
   it("reports disorder as data and keeps file order", () => {
     const s = ok(
       "t,open,high,low,close\n2024-01-03,3,3,3,3\n2024-01-01,1,1,1,1\n2024-01-01,2,2,2,2\n2024-01-04,4,4,4,4\n"
     )
-    expect(s.bars.map((b) => b.close)).toEqual([3, 1, 2, 4])
+    expect(barsOf(s).map((b) => b.close)).toEqual([3, 1, 2, 4])
     expect({ outOfOrder: s.outOfOrder, duplicates: s.duplicates }).toEqual({ outOfOrder: 1, duplicates: 1 })
   })
 })
@@ -245,20 +246,20 @@ const arbSeries: fc.Arbitrary<BarSeries> = fc.integer({ min: 0, max: 3 }).chain(
       fc.array(fc.string({ unit: "binary" }), { minLength: extraColumns.length, maxLength: extraColumns.length }),
       { minLength: bars.length, maxLength: bars.length }
     )
-      .map((extras) => ({ bars, extraColumns, extras: extraColumns.length === 0 ? bars.map(() => NO_EXTRAS) : extras }))
+      .map((extras) => seriesFromBars(bars, extraColumns, extras))
   )
 )
 
 describe("barCsv: format", () => {
   it("writes KTRDR's current layout: timestamp header, …Z times, -1 for absent volume, quoted extras", () => {
-    const s: BarSeries = {
-      bars: [bar(Date.UTC(2024, 0, 2, 3, 4, 5), 1.25, null), {
+    const s: BarSeries = seriesFromBars(
+      [bar(Date.UTC(2024, 0, 2, 3, 4, 5), 1.25, null), {
         ...bar(Date.UTC(2024, 0, 2, 3, 4, 6, 7), 202.02, 15812),
         open: NaN
       }],
-      extraColumns: ["x,y"],
-      extras: [["q\"z"], ["plain"]]
-    }
+      ["x,y"],
+      [["q\"z"], ["plain"]]
+    )
     expect(formatBarCsv(s)).toBe(
       "timestamp,open,high,low,close,volume,\"x,y\"\n" +
         "2024-01-02T03:04:05Z,1.25,1.25,1.25,1.25,-1,\"q\"\"z\"\n" +
@@ -267,8 +268,7 @@ describe("barCsv: format", () => {
   })
   it("writes every number exactly as String() does", () => {
     const enc = new RowEncoder(), dec = new TextDecoder()
-    const text = (x: number) =>
-      dec.decode(enc.encode({ bars: [bar(0, x)], extraColumns: [], extras: [NO_EXTRAS] }, 0, 1)).split(",")[1]
+    const text = (x: number) => dec.decode(enc.encode(seriesFromBars([bar(0, x)]), 0, 1)).split(",")[1]
     fc.assert(
       fc.property(
         fc.oneof(
@@ -285,9 +285,9 @@ describe("barCsv: format", () => {
     fc.assert(
       fc.property(arbSeries, (s) => {
         const back = ok(formatBarCsv(s))
-        expect(back.bars).toEqual(s.bars)
+        expect(barsOf(back)).toEqual(barsOf(s))
         expect(back.extraColumns).toEqual(s.extraColumns)
-        expect(back.extras).toEqual(s.extras)
+        expect(extraRows(back)).toEqual(extraRows(s))
       }),
       { numRuns: 300 }
     )
@@ -329,6 +329,32 @@ describe("barCsv: incremental parsing", () => {
         expect(Either.getOrThrow(r)).toEqual(whole)
       }),
       { numRuns: 500 }
+    )
+  })
+})
+
+describe("barCsv: exact decimals into columns", () => {
+  it("any decimal text a file may hold reads as exactly Number(text) (fast path and slow path alike)", () => {
+    const digits = (min: number, max: number) =>
+      fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((d) => d.join(""))
+    const decimal = fc.tuple(
+      fc.constantFrom("", "-", "+"),
+      digits(1, 17),
+      fc.option(digits(0, 24), { nil: undefined }),
+      fc.option(fc.integer({ min: -30, max: 30 }), { nil: undefined })
+    ).map(([sign, int, frac, exp]) =>
+      `${sign}${int}${frac === undefined ? "" : `.${frac}`}${exp === undefined ? "" : `e${exp}`}`
+    )
+    fc.assert(
+      fc.property(fc.array(decimal, { minLength: 1, maxLength: 30 }), (texts) => {
+        const s = ok(
+          `t,open,high,low,close\n${
+            texts.map((x, i) => `2024-01-01T00:${String(i).padStart(2, "0")}:00Z,${x},1,1,${x}`).join("\n")
+          }\n`
+        )
+        return texts.every((x, i) => Object.is(s.open[i], Number(x)) && Object.is(s.close[i], Number(x)))
+      }),
+      { numRuns: 3_000 }
     )
   })
 })

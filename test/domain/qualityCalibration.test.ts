@@ -15,6 +15,7 @@ import { checkQuality } from "../../src/domain/QualityCheck.ts"
 import { addQuality, emptyQuality, qualityLines } from "../../src/domain/qualitySummary.ts"
 import { generateBars } from "../../src/sim/historicalBars.ts"
 import { spot } from "./planSupport.ts"
+import { barsOf } from "../../src/domain/barSeries.ts"
 
 const domainBars = (bars: ReturnType<typeof generateBars>["bars"]): Array<Bar> =>
   bars.map((b) => ({
@@ -90,7 +91,7 @@ describe("quality calibration", () => {
       const parsed = parseBarCsv(await readFile(join(dir, `${file}.csv`)))
       expect(Either.isRight(parsed), file).toBe(true)
       if (Either.isRight(parsed)) {
-        const bars = parsed.right.bars.filter((b) => Number.isFinite(b.close))
+        const bars = barsOf(parsed.right).filter((b) => Number.isFinite(b.close))
         expect(bars.length, file).toBeGreaterThan(5)
         const found = outliers(bars, !file.startsWith("EURUSD")).flatMap((i) =>
           i.examples.map((e) => `${i.column} ${new Date(e.time).toISOString()}`)

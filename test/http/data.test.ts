@@ -10,6 +10,7 @@ import { ByteLru } from "../../src/http/barCache.ts"
 import { encodeOhlcv } from "../../src/http/barsResponse.ts"
 import { Envelope } from "../../src/contract/envelope.ts"
 import { apiClient, raw, startServer, tempDir } from "./support.ts"
+import { emptySeries, seriesFromBars } from "../../src/domain/barSeries.ts"
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/ktrdr/", import.meta.url))
 
@@ -548,7 +549,7 @@ describe("bars encoding and cache (units)", () => {
         count: null
       }))
       const keep = (t: number) => (t / 60_000) % 2 === 0
-      const bytes = yield* encodeOhlcv(bars, {
+      const bytes = yield* encodeOhlcv(seriesFromBars(bars), {
         symbol: "X",
         timeframe: "1m",
         trading_hours_only: true,
@@ -569,7 +570,7 @@ describe("bars encoding and cache (units)", () => {
       const none = decode(
         JSON.parse(
           Buffer.from(
-            yield* encodeOhlcv([], {
+            yield* encodeOhlcv(emptySeries(), {
               symbol: "X",
               timeframe: "1m",
               trading_hours_only: false,
@@ -605,7 +606,7 @@ describe("bars encoding and cache (units)", () => {
       const out = decode(
         JSON.parse(
           Buffer.from(
-            yield* encodeOhlcv(bars, {
+            yield* encodeOhlcv(seriesFromBars(bars), {
               symbol: "X",
               timeframe: "1s",
               trading_hours_only: false,

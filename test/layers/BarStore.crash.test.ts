@@ -15,6 +15,7 @@ import { formatBarCsv } from "../../src/domain/barCsvFormat.ts"
 import { BarStore } from "../../src/layers/BarStore.ts"
 import { DataConfig } from "../../src/layers/DataConfig.ts"
 import { crashSeries } from "./fixtures/crashSeries.ts"
+import { barsOf } from "../../src/domain/barSeries.ts"
 
 const storeLayer = (dataDir: string) =>
   BarStore.layer.pipe(
@@ -88,7 +89,7 @@ describe("BarStore crash safety", () => {
         const text = await readFile(file, "utf8")
         const parsed = parseBarCsv(text)
         expect(Either.isRight(parsed)).toBe(true)
-        const version = Either.getOrThrow(parsed).bars[0]!.volume ?? -1
+        const version = barsOf(Either.getOrThrow(parsed))[0]!.volume ?? -1
         // not older than the last save the child confirmed, not newer than the last one it began
         expect(version).toBeGreaterThanOrEqual(progress.done)
         expect(version).toBeLessThanOrEqual(progress.started)

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, Logger, LogLevel } from "effect"
 import type { Bar } from "../../src/domain/Bar.ts"
-import { NO_EXTRAS, type BarSeries } from "../../src/domain/barCsv.ts"
+import { type BarSeries, barsOf, extraRows, seriesFromBars } from "../../src/domain/barSeries.ts"
 import { BarStore, seriesKey, type BarStoreShape } from "../../src/layers/BarStore.ts"
 import { DataConfig } from "../../src/layers/DataConfig.ts"
 
@@ -35,7 +35,7 @@ const bar = (time: number, close: number, volume: number | null = 100): Bar => (
   wap: null,
   count: null
 })
-const plain = (bars: ReadonlyArray<Bar>): BarSeries => ({ bars, extraColumns: [], extras: bars.map(() => NO_EXTRAS) })
+const plain = (bars: ReadonlyArray<Bar>): BarSeries => seriesFromBars(bars)
 const day = (d: number) => Date.UTC(2024, 0, d)
 const exists = (p: string) => stat(p).then(() => true, () => false)
 
@@ -61,10 +61,13 @@ describe("BarStore: KTRDR files", () => {
         for (const [name, [rows, first, last]] of Object.entries(expected)) {
           const [series, tf] = name.split("_") as [string, string]
           const data = yield* store.read(series, tf)
-          expect(data.bars.length).toBe(rows)
-          expect(new Date(data.bars[0]!.time).toISOString()).toMatch(new RegExp(`^${first}`))
-          expect(new Date(data.bars[rows - 1]!.time).toISOString()).toMatch(new RegExp(`^${last}`))
-          expect(yield* store.range(series, tf)).toEqual({ first: data.bars[0]!.time, last: data.bars[rows - 1]!.time })
+          expect(barsOf(data).length).toBe(rows)
+          expect(new Date(barsOf(data)[0]!.time).toISOString()).toMatch(new RegExp(`^${first}`))
+          expect(new Date(barsOf(data)[rows - 1]!.time).toISOString()).toMatch(new RegExp(`^${last}`))
+          expect(yield* store.range(series, tf)).toEqual({
+            first: barsOf(data)[0]!.time,
+            last: barsOf(data)[rows - 1]!.time
+          })
         }
         const listed = yield* store.list()
         expect(listed.map((s) => `${s.series}_${s.timeframe}`)).toEqual(Object.keys(expected))
@@ -79,14 +82,14 @@ describe("BarStore: KTRDR files", () => {
           mkdir(dir).then(() => copyFile(join(FIXTURES, "DEMO_1d.csv"), join(dir, "DEMO_1d.csv")))
         )
         const r = yield* store.read("DEMO", "1d", { start: Date.UTC(2023, 0, 10), end: Date.UTC(2023, 0, 20) })
-        expect(r.bars.length).toBe(11)
-        expect(r.extras.length).toBe(11)
-        expect(r.bars[0]!.time).toBe(Date.UTC(2023, 0, 10))
-        expect(r.bars[10]!.time).toBe(Date.UTC(2023, 0, 20))
-        expect((yield* store.read("DEMO", "1d", { start: Date.UTC(2023, 0, 20, 1) })).bars[0]!.time).toBe(
+        expect(barsOf(r).length).toBe(11)
+        expect(extraRows(r).length).toBe(11)
+        expect(barsOf(r)[0]!.time).toBe(Date.UTC(2023, 0, 10))
+        expect(barsOf(r)[10]!.time).toBe(Date.UTC(2023, 0, 20))
+        expect(barsOf(yield* store.read("DEMO", "1d", { start: Date.UTC(2023, 0, 20, 1) }))[0]!.time).toBe(
           Date.UTC(2023, 0, 21)
         )
-        expect((yield* store.read("DEMO", "1d", { start: Date.UTC(2030, 0, 1) })).bars).toEqual([])
+        expect(barsOf(yield* store.read("DEMO", "1d", { start: Date.UTC(2030, 0, 1) }))).toEqual([])
         const bad = yield* Effect.flip(store.read("DEMO", "1d", { start: 2, end: 1 }))
         expect(bad._tag).toBe("InvalidInput")
       })
@@ -97,16 +100,14 @@ describe("BarStore: writes and merges", () => {
   it.effect("write → read round trip is identical; the file is KTRDR's current layout; dataDir is created", () =>
     withStore((store, dir) =>
       Effect.gen(function*() {
-        const data: BarSeries = {
-          bars: [bar(day(2), 2.5, null), bar(day(1), 1.25)],
-          extraColumns: ["note"],
-          extras: [["b, \"quoted\""], ["a"]]
-        }
+        const data: BarSeries = seriesFromBars([bar(day(2), 2.5, null), bar(day(1), 1.25)], ["note"], [[
+          "b, \"quoted\""
+        ], ["a"]])
         const result = yield* store.write("aapl", "1d", data)
         expect(result).toMatchObject({ total: 2, first: day(1), last: day(2) })
         const back = yield* store.read("AAPL", "1d")
-        expect(back.bars).toEqual([data.bars[1], data.bars[0]]) // saved sorted
-        expect(back.extras).toEqual([["a"], ["b, \"quoted\""]])
+        expect(barsOf(back)).toEqual([barsOf(data)[1], barsOf(data)[0]]) // saved sorted
+        expect(extraRows(back)).toEqual([["a"], ["b, \"quoted\""]])
         const text = yield* Effect.promise(() => readFile(join(dir, "AAPL_1d.csv"), "utf8"))
         expect(text).toBe(
           "timestamp,open,high,low,close,volume,note\n2024-01-01T00:00:00Z,1.25,2.25,0.25,1.25,100,a\n" +
@@ -121,23 +122,19 @@ describe("BarStore: writes and merges", () => {
     () =>
       withStore((store, dir) =>
         Effect.gen(function*() {
-          yield* store.write("X", "1h", {
-            bars: [bar(day(1), 1), bar(day(3), 3)],
-            extraColumns: ["tag"],
-            extras: [["one"], ["three"]]
-          })
-          const r = yield* store.merge("X", "1h", [bar(day(4), 4), bar(day(3), 33), bar(day(2), 2)])
+          yield* store.write("X", "1h", seriesFromBars([bar(day(1), 1), bar(day(3), 3)], ["tag"], [["one"], ["three"]]))
+          const r = yield* store.merge("X", "1h", plain([bar(day(4), 4), bar(day(3), 33), bar(day(2), 2)]))
           expect(r).toEqual({ added: 2, replaced: 1, total: 4, first: day(1), last: day(4) })
           const back = yield* store.read("X", "1h")
-          expect(back.bars.map((b) => b.close)).toEqual([1, 2, 33, 4])
-          expect(back.extras).toEqual([["one"], [""], ["three"], [""]])
+          expect(barsOf(back).map((b) => b.close)).toEqual([1, 2, 33, 4])
+          expect(extraRows(back)).toEqual([["one"], [""], ["three"], [""]])
           const file = join(dir, "X_1h.csv")
           const before = yield* Effect.promise(() => stat(file))
-          const again = yield* store.merge("X", "1h", [bar(day(3), 33)])
+          const again = yield* store.merge("X", "1h", plain([bar(day(3), 33)]))
           expect(again).toEqual({ added: 0, replaced: 1, total: 4, first: day(1), last: day(4) })
           expect((yield* Effect.promise(() => stat(file))).ino).toBe(before.ino) // not replaced
-          expect((yield* store.merge("X", "1h", [bar(day(3), 0)], { overwrite: false })).replaced).toBe(0)
-          expect((yield* store.read("X", "1h")).bars[2]!.close).toBe(33)
+          expect((yield* store.merge("X", "1h", plain([bar(day(3), 0)]), { overwrite: false })).replaced).toBe(0)
+          expect(barsOf(yield* store.read("X", "1h"))[2]!.close).toBe(33)
         })
       )
   )
@@ -145,7 +142,7 @@ describe("BarStore: writes and merges", () => {
   it.effect("merge onto a missing series creates it; an empty merge creates nothing", () =>
     withStore((store, dir) =>
       Effect.gen(function*() {
-        expect(yield* store.merge("EMPTY", "1d", [])).toEqual({
+        expect(yield* store.merge("EMPTY", "1d", plain([]))).toEqual({
           added: 0,
           replaced: 0,
           total: 0,
@@ -153,7 +150,7 @@ describe("BarStore: writes and merges", () => {
           last: null
         })
         expect(yield* Effect.promise(() => exists(join(dir, "EMPTY_1d.csv")))).toBe(false)
-        expect((yield* store.merge("NEW", "1d", [bar(day(5), 5)])).added).toBe(1)
+        expect((yield* store.merge("NEW", "1d", plain([bar(day(5), 5)]))).added).toBe(1)
         expect(yield* store.range("NEW", "1d")).toEqual({ first: day(5), last: day(5) })
       })
     ))
@@ -165,14 +162,14 @@ describe("BarStore: writes and merges", () => {
           Array.from({ length: 50 }, (_, i) => bar(Date.UTC(2024, 0, 1) + (i * 24 + k) * 60_000, k + i / 100)))
         yield* Effect.all([
           ...batches.map((b) =>
-            store.merge("PAR", "1m", b)
+            store.merge("PAR", "1m", plain(b))
           ),
-          ...batches.map((b, k) => store.merge(`OTHER${k % 3}`, "1m", b))
+          ...batches.map((b, k) => store.merge(`OTHER${k % 3}`, "1m", plain(b)))
         ], { concurrency: "unbounded" })
         const back = yield* store.read("PAR", "1m")
-        expect(back.bars.length).toBe(24 * 50)
+        expect(barsOf(back).length).toBe(24 * 50)
         expect(back.outOfOrder + back.duplicates).toBe(0)
-        expect((yield* store.read("OTHER0", "1m")).bars.length).toBe(8 * 50)
+        expect(barsOf(yield* store.read("OTHER0", "1m")).length).toBe(8 * 50)
       })
     ))
 
@@ -180,11 +177,11 @@ describe("BarStore: writes and merges", () => {
     withStore((store, dir) =>
       Effect.gen(function*() {
         const bad: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
-          store.merge("V", "1d", [bar(day(1), Infinity)]),
-          store.merge("V", "1d", [bar(day(1) + 0.5, 1)]),
-          store.merge("V", "1d", [bar(day(1), 1, NaN)]),
-          store.write("V", "1d", { bars: [bar(day(1), 1)], extraColumns: ["Close"], extras: [["x"]] }),
-          store.write("V", "1d", { bars: [bar(day(1), 1)], extraColumns: ["a"], extras: [[]] })
+          store.merge("V", "1d", plain([bar(day(1), Infinity)])),
+          store.merge("V", "1d", plain([bar(day(1) + 0.5, 1)])),
+          store.merge("V", "1d", plain([bar(day(1), 1, -Infinity)])),
+          store.write("V", "1d", seriesFromBars([bar(day(1), 1)], ["Close"], [["x"]])),
+          store.write("V", "1d", { ...seriesFromBars([bar(day(1), 1)]), extraColumns: ["a"], extras: [[]] })
         ]
         for (const e of bad) expect((yield* Effect.flip(e))._tag).toBe("InvalidInput")
         expect(yield* Effect.promise(() => exists(dir))).toBe(false)
@@ -204,7 +201,7 @@ describe("BarStore: interruption", () => {
           yield* Effect.sleep(delay)
           yield* Fiber.interrupt(fiber)
           expect(yield* Effect.promise(() => readdir(dir))).toEqual(["INT_1m.csv"])
-          const total = (yield* store.read("INT", "1m")).bars.length
+          const total = barsOf(yield* store.read("INT", "1m")).length
           expect([1, 200_000]).toContain(total)
           if (total === 200_000) yield* store.write("INT", "1m", old)
         }
@@ -231,7 +228,7 @@ describe("BarStore: failures are typed and harmless", () => {
         yield* Effect.promise(() => mkdir(dir).then(() => writeFile(file, text)))
         const attempts: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string; readonly message: string }>> = [
           store.read("BAD", "1d"),
-          store.merge("BAD", "1d", [bar(day(9), 9)]),
+          store.merge("BAD", "1d", plain([bar(day(9), 9)])),
           store.write("BAD", "1d", plain([bar(day(9), 9)]))
         ]
         for (const attempt of attempts) {
@@ -279,7 +276,7 @@ describe("BarStore: failures are typed and harmless", () => {
           const attempts: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
             store.read(s, "1d"),
             store.range(s, "1d"),
-            store.merge(s, "1d", [bar(day(1), 1)]),
+            store.merge(s, "1d", plain([bar(day(1), 1)])),
             store.write(s, "1d", plain([bar(day(1), 1)]))
           ]
           for (const e of attempts) {
@@ -287,7 +284,7 @@ describe("BarStore: failures are typed and harmless", () => {
           }
         }
         for (const tf of ["1x", "1H", "", "../1d", "1 day"]) {
-          expect(yield* Effect.flip(store.merge("AAPL", tf, [bar(day(1), 1)]))).toMatchObject({
+          expect(yield* Effect.flip(store.merge("AAPL", tf, plain([bar(day(1), 1)])))).toMatchObject({
             _tag: "InvalidInput",
             field: "timeframe"
           })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { barsOf } from "../../src/domain/barSeries.ts"
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -56,7 +57,7 @@ describe("DataManager", () => {
       // Every fetched bar went through KTRDR's quality checks; the simulator's bars are consistent.
       expect(r.quality).toMatchObject({ checkedBars: r.barsFetched, errors: 0 })
       const stored = yield* store.read("AAPL", "1h")
-      expect(stored.bars.map((b) => new Date(b.time).toISOString()).slice(0, 2)).toEqual([
+      expect(barsOf(stored).map((b) => new Date(b.time).toISOString()).slice(0, 2)).toEqual([
         "2025-01-02T14:30:00.000Z",
         "2025-01-02T15:00:00.000Z"
       ])
@@ -106,13 +107,13 @@ describe("DataManager", () => {
         start: ET("2025-01-02T00:00:00"),
         end: ET("2025-01-04T00:00:00")
       })
-      const friday = (yield* store.read("MSFT", "1h")).bars.at(-1)!
+      const friday = barsOf(yield* store.read("MSFT", "1h")).at(-1)!
       expect(new Date(friday.time).toISOString()).toBe("2025-01-03T20:00:00.000Z")
       const before = historical(sim)
       const r = yield* dm.load({ symbol: "MSFT", timeframe: "1h", mode: "tail", end: ET("2025-01-06T12:00:00") })
       expect(historical(sim) - before).toBe(r.segmentsPlanned)
       expect(r.segmentsPlanned).toBe(1)
-      const monday = (yield* store.read("MSFT", "1h")).bars.filter((b) => b.time > friday.time)
+      const monday = barsOf(yield* store.read("MSFT", "1h")).filter((b) => b.time > friday.time)
       // Monday 09:30, 10:00 and 11:00 ET bars have ended by 12:00; nothing on the weekend.
       expect(monday.map((b) => new Date(b.time).toISOString())).toEqual([
         "2025-01-06T14:30:00.000Z",
@@ -267,7 +268,7 @@ describe("DataManager under interruption and faults", () => {
         const fiber = yield* dm.load(request).pipe(Effect.fork)
         yield* eventually("four segments requested", () => historical(sim), (n) => n >= 4, 10_000)
         yield* Fiber.interrupt(fiber)
-        const kept = (yield* store.read("AAPL", "1m")).bars.length
+        const kept = barsOf(yield* store.read("AAPL", "1m")).length
         expect(kept % 390).toBe(0)
         expect(kept).toBeGreaterThanOrEqual(3 * 390)
         yield* eventually("cancel at the gateway", () => sim.stats().historicalCancels, (n) => n >= 1)

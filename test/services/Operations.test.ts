@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { barsOf } from "../../src/domain/barSeries.ts"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { BarStore } from "../../src/layers/BarStore.ts"
 import { DataConfig } from "../../src/layers/DataConfig.ts"
@@ -96,7 +97,7 @@ describe("Operations", () => {
         expect(final.error_message).toBe("Server shutting down")
         expect(final.result_summary?.["fetched_bars"]).toBeGreaterThan(0)
         const stored = yield* result.store.read("AAPL", "1m")
-        expect(stored.bars.length).toBe(final.result_summary?.["fetched_bars"])
+        expect(barsOf(stored).length).toBe(final.result_summary?.["fetched_bars"])
         yield* eventually("gateway socket closed", () => sim.stats().openConnections, (n) => n === 0)
       }).pipe(Effect.scoped),
     60_000

@@ -10,7 +10,7 @@ import { BarStore, type StoredSeries } from "../../layers/BarStore.ts"
 import { DataConfig } from "../../layers/DataConfig.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import type { DataInfo, SymbolInfo } from "../../contract/api/data.ts"
-import { orderedBars, readErrors, type ReadApiError } from "../barsRead.ts"
+import { orderedSeries, readErrors, type ReadApiError } from "../barsRead.ts"
 import { isoSecond } from "../barsResponse.ts"
 import { symbolInfos } from "../symbolInfo.ts"
 import { TIMEFRAME_INFOS } from "../timeframeInfo.ts"
@@ -84,16 +84,16 @@ export const makeDataReads = Effect.gen(function*() {
   const range = (symbol: string, timeframe: TimeframeId) =>
     Effect.gen(function*() {
       const key = (yield* catalog.parse(symbol)).seriesKey
-      const bars = orderedBars(yield* store.read(key, timeframe))
-      const first = bars[0], last = bars[bars.length - 1]
-      if (first === undefined || last === undefined) {
+      const bars = orderedSeries(yield* store.read(key, timeframe))
+      const first = bars.time[0], last = bars.time[bars.length - 1]
+      if (bars.length === 0 || first === undefined || last === undefined) {
         return yield* new NotFound({ what: `${key}_${timeframe}`, message: `${key}_${timeframe} holds no bars` })
       }
       return {
         symbol: key,
         timeframe,
-        start_date: isoSecond(first.time),
-        end_date: isoSecond(last.time),
+        start_date: isoSecond(first),
+        end_date: isoSecond(last),
         point_count: bars.length
       }
     }).pipe(readErrors)

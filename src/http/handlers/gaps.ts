@@ -5,6 +5,7 @@
  * stored data must not need the gateway. Nothing here writes: a bad symbol, date or range is refused
  * before any file is opened, and the cache is read, never repaired or rewritten.
  */
+import { sortUniqueSeries } from "../../domain/barMerge.ts"
 import { HttpApiBuilder } from "@effect/platform"
 import { Clock, Effect, Either } from "effect"
 import { DAY_MS, hoursFor } from "../../domain/BarSchedule.ts"
@@ -127,12 +128,8 @@ const makeAnalyzer = Effect.gen(function*() {
       const pad = tf.intraday ? DAY_MS : 40 * DAY_MS
       const parsed = yield* store.read(key, tf.id, { start: from - pad, end: to + pad })
       // Nothing near the period: a file with bars elsewhere is analysed (all missing), an empty one is "no data".
-      if (parsed.bars.length === 0) yield* store.range(key, tf.id)
-      const times = parsed.bars.map((b) => b.time)
-      if (parsed.outOfOrder > 0) times.sort((a, b) => a - b)
-      return parsed.duplicates > 0 || parsed.outOfOrder > 0
-        ? times.filter((t, i) => i === 0 || t !== times[i - 1])
-        : times
+      if (parsed.length === 0) yield* store.range(key, tf.id)
+      return parsed.duplicates > 0 || parsed.outOfOrder > 0 ? sortUniqueSeries(parsed).time : parsed.time
     }).pipe(Effect.catchTag("NotFound", (_: NotFound) => Effect.succeed(undefined)))
 
   const analyze = (req: AnalyzeRequest, entries: CacheEntries) =>
