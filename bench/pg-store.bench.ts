@@ -48,7 +48,7 @@ const write: Bench = {
       const raw = new pg.Client({ connectionString: url })
       await raw.connect()
       try {
-        const store = (await rt.runPromise(BarStore)) as unknown as BarStoreShape
+        const store = await rt.runPromise(BarStore)
         const data = seriesFromBars(makeBars(N))
         await raw.query(`create table plain (sid int, time bigint, open float8, high float8, low float8, close float8,
           volume float8, primary key (sid, time))`)
@@ -101,7 +101,7 @@ const read: Bench = {
       const raw = new pg.Client({ connectionString: url })
       await raw.connect()
       try {
-        const store = (await rt.runPromise(BarStore)) as unknown as BarStoreShape
+        const store = await rt.runPromise(BarStore)
         const bars = makeBars(1_200_000)
         await rt.runPromise(store.write("R", "1m", seriesFromBars(bars)))
         await raw.query("vacuum analyze ktrdr_bars")
@@ -111,8 +111,7 @@ const read: Bench = {
           5,
           async () => {
             const t0 = performance.now()
-            count = ((await rt.runPromise(store.read("R", "1m", { start, end }))) as unknown as { length: number })
-              .length
+            count = (await rt.runPromise(store.read("R", "1m", { start, end }))).length
             return performance.now() - t0
           },
           async () => {

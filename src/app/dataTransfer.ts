@@ -14,7 +14,7 @@ import { storageLayer } from "./Core.ts"
 
 const csvStore = (dir: string) =>
   Effect.provide(
-    Effect.map(BarStore, (s) => s as unknown as BarStoreShape),
+    BarStore,
     BarStore.layer.pipe(Layer.provide(DataConfig.make({ dataDir: dir })))
   )
 
@@ -23,7 +23,7 @@ const withConfigured = <A, E>(
   use: (store: BarStoreShape, cache: SymbolCacheStore["Type"], where: string) => Effect.Effect<A, E>
 ) =>
   Effect.gen(function*() {
-    const store = (yield* BarStore) as unknown as BarStoreShape
+    const store = yield* BarStore
     const cache = yield* SymbolCacheStore
     const where = cache.location.startsWith("postgres:")
       ? cache.location.replace(/\/symbol_cache$/, "")
@@ -44,7 +44,7 @@ const exportTo: TransferOps["exportTo"] = (dir, filters) =>
       for (const s of yield* store.list()) {
         if (!keep(s.series, s.timeframe)) continue
         const data = yield* store.read(s.series, s.timeframe)
-        const r = yield* csv.write(s.series, s.timeframe, data as never)
+        const r = yield* csv.write(s.series, s.timeframe, data)
         out.push({ series: s.series, timeframe: s.timeframe, bars: r.total, action: "written" })
       }
       const state = (yield* cache.load(Date.now())).state
@@ -65,12 +65,12 @@ const importFrom: TransferOps["importFrom"] = (dir) =>
         const data = yield* csv.read(s.series, s.timeframe)
         const before = yield* store.version(s.series, s.timeframe)
         if (before === undefined) {
-          const r = yield* store.write(s.series, s.timeframe, data as never)
+          const r = yield* store.write(s.series, s.timeframe, data)
           out.push({ series: s.series, timeframe: s.timeframe, bars: r.total, action: "written" })
           continue
         }
         // already stored: merge (the file wins on equal timestamps, later stored bars stay)
-        const r = yield* store.merge(s.series, s.timeframe, data as never)
+        const r = yield* store.merge(s.series, s.timeframe, data)
         const changed = (yield* store.version(s.series, s.timeframe)) !== before
         out.push({ series: s.series, timeframe: s.timeframe, bars: r.total, action: changed ? "merged" : "unchanged" })
       }

@@ -7,7 +7,8 @@
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Effect, Either, Layer, Option } from "effect"
-import { type BarSeries, SeriesBuilder, strictlyAscending, takeRows } from "../domain/barSeries.ts"
+import { sortUniqueSeries } from "../domain/barMerge.ts"
+import { type BarSeries, SeriesBuilder } from "../domain/barSeries.ts"
 import { InvalidInput, NotFound, StorageError } from "../domain/dataErrors.ts"
 import { seriesKey, validateBars, validateSeries } from "../domain/seriesRules.ts"
 import { parseTimeframe } from "../domain/Timeframe.ts"
@@ -56,18 +57,6 @@ interface ChunkRow {
 const isSqlError = (u: unknown): u is SqlError.SqlError =>
   typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "SqlError"
 
-/** Sorted, unique by time, the last of equal timestamps kept (Array.sort is stable): the store's input rule. */
-export const sortUnique = (s: BarSeries): BarSeries => {
-  if (strictlyAscending(s.time, s.length)) return s
-  const idx = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => s.time[a]! - s.time[b]!)
-  const keep: Array<number> = []
-  for (let k = 0; k < idx.length; k++) {
-    const next = idx[k + 1]
-    if (next === undefined || s.time[next] !== s.time[idx[k]!]) keep.push(idx[k]!)
-  }
-  return takeRows(s, keep)
-}
-
 const missingRows = (s: BarSeries): number => {
   let n = 0
   for (let i = 0; i < s.length; i++) {
@@ -99,8 +88,13 @@ const appendChunk = (b: SeriesBuilder, bytes: Buffer, n: number): void => {
 }
 
 /** The stored form's own report: rows are unique and sorted by the key, so only missing prices are counted. */
-const stored = (series: BarSeries, missing: number): StoredBars =>
-  ({ ...series, indexHeader: "timestamp", outOfOrder: 0, duplicates: 0, missing }) as unknown as StoredBars
+const stored = (series: BarSeries, missing: number): StoredBars => ({
+  ...series,
+  indexHeader: "timestamp",
+  outOfOrder: 0,
+  duplicates: 0,
+  missing
+})
 
 export const makePgBarStore = (database: string) =>
   Effect.gen(function*() {
@@ -177,7 +171,7 @@ export const makePgBarStore = (database: string) =>
       function*(series, timeframe, bars, options = {}) {
         const { key, name, tf } = yield* locate(series, timeframe)
         yield* validateBars(bars)
-        const fresh = sortUnique(bars)
+        const fresh = sortUniqueSeries(bars)
         if (fresh.length === 0) {
           const row = yield* Effect.catchTag(meta(key, tf), "SqlError", failed(name))
           return {
@@ -214,7 +208,7 @@ export const makePgBarStore = (database: string) =>
     const write: BarStoreShape["write"] = Effect.fn("PgBarStore.write")(function*(series, timeframe, data) {
       const { key, name, tf } = yield* locate(series, timeframe)
       yield* validateSeries(data)
-      const sorted = sortUnique(data)
+      const sorted = sortUniqueSeries(data)
       const n = sorted.length
       const first = n > 0 ? sorted.time[0]! : null, last = n > 0 ? sorted.time[n - 1]! : null
       const tx = Effect.gen(function*() {
@@ -266,5 +260,5 @@ export const makePgBarStore = (database: string) =>
 export const pgBarStoreLayer = (database: string) =>
   Layer.effect(
     BarStore,
-    makePgBarStore(database) as unknown as Effect.Effect<BarStore["Type"], never, SqlClient.SqlClient>
+    makePgBarStore(database)
   )

@@ -25,7 +25,7 @@ const quiet = Logger.minimumLogLevel(LogLevel.Warning)
 const storeLayer = (url: string) =>
   pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))), Layer.provide(quiet))
 const useStore = <A, E>(url: string, use: (store: BarStoreShape) => Effect.Effect<A, E>) =>
-  Effect.provide(Effect.flatMap(BarStore, (s) => use(s as unknown as BarStoreShape)), storeLayer(url))
+  Effect.provide(Effect.flatMap(BarStore, use), storeLayer(url))
 
 const T0 = Date.UTC(2024, 0, 1)
 const minutes = (from: number, n: number, close = 1) =>
@@ -74,7 +74,7 @@ describe("PgBarStore: PostgreSQL only", () => {
             expect(Exit.isFailure(exit)).toBe(true)
             if (Exit.isFailure(exit)) expect(JSON.stringify(exit.cause)).toContain("StorageError")
             // old state: the 1000 first bars, unchanged, and the counts agree with the rows
-            const back = (yield* store.read("ATOM", "1m")) as unknown as { length: number; close: Float64Array }
+            const back = yield* store.read("ATOM", "1m")
             expect(back.length).toBe(1000)
             expect(back.close[999]).toBe(1 + 999 / 1000)
             expect(yield* store.version("ATOM", "1m")).toBe(v0)

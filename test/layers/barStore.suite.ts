@@ -18,7 +18,7 @@ export interface StoreFactory {
 }
 
 type Stored = BarSeries & Pick<StoredBars, "indexHeader" | "outOfOrder" | "duplicates" | "missing">
-const columns = (r: StoredBars): Stored => r as unknown as Stored
+const columns = (r: StoredBars): Stored => r
 
 export const bar = (time: number, close: number, volume: number | null = 100): Bar => ({
   time,
@@ -77,7 +77,7 @@ export const barStoreSuite = (factory: StoreFactory) => {
   const withStore = <A, E>(use: (store: BarStoreShape) => Effect.Effect<A, E>) =>
     Effect.acquireUseRelease(
       Effect.promise(factory.fresh),
-      ({ layer }) => Effect.provide(Effect.flatMap(BarStore, (x) => use(x as unknown as BarStoreShape)), layer),
+      ({ layer }) => Effect.provide(Effect.flatMap(BarStore, use), layer),
       ({ close }) => Effect.promise(close)
     )
 
