@@ -6,11 +6,10 @@
  * - read: a 1,000,000-bar window of a 1,200,000-bar series through BarStore.read; goal ≥ 1,000,000 bars/s;
  *   baseline: the same rows fetched the ordinary way (SELECT of the six columns, rows as arrays, node-postgres).
  */
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
+import { Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import pg from "pg"
 import { seriesFromBars, sliceSeries } from "../src/domain/barSeries.ts"
 import { BarStore } from "../src/layers/BarStore.ts"
-import type { BarStoreShape } from "../src/layers/barStoreShape.ts"
 import { describeDatabase } from "../src/layers/DatabaseConfig.ts"
 import { columnParams } from "../src/layers/pgBarSql.ts"
 import { pgBarStoreLayer } from "../src/layers/PgBarStore.ts"

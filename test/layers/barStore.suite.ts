@@ -91,7 +91,7 @@ export const barStoreSuite = (factory: StoreFactory) => {
               open: 0.1 + 0.2,
               high: 1e-300,
               low: -5e-324,
-              close: 123456789.123456789,
+              close: 123456789.12345679,
               volume: 0,
               wap: null,
               count: null
@@ -161,7 +161,7 @@ export const barStoreSuite = (factory: StoreFactory) => {
         })
       ))
 
-    it.effect("write replaces the series with its extras; merge keeps a replaced row's extras and blanks new ones", () =>
+    it.effect("write replaces a series with its extras; merge keeps a replaced row's extras, blanks new ones", () =>
       withStore((store) =>
         Effect.gen(function*() {
           yield* store.merge("EXT", "1h", s([bar(day(9), 9)]))
