@@ -3,7 +3,7 @@
  *   app (composition roots), src/index.ts
  *     → http (handlers, server) → services → layers → contract → domain
  *     → cli (commands) → contract → domain
- *   sim (the gateway simulator) → domain; only src/app/demo.ts reaches into it.
+ *   sim (the gateway simulator) → domain; only src/app/demo.ts (and demoCommand.ts, the `sim` command) reaches into it.
  * Tests, benchmarks and scripts may import anything, but take part in the no-cycles rule.
  */
 const ours = "^src/"
@@ -59,9 +59,10 @@ module.exports = {
     ),
     {
       name: "sim-only-through-the-demo-wiring",
-      comment: "nothing in src imports the simulator except the demo wiring (src/app/demo.ts)",
+      comment:
+        "nothing in src imports the simulator except the demo wiring (src/app/demo.ts, and src/app/demoCommand.ts: the `sim` command's options alone, so the bin's start-up does not evaluate the simulator)",
       severity: "error",
-      from: { path: ours, pathNot: ["^src/sim/", "^src/app/demo\\.ts$"] },
+      from: { path: ours, pathNot: ["^src/sim/", "^src/app/demo(Command)?\\.ts$"] },
       to: { path: "^src/sim/" }
     },
     {

@@ -5,15 +5,25 @@
  *
  * Why a bundle: resolving and evaluating Effect from node_modules module by module costs ~0.5–2 s per
  * start (tsx: 2.3 s); one ESM file costs a fraction of that. Code splitting keeps what only some
- * commands need out of the start-up path: the remote client and the contract's schemas, the embedded
- * core graph, and the server (Swagger UI, HTTP server, IB client, simulator) are chunks under
- * dist/chunks/, loaded by dynamic import when a command needs them.
+ * commands need out of the start-up path: the embedded core graph and the server (Swagger UI, HTTP
+ * server, IB client, simulator) are chunks under dist/chunks/, loaded by dynamic import when a command
+ * needs them.
+ *
+ * The bin itself is a small launcher (src/app/cliLauncher.ts). Every command that talks to a server runs
+ * from dist/chunks/cli-fast-<hash>.cjs, one CommonJS script built here, with the V8 code cache this build
+ * produces by running it once against a stub server (`ktrdr data show`): compiling the script's Effect
+ * code was most of a command's start, and Node 20 caches no compiled code for ES modules.
  */
-import { build, type Metafile } from "esbuild"
+import { build, type Metafile, type Plugin } from "esbuild"
+import { spawn } from "node:child_process"
 import { chmod, mkdir, readdir, rename, rm, stat } from "node:fs/promises"
-import { dirname, join } from "node:path"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { deepImports } from "./deepImports.ts"
+import { lazyBuiltins } from "./lazyBuiltins.ts"
+import { lazyFormData } from "./lazyFormData.ts"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const out = join(root, "dist")
@@ -30,6 +40,126 @@ const banner = [
   "const __dirname = __ktrdrDirname(__filename);"
 ].join("\n")
 
+// Native add-ons cannot be bundled (and are optional for the packages that mention them).
+const external = ["@parcel/watcher", "msgpackr-extract", "bufferutil", "utf-8-validate"]
+
+/**
+ * The fast script leaves out what the launcher sends to the ES-module bundle (`serve`, `sim`,
+ * `--embedded`): the server, the simulator and the core graph. Their dynamic imports resolve to a
+ * module that throws, so a routing mistake fails loudly instead of loading a second copy of Effect.
+ */
+const FULL_BUNDLE_ONLY = /^\.\.?\/(?:.*\/)?(serve|runSim|ApiConfig|embeddedClient|dataTransferLive)\.ts$/
+const fullBundleOnly: Plugin = {
+  name: "full-bundle-only",
+  setup(b) {
+    b.onResolve(
+      { filter: FULL_BUNDLE_ONLY },
+      (a) => a.kind === "dynamic-import" ? { path: a.path, namespace: "full-bundle-only" } : undefined
+    )
+    b.onLoad({ filter: /.*/, namespace: "full-bundle-only" }, (a) => ({
+      contents: `throw new Error(${JSON.stringify(`ktrdr: ${a.path} runs from the ES-module bundle (routing bug)`)})`,
+      loader: "js"
+    }))
+  }
+}
+
+/** Built-ins the fast script requires on first use (see lazyBuiltins.ts). */
+const LAZY_BUILTINS = [
+  "crypto",
+  "readline",
+  "https",
+  "tls",
+  "os",
+  "perf_hooks",
+  "child_process",
+  "worker_threads",
+  "zlib"
+]
+
+/** The fast script: one CommonJS file (a code cache belongs to one script), named by its content hash. */
+const buildFast = async (stage: string): Promise<{ readonly file: string; readonly metafile: Metafile }> => {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { "cli-fast": "src/app/cliFast.ts" },
+    outdir: stage,
+    entryNames: "chunks/[name]-[hash]",
+    outExtension: { ".js": ".cjs" },
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    sourcemap: "linked",
+    legalComments: "none",
+    external,
+    plugins: [fullBundleOnly, lazyBuiltins(LAZY_BUILTINS), deepImports(root), lazyFormData],
+    metafile: true,
+    logLevel: "warning"
+  })
+  const file = Object.keys(result.metafile.outputs).find((f) => f.endsWith(".cjs"))!
+  return { file: join(root, file), metafile: result.metafile }
+}
+
+/** A canned `GET /data/AAPL/1h` answer in the contract's shape, so the cache-producing run decodes and renders. */
+const cannedBars = () => {
+  const dates = Array.from({ length: 10 }, (_, i) => `2024-01-02T${String(14 + i).padStart(2, "0")}:30:00`)
+  const ohlcv = dates.map((_, i) => [100 + i, 101 + i, 99 + i, 100.5 + i, 1000 * (i + 1)])
+  return {
+    success: true,
+    data: {
+      dates,
+      ohlcv,
+      points: null,
+      metadata: {
+        symbol: "AAPL",
+        timeframe: "1h",
+        start_date: "2024-01-02T14:30:00+00:00",
+        end_date: "2024-01-02T23:30:00+00:00",
+        point_count: 10,
+        start: dates[0],
+        end: dates[9],
+        points: 10,
+        total_count: 10,
+        range_start_date: "2024-01-02T14:30:00Z",
+        trading_hours_only: false,
+        include_extended: false,
+        filter_calendar: null,
+        incomplete_bars: 0
+      }
+    },
+    error: null
+  }
+}
+
+/**
+ * Runs `ktrdr data show AAPL -t 1h` once, through the staged launcher, against a stub server; the
+ * launcher writes the V8 code cache of everything the run compiled. A run that fails (the canned answer
+ * no longer matching the contract) still leaves a cache, only a smaller one: the build warns.
+ */
+const produceCodeCache = async (launcher: string, fastScript: string) => {
+  const body = JSON.stringify(cannedBars())
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" }).end(body)
+  })
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const env: NodeJS.ProcessEnv = {}
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KTRDR_") && k !== "NODE_OPTIONS") env[k] = v
+    const child = spawn(process.execPath, [launcher, "data", "show", "AAPL", "-t", "1h", "--url", url], {
+      env: { ...env, KTRDR_WRITE_CODE_CACHE: `${fastScript}.cache` },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let err = ""
+    child.stdout.resume()
+    child.stderr.on("data", (d: Buffer) => void (err += d.toString()))
+    const code = await new Promise<number | null>((r) => child.once("exit", r))
+    if (code !== 0) process.stderr.write(`build-cli: the code-cache run exited ${code}: ${err}\n`)
+  } finally {
+    server.close()
+  }
+}
+
 /**
  * Built in a staging directory and moved into place by rename, so a `ktrdr` process that is running
  * (a test, a server) never reads a half-written file: chunk names carry content hashes and are never
@@ -40,9 +170,10 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
   const stage = join(out, `.stage-${process.pid}-${Date.now()}`)
   await mkdir(join(out, "chunks"), { recursive: true })
   try {
+    const fast = await buildFast(stage)
     const result = await build({
       absWorkingDir: root,
-      entryPoints: { ktrdr: "src/app/cliMain.ts", index: "src/index.ts" },
+      entryPoints: { ktrdr: "src/app/cliLauncher.ts", index: "src/index.ts" },
       outdir: stage,
       entryNames: "[name]",
       chunkNames: "chunks/[name]-[hash]",
@@ -58,15 +189,16 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
       sourcemap: "linked",
       legalComments: "none",
       banner: { js: banner },
-      // Native add-ons cannot be bundled (and are optional for the packages that mention them).
-      external: ["@parcel/watcher", "msgpackr-extract", "bufferutil", "utf-8-validate"],
-      plugins: [deepImports(root)],
+      define: { KTRDR_FAST_SCRIPT: JSON.stringify(`chunks/${basename(fast.file)}`) },
+      external,
+      plugins: [deepImports(root), lazyFormData],
       metafile: true,
       logLevel: "warning"
     })
+    await chmod(join(stage, "ktrdr.mjs"), 0o755)
+    await produceCodeCache(join(stage, "ktrdr.mjs"), fast.file)
     const fresh = new Set(await readdir(join(stage, "chunks")))
     for (const f of fresh) await rename(join(stage, "chunks", f), join(out, "chunks", f))
-    await chmod(join(stage, "ktrdr.mjs"), 0o755)
     for (const entry of ["index", "ktrdr"]) {
       await rename(join(stage, `${entry}.mjs.map`), join(out, `${entry}.mjs.map`))
       await rename(join(stage, `${entry}.mjs`), join(out, `${entry}.mjs`))
@@ -76,15 +208,18 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
       const p = join(out, "chunks", f)
       if (!fresh.has(f) && (await stat(p)).mtimeMs < hourAgo) await rm(p, { force: true })
     }
+    const outputs = { ...result.metafile.outputs, ...fast.metafile.outputs }
     if (options.analyze) {
-      for (const [file, o] of Object.entries(result.metafile.outputs)) {
+      for (const [file, o] of Object.entries(outputs)) {
         if (file.endsWith(".map")) continue
         process.stdout.write(
           `${file.replace(`${stage.slice(root.length + 1)}/`, "dist/")}  ${(o.bytes / 1024).toFixed(0)} KiB\n`
         )
       }
+      const cache = fast.file.replace(stage, out) + ".cache"
+      process.stdout.write(`${cache.slice(root.length + 1)}  ${((await stat(cache)).size / 1024).toFixed(0)} KiB\n`)
     }
-    return result.metafile
+    return { inputs: { ...result.metafile.inputs, ...fast.metafile.inputs }, outputs }
   } finally {
     await rm(stage, { recursive: true, force: true })
   }

@@ -1,99 +1,14 @@
 /**
- * The `ktrdr` bin (bundled to dist/ktrdr.mjs). Parses first; only then does a command build what it
- * needs (a keep-alive HTTP client, or the whole core graph with --embedded, or the server), once, and
- * closes it before the process exits. Exit codes: 0 ok, 1 failure, 2 usage, 130 Ctrl-C.
+ * The `ktrdr` bin as an ES module (bundled to dist/ktrdr.mjs): the program of src/app/cliProgram.ts
+ * on this process's command line. `--embedded` loads the core graph as a bundle chunk.
  */
-import { Command, HelpDoc, ValidationError } from "@effect/cli"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
-import { Console, Effect, Layer } from "effect"
-import pkg from "../../package.json" with { type: "json" }
-import { dataCommand } from "../cli/data.ts"
-import { report } from "../cli/errors.ts"
-import { exitCodeOf, exitWhenFlushed, setExitCode, signalIsNormalStop, watchSignals } from "../cli/exit.ts"
-import { ibCommand } from "../cli/ib.ts"
-import { operationsCommand } from "../cli/operations.ts"
-import { EmbeddedClient } from "../cli/connection.ts"
-import { DataTransfer } from "../cli/dataTransfer.ts"
-import { renderHelp, styleFor } from "../cli/help.ts"
-import { helpTree } from "../cli/helpTree.ts"
-import { resolveArgv, type Resolution, usageMessage } from "../cli/usage.ts"
-import { simCommand } from "./demo.ts"
-import { serveCommand } from "./serveCommand.ts"
+import { runCli } from "./cliProgram.ts"
 import { mark } from "../cli/timing.ts"
 
 mark("modules")
 
-/** `ktrdr sim` is the simulator's own command; here it only learns that a signal is its normal stop. */
-const sim = simCommand.pipe(Command.transformHandler((run) => Effect.zipRight(Effect.sync(signalIsNormalStop), run)))
-
-const ktrdr = Command.make("ktrdr").pipe(
-  Command.withDescription(
-    "KTRDR market data: stored bars, IB loads, operations, the API server and the gateway simulator"
-  ),
-  Command.withSubcommands([dataCommand, operationsCommand, ibCommand, serveCommand, sim])
+runCli(
+  process.argv,
+  { load: () => import("./embeddedClient.ts").then((m) => m.embeddedLayer) },
+  { load: () => import("./dataTransferLive.ts").then((m) => m.transfer) }
 )
-
-const cli = Command.run(ktrdr, { name: "ktrdr", version: pkg.version })
-
-const tree = helpTree(ktrdr, {
-  data: dataCommand,
-  operations: operationsCommand,
-  ib: ibCommand,
-  leaves: [serveCommand, sim]
-})
-const args = process.argv.slice(2)
-const resolution = resolveArgv(tree, args)
-const pathName = (r: Resolution) => r.path.map((n) => n.name).join(" ")
-
-/** A usage failure: one line naming what was wrong, where to read more, exit 2. */
-const usageFailure = (where: string, message: string) =>
-  Effect.sync(() => {
-    process.stderr.write(`${where}: ${message} (see '${where} --help')\n`)
-    setExitCode(2)
-  })
-
-/**
- * @effect/cli prints a usage failure itself (through Console.error) before failing with it; that text is
- * kept here and rewritten into one line (usage.ts). Our own output never goes through Console.error.
- */
-const captured: Array<string> = []
-const capturing = (c: Console.Console): Console.Console => ({
-  ...c,
-  error: (...xs) => Effect.sync(() => void captured.push(xs.map(String).join(" ")))
-})
-
-/** What @effect/cli needs from the platform, without NodeContext's command executor and workers. */
-const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
-
-const run = Effect.suspend(() => cli(process.argv)).pipe(
-  (self) => Effect.flatMap(Effect.console, (c) => Effect.withConsole(self, capturing(c))),
-  Effect.catchAll((e) =>
-    ValidationError.isValidationError(e)
-      ? usageFailure(pathName(resolution), usageMessage(captured.join("\n") || HelpDoc.toAnsiText(e.error), args))
-      : report(e, "")
-  )
-)
-
-const program = Effect.suspend(() => {
-  switch (resolution._tag) {
-    case "Help":
-      return Effect.sync(() => void process.stdout.write(renderHelp(resolution.path, styleFor(process.stdout))))
-    case "Usage":
-      return usageFailure(pathName(resolution), resolution.message)
-    case "Run":
-      return run
-  }
-}).pipe(
-  Effect.catchTag("ExitCode", (e) => Effect.sync(() => setExitCode(e.code))),
-  Effect.provide(Platform),
-  Effect.provideService(EmbeddedClient, {
-    load: () => import("./embeddedClient.ts").then((m) => m.embeddedLayer)
-  }),
-  Effect.provideService(DataTransfer, { load: () => import("./dataTransfer.ts").then((m) => m.transfer) })
-)
-
-watchSignals()
-NodeRuntime.runMain(program, { disablePrettyLogger: true, teardown: (exit) => exitWhenFlushed(exitCodeOf(exit)) })

@@ -25,19 +25,12 @@ export class RowEncoder extends ByteWriter {
   encode(series: BarSeries, from: number, to: number): Uint8Array {
     this.reset()
     const withExtras = series.extraColumns.length > 0
-    const { time, open, high, low, close, volume } = series
+    const { time, volume } = series
     for (let i = from; i < to; i++) {
       this.ensure(160)
       this.isoUtc(time[i]!)
       this.byte(COMMA)
-      this.price(open[i]!)
-      this.byte(COMMA)
-      this.price(high[i]!)
-      this.byte(COMMA)
-      this.price(low[i]!)
-      this.byte(COMMA)
-      this.price(close[i]!)
-      this.byte(COMMA)
+      this.ohlcThenComma(series, i, "")
       const v = volume[i]!
       this.number(v === v ? v : -1)
       if (withExtras) {
@@ -51,11 +44,6 @@ export class RowEncoder extends ByteWriter {
       this.byte(LF)
     }
     return this.view()
-  }
-
-  /** NaN: pandas' empty missing value. */
-  private price(x: number): void {
-    if (x === x) this.number(x)
   }
 }
 

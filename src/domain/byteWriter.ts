@@ -5,7 +5,7 @@
  */
 import { civilFromDays, DAY_MS } from "./utcDays.ts"
 
-const DOT = 46, MINUS = 45, ZERO = 48, COLON = 58
+const DOT = 46, MINUS = 45, ZERO = 48, COLON = 58, COMMA = 44
 const POW10 = Array.from({ length: 9 }, (_, k) => 10 ** k)
 
 export class ByteWriter {
@@ -113,6 +113,32 @@ export class ByteWriter {
       }
     }
     this.ascii(String(x))
+  }
+
+  /**
+   * `open,high,low,close,` of row i, each followed by a comma; a missing (NaN) price is written as `missing` — empty
+   * in CSV (pandas' NaN), `null` in JSON. Callers reserve 4 × 25 bytes.
+   */
+  ohlcThenComma(
+    s: {
+      readonly open: Float64Array
+      readonly high: Float64Array
+      readonly low: Float64Array
+      readonly close: Float64Array
+    },
+    i: number,
+    missing: string
+  ): void {
+    this.priceThenComma(s.open[i]!, missing)
+    this.priceThenComma(s.high[i]!, missing)
+    this.priceThenComma(s.low[i]!, missing)
+    this.priceThenComma(s.close[i]!, missing)
+  }
+
+  private priceThenComma(x: number, missing: string): void {
+    if (x === x) this.number(x)
+    else this.ascii(missing)
+    this.byte(COMMA)
   }
 
   /** k·10^-s in plain decimal notation, e.g. (20202, 2) → 202.02, (5, 3) → 0.005. */

@@ -41,30 +41,18 @@ export class OhlcvJsonWriter extends ByteWriter {
   /** `[o,h,l,c,v],…` for positions [a, b) of the selection. */
   rows(series: BarSeries, sel: RowSelection, a: number, b: number, lead: boolean): Uint8Array {
     this.reset()
-    const { open, high, low, close, volume } = series
+    const volume = series.volume
     for (let k = a; k < b; k++) {
       const i = rowAt(sel, k)
       this.ensure(140)
       if (lead || k > a) this.byte(COMMA)
       this.byte(OPEN)
-      this.price(open[i]!)
-      this.byte(COMMA)
-      this.price(high[i]!)
-      this.byte(COMMA)
-      this.price(low[i]!)
-      this.byte(COMMA)
-      this.price(close[i]!)
-      this.byte(COMMA)
+      this.ohlcThenComma(series, i, NULL)
       const v = volume[i]!
       this.number(v > 0 ? v : 0) // NaN (absent) and negatives are 0, as KTRDR serves them
       this.byte(CLOSE)
     }
     return this.take()
-  }
-
-  private price(x: number): void {
-    if (x === x) this.number(x)
-    else this.ascii(NULL)
   }
 }
 

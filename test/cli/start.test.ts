@@ -1,0 +1,134 @@
+/**
+ * How the bin starts (src/app/cliLauncher.ts): from another directory through a symlink, as an
+ * installed bin is run; and with its code cache stale, foreign or missing, or its fast script missing,
+ * the same output and exit codes as with everything in place — only slower. A copy of dist/ is
+ * tampered with, never dist/ itself (other test files run the bin at the same time).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { spawn } from "node:child_process"
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { baseEnv, ensureBuilt, removeDir, ROOT } from "./support.ts"
+
+let work: string | undefined
+let server: Server | undefined
+let url = ""
+
+/** A stand-in server that answers every request with 404 DATA-NotFound (a series that is not stored). */
+const startStub = async () => {
+  server = createServer((_req, res) => {
+    res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({
+      success: false,
+      data: null,
+      error: { code: "DATA-NotFound", message: "no data", details: null }
+    }))
+  })
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+beforeAll(async () => {
+  await ensureBuilt()
+  work = await mkdtemp(join(tmpdir(), "ktrdr-start-"))
+  await startStub()
+}, 180_000)
+
+afterAll(async () => {
+  await new Promise((r) => server?.close(r))
+  await removeDir(work)
+})
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `file` (a bin path, executed through its shebang) in `cwd`. */
+const run = (file: string, args: ReadonlyArray<string>, cwd: string, extra: Record<string, string> = {}) =>
+  new Promise<Run>((resolve, reject) => {
+    const child = spawn(file, args, { cwd, env: baseEnv(extra), stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => void (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
+    child.once("error", reject)
+    child.once("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+/** Commands that need no real server, covering help, a usage error, a request and a failed connection. */
+const commands = (): ReadonlyArray<ReadonlyArray<string>> => [
+  ["--version"],
+  ["data", "show", "--help"],
+  ["data", "show"],
+  ["data", "show", "AAPL", "-t", "1h", "--url", url],
+  ["data", "show", "AAPL", "-t", "1h", "-f", "json", "--url", url],
+  ["data", "range", "AAPL", "-t", "1h", "--url", "http://127.0.0.1:9"]
+]
+
+/** stderr without the KTRDR_TIMING diagnostics lines. */
+const plain = (r: Run) => ({ ...r, stderr: r.stderr.replace(/^KTRDR_(TIMING|CODE_CACHE) .*\n/gm, "") })
+
+/** A copy of the built bin (entry and chunks, no source maps) in `dir`. */
+const copyDist = async (dir: string) => {
+  await mkdir(join(dir, "chunks"), { recursive: true })
+  await cp(join(ROOT, "dist", "ktrdr.mjs"), join(dir, "ktrdr.mjs"))
+  for (const f of await readdir(join(ROOT, "dist", "chunks"))) {
+    if (!f.endsWith(".map")) await cp(join(ROOT, "dist", "chunks", f), join(dir, "chunks", f))
+  }
+  const launcher = await readFile(join(dir, "ktrdr.mjs"), "utf8")
+  const fast = launcher.match(/chunks\/cli-fast-\w+\.cjs/)![0]
+  return { bin: join(dir, "ktrdr.mjs"), fast: join(dir, fast) }
+}
+
+describe("ktrdr bin start-up", () => {
+  it("runs from another directory through a symlink, with its code cache accepted", async () => {
+    const bin = join(work!, "bin")
+    await mkdir(bin, { recursive: true })
+    await symlink(join(ROOT, "dist", "ktrdr.mjs"), join(bin, "ktrdr"))
+    const elsewhere = join(work!, "elsewhere")
+    await mkdir(elsewhere, { recursive: true })
+    const version = await run(join(bin, "ktrdr"), ["--version"], elsewhere)
+    expect(version.code).toBe(0)
+    expect(version.stdout).toBe(`${JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version}\n\n`)
+    const show = await run(join(bin, "ktrdr"), ["data", "show", "AAPL", "-t", "1h", "--url", url], elsewhere, {
+      KTRDR_TIMING: "1"
+    })
+    expect(show.code).toBe(0)
+    expect(show.stdout).toContain("No cached data found for AAPL (1h)")
+    expect(show.stderr).toContain("KTRDR_CODE_CACHE accepted")
+  })
+
+  it("gives the same output when the code cache is foreign, stale or missing, or the fast script is gone", async () => {
+    const reference = await copyDist(join(work!, "reference"))
+    const expected = await Promise.all(commands().map((a) => run(reference.bin, a, work!).then(plain)))
+    expect(expected.map((r) => r.code)).toEqual([0, 0, 2, 0, 0, 1])
+
+    const foreign = await copyDist(join(work!, "foreign"))
+    await writeFile(`${foreign.fast}.cache`, Buffer.alloc(4096, 7))
+    const stale = await copyDist(join(work!, "stale"))
+    // A cache made for other source text (V8 tells them apart by length; the build names both by the
+    // script's content hash, so a cache never meets another script of the same name).
+    await writeFile(stale.fast, `${await readFile(stale.fast, "utf8")}\n// rebuilt\n`)
+    const missing = await copyDist(join(work!, "missing"))
+    await rm(`${missing.fast}.cache`)
+    const noFast = await copyDist(join(work!, "no-fast"))
+    await rm(noFast.fast)
+
+    for (
+      const [variant, status] of [[foreign, "rejected"], [stale, "rejected"], [missing, null], [noFast, null]] as const
+    ) {
+      for (const [i, args] of commands().entries()) {
+        const r = await run(variant.bin, args, work!, { KTRDR_TIMING: "1" })
+        expect(plain(r), `${variant.bin} ${args.join(" ")}`).toEqual(expected[i])
+        if (args[0] === "data" && args.length > 3) {
+          if (status === null) expect(r.stderr).not.toContain("KTRDR_CODE_CACHE")
+          else expect(r.stderr).toContain(`KTRDR_CODE_CACHE ${status}`)
+        }
+      }
+    }
+  }, 120_000)
+})
