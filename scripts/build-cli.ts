@@ -48,7 +48,7 @@ const external = ["@parcel/watcher", "msgpackr-extract", "bufferutil", "utf-8-va
  * `--embedded`): the server, the simulator and the core graph. Their dynamic imports resolve to a
  * module that throws, so a routing mistake fails loudly instead of loading a second copy of Effect.
  */
-const FULL_BUNDLE_ONLY = /^\.\.?\/(?:.*\/)?(serve|runSim|ApiConfig|embeddedClient)\.ts$/
+const FULL_BUNDLE_ONLY = /^\.\.?\/(?:.*\/)?(serve|runSim|ApiConfig|embeddedClient|dataTransferLive)\.ts$/
 const fullBundleOnly: Plugin = {
   name: "full-bundle-only",
   setup(b) {

@@ -2,7 +2,7 @@
  * The `ktrdr` bin (dist/ktrdr.mjs), built to start like a shell tool. Node 20 has no compile cache
  * for ES modules, and compiling the CLI's ~1 MB of Effect code cost ~100 ms of every start, so:
  * - `ktrdr --version` answers before loading anything;
- * - `serve`, `sim` and `--embedded` (long-running, or building the whole core graph) import the
+ * - `serve`, `sim`, `--embedded` and `data export|import` (long-running, or building the core's layers) import the
  *   ES-module bundle (cliMain.ts, split into lazily loaded chunks), as before;
  * - every other command runs cliFast.ts, one CommonJS script compiled through `vm.Script` with the V8
  *   code cache that the build produced by running it once (scripts/build-cli.ts). V8 checks the cache
@@ -23,6 +23,8 @@ declare const KTRDR_FAST_SCRIPT: string
 
 const args = process.argv.slice(2)
 const fullBundle = (a: string) => a === "serve" || a === "sim" || a === "--embedded" || a.startsWith("--embedded=")
+/** `data export` / `data import` run the store layers in this process. */
+const transfer = args[0] === "data" && (args[1] === "export" || args[1] === "import")
 
 /** Runs the fast script; false when it is not there (a partial dist/), so the caller can fall back. */
 const runFast = (): boolean => {
@@ -60,6 +62,6 @@ const runFast = (): boolean => {
 if (args.length === 1 && args[0] === "--version") {
   // What @effect/cli prints for it (the version as a paragraph, then a newline).
   process.stdout.write(`${pkg.version}\n\n`)
-} else if (args.some(fullBundle) || !runFast()) {
+} else if (args.some(fullBundle) || transfer || !runFast()) {
   await import("./cliMain.ts")
 }

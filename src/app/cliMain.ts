@@ -7,4 +7,8 @@ import { mark } from "../cli/timing.ts"
 
 mark("modules")
 
-runCli(process.argv, { load: () => import("./embeddedClient.ts").then((m) => m.embeddedLayer) })
+runCli(
+  process.argv,
+  { load: () => import("./embeddedClient.ts").then((m) => m.embeddedLayer) },
+  { load: () => import("./dataTransferLive.ts").then((m) => m.transfer) }
+)

@@ -19,6 +19,7 @@ import { exitCodeOf, exitWhenFlushed, setExitCode, signalIsNormalStop, watchSign
 import { ibCommand } from "../cli/ib.ts"
 import { operationsCommand } from "../cli/operations.ts"
 import { EmbeddedClient } from "../cli/connection.ts"
+import { DataTransfer } from "../cli/dataTransfer.ts"
 import { renderHelp, styleFor } from "../cli/help.ts"
 import { helpTree } from "../cli/helpTree.ts"
 import { resolveArgv, type Resolution, usageMessage } from "../cli/usage.ts"
@@ -56,8 +57,17 @@ const usageFailure = (where: string, message: string) =>
 /** What @effect/cli needs from the platform, without NodeContext's command executor and workers. */
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
+/** `data export|import` run from the ES-module bundle (the launcher routes them there). */
+const NO_TRANSFER: DataTransfer["Type"] = {
+  load: () => Promise.reject(new Error("ktrdr: data export/import run from the ES-module bundle (routing bug)"))
+}
+
 /** The program for one command line (`argv` as process.argv: the executable, the script, then the arguments). */
-export const program = (argv: ReadonlyArray<string>, embedded: EmbeddedClient["Type"]) => {
+export const program = (
+  argv: ReadonlyArray<string>,
+  embedded: EmbeddedClient["Type"],
+  transfer: DataTransfer["Type"] = NO_TRANSFER
+) => {
   const args = argv.slice(2)
   const resolution = resolveArgv(tree, args)
   /**
@@ -89,14 +99,19 @@ export const program = (argv: ReadonlyArray<string>, embedded: EmbeddedClient["T
   }).pipe(
     Effect.catchTag("ExitCode", (e) => Effect.sync(() => setExitCode(e.code))),
     Effect.provide(Platform),
-    Effect.provideService(EmbeddedClient, embedded)
+    Effect.provideService(EmbeddedClient, embedded),
+    Effect.provideService(DataTransfer, transfer)
   )
 }
 
 /** Runs one command line as the process's main program, and exits with its code once output is flushed. */
-export const runCli = (argv: ReadonlyArray<string>, embedded: EmbeddedClient["Type"]) => {
+export const runCli = (
+  argv: ReadonlyArray<string>,
+  embedded: EmbeddedClient["Type"],
+  transfer: DataTransfer["Type"] = NO_TRANSFER
+) => {
   watchSignals()
-  NodeRuntime.runMain(program(argv, embedded), {
+  NodeRuntime.runMain(program(argv, embedded, transfer), {
     disablePrettyLogger: true,
     teardown: (exit) => exitWhenFlushed(exitCodeOf(exit))
   })

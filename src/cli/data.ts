@@ -3,6 +3,7 @@
  * real, 1w/1M are accepted, a missing series is "no data" with exit 0 instead of a generic error).
  * `data load` and `data gaps` live in their own files.
  */
+import { dataTransferCommands } from "./dataTransfer.ts"
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { KtrdrClient } from "./KtrdrClient.ts"
@@ -189,9 +190,9 @@ const range = Command.make(
 ).pipe(withClient, Command.withDescription("First and last stored bar of a series, and how many there are"))
 
 /** The leaf commands, also walked by the help renderer (help.ts). */
-export const dataSubcommands = [show, dataLoadCommand, range, dataGapsCommand] as const
+export const dataSubcommands = [show, dataLoadCommand, range, dataGapsCommand, ...dataTransferCommands] as const
 
 export const dataCommand = Command.make("data").pipe(
-  Command.withDescription("Stored market data: show, load from IB, range, gaps"),
+  Command.withDescription("Stored market data: show, load from IB, range, gaps, export and import as KTRDR CSV"),
   Command.withSubcommands(dataSubcommands)
 )

@@ -22,6 +22,11 @@ const EXAMPLES: Record<string, ReadonlyArray<string>> = {
     "ktrdr data load ES -t 5m -m full --start 2024-06-01 --end 2024-06-30"
   ],
   "ktrdr data range": ["ktrdr data range AAPL -t 1h"],
+  "ktrdr data export": [
+    "ktrdr data export ./ktrdr-data                   # every series of the configured store",
+    "ktrdr data export --series AAPL --series EURUSD_1h ./out"
+  ],
+  "ktrdr data import": ["KTRDR_DATABASE_URL=postgres://localhost/ktrdr ktrdr data import ~/ktrdr/data"],
   "ktrdr data gaps": ["ktrdr data gaps AAPL -t 1h --start 2024-01-01 --mode extended"],
   "ktrdr operations": ["ktrdr operations list --active", "ktrdr operations status <ID>"],
   "ktrdr operations list": ["ktrdr operations list --active", "ktrdr operations list -s failed -f json"],

@@ -27,7 +27,7 @@ import { ByteLru } from "./barCache.ts"
 import { ohlcvStream, type OhlcvMeta, type OhlcvPlan, planOhlcv } from "./barsResponse.ts"
 import { type BadRequest, type InternalError, NotFoundError } from "../contract/envelope.ts"
 import { toApiError } from "./errorMapping.ts"
-import { makeCacheReader, metaOf } from "./symbolInfo.ts"
+import { metaOf } from "./symbolInfo.ts"
 
 /** The API errors a store read can become: the read endpoints' contract declares no gateway errors. */
 export type ReadApiError = BadRequest | NotFoundError | InternalError
@@ -84,7 +84,7 @@ export const makeBarsReader = Effect.gen(function*() {
   const catalog = yield* SymbolCatalog
   const cache = new ByteLru((yield* ApiConfig).barCacheBytes)
   const scope = yield* Effect.scope
-  const readSymbolCache = makeCacheReader(catalog.file)
+  const readSymbolCache = catalog.cachedEntries
   const planning = new Map<string, Deferred.Deferred<OhlcvPlan, ReadApiError>>()
 
   const build = (

@@ -4,13 +4,10 @@
  * trading hours. The cache file is read here read-only — no copy-aside of a corrupt file, no rewrite:
  * that is SymbolCatalog's business when it resolves — and decoded again only when it changes.
  */
-import { Effect } from "effect"
-import { readFile, stat } from "node:fs/promises"
 import { calendarIdFor, type AssetClass } from "../domain/Instrument.ts"
 import type { CalendarId } from "../domain/calendar/index.ts"
 import { tradingHoursOf } from "../domain/tradingHours.ts"
 import type { StoredSeries } from "../layers/BarStore.ts"
-import { decodeCache } from "../services/symbolCache.ts"
 import type { SymbolInfo } from "../contract/api/data.ts"
 
 type Json = Record<string, unknown>
@@ -79,29 +76,5 @@ export const symbolInfos = (
       available_timeframes: [...byKey.get(key)!].sort(),
       trading_hours: m.calendarId === undefined ? null : tradingHoursOf(m.calendarId) ?? null
     }
-  })
-}
-
-/**
- * The cache's entries, re-read only when the file's size or mtime changes. A missing file is an
- * empty cache; an unreadable or corrupt one too, with a warning (once per file version).
- */
-export const makeCacheReader = (file: string) => {
-  let seen: { readonly version: string; readonly entries: Readonly<Record<string, unknown>> } | undefined
-  return Effect.gen(function*() {
-    const s = yield* Effect.promise(() => stat(file).catch(() => undefined))
-    if (s === undefined) return {}
-    const version = `${s.ino}:${s.size}:${s.mtimeMs}`
-    if (seen?.version === version) return seen.entries
-    const text = yield* Effect.promise(() => readFile(file, "utf8").catch((e: unknown) => ({ error: String(e) })))
-    const decoded = typeof text === "string" ? decodeCache(text) : { corrupt: text.error }
-    if ("corrupt" in decoded) {
-      yield* Effect.logWarning(
-        `symbol cache ${file} not usable (${decoded.corrupt}); symbols are listed without metadata`
-      )
-    }
-    const entries = "state" in decoded ? decoded.state.entries : {}
-    seen = { version, entries }
-    return entries
   })
 }

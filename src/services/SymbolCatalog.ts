@@ -1,14 +1,14 @@
 /**
- * Symbol resolution: input → validated Instrument, from `<dataDir>/symbol_discovery_cache.json`
- * while its entry is fresh (30 days), else from IB's contract details, trying the kinds the
- * symbol could be in order (domain/Instrument.ts). Head timestamps are cached for 24 h.
+ * Symbol resolution: input → validated Instrument, from the symbol cache (KTRDR's
+ * `symbol_discovery_cache.json`, or its PostgreSQL row: SymbolCacheStore) while its entry is fresh
+ * (30 days), else from IB's contract details, trying the kinds the symbol could be in order
+ * (domain/Instrument.ts). Head timestamps are cached for 24 h.
  *
- * The cache file is read once, when the layer is built; every change is written whole and
- * atomically under one lock, so concurrent resolutions never interleave writes. It is an
- * optimisation: a failed save is logged and the resolution still succeeds.
+ * The cache is read once, when the layer is built; every change is saved whole and atomically under
+ * one lock, so concurrent resolutions never interleave writes. It is an optimisation: a failed save
+ * is logged and the resolution still succeeds.
  */
 import { Clock, Context, Effect, Either, Layer, Ref } from "effect"
-import { join } from "node:path"
 import { InvalidInput } from "../domain/dataErrors.ts"
 import type { IbError } from "../domain/errors.ts"
 import {
@@ -24,18 +24,8 @@ import {
 import type { TimeframeId } from "../domain/Timeframe.ts"
 import { DataConfig } from "../layers/DataConfig.ts"
 import { IbClient } from "../layers/IbClient.ts"
-import {
-  CACHE_FILE,
-  encodeCache,
-  entryHead,
-  entryInstrument,
-  instrumentEntry,
-  isFresh,
-  loadCache,
-  withHead,
-  writeCacheAtomic,
-  type CacheState
-} from "./symbolCache.ts"
+import { SymbolCacheStore } from "../layers/SymbolCacheStore.ts"
+import { type CacheState, entryHead, entryInstrument, instrumentEntry, isFresh, withHead } from "./symbolCache.ts"
 
 export interface ResolveOptions {
   /** Look the symbol up only as this kind (`ES` the stock rather than the future). */
@@ -58,8 +48,10 @@ export interface SymbolCatalogService {
   readonly headTimestamp: (instrument: Instrument, timeframe: TimeframeId) => Effect.Effect<number, IbError>
   /** "Did you mean" candidates among known and cached symbols. */
   readonly suggest: (input: string) => Effect.Effect<ReadonlyArray<string>>
-  /** The cache file's path. */
+  /** Where the cache lives, for people: the file's path, or `postgres:<db>/symbol_cache`. */
   readonly file: string
+  /** The stored cache entries as they are now (another process may have written them); read-only. */
+  readonly cachedEntries: Effect.Effect<Readonly<Record<string, unknown>>>
 }
 
 export class SymbolCatalog extends Context.Tag("ktrdr/SymbolCatalog")<SymbolCatalog, SymbolCatalogService>() {}
@@ -69,8 +61,8 @@ const yearOf = (ms: number) => new Date(ms).getUTCFullYear()
 export const make = Effect.gen(function*() {
   const ib = yield* IbClient
   const cfg = yield* DataConfig
-  const file = join(cfg.dataDir, CACHE_FILE)
-  const loaded = yield* loadCache(file, yield* Clock.currentTimeMillis)
+  const cache = yield* SymbolCacheStore
+  const loaded = yield* cache.load(yield* Clock.currentTimeMillis)
   const state = yield* Ref.make<CacheState>(loaded.state)
   const lock = yield* Effect.makeSemaphore(1)
 
@@ -82,7 +74,7 @@ export const make = Effect.gen(function*() {
         const next = f(yield* Ref.get(state), now)
         yield* Ref.set(state, next)
         if (!loaded.writable) return
-        yield* writeCacheAtomic(file, encodeCache(next, now)).pipe(
+        yield* cache.save(next, now).pipe(
           Effect.catchAll((e) => Effect.logWarning(`${e.message}; the in-memory cache is still used`))
         )
       })
@@ -178,8 +170,18 @@ export const make = Effect.gen(function*() {
       return ms
     })
 
-  return SymbolCatalog.of({ parse, resolve, headTimestamp, suggest, file })
+  return SymbolCatalog.of({
+    parse,
+    resolve,
+    headTimestamp,
+    suggest,
+    file: cache.location,
+    cachedEntries: cache.entries
+  })
 })
 
-/** Needs IbClient and DataConfig. */
-export const SymbolCatalogLive = Layer.effect(SymbolCatalog, make)
+/** Needs IbClient, DataConfig and a SymbolCacheStore (the composition root picks file or PostgreSQL). */
+export const symbolCatalogLayer = Layer.effect(SymbolCatalog, make)
+
+/** Over `<dataDir>/symbol_discovery_cache.json`; needs IbClient and DataConfig. */
+export const SymbolCatalogLive = symbolCatalogLayer.pipe(Layer.provide(SymbolCacheStore.file))

@@ -6,55 +6,20 @@
  * (conId, routing exchange, IB's hours strings) lives under an extra `ib_contract` key it ignores.
  * Fields and entries we do not understand are written back untouched.
  */
-import { Effect } from "effect"
-import { constants } from "node:fs"
-import { copyFile, mkdir, open, readFile, rename, unlink } from "node:fs/promises"
-import { dirname } from "node:path"
 import { calendarFor, type CalendarId } from "../domain/calendar/index.ts"
-import { StorageError } from "../domain/dataErrors.ts"
 import { calendarIdFor, ianaZone, type AssetClass, type Instrument } from "../domain/Instrument.ts"
 import { CURRENCIES } from "../domain/knownSymbols.ts"
 
-export const CACHE_FILE = "symbol_discovery_cache.json"
+export { type CacheState, decodeCache, emptyCache, encodeCache } from "../domain/symbolCacheCodec.ts"
+
 export const CONTRACT_TTL_MS = 30 * 86_400_000
 export const HEAD_TTL_MS = 86_400_000
 
 type Json = Record<string, unknown>
 
-export interface CacheState {
-  /** Top-level fields other than cache / validated_symbols / last_updated, kept as found. */
-  readonly extra: Json
-  /** Raw entries by series key; anything, so unparseable entries survive a rewrite. */
-  readonly entries: Readonly<Record<string, unknown>>
-  readonly validated: ReadonlyArray<string>
-}
-
-export const emptyCache: CacheState = { extra: {}, entries: {}, validated: [] }
-
 const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x)
 const str = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined)
 const num = (x: unknown): number | undefined => (typeof x === "number" && Number.isFinite(x) ? x : undefined)
-
-/** The file's state, or why it is corrupt. A missing `validated_symbols` means every key (KTRDR's rule). */
-export const decodeCache = (text: string): { readonly state: CacheState } | { readonly corrupt: string } => {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (e) {
-    return { corrupt: `not JSON (${e instanceof Error ? e.message : String(e)})` }
-  }
-  if (!isObj(data)) return { corrupt: "the top level is not an object" }
-  const { cache = {}, validated_symbols, last_updated: _, ...extra } = data
-  if (!isObj(cache)) return { corrupt: "`cache` is not an object" }
-  const validated = Array.isArray(validated_symbols)
-    ? validated_symbols.filter((s): s is string => typeof s === "string")
-    : Object.keys(cache)
-  return { state: { extra, entries: cache, validated } }
-}
-
-/** Indent 2 and field order as KTRDR writes it. */
-export const encodeCache = (s: CacheState, nowMs: number): string =>
-  JSON.stringify({ cache: s.entries, validated_symbols: s.validated, last_updated: nowMs / 1000, ...s.extra }, null, 2)
 
 /** KTRDR's TradingHours.to_dict shape, from our calendars (KTRDR wrote 09:30–16:00 for everything). */
 const TRADING_HOURS: Readonly<Record<CalendarId, Json>> = {
@@ -265,65 +230,3 @@ export const withHead = (raw: unknown, timeframe: string, ms: number, nowMs: num
     head_timestamp_fetched_at: nowMs / 1000
   }
 }
-
-export interface LoadedCache {
-  readonly state: CacheState
-  /** False when the file exists but could not be read or preserved: it must not be replaced. */
-  readonly writable: boolean
-}
-
-/** Reads the file once. Never fails: a missing file is an empty cache, a corrupt one is copied aside. */
-export const loadCache = (file: string, nowMs: number): Effect.Effect<LoadedCache> =>
-  Effect.gen(function*() {
-    const text = yield* Effect.tryPromise(() => readFile(file, "utf8")).pipe(Effect.either)
-    if (text._tag === "Left") {
-      const code = (text.left.error as NodeJS.ErrnoException | undefined)?.code
-      if (code === "ENOENT") return { state: emptyCache, writable: true }
-      yield* Effect.logWarning(
-        `symbol cache ${file} unreadable (${String(text.left.error)}); using an empty cache and leaving the file alone`
-      )
-      return { state: emptyCache, writable: false }
-    }
-    const decoded = decodeCache(text.right)
-    if ("state" in decoded) return { state: decoded.state, writable: true }
-    const aside = `${file}.corrupt-${nowMs}`
-    const kept = yield* Effect.tryPromise(() => copyFile(file, aside, constants.COPYFILE_EXCL)).pipe(Effect.either)
-    if (kept._tag === "Left") {
-      yield* Effect.logWarning(
-        `symbol cache ${file} is corrupt (${decoded.corrupt}) and could not be copied aside; ` +
-          "using an empty cache without saving"
-      )
-      return { state: emptyCache, writable: false }
-    }
-    yield* Effect.logWarning(`symbol cache ${file} is corrupt (${decoded.corrupt}); kept as ${aside}, starting empty`)
-    return { state: emptyCache, writable: true }
-  })
-
-let tmpCounter = 0
-
-/** Temp file in the same directory, fsync, rename, fsync the directory: old or new, never half. */
-export const writeCacheAtomic = (file: string, text: string): Effect.Effect<void, StorageError> =>
-  Effect.tryPromise({
-    try: async () => {
-      await mkdir(dirname(file), { recursive: true })
-      const tmp = `${file}.tmp-${process.pid}-${++tmpCounter}`
-      try {
-        const fh = await open(tmp, "w")
-        try {
-          await fh.writeFile(text, "utf8")
-          await fh.sync()
-        } finally {
-          await fh.close()
-        }
-        await rename(tmp, file)
-      } catch (e) {
-        await unlink(tmp).catch(() => undefined)
-        throw e
-      }
-      const dir = await open(dirname(file), "r").catch(() => undefined)
-      await dir?.sync().catch(() => undefined)
-      await dir?.close()
-    },
-    catch: (e) =>
-      new StorageError({ file, message: `cannot save the symbol cache: ${e instanceof Error ? e.message : String(e)}` })
-  })

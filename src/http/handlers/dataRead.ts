@@ -12,7 +12,7 @@ import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import type { DataInfo, SymbolInfo } from "../../contract/api/data.ts"
 import { orderedSeries, readErrors, type ReadApiError } from "../barsRead.ts"
 import { isoSecond } from "../barsResponse.ts"
-import { makeCacheReader, symbolInfos } from "../symbolInfo.ts"
+import { symbolInfos } from "../symbolInfo.ts"
 import { TIMEFRAME_INFOS } from "../timeframeInfo.ts"
 
 /** What the server offers, stated honestly (KTRDR also listed "real_time_updates", which it never had). */
@@ -24,7 +24,7 @@ export const makeDataReads = Effect.gen(function*() {
   const store = yield* BarStore
   const catalog = yield* SymbolCatalog
   const dataDir = (yield* DataConfig).dataDir
-  const readSymbolCache = makeCacheReader(catalog.file)
+  const readSymbolCache = catalog.cachedEntries
 
   /** The kinds each stored key could be, for metadata when the cache has no entry. */
   const kindsOf = (series: ReadonlyArray<StoredSeries>) =>

@@ -8,7 +8,6 @@
 import { sortUniqueSeries } from "../../domain/barMerge.ts"
 import { HttpApiBuilder } from "@effect/platform"
 import { Clock, Effect, Either } from "effect"
-import { readFile } from "node:fs/promises"
 import { DAY_MS, hoursFor } from "../../domain/BarSchedule.ts"
 import { CALENDAR_IDS, calendarFor, type CalendarId } from "../../domain/calendar/index.ts"
 import { InvalidInput, type CorruptData, type NotFound, type StorageError } from "../../domain/dataErrors.ts"
@@ -20,7 +19,7 @@ import { calendarIdFor, type AssetClass, type ParsedSymbol } from "../../domain/
 import { parseTimeframe, TIMEFRAMES, type Timeframe } from "../../domain/Timeframe.ts"
 import { BarStore } from "../../layers/BarStore.ts"
 import { DataConfig } from "../../layers/DataConfig.ts"
-import { decodeCache, entryInstrument, parseIso } from "../../services/symbolCache.ts"
+import { entryInstrument, parseIso } from "../../services/symbolCache.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import { KtrdrApi } from "../../contract/Api.ts"
 import { InternalError, ok, type BadRequest } from "../../contract/envelope.ts"
@@ -73,16 +72,6 @@ export const periodOf = (
   })
 
 type CacheEntries = Readonly<Record<string, unknown>>
-
-/** The cache's entries; a missing or unreadable file is an empty cache (KTRDR's classifier did the same). */
-const readCacheEntries = (file: string): Effect.Effect<CacheEntries> =>
-  Effect.tryPromise(() => readFile(file, "utf8")).pipe(
-    Effect.map((text) => {
-      const decoded = decodeCache(text)
-      return "state" in decoded ? decoded.state.entries : {}
-    }),
-    Effect.orElseSucceed(() => ({}))
-  )
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 
@@ -183,7 +172,7 @@ const makeAnalyzer = Effect.gen(function*() {
       })
     })
 
-  const cacheEntries = readCacheEntries(catalog.file)
+  const cacheEntries = catalog.cachedEntries
   return { analyze, cacheEntries, dataDir: cfg.dataDir } as const
 })
 

@@ -15,7 +15,6 @@ import { BadRequest, Conflict, ok } from "../../contract/envelope.ts"
 import { isoSecond } from "../barsResponse.ts"
 import { readErrors } from "../barsRead.ts"
 import { ibConfigView } from "../ibConfigView.ts"
-import { makeCacheReader } from "../symbolInfo.ts"
 
 const DAY_MS = 86_400_000
 
@@ -39,7 +38,7 @@ export const IbExtraLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ibExtra", (ha
     const store = yield* BarStore
     const catalog = yield* SymbolCatalog
     const remote = yield* Effect.serviceOption(RemoteIbHost)
-    const readCache = makeCacheReader(catalog.file)
+    const readCache = catalog.cachedEntries
     const architecture = gw.mode === "direct" ? "direct" as const : "host_service" as const
     const config = ibConfigView(cfg, Option.getOrUndefined(remote)?.url)
     const configOut = {

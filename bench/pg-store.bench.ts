@@ -1,0 +1,148 @@
+/**
+ * PostgreSQL BarStore on a private cluster (test/support/pgCluster.ts; fsync off — durability is not measured).
+ * - write: 1,000,000 1-min bars merged in 100k-bar segments (one upsert statement each) into a new series; goal
+ *   ≥ 300,000 bars/s; baseline: a plain INSERT … SELECT unnest of the same arrays into a table with the same key
+ *   (what PostgreSQL ingests with no merge rule), so the ratio is what the merge rule and the counts cost.
+ * - read: a 1,000,000-bar window of a 1,200,000-bar series through BarStore.read; goal ≥ 1,000,000 bars/s;
+ *   baseline: the same rows fetched the ordinary way (SELECT of the six columns, rows as arrays, node-postgres).
+ */
+import { Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
+import pg from "pg"
+import { seriesFromBars, sliceSeries } from "../src/domain/barSeries.ts"
+import { BarStore } from "../src/layers/BarStore.ts"
+import { describeDatabase } from "../src/layers/DatabaseConfig.ts"
+import { columnParams } from "../src/layers/pgBarSql.ts"
+import { pgBarStoreLayer } from "../src/layers/PgBarStore.ts"
+import { pgDatabase } from "../src/layers/pgDatabase.ts"
+import { startPgCluster } from "../test/support/pgCluster.ts"
+import { makeBars } from "./barSeriesFixture.ts"
+import { type Bench, interleave, median } from "./harness.ts"
+
+const N = 1_000_000
+const SEGMENT = 100_000
+const ROUNDS = 3
+
+const withCluster = async <A>(use: (url: string) => Promise<A>): Promise<A> => {
+  const cluster = await startPgCluster()
+  try {
+    return await use(await cluster.createDatabase("bench"))
+  } finally {
+    await cluster.stop()
+  }
+}
+
+const storeRuntime = (url: string) =>
+  ManagedRuntime.make(
+    pgBarStoreLayer(describeDatabase(url)).pipe(
+      Layer.provide(pgDatabase(Redacted.make(url))),
+      Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+    )
+  )
+
+const write: Bench = {
+  name: "pg-write: BarStore.merge of 1,000,000 bars in 100k segments vs a plain INSERT of the same arrays",
+  run: () =>
+    withCluster(async (url) => {
+      const rt = storeRuntime(url)
+      const raw = new pg.Client({ connectionString: url })
+      await raw.connect()
+      try {
+        const store = await rt.runPromise(BarStore)
+        const data = seriesFromBars(makeBars(N))
+        await raw.query(`create table plain (sid int, time bigint, open float8, high float8, low float8, close float8,
+          volume float8, primary key (sid, time))`)
+        let round = 0
+        const runs = await interleave(
+          ROUNDS,
+          async () => {
+            const name = `W${++round}`
+            const t0 = performance.now()
+            for (let i = 0; i < N; i += SEGMENT) {
+              await rt.runPromise(store.merge(name, "1m", sliceSeries(data, i, i + SEGMENT)))
+            }
+            return performance.now() - t0
+          },
+          async () => {
+            const t0 = performance.now()
+            for (let i = 0; i < N; i += SEGMENT) {
+              await raw.query(
+                `insert into plain select $1, * from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[],
+                 $6::float8[], $7::float8[])`,
+                [round, ...columnParams(sliceSeries(data, i, i + SEGMENT))]
+              )
+            }
+            return performance.now() - t0
+          }
+        )
+        const ours = median(runs.a), plain = median(runs.b)
+        const rate = N / (ours / 1000)
+        return {
+          name: write.name,
+          figure: { label: `merge, median of ${ROUNDS}`, value: rate, unit: "bars/s" },
+          baseline: { label: "plain INSERT … unnest, same segments", value: N / (plain / 1000), unit: "bars/s" },
+          ratio: ours / plain,
+          goal: "figure ≥ 300,000 bars/s (ratio = merge time ÷ plain insert time, informative)",
+          pass: rate >= 300_000,
+          notes: [`merge ${ours.toFixed(0)} ms, plain insert ${plain.toFixed(0)} ms for ${N} bars`]
+        }
+      } finally {
+        await raw.end()
+        await rt.dispose()
+      }
+    })
+}
+
+const read: Bench = {
+  name: "pg-read: BarStore.read of a 1,000,000-bar window vs fetching the same rows as row arrays",
+  run: () =>
+    withCluster(async (url) => {
+      const rt = storeRuntime(url)
+      const raw = new pg.Client({ connectionString: url })
+      await raw.connect()
+      try {
+        const store = await rt.runPromise(BarStore)
+        const bars = makeBars(1_200_000)
+        await rt.runPromise(store.write("R", "1m", seriesFromBars(bars)))
+        await raw.query("vacuum analyze ktrdr_bars")
+        const start = bars[100_000]!.time, end = bars[1_099_999]!.time
+        let count = 0, rawCount = 0
+        const runs = await interleave(
+          5,
+          async () => {
+            const t0 = performance.now()
+            count = (await rt.runPromise(store.read("R", "1m", { start, end }))).length
+            return performance.now() - t0
+          },
+          async () => {
+            const t0 = performance.now()
+            const r = await raw.query({
+              text: `select time, open, high, low, close, volume from ktrdr_bars
+                where series_id = (select id from ktrdr_series where series = 'R') and time between $1 and $2
+                order by time`,
+              values: [start, end],
+              rowMode: "array"
+            })
+            rawCount = r.rows.length
+            return performance.now() - t0
+          }
+        )
+        if (count !== 1_000_000 || rawCount !== 1_000_000) throw new Error(`read ${count} / ${rawCount} bars`)
+        const ours = median(runs.a), rows = median(runs.b)
+        const rate = count / (ours / 1000)
+        return {
+          name: read.name,
+          figure: { label: "BarStore.read, median of 5", value: rate, unit: "bars/s" },
+          baseline: { label: "SELECT rows (rowMode array)", value: count / (rows / 1000), unit: "bars/s" },
+          ratio: ours / rows,
+          goal: "figure ≥ 1,000,000 bars/s (ratio = our read time ÷ row fetch time, informative)",
+          pass: rate >= 1_000_000,
+          notes: [`read ${ours.toFixed(0)} ms (min ${Math.min(...runs.a).toFixed(0)}), rows ${rows.toFixed(0)} ms`]
+        }
+      } finally {
+        await raw.end()
+        await rt.dispose()
+      }
+    })
+}
+
+export default [write, read]

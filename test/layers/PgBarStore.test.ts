@@ -1,0 +1,185 @@
+/**
+ * What only the PostgreSQL store has to prove: a segment's merge is atomic when its connection dies mid-statement,
+ * a schema migrated by newer code is refused, an unreachable database is one clear line without the password,
+ * window reads use the key, and two processes (two pools) see each other's writes and versions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
+import { seriesFromBars } from "../../src/domain/barSeries.ts"
+import { BarStore } from "../../src/layers/BarStore.ts"
+import type { BarStoreShape } from "../../src/layers/barStoreShape.ts"
+import { describeDatabase } from "../../src/layers/DatabaseConfig.ts"
+import { readChunk } from "../../src/layers/pgBarSql.ts"
+import { pgBarStoreLayer } from "../../src/layers/PgBarStore.ts"
+import { pgDatabase } from "../../src/layers/pgDatabase.ts"
+import { type PgCluster, startPgCluster } from "../support/pgCluster.ts"
+import { bar } from "./barStore.suite.ts"
+
+let cluster: PgCluster
+beforeAll(async () => {
+  cluster = await startPgCluster()
+})
+afterAll(() => cluster?.stop())
+
+const quiet = Logger.minimumLogLevel(LogLevel.Warning)
+const storeLayer = (url: string) =>
+  pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))), Layer.provide(quiet))
+const useStore = <A, E>(url: string, use: (store: BarStoreShape) => Effect.Effect<A, E>) =>
+  Effect.provide(Effect.flatMap(BarStore, use), storeLayer(url))
+
+const T0 = Date.UTC(2024, 0, 1)
+const minutes = (from: number, n: number, close = 1) =>
+  seriesFromBars(Array.from({ length: n }, (_, i) => bar(T0 + (from + i) * 60_000, close + i / 1000)))
+const dbName = (url: string) => new URL(url).pathname.slice(1)
+
+/** bar_count of the series row and the rows really stored: they must always agree. */
+const counts = async (url: string, series: string) => {
+  const r = await cluster.query(
+    dbName(url),
+    `select s.bar_count, (select count(*) from ktrdr_bars b where b.series_id = s.id) as rows
+     from ktrdr_series s where s.series = $1`,
+    [series]
+  )
+  return { barCount: Number(r.rows[0]?.bar_count), rows: Number(r.rows[0]?.rows) }
+}
+
+describe("PgBarStore: PostgreSQL only", () => {
+  it.live(
+    "a merge whose connection is killed mid-statement leaves the old state, and the store goes on",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        yield* useStore(url, (store) =>
+          Effect.gen(function*() {
+            yield* store.merge("ATOM", "1m", minutes(0, 1000))
+            const v0 = yield* store.version("ATOM", "1m")
+            // a large segment overlapping the stored bars: inserts and updates in one statement
+            const big = minutes(500, 400_000, 2)
+            const fiber = yield* Effect.fork(store.merge("ATOM", "1m", big))
+            let killed = 0
+            for (let i = 0; i < 400 && killed === 0; i++) {
+              yield* Effect.sleep("20 millis")
+              const r = yield* Effect.promise(() =>
+                cluster.query(
+                  dbName(url),
+                  `select pg_terminate_backend(pid) as k from pg_stat_activity
+                 where datname = $1 and state = 'active' and query like '%with input as%' and pid <> pg_backend_pid()`,
+                  [dbName(url)]
+                )
+              )
+              killed = r.rowCount ?? 0
+            }
+            expect(killed).toBe(1)
+            const exit = yield* Fiber.await(fiber)
+            expect(Exit.isFailure(exit)).toBe(true)
+            if (Exit.isFailure(exit)) expect(JSON.stringify(exit.cause)).toContain("StorageError")
+            // old state: the 1000 first bars, unchanged, and the counts agree with the rows
+            const back = yield* store.read("ATOM", "1m")
+            expect(back.length).toBe(1000)
+            expect(back.close[999]).toBe(1 + 999 / 1000)
+            expect(yield* store.version("ATOM", "1m")).toBe(v0)
+            expect(yield* Effect.promise(() => counts(url, "ATOM"))).toEqual({ barCount: 1000, rows: 1000 })
+            // the pool replaced the dead connection: the same merge now succeeds whole
+            const r = yield* store.merge("ATOM", "1m", big)
+            expect(r).toEqual({
+              added: 400_000 - 500,
+              replaced: 500,
+              total: 500 + 400_000,
+              first: T0,
+              last: T0 + 400_499 * 60_000
+            })
+            expect(yield* Effect.promise(() => counts(url, "ATOM"))).toEqual({ barCount: 400_500, rows: 400_500 })
+          }))
+      }),
+    120_000
+  )
+
+  it.live("refuses a database whose schema is newer than this code, and says so", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.promise(() => cluster.createDatabase())
+      yield* useStore(url, (store) => store.merge("NEW", "1d", minutes(0, 1)))
+      yield* Effect.promise(() =>
+        cluster.query(dbName(url), `insert into effect_sql_migrations (migration_id, name) values (2, 'future')`)
+      )
+      const e = yield* Effect.flip(useStore(url, (store) => store.list()))
+      expect(e._tag).toBe("DatabaseError")
+      expect(e.message).toMatch(/schema version 2, newer than this ktrdr knows \(1\)/)
+      expect(e.message).toContain(describeDatabase(url))
+    }))
+
+  it.live("an unreachable database is one line naming host, port and database, never the password", () =>
+    Effect.gen(function*() {
+      const dead = `postgres://ktrdr:hunter2secret@127.0.0.1:${cluster.port + 1}/marketdata`
+      const e = yield* Effect.flip(useStore(dead, (store) => store.list()))
+      expect(e._tag).toBe("DatabaseError")
+      expect(e.message).toContain(`127.0.0.1:${cluster.port + 1}/marketdata`)
+      expect(e.message).not.toContain("hunter2")
+      expect(e.message.split("\n")).toHaveLength(1)
+      // reachable server, missing database: named too
+      const missing = cluster.url("no_such_db")
+      const e2 = yield* Effect.flip(useStore(missing, (store) => store.list()))
+      expect(e2.message).toMatch(/no_such_db/)
+    }))
+
+  it.live("a window read is an index range scan on the key, not a sequential scan", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.promise(() => cluster.createDatabase())
+      yield* useStore(url, (store) =>
+        Effect.gen(function*() {
+          yield* store.merge("IDX", "1m", minutes(0, 100_000))
+          yield* store.merge("OTHER", "1m", minutes(0, 50_000))
+        }))
+      const db = dbName(url)
+      yield* Effect.promise(() => cluster.query(db, "analyze"))
+      const id = (yield* Effect.promise(() => cluster.query(db, `select id from ktrdr_series where series = 'IDX'`)))
+        .rows[0].id
+      const sql = readChunk(false).replaceAll(/\$(\d)/g, (_, n: string) =>
+        [String(id), String(T0 + 40_000 * 60_000), String(T0 + 41_000 * 60_000), "262144"][Number(n) - 1]!)
+      const plan = (yield* Effect.promise(() =>
+        cluster.query(db, `explain ${sql}`)
+      )).rows.map((r) =>
+        r["QUERY PLAN"] as string
+      ).join("\n")
+      expect(plan).toMatch(/Index (Only )?Scan using ktrdr_bars_pkey|Bitmap Index Scan on ktrdr_bars_pkey/)
+      expect(plan).not.toMatch(/Seq Scan on ktrdr_bars/)
+    }))
+
+  it.live(
+    "two processes on one database: writes, versions and lists agree; migrations run once",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        yield* Effect.all([
+          useStore(url, (a) =>
+            Effect.gen(function*() {
+              const v = yield* a.version("SHARED", "1h")
+              expect(v).toBeUndefined()
+              yield* Effect.all(
+                Array.from({ length: 8 }, (_, k) => a.merge("SHARED", "1h", minutes(k * 100, 150))),
+                { concurrency: "unbounded" }
+              )
+              return yield* a.version("SHARED", "1h")
+            })),
+          useStore(url, (b) =>
+            Effect.all(
+              Array.from({ length: 8 }, (_, k) => b.merge("SHARED", "1h", minutes(k * 100 + 50, 150))),
+              { concurrency: "unbounded" }
+            ))
+        ], { concurrency: 2 })
+        yield* useStore(url, (c) =>
+          Effect.gen(function*() {
+            const r = yield* c.range("SHARED", "1h")
+            expect(r).toEqual({ first: T0, last: T0 + (7 * 100 + 50 + 149) * 60_000 })
+            expect(yield* Effect.promise(() => counts(url, "SHARED"))).toEqual({ barCount: 900, rows: 900 })
+            const v1 = yield* c.version("SHARED", "1h")
+            yield* c.merge("SHARED", "1h", minutes(10_000, 1))
+            expect(yield* c.version("SHARED", "1h")).not.toBe(v1)
+          }))
+        const migrations = yield* Effect.promise(() =>
+          cluster.query(dbName(url), "select * from effect_sql_migrations")
+        )
+        expect(migrations.rowCount).toBe(1)
+      }),
+    60_000
+  )
+})

@@ -1,0 +1,117 @@
+/**
+ * A private PostgreSQL cluster for tests and benchmarks: Debian's binaries, `initdb` into a temp directory, an
+ * ephemeral port on 127.0.0.1, the unix socket inside the temp directory, durability off (fsync, full-page writes)
+ * because the cluster dies with the test. Run as the `postgres` user when we are root (PostgreSQL refuses root).
+ * Each caller gets fresh databases with `createDatabase`; `stop` kills the server and removes the directory.
+ */
+import { execFile, spawnSync } from "node:child_process"
+import { chown, mkdtemp, readdir, rm } from "node:fs/promises"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import pg from "pg"
+
+const run = promisify(execFile)
+
+export interface PgCluster {
+  readonly port: number
+  readonly dir: string
+  /** `postgres://postgres@127.0.0.1:<port>/<db>` */
+  readonly url: (database: string) => string
+  /** A new, empty database; its URL. */
+  readonly createDatabase: (name?: string) => Promise<string>
+  /** Runs SQL as the superuser on a database (test set-up and inspection only). */
+  readonly query: (database: string, text: string, values?: ReadonlyArray<unknown>) => Promise<pg.QueryResult>
+  readonly stop: () => Promise<void>
+}
+
+const binDir = async (): Promise<string> => {
+  const versions = await readdir("/usr/lib/postgresql").catch(() => [] as Array<string>)
+  const newest = versions.filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))[0]
+  if (newest === undefined) {
+    throw new Error("PostgreSQL is not installed (/usr/lib/postgresql/*/bin): apt-get install postgresql")
+  }
+  return `/usr/lib/postgresql/${newest}/bin`
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address()
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))))
+    })
+  })
+
+const asRoot = process.getuid?.() === 0
+
+/** The command as the postgres user when we are root. */
+const as = (cmd: string, args: ReadonlyArray<string>): [string, Array<string>] =>
+  asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, [...args]]
+
+let dbCounter = 0
+
+export const startPgCluster = async (): Promise<PgCluster> => {
+  const bin = await binDir()
+  const dir = await mkdtemp(join(tmpdir(), "ktrdr-pg-"))
+  if (asRoot) {
+    const { stdout } = await run("id", ["-u", "postgres"])
+    const { stdout: gid } = await run("id", ["-g", "postgres"])
+    await chown(dir, Number(stdout.trim()), Number(gid.trim()))
+  }
+  const data = join(dir, "data")
+  await run(...as(`${bin}/initdb`, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "-N"]))
+  let port = 0
+  for (let attempt = 0;; attempt++) {
+    port = await freePort()
+    const opts = [
+      `-p ${port}`,
+      `-k ${dir}`,
+      "-c listen_addresses=127.0.0.1",
+      "-c fsync=off",
+      "-c synchronous_commit=off",
+      "-c full_page_writes=off",
+      "-c shared_buffers=32MB",
+      "-c max_connections=60"
+    ].join(" ")
+    const started = await run(
+      ...as(`${bin}/pg_ctl`, ["-D", data, "-o", opts, "-l", join(dir, "server.log"), "-w", "-t", "60", "start"])
+    ).then(() => true, (e: unknown) => (attempt < 3 ? false : Promise.reject(e)))
+    if (started) break
+  }
+  let stopped = false
+  // A test process that dies without stopping must not leave a postmaster behind.
+  const onExit = () => {
+    if (!stopped) spawnSync(...as(`${bin}/pg_ctl`, ["-D", data, "-m", "immediate", "stop"]))
+  }
+  process.once("exit", onExit)
+  const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`
+  const query = async (database: string, text: string, values?: ReadonlyArray<unknown>) => {
+    const client = new pg.Client({ connectionString: url(database) })
+    await client.connect()
+    try {
+      return await client.query(text, values as Array<unknown> | undefined)
+    } finally {
+      await client.end()
+    }
+  }
+  return {
+    port,
+    dir,
+    url,
+    query,
+    createDatabase: async (name = `t${process.pid}_${++dbCounter}`) => {
+      await query("postgres", `CREATE DATABASE ${pg.escapeIdentifier(name)}`)
+      return url(name)
+    },
+    stop: async () => {
+      if (stopped) return
+      stopped = true
+      process.off("exit", onExit)
+      await run(...as(`${bin}/pg_ctl`, ["-D", data, "-m", "immediate", "stop"])).catch(() => undefined)
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
