@@ -22,9 +22,13 @@ const pandasSeconds = (file: string): number | undefined => {
   const code = "import sys,time\ntry:\n import pandas as pd\nexcept ImportError:\n print('absent'); sys.exit(0)\n" +
     "ts=[]\nfor _ in range(3):\n t=time.perf_counter(); pd.read_csv(sys.argv[1], index_col=0, parse_dates=True)\n" +
     " ts.append(time.perf_counter()-t)\nprint(sorted(ts)[1])\n"
-  const r = spawnSync("python3", ["-c", code, file], { encoding: "utf8" })
-  const out = (r.stdout ?? "").trim()
-  return r.status === 0 && out !== "absent" && out !== "" ? Number(out) : undefined
+  // the first python3 on PATH may be a pyenv one without pandas, while Debian's python3-pandas is for /usr/bin's
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    const r = spawnSync(python, ["-c", code, file], { encoding: "utf8" })
+    const out = (r.stdout ?? "").trim()
+    if (r.status === 0 && out !== "absent" && out !== "") return Number(out)
+  }
+  return undefined
 }
 
 const bench: Bench = {
