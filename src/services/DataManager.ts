@@ -70,6 +70,7 @@ export const make = Effect.gen(function*() {
   /** The stored time column, ascending and unique (empty when nothing is stored): all planning needs of the bars. */
   const storedTimes = (key: string, tf: Timeframe) =>
     store.read(key, tf.id, {}).pipe(
+      Effect.retry({ schedule: loadRetry, while: (e) => e._tag === "StorageError" }), // as checkpoints are
       Effect.map((s) => (s.outOfOrder === 0 && s.duplicates === 0 ? s.time : sortUniqueSeries(s).time)),
       Effect.catchTag("NotFound", () => Effect.succeed(new Float64Array(0)))
     )
@@ -274,7 +275,13 @@ export const make = Effect.gen(function*() {
           Effect.gen(function*() {
             const pending = yield* Ref.getAndSet(buffer, [])
             if (pending.length === 0) return
+            // A store that fails for a while (a database restarting, a connection cut) is retried on the load's
+            // schedule: the batch stays in hand, and each attempt is one transaction, so nothing is half-written.
             const out = yield* store.merge(key, tf.id, seriesFromBars(pending)).pipe(
+              Effect.tapError((e) =>
+                e._tag === "StorageError" ? Effect.logWarning(`checkpoint failed, retrying: ${e.message}`) : Effect.void
+              ),
+              Effect.retry({ schedule: loadRetry, while: (e) => e._tag === "StorageError" }),
               Effect.onError(() => Ref.update(buffer, (b) => [...pending, ...b]))
             )
             const t = yield* Clock.currentTimeMillis

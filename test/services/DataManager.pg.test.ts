@@ -1,0 +1,80 @@
+/**
+ * A load into the PostgreSQL store while the database keeps cutting the store's connections (pg_terminate_backend,
+ * the server side of "database lost"): checkpoints fail, are retried on the load's schedule, and the load ends with
+ * exactly the bars an undisturbed load into the CSV store stores. Real PostgreSQL, real simulator over TCP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
+import { barsOf } from "../../src/domain/barSeries.ts"
+import { BarStore } from "../../src/layers/BarStore.ts"
+import { DataConfig } from "../../src/layers/DataConfig.ts"
+import { describeDatabase } from "../../src/layers/DatabaseConfig.ts"
+import { pgBarStoreLayer } from "../../src/layers/PgBarStore.ts"
+import { pgDatabase } from "../../src/layers/pgDatabase.ts"
+import { DataManager, DataManagerLive } from "../../src/services/DataManager.ts"
+import { SymbolCatalogLive } from "../../src/services/SymbolCatalog.ts"
+import { ibLayer, startSim, testSettings } from "../layers/support.ts"
+import { type PgCluster, startPgCluster } from "../support/pgCluster.ts"
+import { tempDir } from "../http/support.ts"
+
+let cluster: PgCluster
+beforeAll(async () => {
+  cluster = await startPgCluster()
+}, 60_000)
+afterAll(() => cluster?.stop())
+
+const ET = (s: string) => Date.parse(`${s}-05:00`)
+const request = {
+  symbol: "AAPL",
+  timeframe: "1m",
+  mode: "full" as const,
+  start: ET("2025-02-03T00:00:00"),
+  end: ET("2025-02-15T00:00:00")
+}
+
+const graph = <E>(store: Layer.Layer<BarStore, E, DataConfig>, latencyMs: number) =>
+  Effect.gen(function*() {
+    const sim = yield* startSim({ pacing: "off", latencyMs })
+    const dataDir = yield* tempDir("ktrdr-dm-pg-")
+    const layer = DataManagerLive.pipe(
+      Layer.provideMerge(Layer.mergeAll(SymbolCatalogLive, store)),
+      Layer.provideMerge(ibLayer(testSettings(sim, { largeBarSpacing: Duration.millis(0) }))),
+      Layer.provideMerge(DataConfig.make({ dataDir, checkpointEverySegments: 1, segmentsInFlight: 1 })),
+      Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+    )
+    const ctx = yield* Layer.build(layer)
+    return { dm: yield* Effect.provide(DataManager, ctx), store: yield* Effect.provide(BarStore, ctx) }
+  })
+
+describe("DataManager on PostgreSQL", () => {
+  it.live(
+    "connections cut during a load: checkpoints are retried and the stored bars equal an undisturbed load's",
+    () =>
+      Effect.gen(function*() {
+        const calm = yield* graph(BarStore.layer, 0)
+        yield* calm.dm.load(request)
+        const expected = barsOf(yield* calm.store.read("AAPL", "1m"))
+
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        const db = url.slice(url.lastIndexOf("/") + 1)
+        const pgStore = pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))))
+        const { dm, store } = yield* graph(pgStore, 120)
+        let cuts = 0
+        const cutter = yield* Effect.promise(async () => {
+          const r = await cluster.query(
+            "postgres",
+            "select pg_terminate_backend(pid) as k from pg_stat_activity " +
+              "where datname = $1 and pid <> pg_backend_pid()",
+            [db]
+          )
+          cuts += r.rowCount ?? 0
+        }).pipe(Effect.zipRight(Effect.sleep("150 millis")), Effect.forever, Effect.fork)
+        const r = yield* dm.load(request)
+        yield* Fiber.interrupt(cutter)
+        expect(cuts).toBeGreaterThan(0)
+        expect(r.gapsLeft).toBe(0)
+        expect(barsOf(yield* store.read("AAPL", "1m"))).toEqual(expected)
+      }).pipe(Effect.scoped),
+    180_000
+  )
+})
