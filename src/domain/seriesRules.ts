@@ -76,3 +76,19 @@ export const validateSeries = (data: BarSeries): Either.Either<void, InvalidInpu
   }
   return validateBars(data)
 }
+
+/** A read's inclusive bounds, open ends as ±Infinity; InvalidInput when a bound is NaN or start is after end. */
+export const readBounds = (
+  range: { readonly start?: number; readonly end?: number }
+): Either.Either<{ readonly start: number; readonly end: number }, InvalidInput> => {
+  const start = range.start ?? -Infinity, end = range.end ?? Infinity
+  return Number.isNaN(start) || Number.isNaN(end) || start > end
+    ? Either.left(
+      new InvalidInput({
+        field: "range",
+        value: `${range.start}..${range.end}`,
+        message: "start must not be after end"
+      })
+    )
+    : Either.right({ start, end })
+}

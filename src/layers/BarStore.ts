@@ -17,8 +17,8 @@ import { Context, Effect, Either, Layer } from "effect"
 import type { ParsedBarCsv } from "../domain/barCsv.ts"
 import { mergeSteps, normaliseSeries } from "../domain/barMerge.ts"
 import { type BarSeries, emptySeries, firstTime, lastTime, takeRows, windowOf } from "../domain/barSeries.ts"
-import { InvalidInput, NotFound } from "../domain/dataErrors.ts"
-import { seriesKey, validateBars, validateSeries } from "../domain/seriesRules.ts"
+import { NotFound } from "../domain/dataErrors.ts"
+import { readBounds, seriesKey, validateBars, validateSeries } from "../domain/seriesRules.ts"
 import { parseTimeframe } from "../domain/Timeframe.ts"
 import type { BarStoreShape, MergeResult, StoredSeries } from "./barStoreShape.ts"
 import { DataConfig } from "./DataConfig.ts"
@@ -90,14 +90,7 @@ const make = Effect.gen(function*() {
 
   const read: BarStoreShape["read"] = Effect.fn("BarStore.read")(function*(series, timeframe, range = {}) {
     const { name, file } = yield* locate(series, timeframe)
-    const start = range.start ?? -Infinity, end = range.end ?? Infinity
-    if (Number.isNaN(start) || Number.isNaN(end) || start > end) {
-      return yield* new InvalidInput({
-        field: "range",
-        value: `${range.start}..${range.end}`,
-        message: "start must not be after end"
-      })
-    }
+    const { start, end } = yield* readBounds(range)
     const { parsed } = yield* load(file, name)
     return range.start === undefined && range.end === undefined ? parsed : within(parsed, start, end)
   })

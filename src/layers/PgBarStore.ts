@@ -9,8 +9,8 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { Effect, Either, Layer, Option } from "effect"
 import { sortUniqueSeries } from "../domain/barMerge.ts"
 import { type BarSeries, SeriesBuilder } from "../domain/barSeries.ts"
-import { InvalidInput, NotFound, StorageError } from "../domain/dataErrors.ts"
-import { seriesKey, validateBars, validateSeries } from "../domain/seriesRules.ts"
+import { NotFound, StorageError } from "../domain/dataErrors.ts"
+import { readBounds, seriesKey, validateBars, validateSeries } from "../domain/seriesRules.ts"
 import { parseTimeframe } from "../domain/Timeframe.ts"
 import { BarStore } from "./BarStore.ts"
 import type { BarStoreShape, StoredBars, StoredSeries } from "./barStoreShape.ts"
@@ -125,14 +125,7 @@ export const makePgBarStore = (database: string) =>
 
     const read: BarStoreShape["read"] = Effect.fn("PgBarStore.read")(function*(series, timeframe, range = {}) {
       const { key, name, tf } = yield* locate(series, timeframe)
-      const start = range.start ?? -Infinity, end = range.end ?? Infinity
-      if (Number.isNaN(start) || Number.isNaN(end) || start > end) {
-        return yield* new InvalidInput({
-          field: "range",
-          value: `${range.start}..${range.end}`,
-          message: "start must not be after end"
-        })
-      }
+      const { start, end } = yield* readBounds(range)
       const lo = Math.max(start, Number.MIN_SAFE_INTEGER), hi = Math.min(end, Number.MAX_SAFE_INTEGER)
       const snapshot = Effect.gen(function*() {
         yield* sql.unsafe(READ_SNAPSHOT)
