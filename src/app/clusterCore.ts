@@ -65,10 +65,12 @@ export const clusterCoreLayer = (settings: ClusterSettings, url: Redacted.Redact
 
 /** `ktrdr serve`'s core: a cluster runner when KTRDR_CLUSTER_RUNNER is set, else the single-process core. */
 export const serverCoreLayer = (options: CoreOptions) =>
-  Layer.unwrapEffect(Effect.gen(function*() {
-    const cluster = yield* ClusterSettingsConfig
-    if (Option.isNone(cluster)) return coreLayer(options)
-    const { url } = yield* DatabaseConfig
-    if (Option.isNone(url)) return yield* Effect.fail(needsDatabase)
-    return clusterCoreLayer(cluster.value, url.value, options)
-  }).pipe(Effect.provide(options.databaseConfig ?? DatabaseConfig.layer)))
+  Layer.unwrapEffect(
+    Effect.gen(function*() {
+      const cluster = yield* ClusterSettingsConfig
+      if (Option.isNone(cluster)) return coreLayer(options)
+      const { url } = yield* DatabaseConfig
+      if (Option.isNone(url)) return yield* Effect.fail(needsDatabase)
+      return clusterCoreLayer(cluster.value, url.value, options)
+    }).pipe(Effect.provide(options.databaseConfig ?? DatabaseConfig.layer))
+  )

@@ -10,6 +10,7 @@ import { IbError } from "../domain/errors.ts"
 import { GatewayInfo, type GatewayReadiness } from "../layers/GatewayInfo.ts"
 import { type ClientStats, IbClient } from "../layers/IbClient.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
+import { logExit, type RequestKind } from "../layers/requestLog.ts"
 import { ClusterGateways, Gateway } from "./GatewayEntity.ts"
 
 /** How long a status question to a gateway's owner may take before the gateway counts as unreachable. */
@@ -63,37 +64,45 @@ export const clusterIbLayer = Layer.scopedContext(Effect.gen(function*() {
   })
 
   const call = <A, E extends { readonly _tag: string; readonly message?: string }>(
-    kind: string,
+    kind: RequestKind,
     f: (c: ReturnType<typeof clientFor>) => Effect.Effect<A, IbError | E>
   ): Effect.Effect<A, IbError> =>
-    Effect.flatMap(pick, Option.match({
-      onNone: () => Effect.fail(noGateway()),
-      onSome: (name) =>
-        Effect.acquireUseRelease(
-          Effect.sync(() => local.set(name, (local.get(name) ?? 0) + 1)),
-          () =>
-            f(clientFor(name)).pipe(
-              // The cluster could not deliver (a full mailbox, storage trouble): the gateway is out of reach for now.
-              Effect.mapError((e) =>
-                e instanceof IbError
-                  ? e
-                  : IbError.of("connectivity", `gateway ${name} unreachable through the cluster: ${e._tag}`)
-              )
-            ),
-          () => Effect.sync(() => local.set(name, (local.get(name) ?? 1) - 1))
-        ).pipe(
-          Effect.tapBoth({
-            onFailure: (e) =>
-              Ref.update(stats, (s) => ({
-                ...s,
-                requestsFailed: { ...s.requestsFailed, [e.category]: (s.requestsFailed[e.category] ?? 0) + 1 }
-              })),
-            onSuccess: () => Effect.flatMap(Effect.clockWith((c) => c.currentTimeMillis), (t) =>
-              Ref.update(stats, (s) => ({ ...s, requestsOk: s.requestsOk + 1, lastOkAt: t })))
-          }),
-          Effect.withSpan(`ClusterIb.${kind}`, { attributes: { gateway: name } })
-        )
-    }))
+    Effect.flatMap(
+      pick,
+      Option.match({
+        onNone: () => Effect.fail(noGateway()),
+        onSome: (name) =>
+          Effect.acquireUseRelease(
+            Effect.sync(() => local.set(name, (local.get(name) ?? 0) + 1)),
+            () =>
+              f(clientFor(name)).pipe(
+                // The cluster could not deliver (a full mailbox, storage trouble): the gateway is out of reach for now.
+                Effect.mapError((e) =>
+                  e instanceof IbError
+                    ? e
+                    : IbError.of("connectivity", `gateway ${name} unreachable through the cluster: ${e._tag}`)
+                )
+              ),
+            () => Effect.sync(() => local.set(name, (local.get(name) ?? 1) - 1))
+          ).pipe(
+            Effect.tapBoth({
+              onFailure: (e) =>
+                Ref.update(stats, (s) => ({
+                  ...s,
+                  requestsFailed: { ...s.requestsFailed, [e.category]: (s.requestsFailed[e.category] ?? 0) + 1 }
+                })),
+              onSuccess: () =>
+                Effect.flatMap(
+                  Effect.clockWith((c) => c.currentTimeMillis),
+                  (t) => Ref.update(stats, (s) => ({ ...s, requestsOk: s.requestsOk + 1, lastOkAt: t }))
+                )
+            }),
+            // The load that asked counts the request (loadAccounting.ts), as it does with its own session.
+            Effect.onExit(logExit(kind)),
+            Effect.withSpan(`ClusterIb.${kind}`, { attributes: { gateway: name } })
+          )
+      })
+    )
 
   const ib = IbClient.of({
     currentTime: call("currentTime", (c) => c.currentTime()),
@@ -102,9 +111,7 @@ export const clusterIbLayer = Layer.scopedContext(Effect.gen(function*() {
       call("headTimestamp", (c) => c.headTimestamp({ contract, whatToShow: o.whatToShow, useRTH: o.useRTH })),
     historicalBars: (r) =>
       call("historical", (c) => c.historical(r)).pipe(
-        Effect.tap((bars) =>
-          Ref.update(stats, (s) => ({ ...s, barsReceived: s.barsReceived + bars.length }))
-        )
+        Effect.tap((bars) => Ref.update(stats, (s) => ({ ...s, barsReceived: s.barsReceived + bars.length })))
       ),
     stats: Ref.get(stats)
   })

@@ -82,8 +82,11 @@ export const makeClusterOperations = Effect.gen(function*() {
           (!q.activeOnly || !isTerminal(o.status))
         )
         const offset = q.offset ?? 0
-        return { items: matching.slice(offset, offset + (q.limit ?? 100)), total: matching.length, active } satisfies
-          ListResult
+        return {
+          items: matching.slice(offset, offset + (q.limit ?? 100)),
+          total: matching.length,
+          active
+        } satisfies ListResult
       }),
     cancel: (id, reason = null) =>
       Effect.gen(function*() {
@@ -140,7 +143,9 @@ export const makeClusterOperations = Effect.gen(function*() {
           Stream.repeatEffectWithSchedule(info(id).pipe(Effect.orDie), Schedule.spaced(POLL))
         ).pipe(
           // A new state, not the running clock: duration_seconds alone is no event.
-          Stream.changesWith((a, b) => JSON.stringify({ ...a, duration_seconds: 0 }) === JSON.stringify({ ...b, duration_seconds: 0 })),
+          Stream.changesWith((a, b) =>
+            JSON.stringify({ ...a, duration_seconds: 0 }) === JSON.stringify({ ...b, duration_seconds: 0 })
+          ),
           Stream.takeUntil((i) => isTerminal(i.status))
         ))
   }

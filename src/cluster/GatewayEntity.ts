@@ -9,7 +9,13 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Context, Effect, Layer, Schema } from "effect"
-import { BarWire, ContractInfoWire, ContractSpecWire, HistoricalRequestWire, WhatToShowWire } from "../contract/ibWire.ts"
+import {
+  BarWire,
+  ContractInfoWire,
+  ContractSpecWire,
+  HistoricalRequestWire,
+  WhatToShowWire
+} from "../contract/ibWire.ts"
 import { IbError } from "../domain/errors.ts"
 import type { GatewayEntry } from "../domain/gatewayList.ts"
 import { IbConfig } from "../layers/Config.ts"

@@ -50,7 +50,9 @@ export const parseGatewayList = (text: string): Either.Either<ReadonlyArray<Gate
 }
 
 /** `host:port` of a runner's cluster socket. */
-export const parseHostPort = (text: string): Either.Either<{ readonly host: string; readonly port: number }, string> => {
+export const parseHostPort = (
+  text: string
+): Either.Either<{ readonly host: string; readonly port: number }, string> => {
   const m = /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(text.trim())
   const port = m ? Number(m[2]) : 0
   return m && port >= 1 && port <= 65535

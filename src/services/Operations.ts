@@ -27,14 +27,9 @@ import { cancelledInfo, completedInfo, failedInfo, newOperationInfo, withProgres
 import {
   durationSeconds,
   expiredIds,
-  initialProgress,
   isoUtc,
   isTerminal,
-  metadataOf,
   operationId,
-  progressOf,
-  resultSummaryOf,
-  type OperationFailure,
   type OperationInfo,
   type OperationStatus,
   type OperationType,
@@ -118,7 +113,6 @@ interface Entry {
   terminalAt: number | null
   cancelReason: string | null
 }
-
 
 const hex8 = () => randomBytes(4).toString("hex")
 
