@@ -21,7 +21,7 @@ const controlOf = async (sim: GatewaySimulator): Promise<string> => {
 }
 
 describe("client-id evidence", () => {
-  it("a refused duplicate counts once and the maximum stays 1; reconnecting under the id is not a second session", async () => {
+  it("a refused duplicate counts once; the maximum stays 1, also across a reconnect under the id", async () => {
     const sim = await res.sim({ pacing: "off" })
     expect(sim.stats()).toMatchObject({ clientIdRefusals: 0, maxSessionsPerClientId: 0 })
     const first = await connectRaw(res, sim.port, 7)
@@ -36,7 +36,7 @@ describe("client-id evidence", () => {
     expect(sim.stats()).toMatchObject({ clientIdRefusals: 1, maxSessionsPerClientId: 1 })
   })
 
-  it("counts real sessions: with acceptDuplicateClientIds two logins under one id show 2, and a reset keeps what is open", async () => {
+  it("counts real sessions: two logins under one id (fault) show 2; a reset keeps what is open", async () => {
     const sim = await res.sim({ pacing: "off" })
     await sim.setFaults({ acceptDuplicateClientIds: true })
     await connectRaw(res, sim.port, 3)
