@@ -5,6 +5,7 @@
  * Layer and `controlApi.ts` exposes the same controls over HTTP.
  */
 import { createServer, type Server, type Socket } from "node:net"
+import { findContracts } from "./catalog.ts"
 import { noFaults, type FaultsPatch, type FaultState } from "./faults.ts"
 import { Pacing, type PacingMode } from "./pacing.ts"
 import { Text } from "./protocol.ts"
@@ -146,21 +147,26 @@ export class GatewaySimulator {
       onLoggedIn: (s) => {
         this.maxSessionsPerClientId = Math.max(this.maxSessionsPerClientId, this.sessionsOf(s.clientId))
       },
-      onHistoricalRequest: (s, m) =>
+      onHistoricalRequest: (s, m) => {
+        const found = m.conId === 0 && m.exchange === "" ? [] : findContracts(m, this.ctx.now())
         this.requestLog.add({
           sessionId: s.id,
           clientId: s.clientId ?? -1,
+          conId: m.conId,
           symbol: m.symbol,
           secType: m.secType,
           exchange: m.exchange,
           currency: m.currency,
+          localSymbol: m.localSymbol,
+          resolved: found.length === 1 ? found[0]!.localSymbol : null,
           endDateTime: m.endDateTime,
           duration: m.duration,
           barSize: m.barSize,
           whatToShow: m.whatToShow,
           useRTH: m.useRTH,
           receivedAtMs: Date.now()
-        }),
+        })
+      },
       openHistorical: () => {
         let n = 0
         for (const s of this.sessions) n += s.inFlight.size

@@ -10,10 +10,18 @@ export interface HistoricalRequestEntry {
   /** The simulator's session number (one per TCP connection). */
   readonly sessionId: number
   readonly clientId: number
+  /** As sent (0 when the client named the contract by its fields). */
+  readonly conId: number
   readonly symbol: string
   readonly secType: string
   readonly exchange: string
   readonly currency: string
+  readonly localSymbol: string
+  /**
+   * The instrument the simulator's catalog resolves the contract to (its local symbol: `AAPL`, `EUR.USD`, `ESH5`),
+   * null when nothing or several match: clients that send only a conId still show which series they asked for.
+   */
+  readonly resolved: string | null
   readonly endDateTime: string
   readonly duration: string
   readonly barSize: string

@@ -4,20 +4,8 @@
  */
 import type { FaultState } from "./faults.ts"
 import type { Pacing } from "./pacing.ts"
+import type { HistoricalData } from "./requests.ts"
 import type { Field } from "./wire.ts"
-
-/** The fields of a REQ_HISTORICAL_DATA the request log keeps, as the client sent them. */
-export interface HistoricalRequestFields {
-  readonly symbol: string
-  readonly secType: string
-  readonly exchange: string
-  readonly currency: string
-  readonly endDateTime: string
-  readonly duration: string
-  readonly barSize: string
-  readonly whatToShow: string
-  readonly useRTH: boolean
-}
 
 /** Historical requests waiting for their latency, the HMDS farm, or streaming keepUpToDate updates. */
 export interface InFlight {
@@ -88,7 +76,7 @@ export interface SimContext<S extends SessionPort = SessionPort> {
   /** A session finished its login (START_API accepted) under its client id. */
   onLoggedIn(s: S): void
   /** A REQ_HISTORICAL_DATA was read from a logged-in session (before any fault or validation). */
-  onHistoricalRequest(s: S, m: HistoricalRequestFields): void
+  onHistoricalRequest(s: S, m: typeof HistoricalData.Type): void
   readonly openHistorical: () => number
   readonly log: (line: string) => void
   onClosed(s: S): void

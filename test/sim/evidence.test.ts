@@ -65,21 +65,47 @@ describe("historical request log", () => {
       useRTH: false
     })
     await outcome(a, 1)
+    // By conId alone, as the server sends it once the contract is resolved.
+    reqHist(a, 3, {
+      contract: { conId: 265598, exchange: "SMART" },
+      end: "20240305 16:00:00 US/Eastern",
+      duration: "1 D",
+      barSize: "1 hour"
+    })
+    await outcome(a, 3)
     await outcome(b, 2)
     const body = (await (await fetch(`${base}/requests`)).json()) as {
       total: number
       requests: Array<HistoricalRequestEntry>
     }
     expect(body).toEqual(sim.requests())
-    expect(body.total).toBe(2)
+    expect(body.total).toBe(3)
     const byClient = [...body.requests].sort((x, y) => x.clientId - y.clientId)
     expect(byClient.map(({ receivedAtMs: _, sessionId: __, ...rest }) => rest)).toEqual([
       {
         clientId: 21,
+        conId: 0,
         symbol: "AAPL",
         secType: "STK",
         exchange: "SMART",
         currency: "USD",
+        localSymbol: "",
+        resolved: "AAPL",
+        endDateTime: "20240305 16:00:00 US/Eastern",
+        duration: "1 D",
+        barSize: "1 hour",
+        whatToShow: "TRADES",
+        useRTH: true
+      },
+      {
+        clientId: 21,
+        conId: 265598,
+        symbol: "",
+        secType: "",
+        exchange: "SMART",
+        currency: "",
+        localSymbol: "",
+        resolved: "AAPL",
         endDateTime: "20240305 16:00:00 US/Eastern",
         duration: "1 D",
         barSize: "1 hour",
@@ -88,10 +114,13 @@ describe("historical request log", () => {
       },
       {
         clientId: 22,
+        conId: 0,
         symbol: "EUR",
         secType: "CASH",
         exchange: "IDEALPRO",
         currency: "USD",
+        localSymbol: "",
+        resolved: "EUR.USD",
         endDateTime: "20240305 16:00:00 US/Eastern",
         duration: "2 D",
         barSize: "1 min",
@@ -100,6 +129,7 @@ describe("historical request log", () => {
       }
     ])
     expect(new Set(byClient.map((r) => r.sessionId)).size).toBe(2)
+    expect(byClient[0]!.sessionId).toBe(byClient[1]!.sessionId)
     for (const r of byClient) {
       expect(r.receivedAtMs).toBeGreaterThanOrEqual(before)
       expect(r.receivedAtMs).toBeLessThanOrEqual(Date.now())
@@ -115,10 +145,13 @@ describe("historical request log", () => {
     const entry = (i: number): HistoricalRequestEntry => ({
       sessionId: 1,
       clientId: i,
-      symbol: "AAPL",
-      secType: "STK",
+      conId: 265598,
+      symbol: "",
+      secType: "",
       exchange: "SMART",
-      currency: "USD",
+      currency: "",
+      localSymbol: "",
+      resolved: "AAPL",
       endDateTime: "",
       duration: "1 D",
       barSize: "1 min",
