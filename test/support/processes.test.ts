@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest"
 import {
+  gatewayEnv,
   ibRequestsOf,
   killAll,
   liveProcesses,
@@ -35,14 +36,9 @@ describe("multi-process harness", () => {
   it("a load shows request by request on its simulator; a twin client id is refused; nothing survives", async () => {
     const [simA, simB] = await Promise.all([spawnSim({ pacing: "strict" }), spawnSim({ pacing: "strict" })])
     expect(simA.port).not.toBe(simB.port)
-    const gatewayOf = (port: number) => ({
-      KTRDR_IB_HOST: "127.0.0.1",
-      KTRDR_IB_PORT: String(port),
-      KTRDR_IB_CLIENT_ID: "1",
-      // One id only: a refused id must stay refused, not move on to id 2.
-      KTRDR_IB_CLIENT_ID_ATTEMPTS: "1"
-    })
-    const server = await spawnServer({ label: "serve-a", env: gatewayOf(simA.port) })
+    // One id only: a refused id must stay refused, not move on to id 2.
+    const env = gatewayEnv(simA, { clientId: 1, attempts: 1 })
+    const server = await spawnServer({ label: "serve-a", env })
 
     const op = await loadAndWait(server.baseUrl, {
       symbol: "AAPL",
@@ -76,7 +72,7 @@ describe("multi-process harness", () => {
     expect((await listOperations(server.baseUrl)).data.map((o) => o.operation_id)).toContain(op.operation_id)
 
     // Same gateway, same client id: the simulator must refuse it (the evidence can fail).
-    const twin = await spawnServer({ label: "serve-twin", env: gatewayOf(simA.port) })
+    const twin = await spawnServer({ label: "serve-twin", env })
     const refused = await until("a 326 refusal", () => simA.stats(), (s) => s.clientIdRefusals >= 1)
     expect(refused).toMatchObject({ clientIds: [1], maxSessionsPerClientId: 1 })
 

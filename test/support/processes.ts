@@ -20,6 +20,6 @@ export {
   type OperationInfo,
   type Operations
 } from "./ktrdrApi.ts"
-export { type ServerProcess, spawnServer, type SpawnServerOptions } from "./serverProcess.ts"
+export { gatewayEnv, type ServerProcess, spawnServer, type SpawnServerOptions } from "./serverProcess.ts"
 export { RUNNER_APP_PREFIX, shardSplit, type ShardSplit, waitForShardSplit } from "./shardSplit.ts"
 export { type SimProcess, spawnSim, type SpawnSimOptions } from "./simProcess.ts"

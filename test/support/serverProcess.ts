@@ -38,6 +38,21 @@ export interface ServerProcess {
 
 let serverCounter = 0
 
+/**
+ * The single-gateway settings for a server talking to `sim` as `clientId`. `attempts` 1 keeps a refused id refused
+ * (the server's default moves on to the next id after 326); `timeScale` must match a time-scaled simulator's.
+ */
+export const gatewayEnv = (
+  sim: { readonly port: number },
+  o: { readonly clientId?: number; readonly attempts?: number; readonly timeScale?: number } = {}
+): Record<string, string> => ({
+  KTRDR_IB_HOST: "127.0.0.1",
+  KTRDR_IB_PORT: String(sim.port),
+  KTRDR_IB_CLIENT_ID: String(o.clientId ?? 1),
+  ...(o.attempts === undefined ? {} : { KTRDR_IB_CLIENT_ID_ATTEMPTS: String(o.attempts) }),
+  ...(o.timeScale === undefined ? {} : { KTRDR_IB_PACING_TIME_SCALE: String(o.timeScale) })
+})
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Polls `GET <baseUrl>/api/v1/health` until it answers 200; fails early (with the logs) if the process exits. */
