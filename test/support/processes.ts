@@ -3,7 +3,15 @@
  * tests make, and the cluster's shard-split wait. Call `killAll()` in afterEach/afterAll; the processes also die
  * with the test process.
  */
-export { killAll, liveProcesses, survivingPids, type ExitInfo } from "./childProcess.ts"
+export {
+  afterKillAll,
+  type ExitInfo,
+  killAll,
+  liveProcesses,
+  type ManagedProcess,
+  spawnNode,
+  survivingPids
+} from "./childProcess.ts"
 export { freePort } from "./freePort.ts"
 export {
   ApiError,
