@@ -12,6 +12,7 @@ import { ClusterOperationsLive } from "../cluster/ClusterOperations.ts"
 import { ClusterSettingsConfig, type ClusterSettings, shardingConfig } from "../cluster/ClusterConfig.ts"
 import { clusterIbLayer } from "../cluster/ClusterIb.ts"
 import { LoadWorkflowLive } from "../cluster/LoadWorkflow.ts"
+import { startOneAtATime } from "../cluster/clusterStart.ts"
 import { OperationsTable } from "../cluster/operationsTable.ts"
 import { DataManagerLive } from "../services/DataManager.ts"
 import { symbolCatalogLayer } from "../services/SymbolCatalog.ts"
@@ -31,10 +32,14 @@ const needsDatabase = ConfigError.InvalidData(
 export const clusterCoreLayer = (settings: ClusterSettings, url: Redacted.Redacted<string>, options: CoreOptions) => {
   const where = describeDatabase(Redacted.value(url))
   const { host, port } = settings.runner
-  const db = pgDatabase(url, { maxConnections: 20, applicationName: `ktrdr-runner-${host}:${port}` })
-  const storage = Layer.mergeAll(pgBarStoreLayer(where), pgSymbolCacheLayer(where), OperationsTable.layer).pipe(
-    Layer.provideMerge(db)
-  )
+  // Two pools: the bar store reads bigints as numbers (epoch ms), the cluster's snowflake ids need them as strings.
+  const storeDb = pgDatabase(url, { maxConnections: 10 })
+  const clusterDb = pgDatabase(url, {
+    maxConnections: 10,
+    applicationName: `ktrdr-runner-${host}:${port}`,
+    bigintAsString: true
+  })
+  const storage = Layer.merge(pgBarStoreLayer(where), pgSymbolCacheLayer(where)).pipe(Layer.provide(storeDb))
   const gateways = Layer.effect(
     ClusterGateways,
     Effect.map(IbConfig, (ib) => ({
@@ -44,9 +49,9 @@ export const clusterCoreLayer = (settings: ClusterSettings, url: Redacted.Redact
       simulated: options.simulated ?? false
     }))
   )
-  const engine = ClusterWorkflowEngine.layer.pipe(
+  const engine = startOneAtATime(ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(NodeClusterSocket.layer({ storage: "sql", shardingConfig: shardingConfig(settings.runner) }))
-  )
+  )).pipe(Layer.provideMerge(OperationsTable.layer), Layer.provideMerge(clusterDb))
   // Each fetched segment is persisted as it lands: a load resumed on another runner plans from what is stored.
   const dataConfig = Layer.effect(
     DataConfig,

@@ -105,6 +105,7 @@ const runLoad = (row: OperationRow) =>
     const catalog = yield* SymbolCatalog
     const started = row.startedMs ?? (yield* Clock.currentTimeMillis)
     let info: OperationInfo = { ...row.info, status: "running", started_at: isoUtc(started) }
+    yield* Effect.logInfo(`load ${id} (${row.request.symbol} ${row.request.timeframe}) runs here`)
     yield* Effect.retry(table.setInfo(id, info, started), dbRetry)
     const storedSpan = catalog.parse(row.request.symbol).pipe(
       Effect.flatMap((p) => store.range(p.seriesKey, row.request.timeframe)),
