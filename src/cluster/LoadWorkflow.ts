@@ -10,7 +10,7 @@
  * a load has none, so each segment watches the row and stops itself.
  */
 import { Activity, Workflow } from "@effect/workflow"
-import { Clock, Effect, Exit, Fiber, Option, Schedule, Schema } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, Option, Schedule, Schema } from "effect"
 import { failureOf } from "../domain/errorBody.ts"
 import { IbError } from "../domain/errors.ts"
 import { addTotals, fetchProgress, type LoadPlan, noSegments, type SegmentTotals } from "../domain/loadSteps.ts"
@@ -209,9 +209,8 @@ const endOf = (
       const { result, cachedBefore } = exit.value
       return [completedInfo(cur, result, cachedBefore, started, now), { _tag: "done", result }] as const
     }
-    const failure = Option.getOrUndefined(
-      Exit.causeOption(exit).pipe(Option.flatMap((c) => Option.fromNullable(c._tag === "Fail" ? c.error : undefined)))
-    )
+    // Segments run side by side: the first typed failure, wherever it sits among the others' interruptions.
+    const failure = Option.getOrUndefined(Option.flatMap(Exit.causeOption(exit), Cause.failureOption))
     if (failure !== undefined && failure._tag !== "Cancelled") {
       return [failedInfo(cur, failureOf(failure), started, now), { _tag: "failed", error: failure }] as const
     }

@@ -17,7 +17,10 @@ export const startOneAtATime = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
       const conn = yield* Scope.extend(sql.reserve, held)
       yield* conn.execute("select pg_advisory_lock($1)", [START_LOCK], undefined)
       // Before the connection goes back to the pool: a session lock would outlive us on it.
-      yield* Scope.addFinalizer(held, conn.execute("select pg_advisory_unlock($1)", [START_LOCK], undefined).pipe(Effect.ignore))
+      yield* Scope.addFinalizer(
+        held,
+        conn.execute("select pg_advisory_unlock($1)", [START_LOCK], undefined).pipe(Effect.ignore)
+      )
       return yield* Layer.build(layer)
     }).pipe(Effect.ensuring(Scope.close(held, Exit.void)))
   }))

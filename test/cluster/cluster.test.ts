@@ -38,7 +38,9 @@ const RANGE = { start_date: "2025-01-02", end_date: "2025-03-01" }
 const requestKeys = async (sims: ReadonlyArray<SimProcess>) => {
   const keys: Array<string> = []
   for (const s of sims) {
-    for (const r of (await s.requests()).requests) keys.push(`${r.resolved} ${r.endDateTime} ${r.duration} ${r.barSize}`)
+    for (const r of (await s.requests()).requests) {
+      keys.push(`${r.resolved} ${r.endDateTime} ${r.duration} ${r.barSize}`)
+    }
   }
   return keys
 }
@@ -74,7 +76,9 @@ describe("cluster mode", () => {
     const refOps = await Promise.all(
       SERIES.map((symbol) => startLoad(single.baseUrl, { symbol, timeframe: "1h", mode: "full", ...RANGE }))
     )
-    for (const id of refOps) expect((await waitForOperation(single.baseUrl, id, { timeoutMs: 240_000 })).status).toBe("completed")
+    for (const id of refOps) {
+      expect((await waitForOperation(single.baseUrl, id, { timeoutMs: 240_000 })).status).toBe("completed")
+    }
 
     const used = await Promise.all(sims.slice(0, 2).map(async (s) => (await s.requests()).total))
     expect(used[0], "gateway 1 served requests").toBeGreaterThan(0)
@@ -83,7 +87,10 @@ describe("cluster mode", () => {
     expect(served.size).toBe(SERIES.length)
 
     for (const symbol of SERIES) {
-      const [a, b] = await Promise.all([readBars(runners[2]!.baseUrl, symbol, "1h", {}), readBars(single.baseUrl, symbol, "1h", {})])
+      const [a, b] = await Promise.all([
+        readBars(runners[2]!.baseUrl, symbol, "1h", {}),
+        readBars(single.baseUrl, symbol, "1h", {})
+      ])
       expect(a.dates.length, symbol).toBeGreaterThan(0)
       expect(a.dates, symbol).toEqual(b.dates)
       expect(a.ohlcv, symbol).toEqual(b.ohlcv)
@@ -91,141 +98,161 @@ describe("cluster mode", () => {
     await expectOneSessionPerClientId(sims)
   }, 600_000)
 
-  it("SIGKILL of a gateway's owner during a backfill: the load completes, bars identical, finished segments fetched once", async () => {
-    pg ??= await startPgCluster()
-    // Slow answers keep the backfill running long enough to kill a runner in the middle of it.
-    const sims = await Promise.all([
-      spawnSim({ label: "k-gw1", latencyMs: 300 }),
-      spawnSim({ label: "k-gw2", latencyMs: 300 }),
-      spawnSim({ label: "k-ref" })
-    ])
-    const cluster = await startCluster(sims.slice(0, 2), { pg })
-    const runners = await Promise.all([cluster.start("k1"), cluster.start("k2"), cluster.start("k3")])
-    const single = await reference(sims[2]!)
-    await cluster.waitForSplit(3)
-    const body = { symbol: "AAPL", timeframe: "1m", mode: "full", start_date: "2025-01-02", end_date: "2025-03-15" }
+  it(
+    "SIGKILL of a gateway's owner during a backfill: the load completes, bars identical, finished segments fetched once",
+    async () => {
+      pg ??= await startPgCluster()
+      // Slow answers keep the backfill running long enough to kill a runner in the middle of it.
+      const sims = await Promise.all([
+        spawnSim({ label: "k-gw1", latencyMs: 300 }),
+        spawnSim({ label: "k-gw2", latencyMs: 300 }),
+        spawnSim({ label: "k-ref" })
+      ])
+      const cluster = await startCluster(sims.slice(0, 2), { pg })
+      const runners = await Promise.all([cluster.start("k1"), cluster.start("k2"), cluster.start("k3")])
+      const single = await reference(sims[2]!)
+      await cluster.waitForSplit(3)
+      const body = {
+        symbol: "AAPL",
+        timeframe: "1m",
+        mode: "full",
+        start_date: "2025-01-02",
+        end_date: "2025-03-15"
+      } as const
 
-    const id = await startLoad(runners[0]!.baseUrl, body)
-    let op = await getOperation(runners[1]!.baseUrl, id)
-    while (op.status === "running" || op.status === "pending") {
-      if ((op.progress.items_processed ?? 0) >= 12) break
-      await sleep(100)
-      op = await getOperation(runners[1]!.baseUrl, id)
-    }
-    expect(op.status, "still running when the runner is killed").toBe("running")
-    const executor = executorOf(runners, id)
-    const owners = ["gw1", "gw2"].map((g) => ownerOf(runners, g))
-    // Prefer a runner that owns a gateway and also executes the load: both kinds of take-over at once.
-    const victim = owners.find((o) => o !== undefined && o === executor) ?? owners.find((o) => o !== undefined)
-    expect(victim, "some runner owns a gateway").toBeDefined()
-    const killedAt = Date.now()
-    await victim!.kill("SIGKILL")
-    const survivor = runners.find((r) => r !== victim)!
-
-    const done = await waitForOperation(survivor.baseUrl, id, { timeoutMs: 300_000, pollMs: 1000 })
-    expect(done.status, JSON.stringify(done.error_message)).toBe("completed")
-    const ref = await waitForOperation(single.baseUrl, await startLoad(single.baseUrl, body), { timeoutMs: 300_000 })
-    expect(ref.status).toBe("completed")
-    const [a, b] = await Promise.all([readBars(survivor.baseUrl, "AAPL", "1m", {}), readBars(single.baseUrl, "AAPL", "1m", {})])
-    expect(a.dates.length).toBeGreaterThan(10_000)
-    expect(a.dates).toEqual(b.dates)
-    expect(a.ohlcv).toEqual(b.ohlcv)
-
-    // Fetched once: a request repeated after the kill must have been in flight at the kill (one slot per segment
-    // in flight, KTRDR_SEGMENTS_IN_FLIGHT = 4), never a segment that had finished before it.
-    const seen = new Map<string, Array<number>>()
-    for (const s of sims.slice(0, 2)) {
-      for (const r of (await s.requests()).requests) {
-        const k = `${r.endDateTime} ${r.duration} ${r.barSize}`
-        seen.set(k, [...(seen.get(k) ?? []), r.receivedAtMs])
+      const id = await startLoad(runners[0]!.baseUrl, body)
+      let op = await getOperation(runners[1]!.baseUrl, id)
+      while (op.status === "running" || op.status === "pending") {
+        if ((op.progress.items_processed ?? 0) >= 12) break
+        await sleep(100)
+        op = await getOperation(runners[1]!.baseUrl, id)
       }
-    }
-    const repeated = [...seen.entries()].filter(([, at]) => at.length > 1)
-    expect(repeated.length, JSON.stringify(repeated)).toBeLessThanOrEqual(4)
-    for (const [k, at] of repeated) {
-      expect(Math.min(...at), `${k} first asked long before the kill`).toBeGreaterThan(killedAt - 5_000)
-    }
-    expect(seen.size, "every planned segment was asked").toBe(Number(ref.result_summary?.["segments_planned"]))
-    await expectOneSessionPerClientId(sims)
-    console.log(
-      `killed ${victim!.label} (executor: ${executor?.label}, owners: ${owners.map((o) => o?.label).join(",")}); ` +
-        `repeated ${repeated.length}; took ${Date.now() - killedAt} ms after the kill`
-    )
-  }, 600_000)
+      expect(op.status, "still running when the runner is killed").toBe("running")
+      const executor = executorOf(runners, id)
+      const owners = ["gw1", "gw2"].map((g) => ownerOf(runners, g))
+      // Prefer a runner that owns a gateway and also executes the load: both kinds of take-over at once.
+      const victim = owners.find((o) => o !== undefined && o === executor) ?? owners.find((o) => o !== undefined)
+      expect(victim, "some runner owns a gateway").toBeDefined()
+      const killedAt = Date.now()
+      await victim!.kill("SIGKILL")
+      const survivor = runners.find((r) => r !== victim)!
 
-  it("operations live in the database: progress and cancel through other runners; a restart of every runner keeps them", async () => {
-    pg ??= await startPgCluster()
-    const sims = await Promise.all([spawnSim({ label: "o-gw1", latencyMs: 300 }), spawnSim({ label: "o-gw2", latencyMs: 300 })])
-    const cluster = await startCluster(sims, { pg })
-    const first = await Promise.all([cluster.start("o1"), cluster.start("o2"), cluster.start("o3")])
-    await cluster.waitForSplit(3)
+      const done = await waitForOperation(survivor.baseUrl, id, { timeoutMs: 300_000, pollMs: 1000 })
+      expect(done.status, JSON.stringify(done.error_message)).toBe("completed")
+      const ref = await waitForOperation(single.baseUrl, await startLoad(single.baseUrl, body), { timeoutMs: 300_000 })
+      expect(ref.status).toBe("completed")
+      const [a, b] = await Promise.all([
+        readBars(survivor.baseUrl, "AAPL", "1m", {}),
+        readBars(single.baseUrl, "AAPL", "1m", {})
+      ])
+      expect(a.dates.length).toBeGreaterThan(10_000)
+      expect(a.dates).toEqual(b.dates)
+      expect(a.ohlcv).toEqual(b.ohlcv)
 
-    const small = await loadAndWait(first[0]!.baseUrl, { symbol: "MSFT", timeframe: "1d", mode: "full", ...RANGE }, {
-      timeoutMs: 120_000
-    })
-    expect(small.status).toBe("completed")
+      // Fetched once: a request repeated after the kill must have been in flight at the kill (one slot per segment
+      // in flight, KTRDR_SEGMENTS_IN_FLIGHT = 4), never a segment that had finished before it.
+      const seen = new Map<string, Array<number>>()
+      for (const s of sims.slice(0, 2)) {
+        for (const r of (await s.requests()).requests) {
+          const k = `${r.endDateTime} ${r.duration} ${r.barSize}`
+          seen.set(k, [...(seen.get(k) ?? []), r.receivedAtMs])
+        }
+      }
+      const repeated = [...seen.entries()].filter(([, at]) => at.length > 1)
+      expect(repeated.length, JSON.stringify(repeated)).toBeLessThanOrEqual(4)
+      for (const [k, at] of repeated) {
+        expect(Math.min(...at), `${k} first asked long before the kill`).toBeGreaterThan(killedAt - 5_000)
+      }
+      expect(seen.size, "every planned segment was asked").toBe(Number(ref.result_summary?.["segments_planned"]))
+      await expectOneSessionPerClientId(sims)
+      console.log(
+        `killed ${victim!.label} (executor: ${executor?.label}, owners: ${owners.map((o) => o?.label).join(",")}); ` +
+          `repeated ${repeated.length}; took ${Date.now() - killedAt} ms after the kill`
+      )
+    },
+    600_000
+  )
 
-    const id = await startLoad(first[0]!.baseUrl, {
-      symbol: "AAPL",
-      timeframe: "1m",
-      mode: "full",
-      start_date: "2025-01-02",
-      end_date: "2025-06-30"
-    })
-    let executor: ServerProcess | undefined
-    while (executor === undefined) {
-      await sleep(100)
-      executor = executorOf(first, id)
-    }
-    const [watcher, canceller] = first.filter((r) => r !== executor)
-    // Live progress through a runner that does not run the load: the SSE stream, then polling.
-    const events = await fetch(`${watcher!.baseUrl}/api/v1/operations/${id}/events`, {
-      signal: AbortSignal.timeout(30_000)
-    })
-    expect(events.status).toBe(200)
-    const reader = events.body!.getReader()
-    let text = ""
-    while ((text.match(/event: progress/g) ?? []).length < 3) {
-      const { done, value } = await reader.read()
-      if (done) break
-      text += new TextDecoder().decode(value)
-    }
-    await reader.cancel()
-    expect(text).toContain("event: progress")
-    let seen = await getOperation(watcher!.baseUrl, id)
-    while ((seen.progress.items_processed ?? 0) < 5) {
-      expect(seen.status).toBe("running")
-      await sleep(200)
-      seen = await getOperation(watcher!.baseUrl, id)
-    }
-    await cancelOperation(canceller!.baseUrl, id, "stopped from another runner")
-    const cancelled = await getOperation(watcher!.baseUrl, id)
-    expect(cancelled.status).toBe("cancelled")
-    expect(cancelled.error_message).toBe("stopped from another runner")
-    // What was fetched before the cancel is stored.
-    const kept = await readBars(watcher!.baseUrl, "AAPL", "1m", {})
-    expect(kept.dates.length).toBeGreaterThan(0)
+  it(
+    "operations live in the database: progress and cancel through other runners; a restart of every runner keeps them",
+    async () => {
+      pg ??= await startPgCluster()
+      const sims = await Promise.all([
+        spawnSim({ label: "o-gw1", latencyMs: 300 }),
+        spawnSim({ label: "o-gw2", latencyMs: 300 })
+      ])
+      const cluster = await startCluster(sims, { pg })
+      const first = await Promise.all([cluster.start("o1"), cluster.start("o2"), cluster.start("o3")])
+      await cluster.waitForSplit(3)
 
-    // A third load is running when every runner dies at once; new runners finish it.
-    const running = await startLoad(first[1]!.baseUrl, { symbol: "IBM", timeframe: "1m", mode: "full", ...RANGE })
-    let r = await getOperation(first[2]!.baseUrl, running)
-    while ((r.progress.items_processed ?? 0) < 3) {
-      await sleep(200)
-      r = await getOperation(first[2]!.baseUrl, running)
-    }
-    const before = await listOperations(first[2]!.baseUrl)
-    await Promise.all(first.map((p) => p.kill("SIGKILL")))
-    const second = await Promise.all([cluster.start("o4"), cluster.start("o5"), cluster.start("o6")])
-    const after = await listOperations(second[0]!.baseUrl)
-    const byId = new Map(after.data.map((o) => [o.operation_id, o]))
-    for (const o of before.data.filter((x) => x.status === "completed" || x.status === "cancelled")) {
-      expect(byId.get(o.operation_id)?.status, o.operation_id).toBe(o.status)
-    }
-    expect(byId.get(small.operation_id)?.status).toBe("completed")
-    expect(byId.get(id)?.status).toBe("cancelled")
-    const resumed = await waitForOperation(second[1]!.baseUrl, running, { timeoutMs: 300_000, pollMs: 1000 })
-    expect(resumed.status, JSON.stringify(resumed.error_message)).toBe("completed")
-    expect(resumed.result_summary?.["gaps_left"]).toBe(0)
-    await expectOneSessionPerClientId(sims)
-  }, 600_000)
+      const small = await loadAndWait(first[0]!.baseUrl, { symbol: "MSFT", timeframe: "1d", mode: "full", ...RANGE }, {
+        timeoutMs: 120_000
+      })
+      expect(small.status).toBe("completed")
+
+      const id = await startLoad(first[0]!.baseUrl, {
+        symbol: "AAPL",
+        timeframe: "1m",
+        mode: "full",
+        start_date: "2025-01-02",
+        end_date: "2025-06-30"
+      })
+      let executor: ServerProcess | undefined
+      while (executor === undefined) {
+        await sleep(100)
+        executor = executorOf(first, id)
+      }
+      const [watcher, canceller] = first.filter((r) => r !== executor)
+      // Live progress through a runner that does not run the load: the SSE stream, then polling.
+      const events = await fetch(`${watcher!.baseUrl}/api/v1/operations/${id}/events`, {
+        signal: AbortSignal.timeout(30_000)
+      })
+      expect(events.status).toBe(200)
+      const reader = events.body!.getReader()
+      let text = ""
+      while ((text.match(/event: progress/g) ?? []).length < 3) {
+        const { done, value } = await reader.read()
+        if (done) break
+        text += new TextDecoder().decode(value)
+      }
+      await reader.cancel()
+      expect(text).toContain("event: progress")
+      let seen = await getOperation(watcher!.baseUrl, id)
+      while ((seen.progress.items_processed ?? 0) < 5) {
+        expect(seen.status).toBe("running")
+        await sleep(200)
+        seen = await getOperation(watcher!.baseUrl, id)
+      }
+      await cancelOperation(canceller!.baseUrl, id, "stopped from another runner")
+      const cancelled = await getOperation(watcher!.baseUrl, id)
+      expect(cancelled.status).toBe("cancelled")
+      expect(cancelled.error_message).toBe("stopped from another runner")
+      // What was fetched before the cancel is stored.
+      const kept = await readBars(watcher!.baseUrl, "AAPL", "1m", {})
+      expect(kept.dates.length).toBeGreaterThan(0)
+
+      // A third load is running when every runner dies at once; new runners finish it.
+      const running = await startLoad(first[1]!.baseUrl, { symbol: "IBM", timeframe: "1m", mode: "full", ...RANGE })
+      let r = await getOperation(first[2]!.baseUrl, running)
+      while ((r.progress.items_processed ?? 0) < 3) {
+        await sleep(200)
+        r = await getOperation(first[2]!.baseUrl, running)
+      }
+      const before = await listOperations(first[2]!.baseUrl)
+      await Promise.all(first.map((p) => p.kill("SIGKILL")))
+      const second = await Promise.all([cluster.start("o4"), cluster.start("o5"), cluster.start("o6")])
+      const after = await listOperations(second[0]!.baseUrl)
+      const byId = new Map(after.data.map((o) => [o.operation_id, o]))
+      for (const o of before.data.filter((x) => x.status === "completed" || x.status === "cancelled")) {
+        expect(byId.get(o.operation_id)?.status, o.operation_id).toBe(o.status)
+      }
+      expect(byId.get(small.operation_id)?.status).toBe("completed")
+      expect(byId.get(id)?.status).toBe("cancelled")
+      const resumed = await waitForOperation(second[1]!.baseUrl, running, { timeoutMs: 300_000, pollMs: 1000 })
+      expect(resumed.status, JSON.stringify(resumed.error_message)).toBe("completed")
+      expect(resumed.result_summary?.["gaps_left"]).toBe(0)
+      await expectOneSessionPerClientId(sims)
+    },
+    600_000
+  )
 })
