@@ -8,10 +8,9 @@
  */
 import { Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import pg from "pg"
-import { seriesFromBars, sliceSeries } from "../src/domain/barSeries.ts"
+import { type BarSeries, seriesFromBars, sliceSeries } from "../src/domain/barSeries.ts"
 import { BarStore } from "../src/layers/BarStore.ts"
 import { describeDatabase } from "../src/layers/DatabaseConfig.ts"
-import { columnParams } from "../src/layers/pgBarSql.ts"
 import { pgBarStoreLayer } from "../src/layers/PgBarStore.ts"
 import { pgDatabase } from "../src/layers/pgDatabase.ts"
 import { startPgCluster } from "../test/support/pgCluster.ts"
@@ -21,6 +20,10 @@ import { type Bench, interleave, median } from "./harness.ts"
 const N = 1_000_000
 const SEGMENT = 100_000
 const ROUNDS = 3
+
+/** The arrays of one segment as PostgreSQL array literals, for the plain INSERT … unnest baseline. */
+const columnParams = (s: BarSeries): Array<string> =>
+  [s.time, s.open, s.high, s.low, s.close, s.volume].map((a) => `{${a.subarray(0, s.length).join(",")}}`)
 
 const withCluster = async <A>(use: (url: string) => Promise<A>): Promise<A> => {
   const cluster = await startPgCluster()

@@ -9,7 +9,7 @@ import { seriesFromBars } from "../../src/domain/barSeries.ts"
 import { BarStore } from "../../src/layers/BarStore.ts"
 import type { BarStoreShape } from "../../src/layers/barStoreShape.ts"
 import { describeDatabase } from "../../src/layers/DatabaseConfig.ts"
-import { readChunk } from "../../src/layers/pgBarSql.ts"
+import { readQuery } from "../../src/layers/pgBarSql.ts"
 import { pgBarStoreLayer } from "../../src/layers/PgBarStore.ts"
 import { pgDatabase } from "../../src/layers/pgDatabase.ts"
 import { type PgCluster, startPgCluster } from "../support/pgCluster.ts"
@@ -133,13 +133,16 @@ describe("PgBarStore: PostgreSQL only", () => {
       yield* Effect.promise(() => cluster.query(db, "analyze"))
       const id = (yield* Effect.promise(() => cluster.query(db, `select id from ktrdr_series where series = 'IDX'`)))
         .rows[0].id
-      const sql = readChunk(false).replaceAll(/\$(\d)/g, (_, n: string) =>
-        [String(id), String(T0 + 40_000 * 60_000), String(T0 + 41_000 * 60_000), "262144"][Number(n) - 1]!)
-      const plan = (yield* Effect.promise(() =>
-        cluster.query(db, `explain ${sql}`)
-      )).rows.map((r) =>
-        r["QUERY PLAN"] as string
-      ).join("\n")
+      // the read's bounds as the store sets them (settings its query reads back), then the plan of that query
+      const bounds = [String(id), String(T0 + 40_000 * 60_000), String(T0 + 41_000 * 60_000)]
+      const results = (yield* Effect.promise(() =>
+        cluster.query(
+          db,
+          `select set_config('ktrdr.series', '${bounds[0]}', false), set_config('ktrdr.lo', '${bounds[1]}', false),
+             set_config('ktrdr.hi', '${bounds[2]}', false); explain ${readQuery(false)}`
+        )
+      )) as unknown as ReadonlyArray<{ readonly rows: ReadonlyArray<Record<string, unknown>> }>
+      const plan = results[1]!.rows.map((r) => r["QUERY PLAN"] as string).join("\n")
       expect(plan).toMatch(/Index (Only )?Scan using ktrdr_bars_pkey|Bitmap Index Scan on ktrdr_bars_pkey/)
       expect(plan).not.toMatch(/Seq Scan on ktrdr_bars/)
     }))
