@@ -68,6 +68,22 @@ const missingRows = (s: BarSeries): number => {
   return n
 }
 
+/**
+ * Room for a read of [lo, hi]: the series' count scaled by the window's share of its span, a little over. Exact for
+ * the whole series and close for an even one, so the columns are allocated once instead of doubling up to a million
+ * rows (each doubling a new 8 MB per column, which the garbage collector then has to chase); a guess that falls short
+ * only costs a doubling.
+ */
+const expectedRows = (row: SeriesRow, lo: number, hi: number): number => {
+  const first = row.first_time, last = row.last_time
+  if (first === null || last === null || row.bar_count === 0) return 16
+  if (lo <= first && hi >= last) return row.bar_count
+  const span = Math.min(hi, last) - Math.max(lo, first)
+  if (span < 0) return 16
+  const share = last > first ? span / (last - first) : 1
+  return Math.min(row.bar_count, Math.ceil(row.bar_count * share * 1.02) + 1024)
+}
+
 /** The stored form's own report: rows are unique and sorted by the key, so only missing prices are counted. */
 const stored = (series: BarSeries, missing: number): StoredBars => ({
   ...series,
@@ -114,12 +130,10 @@ export const makePgBarStore = (database: string) =>
           return yield* new NotFound({ what: name, message: `no stored bars for ${name} (postgres:${database})` })
         }
         const withExtras = row.extra_columns.length > 0
-        const whole = lo <= (row.first_time ?? 0) && hi >= (row.last_time ?? 0)
-        // the whole series is sized exactly; a window grows from a guess
-        const builder = new SeriesBuilder(row.extra_columns, whole ? row.bar_count : Math.min(row.bar_count, 65_536))
+        const builder = new SeriesBuilder(row.extra_columns, expectedRows(row, lo, hi))
         const decoder = new BarCopyDecoder(builder, withExtras)
         yield* sql.unsafe(READ_BOUNDS, [String(row.id), String(lo), String(hi)])
-        yield* copyOut(readCopy(withExtras), (chunk) => decoder.push(chunk))
+        yield* copyOut(readCopy(withExtras), (buf, view, start, end) => decoder.feed(buf, view, start, end))
         return stored(builder.finish(), row.missing)
       })
       return yield* transaction(name, snapshot)

@@ -10,7 +10,8 @@
 import { SqlClient, SqlError } from "@effect/sql"
 import { Effect, Option } from "effect"
 import pg from "pg"
-import { from as copyFrom, to as copyTo } from "pg-copy-streams"
+import { from as copyFrom } from "pg-copy-streams"
+import { type CopySink, CopyOutQuery } from "./pgCopyOut.ts"
 
 /** The node-postgres client of the transaction this effect runs in. */
 export const transactionClient: Effect.Effect<pg.ClientBase> = Effect.flatMap(
@@ -66,39 +67,26 @@ export const copyIn = (text: string, chunks: Iterable<Buffer>): Effect.Effect<nu
     }))
 
 /**
- * `COPY … TO STDOUT`, each chunk handed to `onChunk` as it arrives (an exception there fails the effect).
- * Interrupted, it keeps reading to the end without decoding: the server's answer must be consumed before the
- * connection can take the ROLLBACK.
+ * `COPY … TO STDOUT`, every CopyData payload handed to `sink` as it arrives (pgCopyOut.ts; an exception there fails
+ * the effect once the server is done). Interrupted, it goes on reading to the end without handing anything on: the
+ * server's answer must be consumed before the connection can take the ROLLBACK.
  */
-export const copyOut = (text: string, onChunk: (chunk: Buffer) => void): Effect.Effect<number, SqlError.SqlError> =>
+export const copyOut = (text: string, sink: CopySink): Effect.Effect<number, SqlError.SqlError> =>
   Effect.flatMap(transactionClient, (client) =>
     Effect.async<number, SqlError.SqlError>((resume) => {
-      const stream = client.query(copyTo(text))
-      let discard = false, settled = false, error: unknown
-      const finished: Array<() => void> = []
-      const settle = () => {
+      let discard = false, settled = false
+      const waiting: Array<() => void> = []
+      const query = new CopyOutQuery(text, (buf, view, start, end) => {
+        if (!discard) sink(buf, view, start, end)
+      }, (error) => {
         settled = true
-        for (const f of finished) f()
-      }
-      stream.on("data", (chunk: Buffer) => {
-        if (discard || error !== undefined) return
-        try {
-          onChunk(chunk)
-        } catch (e) {
-          error = e
-        }
+        for (const f of waiting) f()
+        resume(error === undefined ? Effect.succeed(query.rowCount) : Effect.fail(failed(error)))
       })
-      stream.on("error", (e) => {
-        settle()
-        resume(Effect.fail(failed(e)))
-      })
-      stream.on("end", () => {
-        settle()
-        resume(error === undefined ? Effect.succeed(stream.rowCount) : Effect.fail(failed(error)))
-      })
+      client.query(query)
       return Effect.async<void>((done) => {
         discard = true
         if (settled) return done(Effect.void)
-        finished.push(() => done(Effect.void))
+        waiting.push(() => done(Effect.void))
       })
     }))
