@@ -25,8 +25,8 @@ import {
   LOCK_SERIES,
   MERGE_STAGE,
   NO_JIT,
-  READ_BOUNDS,
-  READ_SNAPSHOT,
+  READ_BEGIN,
+  READ_META,
   readCopy,
   SERIES_META,
   SERIES_VERSION,
@@ -123,17 +123,18 @@ export const makePgBarStore = (database: string) =>
       const lo = Math.ceil(Math.max(start, Number.MIN_SAFE_INTEGER))
       const hi = Math.floor(Math.min(end, Number.MAX_SAFE_INTEGER))
       const snapshot = Effect.gen(function*() {
-        yield* sql.unsafe(READ_SNAPSHOT)
-        yield* sql.unsafe(NO_JIT)
-        const row = yield* meta(key, tf)
+        yield* sql.unsafe(READ_BEGIN)
+        const [row] = yield* sql.unsafe<SeriesRow>(READ_META, [key, tf, String(lo), String(hi)])
         if (row === undefined) {
           return yield* new NotFound({ what: name, message: `no stored bars for ${name} (postgres:${database})` })
         }
         const withExtras = row.extra_columns.length > 0
         const builder = new SeriesBuilder(row.extra_columns, expectedRows(row, lo, hi))
         const decoder = new BarCopyDecoder(builder, withExtras)
-        yield* sql.unsafe(READ_BOUNDS, [String(row.id), String(lo), String(hi)])
-        yield* copyOut(readCopy(withExtras), (buf, view, start, end) => decoder.feed(buf, view, start, end))
+        yield* copyOut(readCopy(withExtras), {
+          feed: (buf, view, start, end) => decoder.feed(buf, view, start, end),
+          messages: (view, p, end) => decoder.rowMessages(view, p, end)
+        })
         return stored(builder.finish(), row.missing)
       })
       return yield* transaction(name, snapshot)

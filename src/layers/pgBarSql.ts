@@ -105,7 +105,7 @@ export const SET_SERIES = `
     last_time = $6, version = nextval('ktrdr_version_seq')
   where id = $1`
 
-export const READ_SNAPSHOT = `set transaction isolation level repeatable read, read only`
+const READ_SNAPSHOT_TEXT = `set transaction isolation level repeatable read, read only`
 
 /**
  * For this transaction only: these statements are big but simple, and PostgreSQL's JIT (on by default when built
@@ -113,9 +113,19 @@ export const READ_SNAPSHOT = `set transaction isolation level repeatable read, r
  */
 export const NO_JIT = `set local jit = off`
 
-/** A read's series and inclusive time bounds, for readQuery (text values: set_config takes text). */
-export const READ_BOUNDS = `
-  select set_config('ktrdr.series', $1, true), set_config('ktrdr.lo', $2, true), set_config('ktrdr.hi', $3, true)`
+/**
+ * A read's start, in one round trip: the snapshot's isolation and no JIT (simple protocol, so two statements).
+ */
+export const READ_BEGIN = `${READ_SNAPSHOT_TEXT}; set local jit = off`
+
+/**
+ * The series row of a read ($1, $2) with its id and the inclusive bounds ($3, $4, text: set_config takes text) set
+ * for readQuery, in one round trip.
+ */
+export const READ_META = `
+  select id, extra_columns, bar_count, missing, first_time, last_time, version,
+    set_config('ktrdr.series', id::text, true), set_config('ktrdr.lo', $3, true), set_config('ktrdr.hi', $4, true)
+  from ktrdr_series where series = $1 and timeframe = $2`
 
 /** The rows of one read in time order, on the key (current_setting is stable: its values are index bounds). */
 export const readQuery = (withExtras: boolean): string => `

@@ -76,8 +76,11 @@ export const copyOut = (text: string, sink: CopySink): Effect.Effect<number, Sql
     Effect.async<number, SqlError.SqlError>((resume) => {
       let discard = false, settled = false
       const waiting: Array<() => void> = []
-      const query = new CopyOutQuery(text, (buf, view, start, end) => {
-        if (!discard) sink(buf, view, start, end)
+      const query = new CopyOutQuery(text, {
+        feed: (buf, view, start, end) => {
+          if (!discard) sink.feed(buf, view, start, end)
+        },
+        messages: (view, p, end) => (discard || sink.messages === undefined ? p : sink.messages(view, p, end))
       }, (error) => {
         settled = true
         for (const f of waiting) f()

@@ -16,6 +16,10 @@ const TWO32 = 4_294_967_296
 /** Bytes of one numeric row: field count, then six (length, 8-byte value) fields. */
 export const ROW_BYTES = 2 + 6 * 12
 
+/** A CopyData protocol message holding one numeric row: code, int32 length, the row. */
+const COPY_DATA = 0x64
+const MESSAGE_BYTES = 1 + 4 + ROW_BYTES
+
 /** A row's leading series id (int4), for COPY straight into ktrdr_bars. */
 const ID_BYTES = 8
 
@@ -181,6 +185,35 @@ export class BarCopyDecoder {
     if (this.pending !== undefined || !this.header || this.withExtras) return this.push(buf.subarray(start, end))
     const p = this.rows(view, start, end)
     if (p < end && !this.done) this.pending = buf.subarray(p, end)
+  }
+
+  /**
+   * The run of one-row CopyData protocol messages (code 'd', length, one 6-field row: how PostgreSQL sends a binary
+   * COPY) starting at `p` in `v`, decoded where they lie — the reader's hot loop, one bounds check per row; where the
+   * run stops (at once unless the stream is past its header and between rows).
+   */
+  rowMessages(v: DataView, p: number, end: number): number {
+    if (this.pending !== undefined || !this.header || this.withExtras) return p
+    const b = this.builder
+    b.reserve(Math.floor((end - p) / MESSAGE_BYTES))
+    const { time, open, high, low, close, volume } = b
+    let at = b.length
+    while (
+      p + MESSAGE_BYTES <= end && v.getUint8(p) === COPY_DATA && v.getUint32(p + 1) === 4 + ROW_BYTES &&
+      v.getInt16(p + 5) === 6
+    ) {
+      const q = p + 5
+      time[at] = v.getInt32(q + 6) * TWO32 + v.getUint32(q + 10)
+      open[at] = v.getFloat64(q + 18)
+      high[at] = v.getFloat64(q + 30)
+      low[at] = v.getFloat64(q + 42)
+      close[at] = v.getFloat64(q + 54)
+      volume[at] = v.getFloat64(q + 66)
+      at++
+      p += MESSAGE_BYTES
+    }
+    b.length = at
+    return p
   }
 
   /** The fixed-size rows in [start, end) of `v`: a tight loop through a DataView (inlined by V8). */

@@ -14,7 +14,12 @@ import type { Connection, Submittable } from "pg"
 const COPY_DATA = 0x64, COPY_DONE = 0x63, ERROR = 0x45
 const DETACHED = -1
 
-export type CopySink = (buf: Buffer, view: DataView, start: number, end: number) => void
+export interface CopySink {
+  /** The payload [start, end) of one CopyData message in `buf` (`view` spans all of `buf`). */
+  readonly feed: (buf: Buffer, view: DataView, start: number, end: number) => void
+  /** Optionally, a run of whole CopyData messages from `p` taken at once; where it stopped (`p` if none). */
+  readonly messages?: (view: DataView, p: number, end: number) => number
+}
 
 export class CopyOutQuery implements Submittable {
   private connection: Connection | undefined
@@ -86,14 +91,17 @@ export class CopyOutQuery implements Submittable {
    */
   private walk(buf: Buffer, p: number): number {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    const messages = this.failure === undefined ? this.sink.messages : undefined
     while (p + 5 <= buf.length) {
+      if (messages !== undefined) p = messages(view, p, buf.length)
+      if (p + 5 > buf.length) break
       const code = buf[p]!
       if (code === ERROR) return this.detach(p)
       const end = p + 1 + view.getUint32(p + 1)
       if (end > buf.length) return p
       if (code === COPY_DATA && this.failure === undefined) {
         try {
-          this.sink(buf, view, p + 5, end)
+          this.sink.feed(buf, view, p + 5, end)
         } catch (e) {
           this.failure = e // keep consuming: the connection must reach ReadyForQuery before it is usable
         }

@@ -124,30 +124,92 @@ describe("PgBarStore: PostgreSQL only", () => {
     120_000
   )
 
-  it.live("reads and writes right after every connection of the pool was terminated: no error reaches the caller", () =>
-    Effect.gen(function*() {
-      const url = yield* Effect.promise(() => cluster.createDatabase())
-      yield* useStore(url, (store) =>
-        Effect.gen(function*() {
-          // several pooled connections, idle once these finish
-          yield* Effect.all(Array.from({ length: 4 }, (_, k) => store.merge(`P${k}`, "1h", minutes(0, 100))), {
-            concurrency: "unbounded"
-          })
-          for (let round = 0; round < 5; round++) {
-            // the event loop is blocked while the server ends them: no pooled client has noticed when this returns
-            expect(cluster.terminateSync(dbName(url))).toBeGreaterThan(0)
-            // straight after the cut: the pool may still hold clients whose sockets it has not seen die
-            const [read, merged, range] = yield* Effect.all([
-              store.read(`P${round % 4}`, "1h"),
-              store.merge(`P${(round + 1) % 4}`, "1h", minutes(100 + round, 1)),
-              store.range(`P${(round + 2) % 4}`, "1h")
-            ], { concurrency: "unbounded" })
-            expect(read.length).toBeGreaterThanOrEqual(100)
-            expect(merged.added).toBe(1)
-            expect(range.first).toBe(T0)
-          }
-        }))
-    }), 60_000)
+  it.live(
+    "reads and writes right after every connection of the pool was terminated: no error reaches the caller",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        yield* useStore(url, (store) =>
+          Effect.gen(function*() {
+            // several pooled connections, idle once these finish
+            yield* Effect.all(Array.from({ length: 4 }, (_, k) => store.merge(`P${k}`, "1h", minutes(0, 100))), {
+              concurrency: "unbounded"
+            })
+            for (let round = 0; round < 5; round++) {
+              // the event loop is blocked while the server ends them: no pooled client has noticed when this returns
+              expect(cluster.terminateSync(dbName(url))).toBeGreaterThan(0)
+              // straight after the cut: the pool may still hold clients whose sockets it has not seen die
+              const [read, merged, range] = yield* Effect.all([
+                store.read(`P${round % 4}`, "1h"),
+                store.merge(`P${(round + 1) % 4}`, "1h", minutes(100 + round, 1)),
+                store.range(`P${(round + 2) % 4}`, "1h")
+              ], { concurrency: "unbounded" })
+              expect(read.length).toBeGreaterThanOrEqual(100)
+              expect(merged.added).toBe(1)
+              expect(range.first).toBe(T0)
+            }
+          }))
+      }),
+    60_000
+  )
+
+  it.live(
+    "long series with extras travel whole through COPY both ways: many chunks, rows straddling them, unicode",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        const n = 150_000
+        const base = minutes(0, n)
+        const note = (i: number) => `${i % 7 === 0 ? "" : "ünï-\"q\",\\"}${"x".repeat(i % 40)}${i}`
+        const data = {
+          ...base,
+          extraColumns: ["wap", "note"],
+          extras: [Array.from({ length: n }, (_, i) => String(i / 8)), Array.from({ length: n }, (_, i) => note(i))]
+        }
+        yield* useStore(url, (store) =>
+          Effect.gen(function*() {
+            expect((yield* store.write("XTRA", "1m", data)).total).toBe(n)
+            const back = yield* store.read("XTRA", "1m")
+            expect(back.length).toBe(n)
+            expect(back.extraColumns).toEqual(["wap", "note"])
+            expect(back.extras[1]).toEqual(data.extras[1])
+            expect(back.extras[0]![n - 1]).toBe(String((n - 1) / 8))
+            expect(Array.from(back.close)).toEqual(Array.from(base.close))
+            const window = yield* store.read("XTRA", "1m", { start: T0 + 1000 * 60_000, end: T0 + 1999 * 60_000 })
+            expect(window.length).toBe(1000)
+            expect(window.extras[1]).toEqual(data.extras[1]!.slice(1000, 2000))
+          }))
+      }),
+    60_000
+  )
+
+  it.live(
+    "an interrupted read or merge leaves its connection usable and changes nothing",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        yield* useStore(url, (store) =>
+          Effect.gen(function*() {
+            yield* store.write("INT", "1m", minutes(0, 400_000))
+            for (const delay of [5, 20, 60, 150]) {
+              const v0 = yield* store.version("INT", "1m")
+              const reading = yield* Effect.fork(store.read("INT", "1m"))
+              yield* Effect.sleep(`${delay} millis`)
+              yield* Fiber.interrupt(reading)
+              const merging = yield* Effect.fork(store.merge("INT", "1m", minutes(100_000, 300_000, 5)))
+              yield* Effect.sleep(`${delay} millis`)
+              const exit = yield* Fiber.interrupt(merging)
+              // a merge may have committed before the interruption reached it; otherwise nothing changed
+              if (Exit.isFailure(exit)) expect(yield* store.version("INT", "1m")).toBe(v0)
+              yield* store.write("INT", "1m", minutes(0, 400_000))
+            }
+            const back = yield* store.read("INT", "1m")
+            expect(back.length).toBe(400_000)
+            expect(yield* Effect.promise(() => counts(url, "INT"))).toEqual({ barCount: 400_000, rows: 400_000 })
+          }))
+      }),
+    120_000
+  )
 
   it.live("refuses a database whose schema is newer than this code, and says so", () =>
     Effect.gen(function*() {
