@@ -82,6 +82,8 @@ const migrate = (where: string) =>
 export interface PgOptions {
   readonly connectTimeout?: Duration.DurationInput
   readonly maxConnections?: number
+  /** PostgreSQL's application_name of the pool's connections (pg_stat_activity); default "ktrdr". */
+  readonly applicationName?: string
 }
 
 /** PgClient (and SqlClient) on `url`, reachable and migrated; fails with DatabaseError. */
@@ -89,7 +91,7 @@ export const pgDatabase = (url: Redacted.Redacted<string>, options: PgOptions = 
   const where = describeDatabase(Redacted.value(url))
   const client = PgClient.layer({
     url,
-    applicationName: "ktrdr",
+    applicationName: options.applicationName ?? "ktrdr",
     connectTimeout: options.connectTimeout ?? Duration.seconds(10),
     maxConnections: options.maxConnections ?? 10,
     // bigint and numeric columns as JS numbers: times are epoch ms (< 2^53), counts small
