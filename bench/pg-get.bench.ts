@@ -43,7 +43,7 @@ const timedGet = (port: number) =>
     req.end()
   })
 
-/** A server on an ephemeral port over the store `url` selects (undefined: CSV files under dataDir), holding the year. */
+/** A server on an ephemeral port over the store `url` selects (undefined: CSV under dataDir), holding the year. */
 const server = (dataDir: string, url: string | undefined) =>
   Effect.gen(function*() {
     const core = coreLayer({
@@ -77,7 +77,9 @@ const bench: Bench = {
       yield* Effect.promise(() => cluster.query("bench", "vacuum analyze"))
       const first = yield* Effect.promise(() => timedGet(csvPort))
       const pgFirst = yield* Effect.promise(() => timedGet(pgPort))
-      if (!pgFirst.body.equals(first.body)) return yield* Effect.die(new Error("PostgreSQL's answer differs from CSV's"))
+      if (!pgFirst.body.equals(first.body)) {
+        return yield* Effect.die(new Error("PostgreSQL's answer differs from CSV's"))
+      }
 
       const pg: Array<number> = [], csv: Array<number> = []
       for (let r = 0; r < ROUNDS; r++) {

@@ -150,7 +150,9 @@ const remerge: Bench = {
         // the common overlap: the same bars again (a re-download), which changes nothing
         const same = withCloses(data, ROUNDS / 100)
         const t0 = performance.now()
-        for (let i = 0; i < N; i += SEGMENT) await rt.runPromise(store.merge("M", "1m", sliceSeries(same, i, i + SEGMENT)))
+        for (let i = 0; i < N; i += SEGMENT) {
+          await rt.runPromise(store.merge("M", "1m", sliceSeries(same, i, i + SEGMENT)))
+        }
         const unchanged = performance.now() - t0
         const ours = median(runs.a), plain = median(runs.b)
         const rate = N / (ours / 1000)

@@ -84,7 +84,8 @@ export const MERGE_STAGE = `
     select (select count(*) from ins) as added,
       (select count(*) from ins) + (select count(*) from upd) as changed,
       coalesce((select sum(missing::int) from ins), 0)
-        + coalesce((select sum(u.missing::int - o.missing::int) from upd u join old o on o.time = u.time), 0) as missing,
+        + coalesce((select sum(u.missing::int - o.missing::int) from upd u join old o on o.time = u.time), 0)
+        as missing,
       (select min(time) from ins) as first,
       (select max(time) from ins) as last,
       (select count(*) from old) as hits

@@ -56,9 +56,9 @@ export const pgSymbolCacheLayer = (database: string) =>
       const load = () =>
         Effect.gen(function*() {
           const [row] = yield* sql.unsafe<{ readonly document: string }>(LOAD)
-          if (row === undefined) return { state: (base = emptyCache), writable: true }
+          if (row === undefined) return { state: base = emptyCache, writable: true }
           const decoded = decodeCache(row.document)
-          if ("state" in decoded) return { state: (base = decoded.state), writable: true }
+          if ("state" in decoded) return { state: base = decoded.state, writable: true }
           yield* Effect.logWarning(`symbol cache ${location} is corrupt (${decoded.corrupt}); left alone, not saved`)
           return { state: emptyCache, writable: false }
         }).pipe(

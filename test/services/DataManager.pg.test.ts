@@ -85,7 +85,7 @@ describe("DataManager on PostgreSQL", () => {
   )
 
   it.live(
-    "the server restarts during a load: the load waits it out and ends with an undisturbed load's bars, none half-written",
+    "the server restarts during a load: the load waits it out, ends with an undisturbed load's bars, none half-written",
     () =>
       Effect.gen(function*() {
         const calm = yield* graph(BarStore.layer, 0)
