@@ -99,7 +99,7 @@ describe("cluster mode", () => {
   }, 600_000)
 
   it(
-    "SIGKILL of a gateway's owner during a backfill: the load completes, bars identical, finished segments fetched once",
+    "SIGKILL of a gateway owner mid-backfill: the load completes, bars identical, finished segments fetched once",
     async () => {
       pg ??= await startPgCluster()
       // Slow answers keep the backfill running long enough to kill a runner in the middle of it.
