@@ -95,6 +95,18 @@ describe("cluster mode", () => {
       expect(a.dates, symbol).toEqual(b.dates)
       expect(a.ohlcv, symbol).toEqual(b.ohlcv)
     }
+
+    // One load per series cluster-wide: the same series asked through two runners at once loads once.
+    const twins = await Promise.all(
+      [0, 1].map((i) => startLoad(runners[i]!.baseUrl, { symbol: "EUR.GBP", timeframe: "1h", mode: "full", ...RANGE }))
+    )
+    const both = await Promise.all(twins.map((id) => waitForOperation(runners[2]!.baseUrl, id, { timeoutMs: 240_000 })))
+    for (const op of both) expect(op.status).toBe("completed")
+    const planned = both.map((op) => Number(op.result_summary?.["segments_planned"])).sort((x, y) => x - y)
+    expect(planned[0], "the second load found the first one's bars").toBe(0)
+    expect(planned[1]).toBeGreaterThan(0)
+    const eurgbp = (await requestKeys(sims.slice(0, 2))).filter((k) => k.startsWith("EUR.GBP "))
+    expect(new Set(eurgbp).size).toBe(eurgbp.length)
     await expectOneSessionPerClientId(sims)
   }, 600_000)
 
@@ -231,6 +243,11 @@ describe("cluster mode", () => {
       const kept = await readBars(watcher!.baseUrl, "AAPL", "1m", {})
       expect(kept.dates.length).toBeGreaterThan(0)
 
+      // Retry from yet another runner: a new operation of the same request, which completes.
+      const retried = await fetch(`${watcher!.baseUrl}/api/v1/operations/${id}/retry`, { method: "POST" })
+      expect(retried.status).toBe(200)
+      const retryId = ((await retried.json()) as { data: { operation_id: string } }).data.operation_id
+      expect(retryId).not.toBe(id)
       // A third load is running when every runner dies at once; new runners finish it.
       const running = await startLoad(first[1]!.baseUrl, { symbol: "IBM", timeframe: "1m", mode: "full", ...RANGE })
       let r = await getOperation(first[2]!.baseUrl, running)
@@ -249,6 +266,8 @@ describe("cluster mode", () => {
       expect(byId.get(small.operation_id)?.status).toBe("completed")
       expect(byId.get(id)?.status).toBe("cancelled")
       const resumed = await waitForOperation(second[1]!.baseUrl, running, { timeoutMs: 300_000, pollMs: 1000 })
+      const retriedOp = await waitForOperation(second[2]!.baseUrl, retryId, { timeoutMs: 300_000, pollMs: 1000 })
+      expect(retriedOp.status, JSON.stringify(retriedOp.error_message)).toBe("completed")
       expect(resumed.status, JSON.stringify(resumed.error_message)).toBe("completed")
       expect(resumed.result_summary?.["gaps_left"]).toBe(0)
       await expectOneSessionPerClientId(sims)
