@@ -30,6 +30,8 @@ const BACKFILL = {
   start_date: "2022-06-01",
   end_date: "2024-10-15"
 } as const
+/** Which gateway counts to measure (`BENCH_CLUSTER_NS=1,4` to skip 2). */
+const GATEWAY_COUNTS = (process.env["BENCH_CLUSTER_NS"] ?? "1,2,4").split(",").map(Number)
 const FAILOVER_ROUNDS = Number(process.env["BENCH_FAILOVER_ROUNDS"] ?? 3)
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -40,6 +42,8 @@ interface Throughput {
   readonly requests: number
   readonly seconds: number
   readonly violations: number
+  /** Requests per gateway. */
+  readonly spread: ReadonlyArray<number>
 }
 
 const throughput = async (pg: PgCluster, gateways: number): Promise<Throughput> => {
@@ -59,8 +63,11 @@ const throughput = async (pg: PgCluster, gateways: number): Promise<Throughput> 
   if (op.status !== "completed") throw new Error(`backfill ${op.status}: ${op.error_message}`)
   const times: Array<number> = []
   let violations = 0
+  const spread: Array<number> = []
   for (const s of sims) {
-    for (const r of (await s.requests()).requests) times.push(r.receivedAtMs)
+    const log = (await s.requests()).requests
+    for (const r of log) times.push(r.receivedAtMs)
+    spread.push(log.length)
     violations += (await s.stats()).pacingViolations
   }
   times.sort((a, b) => a - b)
@@ -68,7 +75,14 @@ const throughput = async (pg: PgCluster, gateways: number): Promise<Throughput> 
   const steady = times.filter((t) => t >= from)
   const rate = steady.length / ((times.at(-1)! - from) / 1000)
   await killAll()
-  return { gateways, steadyRate: rate, requests: times.length, seconds: (Date.now() - started) / 1000, violations }
+  return {
+    gateways,
+    steadyRate: rate,
+    requests: times.length,
+    seconds: (Date.now() - started) / 1000,
+    violations,
+    spread
+  }
 }
 
 let measured: Promise<ReadonlyArray<Throughput>> | undefined
@@ -88,8 +102,9 @@ const scaleBench = (n: 2 | 4): Bench => ({
   name: `cluster-gateways-${n}: pacing-bound backfill through ${n} gateways vs 1`,
   run: async () => {
     const all = await measureAll()
-    const one = all.find((t) => t.gateways === 1)!
-    const many = all.find((t) => t.gateways === n)!
+    const one = all.find((t) => t.gateways === 1)
+    const many = all.find((t) => t.gateways === n)
+    if (one === undefined || many === undefined) throw new Error(`BENCH_CLUSTER_NS must include 1 and ${n}`)
     const ratio = many.steadyRate / one.steadyRate
     return {
       name: `cluster-gateways-${n}`,
@@ -100,7 +115,7 @@ const scaleBench = (n: 2 | 4): Bench => ({
       pass: ratio >= 0.9 * n,
       notes: all.map((t) =>
         `${t.gateways} gateway(s): ${t.requests} requests, ${fmt(t.steadyRate)} req/s after the first window, ` +
-        `load ${fmt(t.seconds)} s, pacing violations ${t.violations}`
+        `load ${fmt(t.seconds)} s, per gateway ${t.spread.join("/")}, pacing violations ${t.violations}`
       )
     }
   }

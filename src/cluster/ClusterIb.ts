@@ -36,12 +36,24 @@ export const clusterIbLayer = Layer.scopedContext(Effect.gen(function*() {
     lastOkAt: null
   })
 
+  /**
+   * A gateway that has not answered three times running is out of reach (its owner died, its shard is moving): it
+   * gets nothing until it answers. One slow answer on a busy machine keeps its last figure instead.
+   */
+  const misses = new Map<string, number>()
   const refresh = Effect.forEach(names, (n) =>
     clientFor(n).load().pipe(
       Effect.timeout(ASK_TIMEOUT),
       Effect.match({
-        onFailure: () => remote.set(n, Number.POSITIVE_INFINITY),
-        onSuccess: (l) => remote.set(n, l.inFlight + l.queued)
+        onFailure: () => {
+          const m = (misses.get(n) ?? 0) + 1
+          misses.set(n, m)
+          if (m >= 3) remote.set(n, Number.POSITIVE_INFINITY)
+        },
+        onSuccess: (l) => {
+          misses.set(n, 0)
+          remote.set(n, l.inFlight + l.queued)
+        }
       })
     ), { concurrency: "unbounded", discard: true })
   yield* Effect.forkScoped(Effect.repeat(refresh, Schedule.spaced(LOAD_REFRESH)))
