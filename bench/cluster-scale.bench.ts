@@ -90,7 +90,7 @@ const measureAll = () => (measured ??= (async () => {
   const pg = await startPgCluster()
   try {
     const out: Array<Throughput> = []
-    for (const n of [1, 2, 4]) out.push(await throughput(pg, n))
+    for (const n of GATEWAY_COUNTS) out.push(await throughput(pg, n))
     return out
   } finally {
     await killAll()
