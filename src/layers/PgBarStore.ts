@@ -7,7 +7,7 @@
  * retried once when its connection turns out to be dead (pgFaults.ts).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Effect, Either, Layer } from "effect"
+import { Context, Effect, Either, Layer, Option } from "effect"
 import { sortUniqueSeries } from "../domain/barMerge.ts"
 import { type BarSeries, SeriesBuilder } from "../domain/barSeries.ts"
 import { NotFound, StorageError } from "../domain/dataErrors.ts"
@@ -26,8 +26,11 @@ import {
   MERGE_STAGE,
   NO_JIT,
   READ_BEGIN,
+  READ_EXPORT,
   READ_META,
+  READ_PART,
   readCopy,
+  readImport,
   SERIES_META,
   SERIES_VERSION,
   SET_SERIES,
@@ -84,6 +87,43 @@ const expectedRows = (row: SeriesRow, lo: number, hi: number): number => {
   return Math.min(row.bar_count, Math.ceil(row.bar_count * share * 1.02) + 1024)
 }
 
+/** The context without the caller's transaction: @effect/sql then takes a connection of its own from the pool. */
+const outsideTransaction = (context: Context.Context<never>): Context.Context<never> =>
+  Context.omit(SqlClient.TransactionConnection)(context)
+
+/** Reads expected to return fewer rows are not split: the second connection's round trips would cost more. */
+const SPLIT_ROWS = 64_000
+
+/**
+ * Where a large read of [lo, hi] splits in two: the middle of the stored span it covers, so that on a series of
+ * evenly spaced bars each part holds about half the rows; undefined when the read is too small to split. Two parts
+ * because the server's per-row work (the index scan and the COPY's encoding, most of a large read's time) then
+ * runs on two server processes at once, while the client's decoding is cheap enough for one thread.
+ */
+const splitPoint = (row: SeriesRow, lo: number, hi: number): number | undefined => {
+  if (row.first_time === null || row.last_time === null || expectedRows(row, lo, hi) < SPLIT_ROWS) return undefined
+  const from = Math.max(lo, row.first_time), to = Math.min(hi, row.last_time)
+  return to > from ? Math.floor(from / 2 + to / 2) : undefined
+}
+
+/** The upper part's rows after the lower part's (the lower builder was sized for the whole read). */
+const appendRows = (into: SeriesBuilder, part: SeriesBuilder): void => {
+  const n = part.length
+  into.reserve(n)
+  const at = into.length
+  into.time.set(part.time.subarray(0, n), at)
+  into.open.set(part.open.subarray(0, n), at)
+  into.high.set(part.high.subarray(0, n), at)
+  into.low.set(part.low.subarray(0, n), at)
+  into.close.set(part.close.subarray(0, n), at)
+  into.volume.set(part.volume.subarray(0, n), at)
+  into.length = at + n
+  if (into.extraColumns.length > 0) {
+    const rows = part.finish().extras
+    for (let i = 0; i < n; i++) into.pushExtras(rows.map((col) => col[i] ?? ""))
+  }
+}
+
 /** The stored form's own report: rows are unique and sorted by the key, so only missing prices are counted. */
 const stored = (series: BarSeries, missing: number): StoredBars => ({
   ...series,
@@ -96,6 +136,9 @@ const stored = (series: BarSeries, missing: number): StoredBars => ({
 export const makePgBarStore = (database: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // one split read at a time: a split read holds one connection while it waits for a second, so with the pool
+    // full of split reads none could get its second; beyond two cores' worth of parts nothing is gained anyway
+    const splitGate = yield* Effect.makeSemaphore(1)
 
     const locate = (series: string, timeframe: string) =>
       Effect.gen(function*() {
@@ -117,6 +160,28 @@ export const makePgBarStore = (database: string) =>
     const meta = (key: string, tf: string) =>
       Effect.map(sql.unsafe<SeriesRow>(SERIES_META, [key, tf]), (rows) => rows[0])
 
+    /** One part of a read: the COPY of the bounds set in this transaction, decoded into `builder`. */
+    const copyInto = (builder: SeriesBuilder, withExtras: boolean) => {
+      const decoder = new BarCopyDecoder(builder, withExtras)
+      return copyOut(readCopy(withExtras), {
+        feed: (buf, view, start, end) => decoder.feed(buf, view, start, end),
+        messages: (view, p, end) => decoder.rowMessages(view, p, end)
+      })
+    }
+
+    /**
+     * The upper part (mid, hi] of a split read, on a connection of its own (a transaction outside the caller's)
+     * that imports the caller's snapshot, so both parts see the same committed state.
+     */
+    const upperPart = (snapshot: string, row: SeriesRow, mid: number, hi: number) =>
+      Effect.gen(function*() {
+        yield* sql.unsafe(readImport(snapshot))
+        yield* sql.unsafe(READ_PART, [String(row.id), String(mid + 1), String(hi)])
+        const builder = new SeriesBuilder(row.extra_columns, expectedRows(row, mid + 1, hi))
+        yield* copyInto(builder, row.extra_columns.length > 0)
+        return builder
+      }).pipe(sql.withTransaction, Effect.mapInputContext(outsideTransaction))
+
     const read: BarStoreShape["read"] = Effect.fn("PgBarStore.read")(function*(series, timeframe, range = {}) {
       const { key, name, tf } = yield* locate(series, timeframe)
       const { start, end } = yield* readBounds(range)
@@ -130,11 +195,19 @@ export const makePgBarStore = (database: string) =>
         }
         const withExtras = row.extra_columns.length > 0
         const builder = new SeriesBuilder(row.extra_columns, expectedRows(row, lo, hi))
-        const decoder = new BarCopyDecoder(builder, withExtras)
-        yield* copyOut(readCopy(withExtras), {
-          feed: (buf, view, start, end) => decoder.feed(buf, view, start, end),
-          messages: (view, p, end) => decoder.rowMessages(view, p, end)
-        })
+        const mid = splitPoint(row, lo, hi)
+        const split = mid === undefined ? Option.none() : yield* splitGate.withPermitsIfAvailable(1)(
+          Effect.gen(function*() {
+            const [exported] = yield* sql.unsafe<{ readonly snapshot: string }>(READ_EXPORT, [String(mid)])
+            const [, upper] = yield* Effect.all([
+              copyInto(builder, withExtras),
+              upperPart(exported!.snapshot, row, mid, hi)
+            ], { concurrency: 2 })
+            return upper
+          })
+        )
+        if (Option.isSome(split)) appendRows(builder, split.value)
+        else yield* copyInto(builder, withExtras)
         return stored(builder.finish(), row.missing)
       })
       return yield* transaction(name, snapshot)

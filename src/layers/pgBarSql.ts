@@ -128,6 +128,29 @@ export const READ_META = `
     set_config('ktrdr.series', id::text, true), set_config('ktrdr.lo', $3, true), set_config('ktrdr.hi', $4, true)
   from ktrdr_series where series = $1 and timeframe = $2`
 
+/**
+ * A large read is split in two time ranges read at once on two connections (PgBarStore.ts): this exports the first
+ * transaction's snapshot for the second and narrows the first's upper bound to $1.
+ */
+export const READ_EXPORT = `select pg_export_snapshot() as snapshot, set_config('ktrdr.hi', $1, true)`
+
+/** PostgreSQL's snapshot identifiers (hex groups joined by dashes, e.g. 00000003-0000001B-1). */
+const SNAPSHOT_ID = /^[0-9A-F]+(-[0-9A-F]+)+$/i
+
+/**
+ * The second connection's start: the same isolation, the first one's snapshot, no JIT. SET TRANSACTION SNAPSHOT
+ * takes no parameter; the identifier comes from the server's pg_export_snapshot and is spliced only after it
+ * matched the identifier's shape (hex and dashes only), so nothing else can reach the statement.
+ */
+export const readImport = (snapshot: string): string => {
+  if (!SNAPSHOT_ID.test(snapshot)) throw new Error(`unexpected snapshot identifier from pg_export_snapshot`)
+  return `${READ_SNAPSHOT_TEXT}; set transaction snapshot '${snapshot}'; set local jit = off`
+}
+
+/** The second connection's part of a split read: series $1, inclusive bounds [$2, $3] (text) for readQuery. */
+export const READ_PART = `
+  select set_config('ktrdr.series', $1, true), set_config('ktrdr.lo', $2, true), set_config('ktrdr.hi', $3, true)`
+
 /** The rows of one read in time order, on the key (current_setting is stable: its values are index bounds). */
 export const readQuery = (withExtras: boolean): string => `
   select time, open, high, low, close, volume${withExtras ? ", extras" : ""} from ktrdr_bars
