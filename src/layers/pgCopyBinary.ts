@@ -157,7 +157,7 @@ export class BarCopyDecoder {
     let p = 0
     if (!this.header) {
       if (buf.length < HEADER) {
-        this.pending = buf
+        this.pending = Buffer.from(buf)
         return
       }
       for (let k = 0; k < SIGNATURE.length; k++) {
@@ -165,7 +165,7 @@ export class BarCopyDecoder {
       }
       const extension = buf.readInt32BE(SIGNATURE.length + 4)
       if (buf.length < HEADER + extension) {
-        this.pending = buf
+        this.pending = Buffer.from(buf)
         return
       }
       p = HEADER + extension
@@ -174,7 +174,8 @@ export class BarCopyDecoder {
     p = this.withExtras
       ? this.rowsWithExtras(buf, p)
       : this.rows(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), p, buf.length)
-    if (p < buf.length && !this.done) this.pending = buf.subarray(p)
+    // a copy: the bytes may lie in a socket buffer that is reused (pgSocket.ts)
+    if (p < buf.length && !this.done) this.pending = Buffer.from(buf.subarray(p))
   }
 
   /**
@@ -184,7 +185,7 @@ export class BarCopyDecoder {
   feed(buf: Buffer, view: DataView, start: number, end: number): void {
     if (this.pending !== undefined || !this.header || this.withExtras) return this.push(buf.subarray(start, end))
     const p = this.rows(view, start, end)
-    if (p < end && !this.done) this.pending = buf.subarray(p, end)
+    if (p < end && !this.done) this.pending = Buffer.from(buf.subarray(p, end))
   }
 
   /**

@@ -10,6 +10,7 @@
  * the error itself and calls this query's handlers as for any query. A dead socket reaches `handleError` directly.
  */
 import type { Connection, Submittable } from "pg"
+import { ReusedBufferSocket } from "./pgSocket.ts"
 
 const COPY_DATA = 0x64, COPY_DONE = 0x63, ERROR = 0x45
 const DETACHED = -1
@@ -41,6 +42,16 @@ export class CopyOutQuery implements Submittable {
   /** An Error returned here is handed to handleError by node-postgres. */
   submit(connection: Connection): Error | undefined {
     const stream = connection.stream
+    if (stream instanceof ReusedBufferSocket) {
+      // its reads come straight here, in its own buffer: nothing of a chunk may be kept without copying it
+      const listeners = stream.listeners("data") as Array<(b: Buffer) => void>
+      if (listeners.length !== 1) return new Error("COPY OUT: the connection has no single data listener")
+      this.connection = connection
+      this.pgData = listeners[0]
+      stream.copySink = this.onData
+      connection.query(this.text)
+      return undefined
+    }
     const listeners = stream.listeners("data") as Array<(b: Buffer) => void>
     if (listeners.length !== 1) return new Error("COPY OUT: the connection has no single data listener to take over")
     this.connection = connection
@@ -70,14 +81,14 @@ export class CopyOutQuery implements Submittable {
         if (this.detachedAt < message.length) {
           return this.pgData!(Buffer.concat([message.subarray(this.detachedAt), chunk.subarray(need)]))
         }
-        if (need < chunk.length) this.pgData!(chunk.subarray(need))
+        if (need < chunk.length) this.handBack(chunk.subarray(need))
         return
       }
       p = need
     }
     const at = this.walk(chunk, p)
     if (at === DETACHED) {
-      if (this.detachedAt < chunk.length) this.pgData!(chunk.subarray(this.detachedAt))
+      if (this.detachedAt < chunk.length) this.handBack(chunk.subarray(this.detachedAt))
       return
     }
     if (at < chunk.length) this.carry = Buffer.from(chunk.subarray(at))
@@ -115,11 +126,24 @@ export class CopyOutQuery implements Submittable {
 
   /** Gives the socket back to node-postgres, from `at` in the current buffer. */
   private detach(at: number): typeof DETACHED {
-    const connection = this.connection!
-    connection.stream.removeListener("data", this.onData)
-    connection.stream.on("data", this.pgData!)
+    this.release()
     this.detachedAt = at
     return DETACHED
+  }
+
+  private release(): void {
+    const stream = this.connection?.stream
+    if (stream instanceof ReusedBufferSocket) {
+      if (stream.copySink === this.onData) stream.copySink = undefined
+    } else if (stream !== undefined) {
+      stream.removeListener("data", this.onData)
+      stream.on("data", this.pgData!)
+    }
+  }
+
+  /** node-postgres' parser may keep what it is given: a copy, as the socket's buffer is reused. */
+  private handBack(bytes: Buffer): void {
+    this.pgData!(Buffer.from(bytes))
   }
 
   handleCommandComplete(msg: { readonly text?: string }): void {
@@ -133,7 +157,10 @@ export class CopyOutQuery implements Submittable {
 
   handleError(e: unknown): void {
     // after an ErrorResponse the socket is node-postgres' again; after a dead socket nobody's: stop listening
-    this.connection?.stream.removeListener("data", this.onData)
+    const stream = this.connection?.stream
+    if (stream instanceof ReusedBufferSocket) {
+      if (stream.copySink === this.onData) stream.copySink = undefined
+    } else stream?.removeListener("data", this.onData)
     this.finish(e)
   }
 

@@ -9,6 +9,7 @@ import { Duration, Effect, Layer, Redacted, Schema } from "effect"
 import pg from "pg"
 import { describeDatabase } from "./DatabaseConfig.ts"
 import { KNOWN_SCHEMA, MIGRATIONS } from "./pgMigrations.ts"
+import { pgSocket } from "./pgSocket.ts"
 
 /** The database cannot be used: unreachable, refused us, or holds a schema this code does not know. */
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
@@ -99,6 +100,8 @@ export const pgDatabase = (url: Redacted.Redacted<string>, options: PgOptions = 
     applicationName: options.applicationName ?? "ktrdr",
     connectTimeout: options.connectTimeout ?? Duration.seconds(10),
     maxConnections: options.maxConnections ?? 10,
+    // sockets that read into one reused buffer: a large COPY OUT then allocates nothing per read (pgSocket.ts)
+    stream: pgSocket,
     // bigint and numeric columns as JS numbers: times are epoch ms (< 2^53), counts small
     ...(options.bigintAsString === true ? {} : {
       types: {

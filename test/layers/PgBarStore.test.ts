@@ -4,7 +4,8 @@
  * window reads use the key, and two processes (two pools) see each other's writes and versions.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
+import { Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Schedule } from "effect"
+import pg from "pg"
 import { seriesFromBars } from "../../src/domain/barSeries.ts"
 import { BarStore } from "../../src/layers/BarStore.ts"
 import type { BarStoreShape } from "../../src/layers/barStoreShape.ts"
@@ -22,10 +23,13 @@ beforeAll(async () => {
 afterAll(() => cluster?.stop())
 
 const quiet = Logger.minimumLogLevel(LogLevel.Warning)
-const storeLayer = (url: string) =>
-  pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))), Layer.provide(quiet))
-const useStore = <A, E>(url: string, use: (store: BarStoreShape) => Effect.Effect<A, E>) =>
-  Effect.provide(Effect.flatMap(BarStore, use), storeLayer(url))
+const storeLayer = (url: string, maxConnections?: number) =>
+  pgBarStoreLayer(describeDatabase(url)).pipe(
+    Layer.provide(pgDatabase(Redacted.make(url), maxConnections === undefined ? {} : { maxConnections })),
+    Layer.provide(quiet)
+  )
+const useStore = <A, E>(url: string, use: (store: BarStoreShape) => Effect.Effect<A, E>, maxConnections?: number) =>
+  Effect.provide(Effect.flatMap(BarStore, use), storeLayer(url, maxConnections))
 
 const T0 = Date.UTC(2024, 0, 1)
 const minutes = (from: number, n: number, close = 1) =>
@@ -135,16 +139,20 @@ describe("PgBarStore: PostgreSQL only", () => {
             yield* Effect.all(Array.from({ length: 4 }, (_, k) => store.merge(`P${k}`, "1h", minutes(0, 100))), {
               concurrency: "unbounded"
             })
+            yield* store.write("LARGE", "1m", minutes(0, 200_000))
             for (let round = 0; round < 5; round++) {
               // the event loop is blocked while the server ends them: no pooled client has noticed when this returns
               expect(cluster.terminateSync(dbName(url))).toBeGreaterThan(0)
               // straight after the cut: the pool may still hold clients whose sockets it has not seen die
-              const [read, merged, range] = yield* Effect.all([
+              const [read, merged, range, large] = yield* Effect.all([
                 store.read(`P${round % 4}`, "1h"),
                 store.merge(`P${(round + 1) % 4}`, "1h", minutes(100 + round, 1)),
-                store.range(`P${(round + 2) % 4}`, "1h")
+                store.range(`P${(round + 2) % 4}`, "1h"),
+                store.read("LARGE", "1m") // split over two connections: either may be one of the dead ones
               ], { concurrency: "unbounded" })
               expect(read.length).toBeGreaterThanOrEqual(100)
+              expect(large.length).toBe(200_000)
+              expect(large.close[199_999]).toBe(1 + 199_999 / 1000)
               expect(merged.added).toBe(1)
               expect(range.first).toBe(T0)
             }
@@ -209,6 +217,53 @@ describe("PgBarStore: PostgreSQL only", () => {
           }))
       }),
     120_000
+  )
+
+  it.live(
+    "a large read is split over two connections that share one snapshot: a commit between their starts is unseen",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        const db = dbName(url)
+        const n = 200_000
+        const activity = (where: string) =>
+          Effect.promise(() =>
+            cluster.query(db, `select count(*)::int as n from pg_stat_activity where datname = $1 and ${where}`, [db])
+          ).pipe(Effect.map((r) => Number(r.rows[0].n)))
+        const until = (where: string) =>
+          Effect.repeat(activity(where), { until: (k) => k > 0, schedule: Schedule.spaced("10 millis") })
+        const locker = new pg.Client({ connectionString: url })
+        yield* Effect.acquireRelease(Effect.promise(() => locker.connect()), () => Effect.promise(() => locker.end()))
+        // a pool of two: a merge blocked on a row lock holds one, the read's first part the other, so the read's
+        // second part waits for a connection until the lock goes — after a commit that changes both of its parts
+        yield* useStore(url, (store) =>
+          Effect.gen(function*() {
+            yield* store.write("SNAP", "1m", minutes(0, n))
+            yield* store.merge("LOCKED", "1h", minutes(0, 1))
+            yield* Effect.promise(() =>
+              locker.query(`begin; select 1 from ktrdr_series where series = 'LOCKED' for update`)
+            )
+            const blocked = yield* Effect.fork(store.merge("LOCKED", "1h", minutes(1, 1)))
+            yield* until(`wait_event_type = 'Lock'`)
+            const reading = yield* Effect.fork(store.read("SNAP", "1m"))
+            yield* until(`query like 'copy (%'`)
+            yield* Effect.promise(() =>
+              locker.query(
+                `update ktrdr_bars set close = 99 where series_id = (select id from ktrdr_series where series = 'SNAP')
+                   and time in (${T0}, ${T0 + (n - 1) * 60_000})`
+              )
+            )
+            yield* Effect.promise(() => locker.query("commit"))
+            yield* Fiber.join(blocked)
+            const back = yield* Fiber.join(reading)
+            expect(back.length).toBe(n)
+            // both parts as before the commit: the second part, started after it, read the first part's snapshot
+            expect([back.close[0], back.close[n - 1]]).toEqual([1, 1 + (n - 1) / 1000])
+            const after = yield* store.read("SNAP", "1m")
+            expect([after.close[0], after.close[n - 1]]).toEqual([99, 99])
+          }), 2)
+      }).pipe(Effect.scoped),
+    60_000
   )
 
   it.live("refuses a database whose schema is newer than this code, and says so", () =>
