@@ -10,7 +10,7 @@
  * identical.
  */
 import { request } from "node:http"
-import { mkdtemp, rm } from "node:fs/promises"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { HttpServer } from "@effect/platform"
@@ -22,7 +22,7 @@ import { BarStore } from "../src/layers/BarStore.ts"
 import { IbConfig } from "../src/layers/Config.ts"
 import { DataConfig } from "../src/layers/DataConfig.ts"
 import { DatabaseConfig } from "../src/layers/DatabaseConfig.ts"
-import { startPgCluster } from "../test/support/pgCluster.ts"
+import { type PgCluster, startPgCluster } from "../test/support/pgCluster.ts"
 import { makeSeries } from "./barSeriesFixture.ts"
 import { type Bench, median } from "./harness.ts"
 
@@ -45,6 +45,39 @@ const timedGet = (port: number) =>
     req.on("error", reject)
     req.end()
   })
+
+/** CPU ms this process has used so far. */
+const ownCpu = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+/**
+ * CPU ms used so far by each backend of `database` (the private cluster runs on this machine: /proc), by pid. On a
+ * machine whose cores are busy, a GET's time follows the CPU it needs in all processes, not only in this one.
+ */
+const backendCpu = async (cluster: PgCluster, database: string): Promise<Map<number, number>> => {
+  const r = await cluster.query(
+    database,
+    `select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`,
+    [
+      database
+    ]
+  )
+  const out = new Map<number, number>()
+  for (const row of r.rows as ReadonlyArray<{ readonly pid: number }>) {
+    const stat = await readFile(`/proc/${row.pid}/stat`, "utf8").catch(() => "")
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    if (f.length > 12) out.set(row.pid, (Number(f[11]) + Number(f[12])) * 10) // utime + stime, 100 ticks/s
+  }
+  return out
+}
+
+const cpuSince = (before: Map<number, number>, after: Map<number, number>) => {
+  let ms = 0
+  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0)
+  return ms
+}
 
 /** A server on an ephemeral port over the store `url` selects (undefined: CSV under dataDir), holding the year. */
 const server = (dataDir: string, url: string | undefined) =>
@@ -85,8 +118,16 @@ const bench: Bench = {
       }
 
       const pg: Array<number> = [], csv: Array<number> = [], ratios: Array<number> = []
+      const cpu = { pg: 0, csv: 0 }
+      const backends0 = yield* Effect.promise(() => backendCpu(cluster, "bench"))
       for (let r = 0; r < ROUNDS; r++) {
-        const get = (port: number) => Effect.promise(() => timedGet(port))
+        const get = (port: number) =>
+          Effect.promise(async () => {
+            const c0 = ownCpu()
+            const got = await timedGet(port)
+            cpu[port === pgPort ? "pg" : "csv"] += ownCpu() - c0
+            return got
+          })
         const pair = r % 2 === 0
           ? [(yield* get(pgPort)).total, (yield* get(csvPort)).total]
           : [(yield* get(csvPort)).total, (yield* get(pgPort)).total].reverse()
@@ -94,6 +135,7 @@ const bench: Bench = {
         csv.push(pair[1]!)
         ratios.push(pair[0]! / pair[1]!)
       }
+      const backends = cpuSince(backends0, yield* Effect.promise(() => backendCpu(cluster, "bench"))) / ROUNDS
       const ours = median(pg), base = median(csv)
       const ratio = median(ratios)
       return {
@@ -111,7 +153,10 @@ const bench: Bench = {
           `ratio = median of the ${ROUNDS} rounds' PostgreSQL ÷ CSV ratios; ratio of the medians ${
             (ours / base).toFixed(2)
           }`,
-          `PostgreSQL ${pg.map((x) => x.toFixed(0)).join(" ")} ms; CSV ${csv.map((x) => x.toFixed(0)).join(" ")} ms`
+          `PostgreSQL ${pg.map((x) => x.toFixed(0)).join(" ")} ms; CSV ${csv.map((x) => x.toFixed(0)).join(" ")} ms`,
+          `CPU per GET (mean): PostgreSQL ${(cpu.pg / ROUNDS).toFixed(0)} ms in this process + ${
+            backends.toFixed(0)
+          } ms in its backends; CSV ${(cpu.csv / ROUNDS).toFixed(0)} ms`
         ]
       }
     }).pipe(Effect.scoped, Effect.provide(Logger.minimumLogLevel(LogLevel.Warning)), Effect.runPromise)
