@@ -274,4 +274,33 @@ describe("cluster mode", () => {
     },
     600_000
   )
+
+  it("IB's pacing holds across a failover: the new owner knows what the old one sent", async () => {
+    pg ??= await startPgCluster()
+    // 60 requests per 10 minutes, scaled to 10 s; the backfill needs about two windows' worth.
+    const sim = await spawnSim({ label: "p-gw1", pacing: "strict", timeScale: 60 })
+    const cluster = await startCluster([sim], { pg, env: { KTRDR_IB_PACING_TIME_SCALE: "60" } })
+    const runners = await Promise.all([cluster.start("p1"), cluster.start("p2")])
+    await cluster.waitForSplit(2)
+    const id = await startLoad(runners[0]!.baseUrl, {
+      symbol: "SPY",
+      timeframe: "30s",
+      mode: "full",
+      start_date: "2024-03-01",
+      end_date: "2024-08-15"
+    })
+    // Kill the owner once its window is nearly full: a new owner that forgot it would send a fresh burst of 60.
+    while ((await sim.requests()).total < 45) await sleep(50)
+    const owner = ownerOf(runners, "gw1")
+    expect(owner).toBeDefined()
+    await owner!.kill("SIGKILL")
+    const survivor = runners.find((r) => r !== owner)!
+    const done = await waitForOperation(survivor.baseUrl, id, { timeoutMs: 300_000, pollMs: 1000 })
+    expect(done.status, JSON.stringify(done.error_message)).toBe("completed")
+    expect(done.result_summary?.["gaps_left"]).toBe(0)
+    const st = await sim.stats()
+    expect((await sim.requests()).total).toBeGreaterThan(60)
+    expect(st.pacingViolations, "pacing violations seen by the gateway").toBe(0)
+    await expectOneSessionPerClientId([sim])
+  }, 600_000)
 })
