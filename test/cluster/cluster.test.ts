@@ -277,9 +277,14 @@ describe("cluster mode", () => {
 
   it("IB's pacing holds across a failover: the new owner knows what the old one sent", async () => {
     pg ??= await startPgCluster()
-    // 60 requests per 10 minutes, scaled to 10 s; the backfill needs about two windows' worth.
-    const sim = await spawnSim({ label: "p-gw1", pacing: "strict", timeScale: 60 })
-    const cluster = await startCluster([sim], { pg, env: { KTRDR_IB_PACING_TIME_SCALE: "60" } })
+    // 60 requests per 10 minutes, scaled to 20 s; the backfill needs about two windows' worth. At this scale the gate's
+    // own burst spacing lets ~9 requests a second out, so a new owner that forgot the window would overfill it.
+    const sim = await spawnSim({ label: "p-gw1", pacing: "strict", timeScale: 30 })
+    // 16 segments in flight: the load sends as fast as the gate allows, so a forgetful new owner would break the window.
+    const cluster = await startCluster([sim], {
+      pg,
+      env: { KTRDR_IB_PACING_TIME_SCALE: "30", KTRDR_SEGMENTS_IN_FLIGHT: "16" }
+    })
     const runners = await Promise.all([cluster.start("p1"), cluster.start("p2")])
     await cluster.waitForSplit(2)
     const id = await startLoad(runners[0]!.baseUrl, {
@@ -290,7 +295,7 @@ describe("cluster mode", () => {
       end_date: "2024-08-15"
     })
     // Kill the owner once its window is nearly full: a new owner that forgot it would send a fresh burst of 60.
-    while ((await sim.requests()).total < 45) await sleep(50)
+    while ((await sim.requests()).total < 55) await sleep(50)
     const owner = ownerOf(runners, "gw1")
     expect(owner).toBeDefined()
     await owner!.kill("SIGKILL")
