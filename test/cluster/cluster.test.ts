@@ -280,7 +280,7 @@ describe("cluster mode", () => {
     // 60 requests per 10 minutes, scaled to 20 s; the backfill needs about two windows' worth. At this scale the gate's
     // own burst spacing lets ~9 requests a second out, so a new owner that forgot the window would overfill it.
     const sim = await spawnSim({ label: "p-gw1", pacing: "strict", timeScale: 30 })
-    // 16 segments in flight: the load sends as fast as the gate allows, so a forgetful new owner would break the window.
+    // 16 segments in flight: the load sends as fast as the gate allows; a forgetful new owner would break the window.
     const cluster = await startCluster([sim], {
       pg,
       env: { KTRDR_IB_PACING_TIME_SCALE: "30", KTRDR_SEGMENTS_IN_FLIGHT: "16" }
