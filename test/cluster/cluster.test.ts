@@ -96,6 +96,14 @@ describe("cluster mode", () => {
       expect(a.ohlcv, symbol).toEqual(b.ohlcv)
     }
 
+    // The gateway endpoints answer on every runner from the gateways' owners.
+    for (const r of runners) {
+      const status = await fetch(`${r.baseUrl}/api/v1/ib/status`)
+      expect(status.status, r.label).toBe(200)
+      expect(((await status.json()) as { data: { ib_available: boolean } }).data.ib_available).toBe(true)
+      expect((await fetch(`${r.baseUrl}/api/v1/ib/health`)).status, r.label).toBe(200)
+    }
+
     // One load per series cluster-wide: the same series asked through two runners at once loads once.
     const twins = await Promise.all(
       [0, 1].map((i) => startLoad(runners[i]!.baseUrl, { symbol: "EUR.GBP", timeframe: "1h", mode: "full", ...RANGE }))
