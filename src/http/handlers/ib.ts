@@ -2,8 +2,9 @@
  * KTRDR's /ib endpoints over the real graph. At most one of two sources is in it: this process's own
  * session (IbConnection: direct mode) or another server's (RemoteIbHost: remote mode). Both are looked
  * up optionally so one handler layer serves either graph; with neither (a cluster runner, whose
- * gateways' sessions live on their owners) status and health say what GatewayInfo knows. Status and health only read state: neither
- * opens a connection nor sends a gateway request (remote status asks the host for its status).
+ * gateways' sessions live on their owners) status and health say what GatewayInfo knows. Status and
+ * health only read state: neither opens a connection nor sends a gateway request (remote status asks
+ * the host for its status).
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Clock, Effect, Either, Option, Stream } from "effect"
