@@ -8,6 +8,7 @@
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
+import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Schema } from "effect"
 import {
   BarWire,
@@ -23,6 +24,7 @@ import { GatewayInfo, type GatewayReadiness } from "../layers/GatewayInfo.ts"
 import { IbClient, IbClientLive } from "../layers/IbClient.ts"
 import { IbConnectionLive } from "../layers/IbConnection.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
+import { openPgPaceStore } from "./pgPaceStore.ts"
 
 export const GatewayLoad = Schema.Struct({
   /** Requests running at the gateway, and waiting for pacing or a slot. */
@@ -59,9 +61,15 @@ export class ClusterGateways extends Context.Tag("ktrdr/ClusterGateways")<Cluste
 }>() {}
 
 /** A gateway's own session layers: the single-process wiring with the entry's address and client id. */
-const sessionLayer = (g: GatewayEntry, simulated: boolean) =>
+const sessionLayer = (g: GatewayEntry, simulated: boolean, sql: SqlClient.SqlClient) =>
   Layer.mergeAll(IbClientLive, GatewayInfo.direct(simulated)).pipe(
-    Layer.provideMerge(Layer.merge(IbConnectionLive, PaceGate.persistent)),
+    // The gateway's pacing history lives in the database: its next owner, on any machine, knows what was sent.
+    Layer.provideMerge(Layer.merge(
+      IbConnectionLive,
+      PaceGate.layerWith({
+        paceStore: (now) => Effect.provideService(openPgPaceStore(g.name)(now), SqlClient.SqlClient, sql)
+      })
+    )),
     Layer.provide(Layer.effect(
       IbConfig,
       Effect.map(IbConfig, (base) => ({ ...base, host: g.host, port: g.port, clientId: g.clientId }))
@@ -90,7 +98,7 @@ export const GatewayLive = Gateway.toLayer(
       }
     }
     // Built in the entity's scope: the session closes when the shard leaves this runner or the entity is reaped.
-    const ctx = yield* Layer.build(sessionLayer(entry, gateways.simulated))
+    const ctx = yield* Layer.build(sessionLayer(entry, gateways.simulated, yield* SqlClient.SqlClient))
     const ib = Context.get(ctx, IbClient)
     const gate = Context.get(ctx, PaceGate)
     const info = Context.get(ctx, GatewayInfo)

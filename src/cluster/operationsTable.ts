@@ -59,6 +59,17 @@ const v1 = Effect.gen(function*() {
   yield* sql.unsafe(`create index ktrdr_operations_created on ktrdr_operations (created_ms desc)`)
 })
 
+/** A gateway's pacing history (pgPaceStore.ts), kept across owners. */
+const v2 = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`
+    create table ktrdr_pace_state (
+      gateway text primary key,
+      state text not null,
+      updated_ms bigint not null
+    )`)
+})
+
 /** Serialised with the bar store's migration lock key + 1, for the same reason (concurrent starters). */
 const LOCK = 7_316_017
 
@@ -71,7 +82,10 @@ export const migrateOperations = Effect.gen(function*() {
       created_at timestamp with time zone not null default now(),
       name text not null
     )`)
-    yield* Migrator.make({})({ loader: Migrator.fromRecord({ "1_operations": v1 }), table: "ktrdr_cluster_migrations" })
+    yield* Migrator.make({})({
+      loader: Migrator.fromRecord({ "1_operations": v1, "2_pace_state": v2 }),
+      table: "ktrdr_cluster_migrations"
+    })
   }))
 })
 

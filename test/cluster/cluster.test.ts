@@ -96,6 +96,14 @@ describe("cluster mode", () => {
       expect(a.ohlcv, symbol).toEqual(b.ohlcv)
     }
 
+    // The gateway endpoints answer on every runner from the gateways' owners.
+    for (const r of runners) {
+      const status = await fetch(`${r.baseUrl}/api/v1/ib/status`)
+      expect(status.status, r.label).toBe(200)
+      expect(((await status.json()) as { data: { ib_available: boolean } }).data.ib_available).toBe(true)
+      expect((await fetch(`${r.baseUrl}/api/v1/ib/health`)).status, r.label).toBe(200)
+    }
+
     // One load per series cluster-wide: the same series asked through two runners at once loads once.
     const twins = await Promise.all(
       [0, 1].map((i) => startLoad(runners[i]!.baseUrl, { symbol: "EUR.GBP", timeframe: "1h", mode: "full", ...RANGE }))
@@ -274,4 +282,38 @@ describe("cluster mode", () => {
     },
     600_000
   )
+
+  it("IB's pacing holds across a failover: the new owner knows what the old one sent", async () => {
+    pg ??= await startPgCluster()
+    // 60 requests per 10 minutes, scaled to 20 s; the backfill needs about two windows' worth. At this scale the gate's
+    // own burst spacing lets ~9 requests a second out, so a new owner that forgot the window would overfill it.
+    const sim = await spawnSim({ label: "p-gw1", pacing: "strict", timeScale: 30 })
+    // 16 segments in flight: the load sends as fast as the gate allows; a forgetful new owner would break the window.
+    const cluster = await startCluster([sim], {
+      pg,
+      env: { KTRDR_IB_PACING_TIME_SCALE: "30", KTRDR_SEGMENTS_IN_FLIGHT: "16" }
+    })
+    const runners = await Promise.all([cluster.start("p1"), cluster.start("p2")])
+    await cluster.waitForSplit(2)
+    const id = await startLoad(runners[0]!.baseUrl, {
+      symbol: "SPY",
+      timeframe: "30s",
+      mode: "full",
+      start_date: "2024-03-01",
+      end_date: "2024-08-15"
+    })
+    // Kill the owner once its window is nearly full: a new owner that forgot it would send a fresh burst of 60.
+    while ((await sim.requests()).total < 55) await sleep(50)
+    const owner = ownerOf(runners, "gw1")
+    expect(owner).toBeDefined()
+    await owner!.kill("SIGKILL")
+    const survivor = runners.find((r) => r !== owner)!
+    const done = await waitForOperation(survivor.baseUrl, id, { timeoutMs: 300_000, pollMs: 1000 })
+    expect(done.status, JSON.stringify(done.error_message)).toBe("completed")
+    expect(done.result_summary?.["gaps_left"]).toBe(0)
+    const st = await sim.stats()
+    expect((await sim.requests()).total).toBeGreaterThan(60)
+    expect(st.pacingViolations, "pacing violations seen by the gateway").toBe(0)
+    await expectOneSessionPerClientId([sim])
+  }, 600_000)
 })

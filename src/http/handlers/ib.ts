@@ -1,8 +1,10 @@
 /**
- * KTRDR's /ib endpoints over the real graph. Exactly one of two sources is in it: this process's own
+ * KTRDR's /ib endpoints over the real graph. At most one of two sources is in it: this process's own
  * session (IbConnection: direct mode) or another server's (RemoteIbHost: remote mode). Both are looked
- * up optionally so one handler layer serves either graph. Status and health only read state: neither
- * opens a connection nor sends a gateway request (remote status asks the host for its status).
+ * up optionally so one handler layer serves either graph; with neither (a cluster runner, whose
+ * gateways' sessions live on their owners) status and health say what GatewayInfo knows. Status and
+ * health only read state: neither opens a connection nor sends a gateway request (remote status asks
+ * the host for its status).
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Clock, Effect, Either, Option, Stream } from "effect"
@@ -18,7 +20,7 @@ import { RemoteIbHost } from "../../layers/RemoteIb.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import { KtrdrApi } from "../../contract/Api.ts"
 import type { GatewayEvent, IbHealth, IbStatusData } from "../../contract/api/ib.ts"
-import { GatewayUnavailable, InternalError, ok } from "../../contract/envelope.ts"
+import { GatewayUnavailable, ok } from "../../contract/envelope.ts"
 import { apiErrors } from "../errorMapping.ts"
 import { ibConfigView, portOf } from "../ibConfigView.ts"
 import { sseResponse } from "../sse.ts"
@@ -30,6 +32,15 @@ const iso = (
 const epochSeconds = (ms: number | null | undefined): number | null =>
   ms === null || ms === undefined ? null : ms / 1000
 const ibLabel = (code: number, category: string) => (code > 0 ? `IB-${code}` : `IB-${category}`)
+
+/** Connection metrics of a process that holds no session itself. */
+const noSession: IbStatusData["connection_metrics"] = {
+  total_connections: 0,
+  failed_connections: 0,
+  last_connect_time: null,
+  last_disconnect_time: null,
+  uptime_seconds: null
+}
 
 const dataMetrics = (s: ClientStats): IbStatusData["data_metrics"] => {
   const failed = Object.values(s.requestsFailed).reduce((a, b) => a + b, 0)
@@ -83,11 +94,6 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
     const catalog = yield* SymbolCatalog
     const conn = yield* Effect.serviceOption(IbConnection)
     const remote = yield* Effect.serviceOption(RemoteIbHost)
-    const noSource = new InternalError({
-      code: "IB-NO-GATEWAY",
-      message: "This graph has neither a gateway session nor an IB host service",
-      details: null
-    })
 
     const pacing = Effect.map(
       gate.stats,
@@ -172,13 +178,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           return {
             ...common,
             connection: { connected: false, host: r.url, port: portOf(r.url), client_id: null, connection_time: null },
-            connection_metrics: {
-              total_connections: 0,
-              failed_connections: 0,
-              last_connect_time: null,
-              last_disconnect_time: null,
-              uptime_seconds: null
-            },
+            connection_metrics: noSession,
             ib_available: false,
             simulated: gw.simulated,
             state: reachable ? "Unknown" : "Unreachable",
@@ -258,6 +258,42 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
         } satisfies IbHealth
       })
 
+    /**
+     * Neither a session here nor a host service (a cluster runner): what GatewayInfo knows — the gateways' readiness,
+     * asked of their owners — and this process's own requests.
+     */
+    const readinessStatus = Effect.gen(function*() {
+      const r = yield* gw.readiness
+      return {
+        connection: { connected: r.ready, host: "cluster", port: 0, client_id: null, connection_time: null },
+        connection_metrics: noSession,
+        data_metrics: dataMetrics(yield* ib.stats),
+        ib_available: r.ready,
+        mode: gw.mode,
+        simulated: gw.simulated,
+        state: r.state,
+        server_version: null,
+        farms: r.farms ?? null,
+        pacing: yield* pacing,
+        last_error: null,
+        host_service: null
+      } satisfies IbStatusData
+    })
+
+    const readinessHealth = Effect.gen(function*() {
+      const r = yield* gw.readiness
+      const stats = yield* ib.stats
+      return {
+        healthy: r.ready,
+        connection_ok: r.ready,
+        data_fetching_ok: r.ready,
+        last_successful_request: iso(stats.lastOkAt ?? null),
+        error_message: r.ready ? null : r.lastError ?? `gateways are ${r.state}`,
+        mode: gw.mode,
+        state: r.state
+      } satisfies IbHealth
+    })
+
     const config = ibConfigView(cfg, Option.getOrUndefined(remote)?.url)
 
     const gatewayEvent = (r: GatewayReadiness): GatewayEvent => ({
@@ -286,14 +322,14 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           Effect.map(remoteStatus(remote.value), ok)
           : Option.isSome(conn) ?
           Effect.map(directStatus(conn.value), ok)
-          : Effect.fail(noSource))
+          : Effect.map(readinessStatus, ok))
       .handle("health", () =>
         Effect.gen(function*() {
           const health = Option.isSome(remote) ?
             yield* remoteHealth(remote.value)
             : Option.isSome(conn) ?
             yield* directHealth(conn.value)
-            : yield* noSource
+            : yield* readinessHealth
           if (health.healthy) return ok(health)
           return yield* new GatewayUnavailable({
             code: "IB-UNHEALTHY",
