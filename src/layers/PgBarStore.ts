@@ -3,8 +3,9 @@
  * processes sharing one database. A segment's merge is one transaction (lock the series row, COPY the segment in,
  * update the series' counts and version), so a crash or a lost connection leaves the old or the new state; `write`
  * replaces a series in one transaction. Reads use the (series_id, time) key — a window never scans the series — and
- * are one binary COPY out, decoded straight into columns, inside one repeatable-read snapshot. Every operation is
- * retried once when its connection turns out to be dead (pgFaults.ts).
+ * are one binary COPY out, decoded straight into columns, inside one repeatable-read snapshot; a large one is two
+ * COPYs of its two halves on two connections at once, the second importing the first's snapshot. Every operation
+ * is retried once when its connection turns out to be dead (pgFaults.ts).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
 import { Context, Effect, Either, Layer, Option } from "effect"

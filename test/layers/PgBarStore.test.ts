@@ -1,7 +1,8 @@
 /**
  * What only the PostgreSQL store has to prove: a segment's merge is atomic when its connection dies mid-statement,
  * a schema migrated by newer code is refused, an unreachable database is one clear line without the password,
- * window reads use the key, and two processes (two pools) see each other's writes and versions.
+ * window reads use the key, a large read split over two connections sees one snapshot, and two processes (two
+ * pools) see each other's writes and versions.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Logger, LogLevel, Redacted, Schedule } from "effect"
