@@ -28,6 +28,12 @@ export type HotLane = (
 interface Taken {
   readonly input: BarsQuery
   readonly run: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown>
+  /** What follows the auth check (made on first use: the normal way is the middleware's, the same every time). */
+  cases?: {
+    readonly normal: HttpApp.Default
+    readonly onFailure: () => HttpApp.Default
+    readonly onSuccess: () => Effect.Effect<HttpServerResponse.HttpServerResponse, unknown>
+  }
 }
 
 /** What the lane reads of an endpoint. */
@@ -142,7 +148,9 @@ export const makeHotLane = Effect.gen(function*() {
     // HttpApiSecurity.bearer's own decoding (HttpApiBuilder.securityDecode), then the API's Auth service.
     const header = req.headers["authorization"]
     const token = header === undefined ? NO_TOKEN : Redacted.make(header.slice(BEARER.length))
-    return Effect.matchEffect(checked(token), { onFailure: () => normal, onSuccess: () => taken.run })
+    let cases = taken.cases
+    if (cases?.normal !== normal) taken.cases = cases = { normal, onFailure: () => normal, onSuccess: () => taken.run }
+    return Effect.matchEffect(checked(token), cases)
   }
   return lane
 })
