@@ -71,8 +71,9 @@ export const csv = (
 /** Exactly one JSON document on stdout. */
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
+/** Lines on stdout, in one write (the same bytes as one console.log per line). */
 export const print = (...lines: ReadonlyArray<string>) =>
-  Effect.forEach(lines, (l) => Console.log(l), { discard: true })
+  lines.length === 0 ? Effect.void : Console.log(lines.join("\n"))
 /**
  * Straight to stderr, not through `Console.error`: the bin routes @effect/cli's own Console.error output
  * (usage failures) through its one-line rewrite (usage.ts), and ours must not be caught by it.
