@@ -2,6 +2,7 @@
  * The house's layering as code (npm run check:deps). Arrows point down only:
  *   app (composition roots), src/index.ts
  *     → http (handlers, server) → services → layers → contract → domain
+ *     → cluster (entities, workflows, table-backed Operations) → services
  *     → cli (commands) → contract → domain
  *   sim (the gateway simulator) → domain; only src/app/demo.ts (and demoCommand.ts, the `sim` command) reaches into it.
  * Tests, benchmarks and scripts may import anything, but take part in the no-cycles rule.
@@ -37,6 +38,12 @@ module.exports = {
       "^src/services/",
       "^src/(services|layers|domain)/",
       "services compose layers and domain rules; they never reach up into http, cli or the composition roots"
+    ),
+    only(
+      "cluster-over-services",
+      "^src/cluster/",
+      "^src/(cluster|services|layers|contract|domain)/",
+      "cluster mode puts the services on @effect/cluster: entities, workflows and a table-backed Operations registry"
     ),
     only(
       "http-over-services",

@@ -9,7 +9,7 @@ import { ChartRoutes } from "../http/chartRoutes.ts"
 import { serverLayer } from "../http/Server.ts"
 import { ApiConfig } from "../layers/ApiConfig.ts"
 import { IbConfig, IbSettingsConfig } from "../layers/Config.ts"
-import { coreLayer } from "./Core.ts"
+import { serverCoreLayer } from "./clusterCore.ts"
 import { LoggingLive } from "../layers/Logging.ts"
 import { Simulator, type SimulatorOptions } from "./demo.ts"
 
@@ -48,7 +48,7 @@ export const serve = (o: ServeOptions = {}) =>
     const layer = serverLayer({ routes: o.routes ?? ChartRoutes }).pipe(
       // With --sim the simulator is the gateway, whatever KTRDR_IB_HOST_SERVICE_URL says.
       Layer.provideMerge(
-        coreLayer({ simulated: o.sim !== undefined, ibConfig, ...(o.sim ? { ibHost: false as const } : {}) })
+        serverCoreLayer({ simulated: o.sim !== undefined, ibConfig, ...(o.sim ? { ibHost: false as const } : {}) })
       ),
       Layer.provide(o.api ?? ApiConfig.layer)
     )

@@ -82,3 +82,11 @@ export const describeError = (e: DomainError): ErrorDescription => {
       return { kind: "internal", code: "DATA-StorageError", message: e.message, details: { file: fileName(e.file) } }
   }
 }
+
+/** The failure a load ended with, as an operation records it: the API's code, message and details, without the kind. */
+export const failureOf = (
+  e: DomainError
+): { readonly code: string; readonly message: string; readonly details: Readonly<Record<string, unknown>> } => {
+  const { kind: _kind, ...body } = describeError(e)
+  return body
+}

@@ -77,3 +77,29 @@ export const qualityLines = (q: QualitySummary): ReadonlyArray<string> =>
     return `Data quality ${i.severity}: ${i.description} (${i.count} bars${at})` +
       (i.threshold ? `; rule: ${i.threshold}` : "")
   })
+
+/** Two summaries as one (segments checked on different runners): counts add, the worse severity wins. */
+export const mergeQuality = (a: QualitySummary, b: QualitySummary): QualitySummary => {
+  const byType = new Map(a.issues.map((i) => [i.type, i]))
+  for (const i of b.issues) {
+    const prev = byType.get(i.type)
+    byType.set(
+      i.type,
+      prev
+        ? {
+          ...prev,
+          count: prev.count + i.count,
+          severity: RANK[i.severity] > RANK[prev.severity] ? i.severity : prev.severity,
+          bars: [...prev.bars, ...i.bars].slice(0, MAX_LISTED)
+        }
+        : i
+    )
+  }
+  const issues = [...byType.values()].sort((x, y) => RANK[y.severity] - RANK[x.severity] || y.count - x.count)
+  return {
+    checkedBars: a.checkedBars + b.checkedBars,
+    errors: issues.filter((i) => i.severity === "error").length,
+    warnings: issues.filter((i) => i.severity === "warning").length,
+    issues
+  }
+}

@@ -52,7 +52,7 @@ import {
 } from "../domain/PacingRules.ts"
 import { IbConfig } from "./Config.ts"
 import { DataConfig } from "./DataConfig.ts"
-import { openPaceStore, paceStateFileName, type StoredPaceEntry } from "./paceState.ts"
+import { openPaceStore, type PaceStore, paceStateFileName, type StoredPaceEntry } from "./paceState.ts"
 
 export type { PaceReason, PaceRequest } from "../domain/PacingRules.ts"
 
@@ -94,6 +94,8 @@ export interface PaceGateOptions {
    * gateway has seen nothing from us before it started — true for a simulator started with the test.
    */
   readonly stateFile?: string
+  /** Where sent requests are kept when not in a file (a cluster keeps a gateway's in its database); wins over it. */
+  readonly paceStore?: (now: number) => Effect.Effect<PaceStore>
 }
 
 /**
@@ -191,7 +193,11 @@ const makePaceGate = (options: PaceGateOptions): Effect.Effect<PaceGateService, 
     const unsettledHoldMs = options.unsettledHoldMs ?? Duration.toMillis(cfg.requestTimeout)
     const paced = (req: PaceRequest) => params.paceAllSizes || req.small
     const started = yield* Clock.currentTimeMillis
-    const store = options.stateFile === undefined ? undefined : yield* openPaceStore(options.stateFile, started)
+    const store = options.paceStore !== undefined
+      ? yield* options.paceStore(started)
+      : options.stateFile === undefined
+      ? undefined
+      : yield* openPaceStore(options.stateFile, started)
     /**
      * Paced requests wait for this: a process that cannot prove what it sent before it started waits one
      * identical-request window (which also covers the burst window).

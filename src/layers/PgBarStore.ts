@@ -1,12 +1,13 @@
 /**
  * BarStore on PostgreSQL (KTRDR_DATABASE_URL): the same contract and merge rule as the CSV store, for any number of
- * processes sharing one database. A segment's merge is one transaction (lock the series row, one upsert statement
- * that also updates the series' counts and version), so a crash or a lost connection leaves the old or the new
- * state; `write` replaces a series in one transaction. Reads use the (series_id, time) key — a window never scans the
- * series — and come back in chunks of bytes decoded straight into columns, inside one repeatable-read snapshot.
+ * processes sharing one database. A segment's merge is one transaction (lock the series row, COPY the segment in,
+ * update the series' counts and version), so a crash or a lost connection leaves the old or the new state; `write`
+ * replaces a series in one transaction. Reads use the (series_id, time) key — a window never scans the series — and
+ * are one binary COPY out, decoded straight into columns, inside one repeatable-read snapshot. Every operation is
+ * retried once when its connection turns out to be dead (pgFaults.ts).
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Layer } from "effect"
 import { sortUniqueSeries } from "../domain/barMerge.ts"
 import { type BarSeries, SeriesBuilder } from "../domain/barSeries.ts"
 import { NotFound, StorageError } from "../domain/dataErrors.ts"
@@ -14,28 +15,30 @@ import { readBounds, seriesKey, validateBars, validateSeries } from "../domain/s
 import { parseTimeframe } from "../domain/Timeframe.ts"
 import { BarStore } from "./BarStore.ts"
 import type { BarStoreShape, StoredBars, StoredSeries } from "./barStoreShape.ts"
-import { causeText } from "./pgDatabase.ts"
 import {
-  columnParams,
+  APPENDED,
+  COPY_BARS,
+  COPY_ROWS,
+  COPY_STAGE,
   DELETE_BARS,
-  insertBars,
   LIST_SERIES,
   LOCK_SERIES,
-  MERGE,
+  MERGE_STAGE,
   NO_JIT,
-  READ_SNAPSHOT,
-  readChunk,
+  READ_BEGIN,
+  READ_META,
+  readCopy,
   SERIES_META,
   SERIES_VERSION,
   SET_SERIES,
+  SPAN_HAS_BARS,
+  STAGE,
   textArray
 } from "./pgBarSql.ts"
-
-/**
- * Rows per read statement (~0.8 MB of bytes, sent as 1.6 MB of hex): measured end to end on 1M bars, 16k-row chunks
- * took half the time of 256k-row ones — the driver handles many mid-sized messages faster than a few huge ones.
- */
-export const READ_CHUNK_ROWS = 16_384
+import { copyIn, copyOut } from "./pgCopy.ts"
+import { BarCopyDecoder, encodeBars, encodeRows } from "./pgCopyBinary.ts"
+import { causeText } from "./pgDatabase.ts"
+import { retryLostOnce } from "./pgFaults.ts"
 
 interface SeriesRow {
   readonly id: number
@@ -47,15 +50,13 @@ interface SeriesRow {
   readonly version: number
 }
 
-interface ChunkRow {
-  readonly n: number
-  readonly last: number | null
-  readonly rows: Buffer | null
-  readonly extras?: ReadonlyArray<ReadonlyArray<string>> | null
+interface MergeRow {
+  readonly bar_count: number
+  readonly first_time: number | null
+  readonly last_time: number | null
+  readonly added: number
+  readonly hits: number
 }
-
-const isSqlError = (u: unknown): u is SqlError.SqlError =>
-  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "SqlError"
 
 const missingRows = (s: BarSeries): number => {
   let n = 0
@@ -67,24 +68,20 @@ const missingRows = (s: BarSeries): number => {
   return n
 }
 
-/** Appends one chunk's bytes (rows of six big-endian float8s) to the builder's columns. */
-const appendChunk = (b: SeriesBuilder, bytes: Buffer, n: number): void => {
-  // swap64 works in place on an 8-byte-aligned copy; a large Buffer from the driver is its own ArrayBuffer anyway
-  const own = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(bytes)
-  own.swap64()
-  const f = new Float64Array(own.buffer, own.byteOffset, n * 6)
-  b.reserve(n)
-  const at = b.length
-  const { time, open, high, low, close, volume } = b
-  for (let i = 0, p = 0; i < n; i++, p += 6) {
-    time[at + i] = f[p]!
-    open[at + i] = f[p + 1]!
-    high[at + i] = f[p + 2]!
-    low[at + i] = f[p + 3]!
-    close[at + i] = f[p + 4]!
-    volume[at + i] = f[p + 5]!
-  }
-  b.length = at + n
+/**
+ * Room for a read of [lo, hi]: the series' count scaled by the window's share of its span, a little over. Exact for
+ * the whole series and close for an even one, so the columns are allocated once instead of doubling up to a million
+ * rows (each doubling a new 8 MB per column, which the garbage collector then has to chase); a guess that falls short
+ * only costs a doubling.
+ */
+const expectedRows = (row: SeriesRow, lo: number, hi: number): number => {
+  const first = row.first_time, last = row.last_time
+  if (first === null || last === null || row.bar_count === 0) return 16
+  if (lo <= first && hi >= last) return row.bar_count
+  const span = Math.min(hi, last) - Math.max(lo, first)
+  if (span < 0) return 16
+  const share = last > first ? span / (last - first) : 1
+  return Math.min(row.bar_count, Math.ceil(row.bar_count * share * 1.02) + 1024)
 }
 
 /** The stored form's own report: rows are unique and sorted by the key, so only missing prices are counted. */
@@ -110,15 +107,12 @@ export const makePgBarStore = (database: string) =>
     const failed = (name: string) => (e: SqlError.SqlError) =>
       new StorageError({ file: `postgres:${database}/${name}`, message: causeText(e.cause ?? e) })
 
-    /**
-     * A transaction's SqlError as StorageError — also when it is a defect: @effect/sql dies when the ROLLBACK of a
-     * transaction whose connection was lost fails too, and that is still only "the database went away".
-     */
+    /** One statement or transaction of series `name`: retried once on a lost connection, then a StorageError. */
+    const guarded = <A, E, R>(name: string, body: Effect.Effect<A, E | SqlError.SqlError, R>) =>
+      retryLostOnce(body, failed(name))
+
     const transaction = <A, E, R>(name: string, body: Effect.Effect<A, E, R>) =>
-      sql.withTransaction(body).pipe(
-        Effect.catchTag("SqlError", (e) => Effect.fail(failed(name)(e as SqlError.SqlError))),
-        Effect.catchSomeDefect((d) => isSqlError(d) ? Option.some(Effect.fail(failed(name)(d))) : Option.none())
-      )
+      guarded(name, sql.withTransaction(body))
 
     const meta = (key: string, tf: string) =>
       Effect.map(sql.unsafe<SeriesRow>(SERIES_META, [key, tf]), (rows) => rows[0])
@@ -126,26 +120,21 @@ export const makePgBarStore = (database: string) =>
     const read: BarStoreShape["read"] = Effect.fn("PgBarStore.read")(function*(series, timeframe, range = {}) {
       const { key, name, tf } = yield* locate(series, timeframe)
       const { start, end } = yield* readBounds(range)
-      const lo = Math.max(start, Number.MIN_SAFE_INTEGER), hi = Math.min(end, Number.MAX_SAFE_INTEGER)
+      const lo = Math.ceil(Math.max(start, Number.MIN_SAFE_INTEGER))
+      const hi = Math.floor(Math.min(end, Number.MAX_SAFE_INTEGER))
       const snapshot = Effect.gen(function*() {
-        yield* sql.unsafe(READ_SNAPSHOT)
-        yield* sql.unsafe(NO_JIT)
-        const row = yield* meta(key, tf)
+        yield* sql.unsafe(READ_BEGIN)
+        const [row] = yield* sql.unsafe<SeriesRow>(READ_META, [key, tf, String(lo), String(hi)])
         if (row === undefined) {
           return yield* new NotFound({ what: name, message: `no stored bars for ${name} (postgres:${database})` })
         }
         const withExtras = row.extra_columns.length > 0
-        const builder = new SeriesBuilder(row.extra_columns, Math.min(row.bar_count, READ_CHUNK_ROWS))
-        const query = readChunk(withExtras)
-        let from = Math.ceil(lo)
-        for (;;) {
-          const [chunk] = yield* sql.unsafe<ChunkRow>(query, [row.id, from, Math.floor(hi), READ_CHUNK_ROWS])
-          if (!chunk || chunk.n === 0 || chunk.rows === null) break
-          appendChunk(builder, chunk.rows, chunk.n)
-          for (const e of chunk.extras ?? []) builder.pushExtras(e)
-          if (chunk.n < READ_CHUNK_ROWS || chunk.last === null) break
-          from = chunk.last + 1
-        }
+        const builder = new SeriesBuilder(row.extra_columns, expectedRows(row, lo, hi))
+        const decoder = new BarCopyDecoder(builder, withExtras)
+        yield* copyOut(readCopy(withExtras), {
+          feed: (buf, view, start, end) => decoder.feed(buf, view, start, end),
+          messages: (view, p, end) => decoder.rowMessages(view, p, end)
+        })
         return stored(builder.finish(), row.missing)
       })
       return yield* transaction(name, snapshot)
@@ -153,12 +142,37 @@ export const makePgBarStore = (database: string) =>
 
     const range: BarStoreShape["range"] = Effect.fn("PgBarStore.range")(function*(series, timeframe) {
       const { key, name, tf } = yield* locate(series, timeframe)
-      const row = yield* Effect.catchTag(meta(key, tf), "SqlError", failed(name))
+      const row = yield* guarded(name, meta(key, tf))
       if (row === undefined || row.bar_count === 0 || row.first_time === null || row.last_time === null) {
         return yield* new NotFound({ what: name, message: `${name} holds no bars` })
       }
       return { first: row.first_time, last: row.last_time }
     })
+
+    /**
+     * A segment no stored bar meets (an appended tail, a backfill, a filled gap) is COPYed straight into the bars and
+     * the counts moved by what it holds; one that meets stored bars is staged and merged by one statement.
+     */
+    const mergeSegment = (id: number, fresh: BarSeries, overwrite: boolean) =>
+      Effect.gen(function*() {
+        const n = fresh.length, first = fresh.time[0]!, last = fresh.time[n - 1]!
+        const [span] = yield* sql.unsafe<{ readonly hit: boolean }>(SPAN_HAS_BARS, [id, first, last])
+        if (!span!.hit) {
+          yield* copyIn(COPY_BARS, [encodeBars(fresh, id)])
+          const [r] = yield* sql.unsafe<Omit<MergeRow, "added" | "hits">>(APPENDED, [
+            id,
+            n,
+            missingRows(fresh),
+            first,
+            last
+          ])
+          return { ...r!, added: n, hits: 0 }
+        }
+        yield* sql.unsafe(STAGE)
+        yield* copyIn(COPY_STAGE, [encodeBars(fresh)])
+        const [r] = yield* sql.unsafe<MergeRow>(MERGE_STAGE, [id, overwrite, first, last])
+        return r!
+      })
 
     const merge: BarStoreShape["merge"] = Effect.fn("PgBarStore.merge")(
       function*(series, timeframe, bars, options = {}) {
@@ -166,7 +180,7 @@ export const makePgBarStore = (database: string) =>
         yield* validateBars(bars)
         const fresh = sortUniqueSeries(bars)
         if (fresh.length === 0) {
-          const row = yield* Effect.catchTag(meta(key, tf), "SqlError", failed(name))
+          const row = yield* guarded(name, meta(key, tf))
           return {
             added: 0,
             replaced: 0,
@@ -179,19 +193,13 @@ export const makePgBarStore = (database: string) =>
         const tx = Effect.gen(function*() {
           yield* sql.unsafe(NO_JIT)
           const [locked] = yield* sql.unsafe<{ readonly id: number }>(LOCK_SERIES, [key, tf])
-          const [r] = yield* sql.unsafe<{
-            readonly bar_count: number
-            readonly first_time: number | null
-            readonly last_time: number | null
-            readonly added: number
-            readonly hits: number
-          }>(MERGE, [locked!.id, ...columnParams(fresh), overwrite])
+          const r = yield* mergeSegment(locked!.id, fresh, overwrite)
           return {
-            added: r!.added,
-            replaced: overwrite ? r!.hits : 0,
-            total: r!.bar_count,
-            first: r!.first_time,
-            last: r!.last_time
+            added: r.added,
+            replaced: overwrite ? r.hits : 0,
+            total: r.bar_count,
+            first: r.first_time,
+            last: r.last_time
           }
         })
         return yield* transaction(name, tx)
@@ -209,13 +217,7 @@ export const makePgBarStore = (database: string) =>
         const [locked] = yield* sql.unsafe<{ readonly id: number }>(LOCK_SERIES, [key, tf])
         const id = locked!.id
         yield* sql.unsafe(DELETE_BARS, [id])
-        if (n > 0) {
-          yield* sql.unsafe(insertBars(sorted.extras.length), [
-            id,
-            ...columnParams(sorted),
-            ...sorted.extras.map((col) => textArray(col.slice(0, n)))
-          ])
-        }
+        if (n > 0) yield* copyIn(COPY_ROWS, encodeRows(sorted, id))
         yield* sql.unsafe(SET_SERIES, [id, textArray(sorted.extraColumns), n, missingRows(sorted), first, last])
       })
       yield* transaction(name, tx)
@@ -234,15 +236,11 @@ export const makePgBarStore = (database: string) =>
         return out.sort((a, b) =>
           a.series === b.series ? a.timeframe.localeCompare(b.timeframe) : a.series < b.series ? -1 : 1
         )
-      }).pipe(Effect.catchTag("SqlError", failed("*")))
+      }).pipe((self) => guarded("*", self))
 
     const version: BarStoreShape["version"] = Effect.fn("PgBarStore.version")(function*(series, timeframe) {
       const { key, name, tf } = yield* locate(series, timeframe)
-      const rows = yield* Effect.catchTag(
-        sql.unsafe<{ readonly version: number }>(SERIES_VERSION, [key, tf]),
-        "SqlError",
-        failed(name)
-      )
+      const rows = yield* guarded(name, sql.unsafe<{ readonly version: number }>(SERIES_VERSION, [key, tf]))
       return rows[0] === undefined ? undefined : `pg:${rows[0].version}`
     })
 

@@ -40,18 +40,24 @@ export type LoadedState =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Unreadable"; readonly reason: string }
 
+/** The stored text read at `now`: entries never answered are bounded by `now` (their process, and socket, are gone). */
+export const decodePaceState = (text: string, now: number): LoadedState =>
+  Either.match(Schema.decodeUnknownEither(StateFile)(text), {
+    onLeft: (e): LoadedState => ({ _tag: "Unreadable", reason: e.message }),
+    onRight: (s): LoadedState => ({
+      _tag: "Loaded",
+      entries: s.entries.map(({ until, ...e }) => ({ ...e, until: Math.min(until ?? now, now) }))
+    })
+  })
+
+/** The text a store keeps (the file's, or a database row's). */
+export const encodePaceState = (entries: ReadonlyArray<StoredPaceEntry>): string =>
+  Schema.encodeSync(StateFile)({ version: 1, entries: entries.map(toStored) })
+
 /** Reads the file; entries never answered are bounded by `now` (their process, and socket, are gone). */
 export const loadPaceState = (file: string, now: number): Effect.Effect<LoadedState> =>
   Effect.tryPromise(() => readFile(file, "utf8")).pipe(
-    Effect.map((text) =>
-      Either.match(Schema.decodeUnknownEither(StateFile)(text), {
-        onLeft: (e): LoadedState => ({ _tag: "Unreadable", reason: e.message }),
-        onRight: (s): LoadedState => ({
-          _tag: "Loaded",
-          entries: s.entries.map(({ until, ...e }) => ({ ...e, until: Math.min(until ?? now, now) }))
-        })
-      })
-    ),
+    Effect.map((text) => decodePaceState(text, now)),
     Effect.catchAll((e) => {
       const code = (e.error as NodeJS.ErrnoException | undefined)?.code
       return Effect.succeed<LoadedState>(
@@ -66,8 +72,7 @@ export const savePaceState = (file: string, entries: ReadonlyArray<StoredPaceEnt
     try: async () => {
       await mkdir(dirname(file), { recursive: true })
       const tmp = `${file}.${process.pid}.tmp`
-      const body = Schema.encodeSync(StateFile)({ version: 1, entries: entries.map(toStored) })
-      await writeFile(tmp, body, "utf8")
+      await writeFile(tmp, encodePaceState(entries), "utf8")
       await rename(tmp, file)
     },
     catch: (e) => String(e)

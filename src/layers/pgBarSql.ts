@@ -1,13 +1,12 @@
 /**
- * The PostgreSQL bar store's statements and how columns travel: every value is a parameter (arrays as PostgreSQL
- * array literals built from the typed arrays, one per column), never text spliced into SQL; the only dynamic part
- * of any statement is the number of `$n` placeholders for extra columns.
+ * The PostgreSQL bar store's statements. Values travel as parameters or as COPY data, never as text spliced into
+ * SQL; the COPY statements themselves take no parameters, so a read's bounds are set as transaction-local settings
+ * (set_config with parameters) that its query reads back with current_setting.
  *
- * Reads come back as one bytea per chunk, each row the six float8s of (time, open, high, low, close, volume) in
- * network order (`float8send`), so a million bars arrive as 48 MB of bytes decoded straight into columns — no row
- * objects, no per-value text parsing.
+ * Bars move in PostgreSQL's binary COPY format (pgCopyBinary.ts): a segment is encoded from the columns and COPYed
+ * in — straight into ktrdr_bars when no stored bar lies in its span, otherwise into a per-connection staging table
+ * merged by one statement — and a read is one COPY out, decoded straight into columns.
  */
-import type { BarSeries } from "../domain/barSeries.ts"
 
 /** Locks the series row for the rest of the transaction (creating it when new): merges of one series queue here. */
 export const LOCK_SERIES = `
@@ -25,39 +24,71 @@ export const LIST_SERIES = `select series, timeframe from ktrdr_series`
 
 const MISSING = (t: string) => `(${t}.open = 'NaN' or ${t}.high = 'NaN' or ${t}.low = 'NaN' or ${t}.close = 'NaN')`
 
+/** Whether any stored bar of series $1 lies in [$2, $3]: one probe of the key. */
+export const SPAN_HAS_BARS = `
+  select exists (select 1 from ktrdr_bars where series_id = $1 and time between $2 and $3) as hit`
+
+/** Rows led by their series id, straight into the bars (pgCopyBinary.encodeBars with an id). */
+export const COPY_BARS = `copy ktrdr_bars (series_id, time, open, high, low, close, volume) from stdin (format binary)`
+
+/** `write`'s rows, extras included (pgCopyBinary.encodeRows). */
+export const COPY_ROWS =
+  `copy ktrdr_bars (series_id, time, open, high, low, close, volume, extras) from stdin (format binary)`
+
+/** After a COPY of only new bars: counts, bounds and version moved by what the client knows it added. */
+export const APPENDED = `
+  update ktrdr_series set bar_count = bar_count + $2, missing = missing + $3,
+    first_time = least(first_time, $4), last_time = greatest(last_time, $5), version = nextval('ktrdr_version_seq')
+  where id = $1
+  returning bar_count, first_time, last_time`
+
 /**
- * One segment's upsert, in one statement: new timestamps inserted, equal ones replaced when $8 (overwrite) and
- * different — a replaced row keeps its extras, a new one gets none — and the series row's counts, bounds and
- * version updated from what changed. Every sub-statement sees the same snapshot, so `old` is the state before.
+ * A segment that meets stored bars goes through this connection's staging table: temporary (no WAL, invisible to
+ * others) and emptied at commit, created on a connection's first such merge.
  */
-export const MERGE = `
-  with input as (
-    select * from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
-      as u(time, open, high, low, close, volume)
-  ),
-  old as (
+export const STAGE = `
+  create temp table if not exists ktrdr_stage (
+    time bigint not null, open float8 not null, high float8 not null, low float8 not null, close float8 not null,
+    volume float8 not null
+  ) on commit delete rows`
+
+export const COPY_STAGE = `copy ktrdr_stage from stdin (format binary)`
+
+/**
+ * The staged segment merged in one statement ($1 series id, $2 overwrite, [$3, $4] the segment's span, which bounds
+ * every probe of the stored bars to the key range): equal timestamps replaced when $2 and different — a replaced row
+ * keeps its extras — new ones inserted without extras, and the series row's counts, bounds and version updated from
+ * what changed. The series row is locked (LOCK_SERIES), so no other writer can add these keys meanwhile; every
+ * sub-statement sees the same snapshot, so `old` is the state before.
+ */
+export const MERGE_STAGE = `
+  with old as (
     select b.time, ${MISSING("b")} as missing
-    from ktrdr_bars b join input i on b.series_id = $1 and b.time = i.time
-    -- bounded by the key, so a segment probes only its own span (an appended tail probes nothing)
-    where b.time between (select min(time) from input) and (select max(time) from input)
+    from ktrdr_stage s join ktrdr_bars b on b.series_id = $1 and b.time = s.time
+    where b.time between $3 and $4
   ),
-  up as (
-    insert into ktrdr_bars as b (series_id, time, open, high, low, close, volume)
-    select $1, time, open, high, low, close, volume from input
-    on conflict (series_id, time) do update
-      set open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
-          volume = excluded.volume
-      where $8 and (b.open, b.high, b.low, b.close, b.volume) is distinct from
-        (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)
-    returning b.time, (b.xmax = 0) as inserted, ${MISSING("b")} as missing
+  upd as (
+    update ktrdr_bars b set open = s.open, high = s.high, low = s.low, close = s.close, volume = s.volume
+    from ktrdr_stage s
+    where $2 and b.series_id = $1 and b.time = s.time and b.time between $3 and $4
+      and (b.open, b.high, b.low, b.close, b.volume) is distinct from (s.open, s.high, s.low, s.close, s.volume)
+    returning b.time, ${MISSING("b")} as missing
+  ),
+  ins as (
+    insert into ktrdr_bars (series_id, time, open, high, low, close, volume)
+    select $1, s.time, s.open, s.high, s.low, s.close, s.volume from ktrdr_stage s
+    where not exists (select 1 from old where old.time = s.time)
+    returning time, ${MISSING("ktrdr_bars")} as missing
   ),
   delta as (
-    select count(*) filter (where up.inserted) as added,
-      count(*) as changed,
-      coalesce(sum((up.missing::int) - coalesce(old.missing::int, 0)), 0) as missing,
-      min(up.time) filter (where up.inserted) as first,
-      max(up.time) filter (where up.inserted) as last
-    from up left join old on old.time = up.time
+    select (select count(*) from ins) as added,
+      (select count(*) from ins) + (select count(*) from upd) as changed,
+      coalesce((select sum(missing::int) from ins), 0)
+        + coalesce((select sum(u.missing::int - o.missing::int) from upd u join old o on o.time = u.time), 0)
+        as missing,
+      (select min(time) from ins) as first,
+      (select max(time) from ins) as last,
+      (select count(*) from old) as hits
   )
   update ktrdr_series s set
     bar_count = s.bar_count + d.added,
@@ -66,28 +97,16 @@ export const MERGE = `
     last_time = greatest(s.last_time, d.last),
     version = case when d.changed > 0 then nextval('ktrdr_version_seq') else s.version end
   from delta d where s.id = $1
-  returning s.bar_count, s.first_time, s.last_time, d.added, (select count(*) from old) as hits`
+  returning s.bar_count, s.first_time, s.last_time, d.added, d.hits`
 
 export const DELETE_BARS = `delete from ktrdr_bars where series_id = $1`
-
-/** The replacing insert of `write`, with `extras` extra columns ($8…) folded into each row's text[]. */
-export const insertBars = (extras: number): string => {
-  const cols = Array.from({ length: extras }, (_, k) => `$${8 + k}::text[]`)
-  const names = Array.from({ length: extras }, (_, k) => `e${k}`)
-  return `
-    insert into ktrdr_bars (series_id, time, open, high, low, close, volume, extras)
-    select $1, time, open, high, low, close, volume, ${extras > 0 ? `array[${names.join(", ")}]` : "null"}
-    from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[]${
-    cols.map((c) => `, ${c}`).join("")
-  }) as u(time, open, high, low, close, volume${names.map((n) => `, ${n}`).join("")})`
-}
 
 export const SET_SERIES = `
   update ktrdr_series set extra_columns = $2::text[], bar_count = $3, missing = $4, first_time = $5,
     last_time = $6, version = nextval('ktrdr_version_seq')
   where id = $1`
 
-export const READ_SNAPSHOT = `set transaction isolation level repeatable read, read only`
+const READ_SNAPSHOT_TEXT = `set transaction isolation level repeatable read, read only`
 
 /**
  * For this transaction only: these statements are big but simple, and PostgreSQL's JIT (on by default when built
@@ -95,30 +114,29 @@ export const READ_SNAPSHOT = `set transaction isolation level repeatable read, r
  */
 export const NO_JIT = `set local jit = off`
 
-const ROW = `float8send(time::float8) || float8send(open) || float8send(high) || float8send(low) || ` +
-  `float8send(close) || float8send(volume)`
+/**
+ * A read's start, in one round trip: the snapshot's isolation and no JIT (simple protocol, so two statements).
+ */
+export const READ_BEGIN = `${READ_SNAPSHOT_TEXT}; set local jit = off`
 
-/** Up to $4 rows of [$2, $3] in time order, as one bytea (plus the extras as JSON when `withExtras`). */
-export const readChunk = (withExtras: boolean): string => `
-  select count(*)::int as n, max(time) as last, string_agg(${ROW}, ''::bytea order by time) as rows${
-  withExtras ? `, json_agg(coalesce(extras, '{}') order by time) as extras` : ""
-}
-  from (select time, open, high, low, close, volume${withExtras ? ", extras" : ""} from ktrdr_bars
-        where series_id = $1 and time >= $2 and time <= $3 order by time limit $4) b`
+/**
+ * The series row of a read ($1, $2) with its id and the inclusive bounds ($3, $4, text: set_config takes text) set
+ * for readQuery, in one round trip.
+ */
+export const READ_META = `
+  select id, extra_columns, bar_count, missing, first_time, last_time, version,
+    set_config('ktrdr.series', id::text, true), set_config('ktrdr.lo', $3, true), set_config('ktrdr.hi', $4, true)
+  from ktrdr_series where series = $1 and timeframe = $2`
 
-/** A float column as a PostgreSQL array literal (`NaN` spelled as PostgreSQL reads it; ±Infinity is refused before). */
-export const floatArray = (a: Float64Array, n: number): string => `{${a.subarray(0, n).join(",")}}`
+/** The rows of one read in time order, on the key (current_setting is stable: its values are index bounds). */
+export const readQuery = (withExtras: boolean): string => `
+  select time, open, high, low, close, volume${withExtras ? ", extras" : ""} from ktrdr_bars
+  where series_id = current_setting('ktrdr.series')::int
+    and time >= current_setting('ktrdr.lo')::bigint and time <= current_setting('ktrdr.hi')::bigint
+  order by time`
+
+export const readCopy = (withExtras: boolean): string => `copy (${readQuery(withExtras)}) to stdout (format binary)`
 
 const quoteElement = (s: string) => `"${s.replace(/[\\"]/g, "\\$&")}"`
 
 export const textArray = (xs: ReadonlyArray<string>): string => `{${xs.map(quoteElement).join(",")}}`
-
-/** The six numeric columns of `s` as parameters $2…$7. */
-export const columnParams = (s: BarSeries): Array<string> => [
-  floatArray(s.time, s.length),
-  floatArray(s.open, s.length),
-  floatArray(s.high, s.length),
-  floatArray(s.low, s.length),
-  floatArray(s.close, s.length),
-  floatArray(s.volume, s.length)
-]

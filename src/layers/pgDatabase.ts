@@ -82,6 +82,13 @@ const migrate = (where: string) =>
 export interface PgOptions {
   readonly connectTimeout?: Duration.DurationInput
   readonly maxConnections?: number
+  /** PostgreSQL's application_name of the pool's connections (pg_stat_activity); default "ktrdr". */
+  readonly applicationName?: string
+  /**
+   * Keep bigint columns as strings, as the driver gives them. Default false: our own bigints (epoch ms, counts) are
+   * read as numbers. A pool shared with @effect/cluster must keep them strings: its snowflake ids exceed 2^53.
+   */
+  readonly bigintAsString?: boolean
 }
 
 /** PgClient (and SqlClient) on `url`, reachable and migrated; fails with DatabaseError. */
@@ -89,14 +96,16 @@ export const pgDatabase = (url: Redacted.Redacted<string>, options: PgOptions = 
   const where = describeDatabase(Redacted.value(url))
   const client = PgClient.layer({
     url,
-    applicationName: "ktrdr",
+    applicationName: options.applicationName ?? "ktrdr",
     connectTimeout: options.connectTimeout ?? Duration.seconds(10),
     maxConnections: options.maxConnections ?? 10,
     // bigint and numeric columns as JS numbers: times are epoch ms (< 2^53), counts small
-    types: {
-      getTypeParser: ((oid: number, format?: "text" | "binary") =>
-        oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
-    }
+    ...(options.bigintAsString === true ? {} : {
+      types: {
+        getTypeParser: ((oid: number, format?: "text" | "binary") =>
+          oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
+      }
+    })
   }).pipe(Layer.mapError(unreachable(where)))
   return Layer.effectDiscard(migrate(where)).pipe(Layer.provideMerge(client))
 }

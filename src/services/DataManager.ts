@@ -5,15 +5,13 @@
  * Cancellation is interruption: in-flight requests are cancelled at the gateway and what was fetched
  * is saved. One load per series at a time; different series load in parallel.
  */
-import { Clock, Context, Effect, Either, FiberSet, Layer, Option, Ref, Stream, SynchronizedRef } from "effect"
+import { Clock, Context, Effect, Either, FiberSet, Layer, Ref, Stream, SynchronizedRef } from "effect"
 import type { Bar } from "../domain/Bar.ts"
 import { expectedBarTimes, hoursFor } from "../domain/BarSchedule.ts"
 import { sortUniqueSeries } from "../domain/barMerge.ts"
 import { firstTime, lastTime, seriesFromBars } from "../domain/barSeries.ts"
 import { InvalidInput } from "../domain/dataErrors.ts"
 import { defaultHistory } from "../domain/defaultHistory.ts"
-import { checkQuality } from "../domain/QualityCheck.ts"
-import { addQuality, emptyQuality } from "../domain/qualitySummary.ts"
 import type { IbError } from "../domain/errors.ts"
 import type { Interval } from "../domain/GapAnalysis.ts"
 import { missingBarsStepwise, missingIntervalsStepwise, STEP_WINDOW_MS } from "../domain/gapSteps.ts"
@@ -28,7 +26,15 @@ import { IbClient } from "../layers/IbClient.ts"
 import { stepwise } from "../layers/eventLoop.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
 import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
-import { makeAccounting, type LoadAccounting } from "./loadAccounting.ts"
+import { type LoadCounts, makeAccounting, type LoadAccounting } from "./loadAccounting.ts"
+import {
+  countSegment,
+  fetchProgress,
+  type LoadPlan,
+  noSegments,
+  type SegmentFetch,
+  type SegmentTotals
+} from "../domain/loadSteps.ts"
 import { loadRetry, retryWhile, waitPolicy } from "./loadGateway.ts"
 import { SymbolCatalog } from "./SymbolCatalog.ts"
 
@@ -43,14 +49,74 @@ export interface DataManagerService {
     req: LoadRequest,
     report: (p: LoadProgress) => Effect.Effect<void>
   ) => Effect.Effect<LoadResult, LoadError>
+  /** A remote load's steps one at a time, for an executor that makes each durable (cluster workflows). */
+  readonly steps: LoadSteps
+}
+
+/**
+ * The steps of a remote load. `plan` validates, resolves the symbol and plans (progress up to "planning"); `segment`
+ * fetches segment i of the plan and merges its bars into the store at once; `finish` reads what is stored and gives
+ * the result. The caller holds the series' lock across them and adds up the totals and counts.
+ */
+export interface LoadSteps {
+  readonly plan: (
+    req: LoadRequest,
+    report: (p: LoadProgress) => Effect.Effect<void>
+  ) => Effect.Effect<{ readonly plan: LoadPlan; readonly counts: LoadCounts }, LoadError>
+  readonly segment: (plan: LoadPlan, i: number) => Effect.Effect<
+    { readonly totals: SegmentTotals; readonly counts: LoadCounts; readonly failure: IbError | null },
+    LoadError
+  >
+  readonly finish: (
+    plan: LoadPlan,
+    totals: SegmentTotals,
+    counts: LoadCounts,
+    started: number
+  ) => Effect.Effect<LoadResult, LoadError>
 }
 
 export class DataManager extends Context.Tag("ktrdr/DataManager")<DataManager, DataManagerService>() {}
 
-const fmtRange = (s: Segment) =>
-  `${new Date(s.covers[0]).toISOString().slice(0, 16).replace("T", " ")} to ${
-    new Date(s.covers[1]).toISOString().slice(0, 16).replace("T", " ")
-  }`
+/** Monotonic progress over a report callback: each call says what changed, the percentage never goes back. */
+const progressReporter = (report: (p: LoadProgress) => Effect.Effect<void>) => {
+  let last: LoadProgress = {
+    phase: "validating_symbol",
+    percentage: 0,
+    step: "Validating symbol",
+    segmentsTotal: 0,
+    segmentsCompleted: 0,
+    barsFetched: 0
+  }
+  const progress = (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => {
+    last = { ...last, ...p, percentage: Math.max(last.percentage, p.percentage ?? last.percentage) }
+    return report(last)
+  }
+  return Object.assign(progress, { current: () => last })
+}
+
+/** Range rules that need no gateway: start before end, and a start that is not in the future. */
+const validateRange = (req: LoadRequest) =>
+  Effect.gen(function*() {
+    if (req.start !== undefined && req.end !== undefined && req.start >= req.end) {
+      return yield* new InvalidInput({
+        field: "start",
+        value: new Date(req.start).toISOString(),
+        message: "start must be before end"
+      })
+    }
+    // A range that starts in the future has nothing to load: said before anything is asked of IB.
+    const askedAt = yield* Clock.currentTimeMillis
+    if (req.start !== undefined && req.start >= askedAt) {
+      return yield* new InvalidInput({
+        field: "start",
+        value: new Date(req.start).toISOString(),
+        message: `start ${new Date(req.start).toISOString()} is in the future: there is nothing to load yet`
+      })
+    }
+  })
+
+const timeframeOf = (plan: LoadPlan) =>
+  Either.match(parseTimeframe(plan.timeframe), { onLeft: Effect.die, onRight: Effect.succeed })
 
 export const make = Effect.gen(function*() {
   const catalog = yield* SymbolCatalog
@@ -81,35 +147,9 @@ export const make = Effect.gen(function*() {
   ): Effect.Effect<LoadResult, LoadError> =>
     Effect.gen(function*() {
       const started = yield* Clock.currentTimeMillis
-      let last: LoadProgress = {
-        phase: "validating_symbol",
-        percentage: 0,
-        step: "Validating symbol",
-        segmentsTotal: 0,
-        segmentsCompleted: 0,
-        barsFetched: 0
-      }
-      const progress = (p: Partial<LoadProgress> & Pick<LoadProgress, "phase" | "step">) => {
-        last = { ...last, ...p, percentage: Math.max(last.percentage, p.percentage ?? last.percentage) }
-        return report(last)
-      }
+      const progress = progressReporter(report)
       const tf = yield* Either.match(parseTimeframe(req.timeframe), { onLeft: Effect.fail, onRight: Effect.succeed })
-      if (req.start !== undefined && req.end !== undefined && req.start >= req.end) {
-        return yield* new InvalidInput({
-          field: "start",
-          value: new Date(req.start).toISOString(),
-          message: "start must be before end"
-        })
-      }
-      // A range that starts in the future has nothing to load: said before anything is asked of IB.
-      const askedAt = yield* Clock.currentTimeMillis
-      if (req.start !== undefined && req.start >= askedAt) {
-        return yield* new InvalidInput({
-          field: "start",
-          value: new Date(req.start).toISOString(),
-          message: `start ${new Date(req.start).toISOString()} is in the future: there is nothing to load yet`
-        })
-      }
+      yield* validateRange(req)
       yield* progress({ phase: "validating_symbol", step: "Validating symbol", percentage: 2 })
       if (req.mode === "local") {
         const parsed = yield* catalog.parse(req.symbol)
@@ -127,7 +167,7 @@ export const make = Effect.gen(function*() {
         return yield* lock.withPermits(1)(Effect.scoped(remoteLoad(req, inst, tf, progress, started, acct)))
       })
       return yield* req.waitForGateway === true
-        ? Effect.locally(remote, GatewayWait, waitPolicy(progress, () => last))
+        ? Effect.locally(remote, GatewayWait, waitPolicy(progress, progress.current))
         : remote
     })
 
@@ -174,12 +214,15 @@ export const make = Effect.gen(function*() {
       } satisfies LoadResult
     })
 
-  const remoteLoad = (
+  /**
+   * Everything a load decides before it asks for bars: the head timestamp, what is stored, the missing intervals and
+   * the segments. Fails with InvalidInput when the range lies before IB's first bar.
+   */
+  const planLoad = (
     req: LoadRequest,
     inst: Instrument,
     tf: Timeframe,
     progress: Progress,
-    started: number,
     acct: LoadAccounting
   ) =>
     Effect.gen(function*() {
@@ -217,11 +260,10 @@ export const make = Effect.gen(function*() {
       const from = Math.max(from0, head)
 
       yield* progress({ phase: "analyzing_gaps", step: "Analyzing data gaps with trading calendar", percentage: 8 })
-      const times = stored
       const missing: ReadonlyArray<Interval> = from < to
         ? yield* stepwise(
           missingIntervalsStepwise({
-            stored: times,
+            stored,
             calendarId: inst.calendarId,
             timeframe: tf,
             hours,
@@ -247,24 +289,127 @@ export const make = Effect.gen(function*() {
       // Room for the merged file (written whole, beside the old one until the rename), before any bar is asked.
       const planned = segments.reduce((n, s) => n + s.bars, 0)
       if (planned > 0) yield* checkFreeSpace(cfg.dataDir, (planned + stored.length) * CSV_ROW_BYTES, cfg.minFreeBytes)
+      return {
+        request: req,
+        instrument: inst,
+        timeframe: tf.id,
+        from,
+        to,
+        now,
+        head,
+        defaultHistory: defaulted ? firstHistory.label : null,
+        useRTH,
+        whatToShow: cfg.whatToShow[inst.secType],
+        segments,
+        storedBars: stored.length
+      } satisfies LoadPlan
+    })
 
-      const whatToShow = cfg.whatToShow[inst.secType]
-      const buffer = yield* Ref.make<Array<Bar>>([])
-      const counts = yield* Ref.make({
-        fetched: 0,
-        empty: 0,
-        failed: 0,
-        bars: 0,
-        newBars: 0,
-        checkpoints: 0,
-        sinceSave: 0,
-        lastSave: now
+  /**
+   * One segment from the gateway, with its retries: the bars it was planned for, "no data", or a failure that leaves
+   * a hole. Permission, unknown contract and invalid requests fail: they end the load.
+   */
+  const fetchSegment = (plan: LoadPlan, s: Segment, acct: LoadAccounting): Effect.Effect<SegmentFetch, LoadError> =>
+    Effect.gen(function*() {
+      const inst = plan.instrument
+      const tf = yield* timeframeOf(plan)
+      const request = ib.historicalBars({
+        contract: inst.contract,
+        end: s.endMs,
+        duration: s.duration,
+        barSize: s.barSize,
+        whatToShow: plan.whatToShow,
+        useRTH: plan.useRTH,
+        timeZone: inst.timeZone
       })
+      const got = yield* acct.track(request.pipe(Effect.retry({ schedule: loadRetry, while: retryWhile(acct) }))).pipe(
+        Effect.map((bars): SegmentFetch => ({ _tag: "bars", bars })),
+        Effect.catchIf((e) => e.category === "no-data", () => Effect.succeed<SegmentFetch>({ _tag: "noData" })),
+        Effect.catchIf(
+          (e) => e.category !== "permission" && e.category !== "no-security-definition" && e.category !== "validation",
+          (e) => Effect.succeed<SegmentFetch>({ _tag: "failed", error: e })
+        )
+      )
+      if (got._tag !== "bars") return got
+      // Keep exactly the bars the segment was planned for (a window may reach over stored bars).
+      const wanted = new Set(expectedBarTimes(inst.calendarId, tf, hoursFor(plan.useRTH), s.covers[0], s.covers[1]))
+      return { _tag: "bars", bars: got.bars.filter((b) => wanted.has(b.time)) } satisfies SegmentFetch
+    })
+
+  /** The result of a load once its segments are done: what is stored now, what is still missing, and the counts. */
+  const summarise = (
+    plan: LoadPlan,
+    done: SegmentTotals,
+    n: LoadCounts,
+    pacingWaitMs: number,
+    started: number
+  ) =>
+    Effect.gen(function*() {
+      const inst = plan.instrument
+      const tf = yield* timeframeOf(plan)
+      const after = yield* storedTimes(inst.seriesKey, tf)
+      const left = plan.from < plan.to
+        ? yield* stepwise(
+          missingBarsStepwise({
+            stored: after,
+            calendarId: inst.calendarId,
+            timeframe: tf,
+            hours: hoursFor(plan.useRTH),
+            from: plan.from,
+            to: plan.to,
+            now: plan.now,
+            headMs: plan.head
+          })
+        )
+        : 0
+      const end = yield* Clock.currentTimeMillis
+      return {
+        symbol: inst.symbol,
+        seriesKey: inst.seriesKey,
+        timeframe: tf.id,
+        mode: plan.request.mode,
+        range: { from: plan.from, to: plan.to },
+        defaultHistory: plan.defaultHistory,
+        barsFetched: done.bars,
+        newBars: done.newBars,
+        segmentsPlanned: plan.segments.length,
+        segmentsFetched: done.fetched,
+        segmentsEmpty: done.empty,
+        segmentsFailed: done.failed,
+        ibRequests: n.historical,
+        lookupRequests: n.lookups,
+        requestsRetried: n.retried,
+        retryReasons: n.retryReasons,
+        pacingWaitMs: Math.round(pacingWaitMs),
+        gapsLeft: left,
+        totalBars: after.length,
+        firstBar: after.length > 0 ? after[0]! : null,
+        lastBar: after.length > 0 ? after[after.length - 1]! : null,
+        checkpoints: done.checkpoints,
+        durationMs: end - started,
+        quality: done.quality
+      } satisfies LoadResult
+    })
+
+  /** A load in one process: segments fetched several at a time, checkpointed in batches beside the fetches. */
+  const remoteLoad = (
+    req: LoadRequest,
+    inst: Instrument,
+    tf: Timeframe,
+    progress: Progress,
+    started: number,
+    acct: LoadAccounting
+  ) =>
+    Effect.gen(function*() {
+      const plan = yield* planLoad(req, inst, tf, progress, acct)
+      const { segments } = plan
+      const key = inst.seriesKey
+      const buffer = yield* Ref.make<Array<Bar>>([])
+      const counts = yield* Ref.make({ ...noSegments, sinceSave: 0, lastSave: plan.now })
       const saveLock = yield* Effect.makeSemaphore(1)
-      const quality = yield* Ref.make(emptyQuality)
-      // Bid/ask/midpoint bars (forex, indices) carry no volume: zero volume is not a finding there.
-      const volumeReported = whatToShow === "TRADES"
       const waitBefore = (yield* gate.stats).totalWaitMs
+      // Bid/ask/midpoint bars (forex, indices) carry no volume: zero volume is not a finding there.
+      const volumeReported = plan.whatToShow === "TRADES"
 
       /**
        * Merges what was fetched so far into the store, atomically; a no-op when nothing is pending.
@@ -275,13 +420,7 @@ export const make = Effect.gen(function*() {
           Effect.gen(function*() {
             const pending = yield* Ref.getAndSet(buffer, [])
             if (pending.length === 0) return
-            // A store that fails for a while (a database restarting, a connection cut) is retried on the load's
-            // schedule: the batch stays in hand, and each attempt is one transaction, so nothing is half-written.
-            const out = yield* store.merge(key, tf.id, seriesFromBars(pending)).pipe(
-              Effect.tapError((e) =>
-                e._tag === "StorageError" ? Effect.logWarning(`checkpoint failed, retrying: ${e.message}`) : Effect.void
-              ),
-              Effect.retry({ schedule: loadRetry, while: (e) => e._tag === "StorageError" }),
+            const out = yield* mergeRetrying(key, tf.id, pending).pipe(
               Effect.onError(() => Ref.update(buffer, (b) => [...pending, ...b]))
             )
             const t = yield* Clock.currentTimeMillis
@@ -296,67 +435,25 @@ export const make = Effect.gen(function*() {
       const saves = yield* FiberSet.make<void, LoadError>()
 
       let lastFailure: IbError | undefined
-      const fetchSegment = (s: Segment, i: number) =>
+      const fetchOne = (s: Segment, i: number) =>
         Effect.gen(function*() {
-          const request = ib.historicalBars({
-            contract: inst.contract,
-            end: s.endMs,
-            duration: s.duration,
-            barSize: s.barSize,
-            whatToShow,
-            useRTH,
-            timeZone: inst.timeZone
-          })
-          const bars = yield* acct.track(request.pipe(Effect.retry({ schedule: loadRetry, while: retryWhile(acct) })))
-            .pipe(
-              Effect.map(Option.some),
-              Effect.catchIf(
-                (e) => e.category === "no-data",
-                () => Effect.succeed(Option.none<ReadonlyArray<Bar>>())
-              ),
-              // Permission, unknown contract and invalid requests end the load; anything else leaves a hole.
-              Effect.catchIf(
-                (e) =>
-                  e.category !== "permission" && e.category !== "no-security-definition" && e.category !== "validation",
-                (e) => {
-                  lastFailure = e
-                  return Ref.update(counts, (c) => ({ ...c, failed: c.failed + 1 })).pipe(
-                    Effect.as(Option.none<ReadonlyArray<Bar>>()),
-                    Effect.tap(() =>
-                      Effect.logWarning(`segment ${i + 1}/${segments.length} failed: [${e.label}] ${e.message}`)
-                    )
-                  )
-                }
-              )
+          const got = yield* fetchSegment(plan, s, acct)
+          if (got._tag === "failed") {
+            lastFailure = got.error
+            yield* Effect.logWarning(
+              `segment ${i + 1}/${segments.length} failed: [${got.error.label}] ${got.error.message}`
             )
-          // Keep exactly the bars the segment was planned for (a window may reach over stored bars).
-          const wanted = new Set(expectedBarTimes(inst.calendarId, tf, hours, s.covers[0], s.covers[1]))
-          const inRange = Option.map(bars, (bs) => bs.filter((b) => wanted.has(b.time)))
-          if (Option.isSome(inRange)) {
-            yield* Ref.update(buffer, (b) => (b.push(...inRange.value), b))
-            if (inRange.value.length > 0) {
-              yield* Ref.update(quality, (q) => addQuality(q, checkQuality(inRange.value, { volumeReported })))
-            }
           }
-          const c = yield* Ref.updateAndGet(counts, (c) =>
-            Option.isSome(inRange)
-              ? {
-                ...c,
-                fetched: c.fetched + 1,
-                empty: c.empty + (inRange.value.length === 0 ? 1 : 0),
-                bars: c.bars + inRange.value.length,
-                sinceSave: c.sinceSave + 1
-              }
-              : { ...c, empty: c.empty + (lastFailure ? 0 : 1), fetched: c.fetched + (lastFailure ? 0 : 1) })
+          if (got._tag === "bars") {
+            yield* Ref.update(buffer, (b) => (b.push(...got.bars), b))
+          }
+          const c = yield* Ref.updateAndGet(counts, (c) => ({
+            ...c,
+            ...countSegment(c, got, volumeReported),
+            sinceSave: c.sinceSave + (got._tag === "bars" ? 1 : 0)
+          }))
           const done = c.fetched + c.failed
-          yield* progress({
-            phase: "fetching_segments",
-            step: `Fetching segment ${done}/${segments.length} from IB`,
-            percentage: 10 + (86 * done) / Math.max(1, segments.length),
-            segmentsCompleted: done,
-            barsFetched: c.bars,
-            currentSegment: `Segment ${i + 1}/${segments.length}: ${fmtRange(s)}`
-          })
+          yield* progress(fetchProgress(done, segments, i, c.bars))
           const t = yield* Clock.currentTimeMillis
           if (c.sinceSave >= cfg.checkpointEverySegments || t - c.lastSave >= cfg.checkpointEveryMs) {
             yield* Ref.update(counts, (x) => ({ ...x, sinceSave: 0, lastSave: t }))
@@ -365,7 +462,7 @@ export const make = Effect.gen(function*() {
         })
 
       // Whatever happens — success, failure, interruption — fetched bars reach the store.
-      yield* Effect.forEach(segments, fetchSegment, { concurrency: cfg.segmentsInFlight, discard: true }).pipe(
+      yield* Effect.forEach(segments, fetchOne, { concurrency: cfg.segmentsInFlight, discard: true }).pipe(
         Effect.ensuring(checkpoint.pipe(Effect.ignoreLogged))
       )
       yield* progress({ phase: "saving", step: "Saving dataset", percentage: 98 })
@@ -373,58 +470,63 @@ export const make = Effect.gen(function*() {
       yield* checkpoint
       const c = yield* Ref.get(counts)
       if (segments.length > 0 && c.failed === segments.length && lastFailure) return yield* Effect.fail(lastFailure)
-
-      const after = yield* storedTimes(key, tf)
-      const left = from < to
-        ? yield* stepwise(
-          missingBarsStepwise({
-            stored: after,
-            calendarId: inst.calendarId,
-            timeframe: tf,
-            hours,
-            from,
-            to,
-            now,
-            headMs: head
-          })
-        )
-        : 0
-      const end = yield* Clock.currentTimeMillis
-      const n = yield* acct.counts
       const waitAfter = (yield* gate.stats).totalWaitMs
+      const result = yield* summarise(plan, c, yield* acct.counts, waitAfter - waitBefore, started)
       yield* progress({
         phase: "done",
         step: "Data loading completed",
         percentage: 100,
         segmentsCompleted: segments.length
       })
-      return {
-        symbol: inst.symbol,
-        seriesKey: key,
-        timeframe: tf.id,
-        mode: req.mode,
-        range: { from, to },
-        defaultHistory: defaulted ? firstHistory.label : null,
-        barsFetched: c.bars,
-        newBars: c.newBars,
-        segmentsPlanned: segments.length,
-        segmentsFetched: c.fetched,
-        segmentsEmpty: c.empty,
-        segmentsFailed: c.failed,
-        ibRequests: n.historical,
-        lookupRequests: n.lookups,
-        requestsRetried: n.retried,
-        retryReasons: n.retryReasons,
-        pacingWaitMs: Math.round(waitAfter - waitBefore),
-        gapsLeft: left,
-        totalBars: after.length,
-        firstBar: after.length > 0 ? after[0]! : null,
-        lastBar: after.length > 0 ? after[after.length - 1]! : null,
-        checkpoints: c.checkpoints,
-        durationMs: end - started,
-        quality: yield* Ref.get(quality)
-      } satisfies LoadResult
+      return result
     })
+
+  /** A store merge retried on the load's schedule: each attempt is one transaction, so nothing is half-written. */
+  const mergeRetrying = (key: string, tf: string, bars: ReadonlyArray<Bar>) =>
+    store.merge(key, tf, seriesFromBars(bars)).pipe(
+      Effect.tapError((e) =>
+        e._tag === "StorageError" ? Effect.logWarning(`checkpoint failed, retrying: ${e.message}`) : Effect.void
+      ),
+      Effect.retry({ schedule: loadRetry, while: (e) => e._tag === "StorageError" })
+    )
+
+  /**
+   * The steps of a remote load one at a time, for an executor that makes each durable (a cluster workflow): the plan,
+   * then each segment fetched and stored at once, then the result.
+   */
+  const steps: LoadSteps = {
+    plan: (req, report) =>
+      Effect.gen(function*() {
+        const progress = progressReporter(report)
+        const tf = yield* Either.match(parseTimeframe(req.timeframe), { onLeft: Effect.fail, onRight: Effect.succeed })
+        yield* validateRange(req)
+        yield* progress({ phase: "validating_symbol", step: "Validating symbol", percentage: 2 })
+        yield* checkWritable(cfg.dataDir)
+        const acct = yield* makeAccounting
+        const early = <A, E extends LoadError>(self: Effect.Effect<A, E>) =>
+          acct.track(self.pipe(Effect.retry({ schedule: loadRetry, while: retryWhile(acct) })))
+        const inst = yield* early(catalog.resolve(req.symbol))
+        const plan = yield* planLoad(req, inst, tf, progress, acct)
+        return { plan, counts: yield* acct.counts }
+      }),
+    segment: (plan, i) =>
+      Effect.gen(function*() {
+        const s = plan.segments[i]
+        if (s === undefined) return yield* Effect.die(new RangeError(`segment ${i} of ${plan.segments.length}`))
+        const acct = yield* makeAccounting
+        const got = yield* fetchSegment(plan, s, acct)
+        const added = got._tag === "bars" && got.bars.length > 0
+          ? (yield* mergeRetrying(plan.instrument.seriesKey, plan.timeframe, got.bars)).added
+          : 0
+        const volumeReported = plan.whatToShow === "TRADES"
+        return {
+          totals: { ...countSegment(noSegments, got, volumeReported), newBars: added, checkpoints: added > 0 ? 1 : 0 },
+          counts: yield* acct.counts,
+          failure: got._tag === "failed" ? got.error : null
+        }
+      }),
+    finish: (plan, done, counts, started) => summarise(plan, done, counts, 0, started)
+  }
 
   const loadWithProgress = (req: LoadRequest): Stream.Stream<LoadProgress, LoadError> =>
     Stream.asyncScoped<LoadProgress, LoadError>((emit) =>
@@ -437,7 +539,7 @@ export const make = Effect.gen(function*() {
       )
     )
 
-  return DataManager.of({ load: (req) => run(req, () => Effect.void), loadWithProgress, run })
+  return DataManager.of({ load: (req) => run(req, () => Effect.void), loadWithProgress, run, steps })
 })
 
 export const DataManagerLive = Layer.effect(DataManager, make)

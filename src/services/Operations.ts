@@ -22,19 +22,14 @@ import {
 } from "effect"
 import { randomBytes } from "node:crypto"
 import type { LoadError, LoadProgress, LoadRequest, LoadResult } from "../domain/loadTypes.ts"
-import { describeError } from "../domain/errorBody.ts"
-import { qualityLines } from "../domain/qualitySummary.ts"
+import { failureOf } from "../domain/errorBody.ts"
+import { cancelledInfo, completedInfo, failedInfo, newOperationInfo, withProgress } from "../domain/operationEnd.ts"
 import {
   durationSeconds,
   expiredIds,
-  initialProgress,
   isoUtc,
   isTerminal,
-  metadataOf,
   operationId,
-  progressOf,
-  resultSummaryOf,
-  type OperationFailure,
   type OperationInfo,
   type OperationStatus,
   type OperationType,
@@ -119,12 +114,6 @@ interface Entry {
   cancelReason: string | null
 }
 
-/** The failure a load ended with, described as the API describes it (same code, message, details). */
-const failureOf = (e: LoadError): OperationFailure => {
-  const { kind: _kind, ...body } = describeError(e)
-  return body
-}
-
 const hex8 = () => randomBytes(4).toString("hex")
 
 export const make = (retention: Retention) =>
@@ -178,26 +167,9 @@ export const make = (retention: Retention) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         e.terminalAt = now
-        const common = { completed_at: isoUtc(now), duration_seconds: durationSeconds(e.startedMs, now, now) }
         if (Exit.isSuccess(exit)) {
-          const r = exit.value
-          const warnings = [
-            ...(r.segmentsFailed > 0
-              ? [
-                `${r.segmentsFailed} of ${r.segmentsPlanned} segments failed; ${r.gapsLeft} expected bars still missing`
-              ]
-              : []),
-            ...(r.quality === null ? [] : qualityLines(r.quality))
-          ]
-          yield* SubscriptionRef.update(e.state, (i) => ({
-            ...i,
-            ...common,
-            status: "completed" as const,
-            progress: { ...i.progress, percentage: 100 },
-            warnings,
-            result_summary: resultSummaryOf(r, cachedBefore)
-          }))
-          yield* Deferred.succeed(e.outcome, r)
+          yield* SubscriptionRef.update(e.state, (i) => completedInfo(i, exit.value, cachedBefore, e.startedMs, now))
+          yield* Deferred.succeed(e.outcome, exit.value)
           return
         }
         const failure = Option.getOrUndefined(
@@ -206,35 +178,14 @@ export const make = (retention: Retention) =>
           )
         )
         if (failure !== undefined) {
-          const f = failureOf(failure)
-          yield* SubscriptionRef.update(e.state, (i) => ({
-            ...i,
-            ...common,
-            status: "failed" as const,
-            error_message: `[${f.code}] ${f.message}`,
-            errors: [`[${f.code}] ${f.message}`],
-            failure: f
-          }))
+          yield* SubscriptionRef.update(e.state, (i) => failedInfo(i, failureOf(failure), e.startedMs, now))
           yield* Deferred.fail(e.outcome, failure)
           return
         }
         // Interrupted (cancel or shutdown): the DataManager saved what it had; report what is stored now.
-        const span = yield* storedSpan(e.request)
+        const span = Option.getOrNull(yield* storedSpan(e.request))
         const reason = e.cancelReason ?? (Exit.isInterrupted(exit) ? "Server shutting down" : "Load ended unexpectedly")
-        yield* SubscriptionRef.update(e.state, (i) => ({
-          ...i,
-          ...common,
-          status: "cancelled" as const,
-          error_message: reason,
-          result_summary: {
-            status: "cancelled",
-            fetched_bars: lastProgress?.barsFetched ?? 0,
-            segments_fetched: lastProgress?.segmentsCompleted ?? 0,
-            segments_planned: lastProgress?.segmentsTotal ?? 0,
-            first_bar: Option.match(span, { onNone: () => null, onSome: (s) => new Date(s.first).toISOString() }),
-            last_bar: Option.match(span, { onNone: () => null, onSome: (s) => new Date(s.last).toISOString() })
-          }
-        }))
+        yield* SubscriptionRef.update(e.state, (i) => cancelledInfo(i, reason, lastProgress, span, e.startedMs, now))
         yield* Deferred.fail(e.outcome, new OperationCancelled({ id: e.id, message: reason }))
       })
 
@@ -243,23 +194,7 @@ export const make = (retention: Retention) =>
         yield* evict
         const now = yield* Clock.currentTimeMillis
         const id = operationId("data_load", now, hex8(), retryOf !== null)
-        const info: OperationInfo = {
-          operation_id: id,
-          operation_type: "data_load",
-          status: "pending",
-          created_at: isoUtc(now),
-          started_at: null,
-          completed_at: null,
-          duration_seconds: null,
-          progress: initialProgress,
-          metadata: metadataOf(req, parameters),
-          error_message: null,
-          warnings: [],
-          errors: [],
-          result_summary: null,
-          failure: null,
-          retry_of: retryOf
-        }
+        const info = newOperationInfo(id, req, parameters, retryOf, now)
         const entry: Entry = {
           id,
           request: req,
@@ -289,16 +224,7 @@ export const make = (retention: Retention) =>
               let last: LoadProgress | null = null
               const report = (p: LoadProgress) => {
                 last = p
-                return SubscriptionRef.update(entry.state, (i) => {
-                  const next = progressOf(p)
-                  // Waiting for the gateway is no step: the count stays where the load was.
-                  return {
-                    ...i,
-                    progress: p.phase === "waiting_for_gateway"
-                      ? { ...next, steps_completed: i.progress.steps_completed }
-                      : next
-                  }
-                })
+                return SubscriptionRef.update(entry.state, (i) => withProgress(i, p))
               }
               const exit = yield* Effect.exit(restore(dm.run(req, report)))
               yield* finish(entry, exit, last, cachedBefore)

@@ -61,3 +61,17 @@ export const makeAccounting: Effect.Effect<LoadAccounting> = Effect.gen(function
     counts
   }
 })
+
+/** Counts of two parts of one load (its steps run apart, e.g. on different runners) as one. */
+export const addCounts = (a: LoadCounts, b: LoadCounts): LoadCounts => {
+  const reasons: Record<string, number> = { ...a.retryReasons }
+  for (const [k, v] of Object.entries(b.retryReasons)) reasons[k] = (reasons[k] ?? 0) + v
+  return {
+    historical: a.historical + b.historical,
+    lookups: a.lookups + b.lookups,
+    retried: a.retried + b.retried,
+    retryReasons: reasons
+  }
+}
+
+export const noCounts: LoadCounts = { historical: 0, lookups: 0, retried: 0, retryReasons: {} }

@@ -5,9 +5,11 @@
  * Layer and `controlApi.ts` exposes the same controls over HTTP.
  */
 import { createServer, type Server, type Socket } from "node:net"
+import { findContracts } from "./catalog.ts"
 import { noFaults, type FaultsPatch, type FaultState } from "./faults.ts"
 import { Pacing, type PacingMode } from "./pacing.ts"
 import { Text } from "./protocol.ts"
+import { RequestLog, type RequestLogSnapshot } from "./requestLog.ts"
 import { Session } from "./session.ts"
 import type { SimContext, SimCounters } from "./sessionPort.ts"
 import { MIN_CLIENT_VERSION, SIM_MAX_VERSION } from "./versions.ts"
@@ -64,6 +66,13 @@ export interface SimulatorStats {
   readonly pacingViolations: number
   readonly errorsSent: number
   readonly barsSent: number
+  /** Logins refused with 326 "client id already in use". */
+  readonly clientIdRefusals: number
+  /**
+   * The most logged-in sessions ever open at once under one client id (since start or reset), counted over the
+   * open sessions themselves, not the client-id registry: with the 326 rule it stays at most 1.
+   */
+  readonly maxSessionsPerClientId: number
 }
 
 const zeroCounters = (): SimCounters => ({
@@ -80,7 +89,8 @@ const zeroCounters = (): SimCounters => ({
   historicalCancels: 0,
   pacingViolations: 0,
   errorsSent: 0,
-  barsSent: 0
+  barsSent: 0,
+  clientIdRefusals: 0
 })
 
 export class GatewaySimulator {
@@ -89,6 +99,8 @@ export class GatewaySimulator {
   private readonly clientIds = new Map<number, Session>()
   private readonly restoreTimers = new Set<NodeJS.Timeout>()
   private counters = zeroCounters()
+  private readonly requestLog = new RequestLog()
+  private maxSessionsPerClientId = 0
   private totalConnections = 0
   private nextSessionId = 1
   private listening = false
@@ -125,12 +137,35 @@ export class GatewaySimulator {
       latencyFor: (bars) => (this.latencyMs + (bars * this.perBarUs) / 1000) / this.timeScale,
       claimClientId: (id, s) => {
         const holder = this.clientIds.get(id)
-        if (holder && holder !== s) return false
+        if (holder && holder !== s && !this.faults.acceptDuplicateClientIds) return false
         this.clientIds.set(id, s)
         return true
       },
       releaseClientId: (id, s) => {
         if (this.clientIds.get(id) === s) this.clientIds.delete(id)
+      },
+      onLoggedIn: (s) => {
+        this.maxSessionsPerClientId = Math.max(this.maxSessionsPerClientId, this.sessionsOf(s.clientId))
+      },
+      onHistoricalRequest: (s, m) => {
+        const found = m.conId === 0 && m.exchange === "" ? [] : findContracts(m, this.ctx.now())
+        this.requestLog.add({
+          sessionId: s.id,
+          clientId: s.clientId ?? -1,
+          conId: m.conId,
+          symbol: m.symbol,
+          secType: m.secType,
+          exchange: m.exchange,
+          currency: m.currency,
+          localSymbol: m.localSymbol,
+          resolved: found.length === 1 ? found[0]!.localSymbol : null,
+          endDateTime: m.endDateTime,
+          duration: m.duration,
+          barSize: m.barSize,
+          whatToShow: m.whatToShow,
+          useRTH: m.useRTH,
+          receivedAtMs: Date.now()
+        })
       },
       openHistorical: () => {
         let n = 0
@@ -217,6 +252,7 @@ export class GatewaySimulator {
     if (p.closeAfterMessages !== undefined) f.closeAfterMessages = p.closeAfterMessages
     if (p.notice165 !== undefined) f.notice165 = p.notice165
     if (p.pacingViolationNext !== undefined) f.pacingViolationNext = p.pacingViolationNext
+    if (p.acceptDuplicateClientIds !== undefined) f.acceptDuplicateClientIds = p.acceptDuplicateClientIds
     if (p.dropConnections) { for (const s of [...this.sessions]) s.close() }
     if (p.garbageFrame) { for (const s of this.readySessions()) s.send(["999", "garbage"]) }
     if (p.serverBroken) { for (const s of this.readySessions()) s.sendError(-1, 2110, Text.serverBroken) }
@@ -259,11 +295,18 @@ export class GatewaySimulator {
     this.restoreTimers.add(t)
   }
 
+  /** Open, logged-in sessions under `clientId`. */
+  private sessionsOf(clientId: number | undefined): number {
+    let n = 0
+    for (const x of this.sessions) if (x.isReady && x.clientId === clientId) n++
+    return n
+  }
+
   private readySessions(): Array<Session> {
     return [...this.sessions].filter((s) => s.isReady)
   }
 
-  /** Clears faults, pacing history and counters; open sessions stay. */
+  /** Clears faults, pacing history, counters and the request log; open sessions stay. */
   async reset(): Promise<void> {
     for (const t of this.restoreTimers) clearTimeout(t)
     this.restoreTimers.clear()
@@ -274,6 +317,12 @@ export class GatewaySimulator {
     this.pacing.reset()
     this.counters = zeroCounters()
     this.totalConnections = this.sessions.size
+    this.requestLog.clear()
+    // What is open now still counts: a reset must not hide two sessions sharing an id.
+    this.maxSessionsPerClientId = 0
+    for (const x of this.sessions) {
+      if (x.isReady) this.maxSessionsPerClientId = Math.max(this.maxSessionsPerClientId, this.sessionsOf(x.clientId))
+    }
   }
 
   stats(): SimulatorStats {
@@ -300,8 +349,15 @@ export class GatewaySimulator {
       openHistorical: this.ctx.openHistorical(),
       pacingViolations: c.pacingViolations,
       errorsSent: c.errorsSent,
-      barsSent: c.barsSent
+      barsSent: c.barsSent,
+      clientIdRefusals: c.clientIdRefusals,
+      maxSessionsPerClientId: this.maxSessionsPerClientId
     }
+  }
+
+  /** The historical-data requests received since start or the last reset (the newest 20 000). */
+  requests(): RequestLogSnapshot {
+    return this.requestLog.snapshot()
   }
 
   /** Stops listening, drops every session and clears every timer. */

@@ -1,5 +1,5 @@
 /**
- * The simulator's JSON control API on its own loopback port: `GET /stats`, `GET /faults`,
+ * The simulator's JSON control API on its own loopback port: `GET /stats`, `GET /requests`, `GET /faults`,
  * `POST /faults` (FaultsPatch), `POST /config` (pacing, time scale, latency) and `POST /reset`.
  */
 import { createServer } from "node:http"
@@ -34,6 +34,7 @@ const badRequest = (e: unknown) =>
 export const controlRouter = (sim: GatewaySimulator) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/stats", Effect.sync(() => HttpServerResponse.unsafeJson(sim.stats()))),
+    HttpRouter.get("/requests", Effect.sync(() => HttpServerResponse.unsafeJson(sim.requests()))),
     HttpRouter.get("/faults", Effect.sync(() => HttpServerResponse.unsafeJson(sim.faults))),
     HttpRouter.post(
       "/faults",

@@ -31,7 +31,12 @@ export const FaultsPatch = Schema.Struct({
   /** Send one frame no client can decode (unknown message id) to every session. */
   garbageFrame: Schema.optional(Schema.Boolean),
   /** Destroy every open session now (the gateway process died). */
-  dropConnections: Schema.optional(Schema.Boolean)
+  dropConnections: Schema.optional(Schema.Boolean),
+  /**
+   * Let a second session log in with a client id already in use (no 326). No real gateway does this: it exists
+   * so tests can show that `maxSessionsPerClientId` counts real sessions.
+   */
+  acceptDuplicateClientIds: Schema.optional(Schema.Boolean)
 })
 export type FaultsPatch = typeof FaultsPatch.Type
 
@@ -46,6 +51,7 @@ export interface FaultState {
   notice165: boolean
   pacingViolationNext: number
   hmdsBroken: boolean
+  acceptDuplicateClientIds: boolean
 }
 
 export const noFaults = (): FaultState => ({
@@ -57,5 +63,6 @@ export const noFaults = (): FaultState => ({
   closeAfterMessages: null,
   notice165: false,
   pacingViolationNext: 0,
-  hmdsBroken: false
+  hmdsBroken: false,
+  acceptDuplicateClientIds: false
 })

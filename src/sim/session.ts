@@ -164,8 +164,10 @@ export class Session implements SessionPort {
     c.total++
     const name = req._tag === "Unsupported" ? req.name : req._tag
     c.byType[name] = (c.byType[name] ?? 0) + 1
-    if (req._tag === "HistoricalData") c.historical++
-    else if (req._tag === "ContractData") c.contractDetails++
+    if (req._tag === "HistoricalData") {
+      c.historical++
+      this.ctx.onHistoricalRequest(this, req.m)
+    } else if (req._tag === "ContractData") c.contractDetails++
     else if (req._tag === "HeadTimestamp") c.headTimestamp++
     else if (req._tag === "CurrentTime") c.currentTime++
     else if (req._tag === "CancelHistoricalData") c.historicalCancels++
@@ -174,11 +176,13 @@ export class Session implements SessionPort {
   /** Real gateway order: MANAGED_ACCTS, NEXT_VALID_ID, then the farm-status notices (tws-protocol.md §1.4). */
   private onStartApi(clientId: number): void {
     if (!this.ctx.claimClientId(clientId, this)) {
+      this.ctx.counters.clientIdRefusals++
       this.sendError(-1, 326, Text.clientIdInUse)
       return this.close()
     }
     this.clientId = clientId
     this.state = "ready"
+    this.ctx.onLoggedIn(this)
     this.send([Msg.MANAGED_ACCTS, 1, this.ctx.account])
     if (this.ctx.faults.withholdNextValidId) return
     this.reqIds(1)

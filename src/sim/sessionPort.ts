@@ -4,6 +4,7 @@
  */
 import type { FaultState } from "./faults.ts"
 import type { Pacing } from "./pacing.ts"
+import type { HistoricalData } from "./requests.ts"
 import type { Field } from "./wire.ts"
 
 /** Historical requests waiting for their latency, the HMDS farm, or streaming keepUpToDate updates. */
@@ -54,6 +55,8 @@ export interface SimCounters {
   pacingViolations: number
   errorsSent: number
   barsSent: number
+  /** Logins refused with 326 because another open session holds the client id. */
+  clientIdRefusals: number
 }
 
 /** What a session needs from the simulator that owns it. */
@@ -70,6 +73,10 @@ export interface SimContext<S extends SessionPort = SessionPort> {
   readonly latencyFor: (bars: number) => number
   claimClientId(id: number, s: S): boolean
   releaseClientId(id: number, s: S): void
+  /** A session finished its login (START_API accepted) under its client id. */
+  onLoggedIn(s: S): void
+  /** A REQ_HISTORICAL_DATA was read from a logged-in session (before any fault or validation). */
+  onHistoricalRequest(s: S, m: typeof HistoricalData.Type): void
   readonly openHistorical: () => number
   readonly log: (line: string) => void
   onClosed(s: S): void

@@ -1,7 +1,8 @@
 /**
  * A load into the PostgreSQL store while the database keeps cutting the store's connections (pg_terminate_backend,
- * the server side of "database lost"): checkpoints fail, are retried on the load's schedule, and the load ends with
- * exactly the bars an undisturbed load into the CSV store stores. Real PostgreSQL, real simulator over TCP.
+ * the server side of "database lost"), or while the whole server restarts: checkpoints fail, are retried on the
+ * load's schedule, and the load ends with exactly the bars an undisturbed load into the CSV store stores, the series'
+ * counts agreeing with its rows. Real PostgreSQL, real simulator over TCP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted, Schedule } from "effect"
@@ -79,6 +80,44 @@ describe("DataManager on PostgreSQL", () => {
           Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 3, while: (e) => e._tag === "StorageError" })
         )
         expect(barsOf(stored)).toEqual(expected)
+      }).pipe(Effect.scoped),
+    180_000
+  )
+
+  it.live(
+    "the server restarts during a load: the load waits it out, ends with an undisturbed load's bars, none half-written",
+    () =>
+      Effect.gen(function*() {
+        const calm = yield* graph(BarStore.layer, 0)
+        yield* calm.dm.load(request)
+        const expected = barsOf(yield* calm.store.read("AAPL", "1m"))
+
+        const url = yield* Effect.promise(() => cluster.createDatabase())
+        const db = url.slice(url.lastIndexOf("/") + 1)
+        const pgStore = pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))))
+        const { dm, store } = yield* graph(pgStore, 120)
+        const load = yield* Effect.fork(dm.load(request))
+        // mid-load: once the first checkpoint is stored, and while the load is still running
+        yield* store.range("AAPL", "1m").pipe(
+          Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 400, while: (e) => e._tag === "NotFound" })
+        )
+        expect(load.unsafePoll()).toBeNull()
+        yield* Effect.promise(() => cluster.restart(1500))
+        const r = yield* Fiber.join(load)
+        expect(r.gapsLeft).toBe(0)
+        const stored = yield* store.read("AAPL", "1m").pipe(
+          Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 3, while: (e) => e._tag === "StorageError" })
+        )
+        expect(barsOf(stored)).toEqual(expected)
+        const check = yield* Effect.promise(() =>
+          cluster.query(
+            db,
+            `select s.bar_count, (select count(*) from ktrdr_bars b where b.series_id = s.id) as rows
+             from ktrdr_series s where s.series = 'AAPL'`
+          )
+        )
+        expect(Number(check.rows[0].bar_count)).toBe(expected.length)
+        expect(Number(check.rows[0].rows)).toBe(expected.length)
       }).pipe(Effect.scoped),
     180_000
   )

@@ -70,7 +70,9 @@ describe("control API", () => {
       openHistorical: 0,
       pacingViolations: 0,
       errorsSent: 0,
-      barsSent: 0
+      barsSent: 0,
+      clientIdRefusals: 0,
+      maxSessionsPerClientId: 1
     })
     expect(body).toEqual(sim.stats())
   })

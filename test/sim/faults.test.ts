@@ -273,7 +273,8 @@ describe("fault switches", () => {
         notice165: true,
         pacingViolationNext: 3,
         closeAfterMessages: 50,
-        refuseConnections: true
+        refuseConnections: true,
+        acceptDuplicateClientIds: true
       }),
       5000,
       "setFaults"
@@ -288,7 +289,8 @@ describe("fault switches", () => {
       closeAfterMessages: null,
       notice165: false,
       pacingViolationNext: 0,
-      hmdsBroken: false
+      hmdsBroken: false,
+      acceptDuplicateClientIds: false
     })
     expect(sim.stats()).toMatchObject({
       openConnections: 1,

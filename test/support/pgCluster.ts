@@ -23,6 +23,13 @@ export interface PgCluster {
   readonly createDatabase: (name?: string) => Promise<string>
   /** Runs SQL as the superuser on a database (test set-up and inspection only). */
   readonly query: (database: string, text: string, values?: ReadonlyArray<unknown>) => Promise<pg.QueryResult>
+  /**
+   * Terminates every other backend of `database` and waits until they are gone, blocking this process's event loop
+   * meanwhile: the pool's idle clients then still look alive when the caller's next query takes one of them.
+   */
+  readonly terminateSync: (database: string) => number
+  /** Stops the server (`pg_ctl stop -m fast`: sessions cut, a clean shutdown) and starts it again on the same port. */
+  readonly restart: (downMs?: number) => Promise<void>
   readonly stop: () => Promise<void>
 }
 
@@ -64,9 +71,8 @@ export const startPgCluster = async (): Promise<PgCluster> => {
   const data = join(dir, "data")
   await run(...as(`${bin}/initdb`, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "-N"]))
   let port = 0
-  for (let attempt = 0;; attempt++) {
-    port = await freePort()
-    const opts = [
+  const options = () =>
+    [
       `-p ${port}`,
       `-k ${dir}`,
       "-c listen_addresses=127.0.0.1",
@@ -76,9 +82,11 @@ export const startPgCluster = async (): Promise<PgCluster> => {
       "-c shared_buffers=32MB",
       "-c max_connections=60"
     ].join(" ")
-    const started = await run(
-      ...as(`${bin}/pg_ctl`, ["-D", data, "-o", opts, "-l", join(dir, "server.log"), "-w", "-t", "60", "start"])
-    ).then(() => true, (e: unknown) => (attempt < 3 ? false : Promise.reject(e)))
+  const start = () =>
+    run(...as(`${bin}/pg_ctl`, ["-D", data, "-o", options(), "-l", join(dir, "server.log"), "-w", "-t", "60", "start"]))
+  for (let attempt = 0;; attempt++) {
+    port = await freePort()
+    const started = await start().then(() => true, (e: unknown) => (attempt < 3 ? false : Promise.reject(e)))
     if (started) break
   }
   let stopped = false
@@ -105,6 +113,24 @@ export const startPgCluster = async (): Promise<PgCluster> => {
     createDatabase: async (name = `t${process.pid}_${++dbCounter}`) => {
       await query("postgres", `CREATE DATABASE ${pg.escapeIdentifier(name)}`)
       return url(name)
+    },
+    terminateSync: (database) => {
+      // psql reads the script from stdin, where :'db' is interpolated as a quoted literal
+      const script = `select count(pg_terminate_backend(pid)) from pg_stat_activity
+        where datname = :'db' and pid <> pg_backend_pid();
+        select pg_sleep(0.2);`
+      const r = spawnSync(
+        `${bin}/psql`,
+        ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-At", "-v", `db=${database}`, "-f", "-"],
+        { encoding: "utf8", input: script }
+      )
+      if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`)
+      return Number(r.stdout.split("\n")[0])
+    },
+    restart: async (downMs = 0) => {
+      await run(...as(`${bin}/pg_ctl`, ["-D", data, "-m", "fast", "-w", "stop"]))
+      await new Promise((resolve) => setTimeout(resolve, downMs))
+      await start()
     },
     stop: async () => {
       if (stopped) return

@@ -1,7 +1,8 @@
 /**
- * KTRDR's /ib endpoints over the real graph. Exactly one of two sources is in it: this process's own
+ * KTRDR's /ib endpoints over the real graph. At most one of two sources is in it: this process's own
  * session (IbConnection: direct mode) or another server's (RemoteIbHost: remote mode). Both are looked
- * up optionally so one handler layer serves either graph. Status and health only read state: neither
+ * up optionally so one handler layer serves either graph; with neither (a cluster runner, whose gateways'
+ * sessions live on their owners) status and health say what GatewayInfo knows. Status and health only read state: neither
  * opens a connection nor sends a gateway request (remote status asks the host for its status).
  */
 import { HttpApiBuilder } from "@effect/platform"
@@ -18,7 +19,7 @@ import { RemoteIbHost } from "../../layers/RemoteIb.ts"
 import { SymbolCatalog } from "../../services/SymbolCatalog.ts"
 import { KtrdrApi } from "../../contract/Api.ts"
 import type { GatewayEvent, IbHealth, IbStatusData } from "../../contract/api/ib.ts"
-import { GatewayUnavailable, InternalError, ok } from "../../contract/envelope.ts"
+import { GatewayUnavailable, ok } from "../../contract/envelope.ts"
 import { apiErrors } from "../errorMapping.ts"
 import { ibConfigView, portOf } from "../ibConfigView.ts"
 import { sseResponse } from "../sse.ts"
@@ -83,11 +84,6 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
     const catalog = yield* SymbolCatalog
     const conn = yield* Effect.serviceOption(IbConnection)
     const remote = yield* Effect.serviceOption(RemoteIbHost)
-    const noSource = new InternalError({
-      code: "IB-NO-GATEWAY",
-      message: "This graph has neither a gateway session nor an IB host service",
-      details: null
-    })
 
     const pacing = Effect.map(
       gate.stats,
@@ -258,6 +254,48 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
         } satisfies IbHealth
       })
 
+    /**
+     * Neither a session here nor a host service (a cluster runner): what GatewayInfo knows — the gateways' readiness,
+     * asked of their owners — and this process's own requests.
+     */
+    const readinessStatus = Effect.gen(function*() {
+      const r = yield* gw.readiness
+      return {
+        connection: { connected: r.ready, host: "cluster", port: 0, client_id: null, connection_time: null },
+        connection_metrics: {
+          total_connections: 0,
+          failed_connections: 0,
+          last_connect_time: null,
+          last_disconnect_time: null,
+          uptime_seconds: null
+        },
+        data_metrics: dataMetrics(yield* ib.stats),
+        ib_available: r.ready,
+        mode: gw.mode,
+        simulated: gw.simulated,
+        state: r.state,
+        server_version: null,
+        farms: r.farms ?? null,
+        pacing: yield* pacing,
+        last_error: null,
+        host_service: null
+      } satisfies IbStatusData
+    })
+
+    const readinessHealth = Effect.gen(function*() {
+      const r = yield* gw.readiness
+      const stats = yield* ib.stats
+      return {
+        healthy: r.ready,
+        connection_ok: r.ready,
+        data_fetching_ok: r.ready,
+        last_successful_request: iso(stats.lastOkAt ?? null),
+        error_message: r.ready ? null : r.lastError ?? `gateways are ${r.state}`,
+        mode: gw.mode,
+        state: r.state
+      } satisfies IbHealth
+    })
+
     const config = ibConfigView(cfg, Option.getOrUndefined(remote)?.url)
 
     const gatewayEvent = (r: GatewayReadiness): GatewayEvent => ({
@@ -286,14 +324,14 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           Effect.map(remoteStatus(remote.value), ok)
           : Option.isSome(conn) ?
           Effect.map(directStatus(conn.value), ok)
-          : Effect.fail(noSource))
+          : Effect.map(readinessStatus, ok))
       .handle("health", () =>
         Effect.gen(function*() {
           const health = Option.isSome(remote) ?
             yield* remoteHealth(remote.value)
             : Option.isSome(conn) ?
             yield* directHealth(conn.value)
-            : yield* noSource
+            : yield* readinessHealth
           if (health.healthy) return ok(health)
           return yield* new GatewayUnavailable({
             code: "IB-UNHEALTHY",
