@@ -9,7 +9,7 @@
  * so a client hanging up does not fail the others).
  */
 import { HttpServerResponse } from "@effect/platform"
-import { Deferred, Effect, Either, FiberId, Stream } from "effect"
+import { Cause, Deferred, Effect, Either, FiberId, Stream } from "effect"
 import type { ParsedBarCsv } from "../domain/barCsv.ts"
 import { sortUniqueSeries } from "../domain/barMerge.ts"
 import { type BarSeries, emptySeries } from "../domain/barSeries.ts"
@@ -249,9 +249,13 @@ export const makeBarsReader = Effect.gen(function*() {
    * filed under a newer version than they came from), then the cached bytes or a build.
    */
   const answerOf = (p: Omit<Prepared, "answer">): Effect.Effect<HttpServerResponse.HttpServerResponse, ReadApiError> =>
-    Effect.matchEffect(store.version(p.key, p.timeframe), {
-      onFailure: (e) => Effect.fail(toApiError(e) as ReadApiError),
-      onSuccess: (version) => {
+    Effect.flatMap(
+      // mapError's semantics in the runtime's cheaper steps (matchEffect's frame costs ~1 µs more per request)
+      Effect.catchAllCause(
+        store.version(p.key, p.timeframe),
+        (cause) => Effect.failCause(Cause.map(cause, (e) => toApiError(e) as ReadApiError))
+      ),
+      (version) => {
         // No file: the series is not stored at all (a stored series with no bars in the range is a 200 with empty
         // arrays). KTRDR answered 200 for both; its clients already show a 404 as "no cached data".
         if (version === undefined) return Effect.fail(notStored(p))
@@ -262,7 +266,7 @@ export const makeBarsReader = Effect.gen(function*() {
           (plan) => respond(p.cacheKey, version, plan)
         )
       }
-    })
+    )
 
   const bars = (q: BarsQuery): Effect.Effect<HttpServerResponse.HttpServerResponse, ReadApiError> =>
     Effect.clockWith((clock) => {

@@ -12,7 +12,7 @@
  * goes the normal way and gets the normal answer, so no error is produced twice in two places.
  */
 import { HttpApi, type HttpApp, type HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Effect, Either, type Option, Redacted, Schema } from "effect"
+import { Cause, Effect, Either, type Option, Redacted, Schema } from "effect"
 import { KtrdrApi } from "../contract/Api.ts"
 import { Auth } from "../contract/api/auth.ts"
 import type { BarsQuery } from "./barsRead.ts"
@@ -29,10 +29,9 @@ interface Taken {
   readonly input: BarsQuery
   readonly run: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown>
   /** What follows the auth check (made on first use: the normal way is the middleware's, the same every time). */
-  cases?: {
+  refused?: {
     readonly normal: HttpApp.Default
-    readonly onFailure: () => HttpApp.Default
-    readonly onSuccess: () => Effect.Effect<HttpServerResponse.HttpServerResponse, unknown>
+    readonly to: (cause: Cause.Cause<unknown>) => Effect.Effect<HttpApp.Default<unknown>, unknown>
   }
 }
 
@@ -148,9 +147,17 @@ export const makeHotLane = Effect.gen(function*() {
     // HttpApiSecurity.bearer's own decoding (HttpApiBuilder.securityDecode), then the API's Auth service.
     const header = req.headers["authorization"]
     const token = header === undefined ? NO_TOKEN : Redacted.make(header.slice(BEARER.length))
-    let cases = taken.cases
-    if (cases?.normal !== normal) taken.cases = cases = { normal, onFailure: () => normal, onSuccess: () => taken.run }
-    return Effect.matchEffect(checked(token), cases)
+    let refused = taken.refused
+    if (refused?.normal !== normal) {
+      const way = Effect.succeed(normal)
+      // A refused token (a failure, not a defect) goes the normal way; anything else stays what it is.
+      taken.refused = refused = {
+        normal,
+        to: (cause) => (Cause.isFailType(cause) ? way : Effect.failCause(cause))
+      }
+    }
+    // Which app answers, then that app: cheaper steps than matchEffect's success-and-failure frame.
+    return Effect.flatten(Effect.catchAllCause(Effect.as(checked(token), taken.run), refused.to))
   }
   return lane
 })
