@@ -8,7 +8,7 @@
 import { Context, Duration, Effect, Layer, Option, Ref, Schedule, Stream } from "effect"
 import { IbError } from "../domain/errors.ts"
 import { GatewayInfo, type GatewayReadiness } from "../layers/GatewayInfo.ts"
-import { type ClientStats, IbClient } from "../layers/IbClient.ts"
+import { type ClientStats, IbClient, noClientStats } from "../layers/IbClient.ts"
 import { PaceGate } from "../layers/PaceGate.ts"
 import { logExit, type RequestKind } from "../layers/requestLog.ts"
 import { ClusterGateways, Gateway } from "./GatewayEntity.ts"
@@ -27,14 +27,7 @@ export const clusterIbLayer = Layer.scopedContext(Effect.gen(function*() {
   const remote = new Map<string, number>(names.map((n) => [n, 0]))
   const local = new Map<string, number>(names.map((n) => [n, 0]))
   let turn = 0
-  const stats = yield* Ref.make<ClientStats>({
-    requestsOk: 0,
-    requestsFailed: {},
-    barsReceived: 0,
-    pacingRetries: 0,
-    cancelsSent: 0,
-    lastOkAt: null
-  })
+  const stats = yield* Ref.make<ClientStats>(noClientStats)
 
   /**
    * A gateway that has not answered three times running is out of reach (its owner died, its shard is moving): it

@@ -32,37 +32,21 @@ export const emptyQuality: QualitySummary = { checkedBars: 0, errors: 0, warning
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 }
 
-export const addQuality = (acc: QualitySummary, r: QualityReport): QualitySummary => {
-  const byType = new Map(acc.issues.map((i) => [i.type, i]))
-  for (const i of r.issues) {
-    const prev = byType.get(i.type)
-    byType.set(
-      i.type,
-      prev
-        ? {
-          ...prev,
-          count: prev.count + i.count,
-          severity: RANK[i.severity] > RANK[prev.severity] ? i.severity : prev.severity,
-          bars: listed(prev.bars, i)
-        }
-        : {
-          type: i.type,
-          severity: i.severity,
-          count: i.count,
-          description: i.type.replaceAll("_", " "),
-          threshold: i.threshold ?? null,
-          bars: listed([], i)
-        }
-    )
-  }
-  const issues = [...byType.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.count - a.count)
-  return {
-    checkedBars: acc.checkedBars + r.totalBars,
-    errors: issues.filter((i) => i.severity === "error").length,
-    warnings: issues.filter((i) => i.severity === "warning").length,
-    issues
-  }
-}
+/** A segment's report added to the load's summary. */
+export const addQuality = (acc: QualitySummary, r: QualityReport): QualitySummary =>
+  mergeQuality(acc, {
+    checkedBars: r.totalBars,
+    errors: 0,
+    warnings: 0,
+    issues: r.issues.map((i) => ({
+      type: i.type,
+      severity: i.severity,
+      count: i.count,
+      description: i.type.replaceAll("_", " "),
+      threshold: i.threshold ?? null,
+      bars: listed([], i)
+    }))
+  })
 
 const listed = (prev: ReadonlyArray<string>, i: QualityIssue): ReadonlyArray<string> =>
   prev.length >= MAX_LISTED

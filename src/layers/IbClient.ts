@@ -57,6 +57,16 @@ export interface ClientStats {
   readonly lastOkAt?: number | null
 }
 
+/** Stats of a client that has sent nothing yet. */
+export const noClientStats: ClientStats = {
+  requestsOk: 0,
+  requestsFailed: {},
+  barsReceived: 0,
+  pacingRetries: 0,
+  cancelsSent: 0,
+  lastOkAt: null
+}
+
 export class IbClient extends Context.Tag("ktrdr/IbClient")<IbClient, {
   /** Gateway time, epoch seconds. */
   readonly currentTime: Effect.Effect<number, IbError>
@@ -119,14 +129,7 @@ export const make = Effect.gen(function*() {
   const conn = yield* IbConnection
   const gate = yield* PaceGate
   const cfg = conn.settings
-  const stats = yield* Ref.make<ClientStats>({
-    requestsOk: 0,
-    requestsFailed: {},
-    barsReceived: 0,
-    pacingRetries: 0,
-    cancelsSent: 0,
-    lastOkAt: null
-  })
+  const stats = yield* Ref.make<ClientStats>(noClientStats)
   const failed = (c: IbErrorCategory) =>
     Ref.update(stats, (s) => ({ ...s, requestsFailed: { ...s.requestsFailed, [c]: (s.requestsFailed[c] ?? 0) + 1 } }))
 

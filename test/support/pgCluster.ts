@@ -6,7 +6,7 @@
  */
 import { execFile, spawnSync } from "node:child_process"
 import { chown, mkdtemp, readdir, rm } from "node:fs/promises"
-import { createServer } from "node:net"
+import { freePort } from "./freePort.ts"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
@@ -41,16 +41,6 @@ const binDir = async (): Promise<string> => {
   }
   return `/usr/lib/postgresql/${newest}/bin`
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address()
-      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))))
-    })
-  })
 
 const asRoot = process.getuid?.() === 0
 

@@ -1,9 +1,10 @@
 /**
  * KTRDR's /ib endpoints over the real graph. At most one of two sources is in it: this process's own
  * session (IbConnection: direct mode) or another server's (RemoteIbHost: remote mode). Both are looked
- * up optionally so one handler layer serves either graph; with neither (a cluster runner, whose gateways'
- * sessions live on their owners) status and health say what GatewayInfo knows. Status and health only read state: neither
- * opens a connection nor sends a gateway request (remote status asks the host for its status).
+ * up optionally so one handler layer serves either graph; with neither (a cluster runner, whose
+ * gateways' sessions live on their owners) status and health say what GatewayInfo knows. Status and
+ * health only read state: neither opens a connection nor sends a gateway request (remote status asks
+ * the host for its status).
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { Clock, Effect, Either, Option, Stream } from "effect"
@@ -31,6 +32,15 @@ const iso = (
 const epochSeconds = (ms: number | null | undefined): number | null =>
   ms === null || ms === undefined ? null : ms / 1000
 const ibLabel = (code: number, category: string) => (code > 0 ? `IB-${code}` : `IB-${category}`)
+
+/** Connection metrics of a process that holds no session itself. */
+const noSession: IbStatusData["connection_metrics"] = {
+  total_connections: 0,
+  failed_connections: 0,
+  last_connect_time: null,
+  last_disconnect_time: null,
+  uptime_seconds: null
+}
 
 const dataMetrics = (s: ClientStats): IbStatusData["data_metrics"] => {
   const failed = Object.values(s.requestsFailed).reduce((a, b) => a + b, 0)
@@ -168,13 +178,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
           return {
             ...common,
             connection: { connected: false, host: r.url, port: portOf(r.url), client_id: null, connection_time: null },
-            connection_metrics: {
-              total_connections: 0,
-              failed_connections: 0,
-              last_connect_time: null,
-              last_disconnect_time: null,
-              uptime_seconds: null
-            },
+            connection_metrics: noSession,
             ib_available: false,
             simulated: gw.simulated,
             state: reachable ? "Unknown" : "Unreachable",
@@ -262,13 +266,7 @@ export const IbLiveHandlers = HttpApiBuilder.group(KtrdrApi, "ib", (handlers) =>
       const r = yield* gw.readiness
       return {
         connection: { connected: r.ready, host: "cluster", port: 0, client_id: null, connection_time: null },
-        connection_metrics: {
-          total_connections: 0,
-          failed_connections: 0,
-          last_connect_time: null,
-          last_disconnect_time: null,
-          uptime_seconds: null
-        },
+        connection_metrics: noSession,
         data_metrics: dataMetrics(yield* ib.stats),
         ib_available: r.ready,
         mode: gw.mode,
