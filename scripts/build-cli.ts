@@ -1,5 +1,6 @@
 /**
- * `npm run build:cli [-- --analyze]`: bundles the `ktrdr` bin into dist/ktrdr.mjs (the package's `bin`)
+ * `npm run build:cli [-- --analyze]`: bundles the `ktrdr` bin into dist/ktrdr.cjs (the package's `bin`; the same
+ * launcher as an ES module is dist/ktrdr.mjs)
  * and the programmatic entry (src/index.ts) into dist/index.mjs (the package's `import` export), sharing
  * chunks, so plain Node code can use the runtime without a TypeScript loader.
  *
@@ -21,11 +22,13 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import pkg from "../package.json" with { type: "json" }
 import { deepImports } from "./deepImports.ts"
 import { lazyBuiltins } from "./lazyBuiltins.ts"
 import { lazyFormData } from "./lazyFormData.ts"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const version = pkg.version
 const out = join(root, "dist")
 
 // CJS dependencies (undici, ws, cli-table3, @stoqey/ib) call require() and read __dirname; an ESM
@@ -98,6 +101,38 @@ const buildFast = async (stage: string): Promise<{ readonly file: string; readon
   })
   const file = Object.keys(result.metafile.outputs).find((f) => f.endsWith(".cjs"))!
   return { file: join(root, file), metafile: result.metafile }
+}
+
+/**
+ * The package's bin, dist/ktrdr.cjs: the launcher as a CommonJS script (an ES-module entry starts Node's
+ * ES-module loader, ~5 ms of every command), importing the ES-module bundle's entry chunk by its name in
+ * this build. Returns its path in the stage.
+ */
+const buildBin = async (stage: string, fastFile: string, esm: Metafile): Promise<string> => {
+  const entry = Object.entries(esm.outputs).find(([, o]) => o.entryPoint === "src/app/cliMain.ts")?.[0]
+  if (entry === undefined) throw new Error("build-cli: no chunk for src/app/cliMain.ts in the ES-module build")
+  const file = join(stage, "ktrdr.cjs")
+  await build({
+    absWorkingDir: root,
+    entryPoints: ["src/app/cliLauncherCjs.ts"],
+    outfile: file,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    sourcemap: "linked",
+    legalComments: "none",
+    banner: { js: "#!/usr/bin/env node" },
+    define: {
+      KTRDR_FAST_SCRIPT: JSON.stringify(`chunks/${basename(fastFile)}`),
+      KTRDR_VERSION: JSON.stringify(version),
+      KTRDR_ES_ENTRY: JSON.stringify(`chunks/${basename(entry)}`)
+    },
+    logLevel: "warning"
+  })
+  await chmod(file, 0o755)
+  return file
 }
 
 /** A canned `GET /data/AAPL/1h` answer in the contract's shape, so the cache-producing run decodes and renders. */
@@ -189,19 +224,23 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
       sourcemap: "linked",
       legalComments: "none",
       banner: { js: banner },
-      define: { KTRDR_FAST_SCRIPT: JSON.stringify(`chunks/${basename(fast.file)}`) },
+      define: {
+        KTRDR_FAST_SCRIPT: JSON.stringify(`chunks/${basename(fast.file)}`),
+        KTRDR_VERSION: JSON.stringify(version)
+      },
       external,
       plugins: [deepImports(root), lazyFormData],
       metafile: true,
       logLevel: "warning"
     })
     await chmod(join(stage, "ktrdr.mjs"), 0o755)
-    await produceCodeCache(join(stage, "ktrdr.mjs"), fast.file)
+    const bin = await buildBin(stage, fast.file, result.metafile)
+    await produceCodeCache(bin, fast.file)
     const fresh = new Set(await readdir(join(stage, "chunks")))
     for (const f of fresh) await rename(join(stage, "chunks", f), join(out, "chunks", f))
-    for (const entry of ["index", "ktrdr"]) {
-      await rename(join(stage, `${entry}.mjs.map`), join(out, `${entry}.mjs.map`))
-      await rename(join(stage, `${entry}.mjs`), join(out, `${entry}.mjs`))
+    for (const entry of ["index.mjs", "ktrdr.mjs", "ktrdr.cjs"]) {
+      await rename(join(stage, `${entry}.map`), join(out, `${entry}.map`))
+      await rename(join(stage, entry), join(out, entry))
     }
     const hourAgo = Date.now() - 3_600_000
     for (const f of await readdir(join(out, "chunks"))) {
@@ -228,5 +267,7 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = performance.now()
   await buildCli({ analyze: process.argv.includes("--analyze") })
-  process.stdout.write(`built dist/ktrdr.mjs and dist/index.mjs in ${(performance.now() - t0).toFixed(0)} ms\n`)
+  process.stdout.write(
+    `built dist/ktrdr.cjs, dist/ktrdr.mjs and dist/index.mjs in ${(performance.now() - t0).toFixed(0)} ms\n`
+  )
 }

@@ -10,7 +10,6 @@ import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Console, Effect, Layer } from "effect"
 import pkg from "../../package.json" with { type: "json" }
 import { dataCommand } from "../cli/data.ts"
@@ -25,6 +24,7 @@ import { helpTree } from "../cli/helpTree.ts"
 import { resolveArgv, type Resolution, usageMessage } from "../cli/usage.ts"
 import { simCommand } from "./demoCommand.ts"
 import { serveCommand } from "./serveCommand.ts"
+import { lazyTerminal } from "./cliTerminal.ts"
 
 /** `ktrdr sim` is the simulator's own command; here it only learns that a signal is its normal stop. */
 const sim = simCommand.pipe(Command.transformHandler((run) => Effect.zipRight(Effect.sync(signalIsNormalStop), run)))
@@ -54,8 +54,11 @@ const usageFailure = (where: string, message: string) =>
     setExitCode(2)
   })
 
-/** What @effect/cli needs from the platform, without NodeContext's command executor and workers. */
-const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+/**
+ * What @effect/cli needs from the platform, without NodeContext's command executor and workers, and with
+ * a terminal that is only made when a prompt needs one (cliTerminal.ts).
+ */
+const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, lazyTerminal)
 
 /** `data export|import` run from the ES-module bundle (the launcher routes them there). */
 const NO_TRANSFER: DataTransfer["Type"] = {

@@ -3,9 +3,19 @@
  * middleware, on a Node server this layer owns. It requires the core services and never builds them,
  * so the server, library calls and CLI commands in one process share one gateway session.
  */
-import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
+import {
+  Etag,
+  FileSystem,
+  HttpApiBuilder,
+  HttpApiSwagger,
+  HttpMiddleware,
+  HttpPlatform,
+  type HttpRouter,
+  HttpServer,
+  Path
+} from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option, Scope } from "effect"
 import { createServer, type Server } from "node:http"
 import { ApiConfig, type ApiSettings, isLoopback } from "../layers/ApiConfig.ts"
 import { ApiLive } from "./ApiLive.ts"
@@ -50,10 +60,39 @@ export const serverLayer = (options: ServerOptions = {}) =>
         HttpServer.withLogAddress,
         Layer.provideMerge(NodeHttpServer.layer(() => server, { port: cfg.port, host: cfg.host })),
         // No trace exporter is configured, and a span per request cost ~15 % of throughput (bench/http-bars).
-        Layer.provide(Layer.setTracerEnabled(false))
+        Layer.provide(Layer.setTracerEnabled(false)),
+        // With tracing off, the platform's per-request tracer middleware still parses each URL, redacts the headers
+        // and opens a no-op span (~15 µs of a cached GET's ~160): it is skipped for every request.
+        Layer.provide(Layer.locallyScoped(HttpMiddleware.currentTracerDisabledWhen, () => true))
       )
     })
   )
+
+/**
+ * HttpApiBuilder.serve(), with each request run on the listener's own services. The platform forks every request
+ * from the context the app was served in, and copies that context twice per request (adding the request, then the
+ * request's scope): served inside the core graph, that was every service of the process copied for each GET
+ * (bench/http-bars). Handlers, the request middleware and the hot lane hold the services they were built with, so
+ * a request needs only what the platform's own responses use (HttpRouter's DefaultServices) and the listener.
+ */
+const serveApi = Layer.unwrapEffect(Effect.map(HttpApiBuilder.httpApp, (app) =>
+  Layer.scopedDiscard(
+    Effect.flatMap(
+      Effect.context<HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices | Scope.Scope>(),
+      (ctx) => {
+        const own = Context.pick(
+          HttpServer.HttpServer,
+          HttpPlatform.HttpPlatform,
+          Etag.Generator,
+          FileSystem.FileSystem,
+          Path.Path,
+          Scope.Scope
+        )(ctx)
+        // Replaces the context (Effect.provide would merge into it).
+        return Effect.mapInputContext(HttpServer.serveEffect(app), (_: Context.Context<never>) => own)
+      }
+    )
+  ))).pipe(Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]))
 
 /**
  * The API — handlers, docs, CORS, auth and the request middleware — served on whichever HttpServer is
@@ -61,7 +100,7 @@ export const serverLayer = (options: ServerOptions = {}) =>
  * request path's own cost that way, without sockets).
  */
 export const apiServed = (cfg: ApiSettings, options: ServerOptions = {}) =>
-  HttpApiBuilder.serve().pipe(
+  serveApi.pipe(
     // One middleware around everything: CORS, ids, logs, limits and the error envelope (error answers get CORS too).
     Layer.provide(
       HttpApiBuilder.middleware(Effect.map(makeHotLane, (hotLane) =>

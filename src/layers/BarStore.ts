@@ -64,12 +64,25 @@ const make = Effect.gen(function*() {
   /** Fingerprints of file versions this store parsed or wrote itself: `write` need not re-parse them. */
   const known = new Map<string, string>()
 
+  /**
+   * Series files by the (series, timeframe) text asked for: a pure function of the text, asked on every cached GET
+   * (`version`); bounded, as any text can be asked. Refused names are not kept (they fail every time).
+   */
+  const located = new Map<string, { readonly name: string; readonly file: string }>()
   const locate = (series: string, timeframe: string) =>
-    Effect.gen(function*() {
-      const key = yield* seriesKey(series)
-      const tf = yield* parseTimeframe(timeframe)
-      const name = `${key}_${tf.id}`
-      return { name, file: join(dir, `${name}.csv`) }
+    Effect.suspend(() => {
+      const memo = `${series}\u0000${timeframe}`
+      const known = located.get(memo)
+      if (known !== undefined) return Effect.succeed(known)
+      return Effect.gen(function*() {
+        const key = yield* seriesKey(series)
+        const tf = yield* parseTimeframe(timeframe)
+        const name = `${key}_${tf.id}`
+        const found = { name, file: join(dir, `${name}.csv`) }
+        if (located.size >= 4096) located.clear()
+        located.set(memo, found)
+        return found
+      })
     })
 
   const locked = <A, E>(file: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>

@@ -1,7 +1,8 @@
 /**
- * How the bin starts (src/app/cliLauncher.ts): from another directory through a symlink, as an
- * installed bin is run; and with its code cache stale, foreign or missing, or its fast script missing,
- * the same output and exit codes as with everything in place — only slower. A copy of dist/ is
+ * How the bin starts (src/app/cliLaunch.ts; the package's bin dist/ktrdr.cjs, and dist/ktrdr.mjs): from
+ * another directory through a symlink, as an installed bin is run; and with its code cache stale, foreign
+ * or missing, or its fast script missing, the same output and exit codes as with everything in place —
+ * only slower. A copy of dist/ is
  * tampered with, never dist/ itself (other test files run the bin at the same time).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -72,23 +73,27 @@ const commands = (): ReadonlyArray<ReadonlyArray<string>> => [
 /** stderr without the KTRDR_TIMING diagnostics lines. */
 const plain = (r: Run) => ({ ...r, stderr: r.stderr.replace(/^KTRDR_(TIMING|CODE_CACHE) .*\n/gm, "") })
 
-/** A copy of the built bin (entry and chunks, no source maps) in `dir`. */
+/** A copy of the built launchers and chunks (no source maps) in `dir`; `bin` is the package's bin (ktrdr.cjs). */
 const copyDist = async (dir: string) => {
   await mkdir(join(dir, "chunks"), { recursive: true })
-  await cp(join(ROOT, "dist", "ktrdr.mjs"), join(dir, "ktrdr.mjs"))
+  for (const entry of ["ktrdr.cjs", "ktrdr.mjs"]) await cp(join(ROOT, "dist", entry), join(dir, entry))
   for (const f of await readdir(join(ROOT, "dist", "chunks"))) {
     if (!f.endsWith(".map")) await cp(join(ROOT, "dist", "chunks", f), join(dir, "chunks", f))
   }
-  const launcher = await readFile(join(dir, "ktrdr.mjs"), "utf8")
+  const launcher = await readFile(join(dir, "ktrdr.cjs"), "utf8")
   const fast = launcher.match(/chunks\/cli-fast-\w+\.cjs/)![0]
-  return { bin: join(dir, "ktrdr.mjs"), fast: join(dir, fast) }
+  return { bin: join(dir, "ktrdr.cjs"), esm: join(dir, "ktrdr.mjs"), fast: join(dir, fast) }
 }
+
+/** The package's bin, as package.json names it (what npm links). */
+const packageBin = async () =>
+  join(ROOT, (JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { bin: { ktrdr: string } }).bin.ktrdr)
 
 describe("ktrdr bin start-up", () => {
   it("runs from another directory through a symlink, with its code cache accepted", async () => {
     const bin = join(work!, "bin")
     await mkdir(bin, { recursive: true })
-    await symlink(join(ROOT, "dist", "ktrdr.mjs"), join(bin, "ktrdr"))
+    await symlink(await packageBin(), join(bin, "ktrdr"))
     const elsewhere = join(work!, "elsewhere")
     await mkdir(elsewhere, { recursive: true })
     const version = await run(join(bin, "ktrdr"), ["--version"], elsewhere)
@@ -106,6 +111,10 @@ describe("ktrdr bin start-up", () => {
     const reference = await copyDist(join(work!, "reference"))
     const expected = await Promise.all(commands().map((a) => run(reference.bin, a, work!).then(plain)))
     expect(expected.map((r) => r.code)).toEqual([0, 0, 2, 0, 0, 1])
+    // The launcher as an ES module (`node dist/ktrdr.mjs …`) answers the same.
+    for (const [i, args] of commands().entries()) {
+      expect(plain(await run(reference.esm, args, work!)), `ktrdr.mjs ${args.join(" ")}`).toEqual(expected[i])
+    }
 
     const foreign = await copyDist(join(work!, "foreign"))
     await writeFile(`${foreign.fast}.cache`, Buffer.alloc(4096, 7))

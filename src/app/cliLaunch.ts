@@ -1,0 +1,76 @@
+/**
+ * What the `ktrdr` launchers do (cliLauncherCjs.ts, the package's bin dist/ktrdr.cjs; cliLauncher.ts, the
+ * same as an ES module, dist/ktrdr.mjs), built to start like a shell tool. Node 20 has no compile cache
+ * for ES modules, and compiling the CLI's ~1 MB of Effect code cost ~100 ms of every start, so:
+ * - `ktrdr --version` answers before loading anything;
+ * - `serve`, `sim`, `--embedded` and `data export|import` (long-running, or building the core's layers) import the
+ *   ES-module bundle (cliMain.ts, split into lazily loaded chunks), as before;
+ * - every other command runs cliFast.ts, one CommonJS script compiled through `vm.Script` with the V8
+ *   code cache that the build produced by running it once (scripts/build-cli.ts). V8 checks the cache
+ *   against its own version, flags and the source, and rejects a stale or foreign one; the script is
+ *   then compiled from source — slower, never wrong. The file names carry the script's content hash,
+ *   so a cache always belongs to its script.
+ */
+import { readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { Script } from "node:vm"
+
+/** dist/chunks/cli-fast-<hash>.cjs, relative to the launcher; set by the build. */
+declare const KTRDR_FAST_SCRIPT: string
+/**
+ * package.json's version, set by the build: importing package.json put it in a chunk of its own that every
+ * start loaded as a second module.
+ */
+declare const KTRDR_VERSION: string
+
+const fullBundle = (a: string) => a === "serve" || a === "sim" || a === "--embedded" || a.startsWith("--embedded=")
+
+/** Runs the fast script; false when it is not there (a partial dist/), so the caller can fall back. */
+const runFast = (dir: string): boolean => {
+  const file = join(dir, KTRDR_FAST_SCRIPT)
+  let source: string
+  try {
+    source = readFileSync(file, "utf8")
+  } catch {
+    return false
+  }
+  let cachedData: Buffer | undefined
+  try {
+    // KTRDR_NO_CODE_CACHE=1 compiles from source, to measure what the cache saves.
+    cachedData = process.env["KTRDR_NO_CODE_CACHE"] === "1" ? undefined : readFileSync(`${file}.cache`)
+  } catch {
+    cachedData = undefined
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {})
+  })
+  // The build's one run: writes the cache of everything that run compiled (scripts/build-cli.ts).
+  const out = process.env["KTRDR_WRITE_CODE_CACHE"]
+  if (out) process.once("exit", () => writeFileSync(out, script.createCachedData()))
+  if (process.env["KTRDR_TIMING"] === "1" && cachedData) {
+    process.stderr.write(`KTRDR_CODE_CACHE ${script.cachedDataRejected === true ? "rejected" : "accepted"}\n`)
+  }
+  const module = { exports: {} }
+  const run = script.runInThisContext() as (...a: ReadonlyArray<unknown>) => void
+  run(module.exports, createRequire(file), module, file, dirname(file))
+  return true
+}
+
+/**
+ * Runs this process's command line. `dir` is the launcher's directory (dist/, symlinks resolved, as Node
+ * resolves a main module's); `esBundle` imports the ES-module bundle's entry, which runs the program.
+ */
+export const launch = (dir: string, esBundle: () => Promise<unknown>): Promise<unknown> => {
+  const args = process.argv.slice(2)
+  /** `data export` / `data import` run the store layers in this process. */
+  const transfer = args[0] === "data" && (args[1] === "export" || args[1] === "import")
+  if (args.length === 1 && args[0] === "--version") {
+    // What @effect/cli prints for it (the version as a paragraph, then a newline).
+    process.stdout.write(`${KTRDR_VERSION}\n\n`)
+    return Promise.resolve()
+  }
+  if (args.some(fullBundle) || transfer || !runFast(dir)) return esBundle()
+  return Promise.resolve()
+}
