@@ -47,19 +47,27 @@ const graph = <E>(store: Layer.Layer<BarStore, E, DataConfig>, latencyMs: number
     return { dm: yield* Effect.provide(DataManager, ctx), store: yield* Effect.provide(BarStore, ctx) }
   })
 
+/** The bars of the same load into the CSV store, with nothing disturbed: what every disturbed load must end with. */
+const undisturbed = Effect.gen(function*() {
+  const calm = yield* graph(BarStore.layer, 0)
+  yield* calm.dm.load(request)
+  return barsOf(yield* calm.store.read("AAPL", "1m"))
+})
+
+/** A DataManager on a fresh PostgreSQL database (slow answers: the load lasts long enough to be disturbed). */
+const onPostgres = Effect.gen(function*() {
+  const url = yield* Effect.promise(() => cluster.createDatabase())
+  const pgStore = pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))))
+  return { db: url.slice(url.lastIndexOf("/") + 1), ...(yield* graph(pgStore, 120)) }
+})
+
 describe("DataManager on PostgreSQL", () => {
   it.live(
     "connections cut during a load: checkpoints are retried and the stored bars equal an undisturbed load's",
     () =>
       Effect.gen(function*() {
-        const calm = yield* graph(BarStore.layer, 0)
-        yield* calm.dm.load(request)
-        const expected = barsOf(yield* calm.store.read("AAPL", "1m"))
-
-        const url = yield* Effect.promise(() => cluster.createDatabase())
-        const db = url.slice(url.lastIndexOf("/") + 1)
-        const pgStore = pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))))
-        const { dm, store } = yield* graph(pgStore, 120)
+        const expected = yield* undisturbed
+        const { db, dm, store } = yield* onPostgres
         let cuts = 0
         const cutter = yield* Effect.promise(async () => {
           const r = await cluster.query(
@@ -88,14 +96,8 @@ describe("DataManager on PostgreSQL", () => {
     "the server restarts during a load: the load waits it out, ends with an undisturbed load's bars, none half-written",
     () =>
       Effect.gen(function*() {
-        const calm = yield* graph(BarStore.layer, 0)
-        yield* calm.dm.load(request)
-        const expected = barsOf(yield* calm.store.read("AAPL", "1m"))
-
-        const url = yield* Effect.promise(() => cluster.createDatabase())
-        const db = url.slice(url.lastIndexOf("/") + 1)
-        const pgStore = pgBarStoreLayer(describeDatabase(url)).pipe(Layer.provide(pgDatabase(Redacted.make(url))))
-        const { dm, store } = yield* graph(pgStore, 120)
+        const expected = yield* undisturbed
+        const { db, dm, store } = yield* onPostgres
         const load = yield* Effect.fork(dm.load(request))
         // mid-load: once the first checkpoint is stored, and while the load is still running
         yield* store.range("AAPL", "1m").pipe(
