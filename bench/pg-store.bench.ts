@@ -28,6 +28,19 @@ const ROUNDS = 3
 const columnParams = (s: BarSeries): Array<string> =>
   [s.time, s.open, s.high, s.low, s.close, s.volume].map((a) => `{${a.subarray(0, s.length).join(",")}}`)
 
+/** The baseline: the same segments as a plain INSERT … unnest (what PostgreSQL ingests with no merge rule), ms. */
+const plainInsert = async (raw: pg.Client, round: number, data: BarSeries): Promise<number> => {
+  const t0 = performance.now()
+  for (let i = 0; i < N; i += SEGMENT) {
+    await raw.query(
+      `insert into plain select $1, * from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[],
+       $6::float8[], $7::float8[])`,
+      [round, ...columnParams(sliceSeries(data, i, i + SEGMENT))]
+    )
+  }
+  return performance.now() - t0
+}
+
 const withCluster = async <A>(use: (url: string) => Promise<A>): Promise<A> => {
   const cluster = await startPgCluster()
   try {
@@ -68,17 +81,7 @@ const write: Bench = {
             }
             return performance.now() - t0
           },
-          async () => {
-            const t0 = performance.now()
-            for (let i = 0; i < N; i += SEGMENT) {
-              await raw.query(
-                `insert into plain select $1, * from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[],
-                 $6::float8[], $7::float8[])`,
-                [round, ...columnParams(sliceSeries(data, i, i + SEGMENT))]
-              )
-            }
-            return performance.now() - t0
-          }
+          () => plainInsert(raw, round, data)
         )
         const ours = median(runs.a), plain = median(runs.b)
         const rate = N / (ours / 1000)
@@ -130,17 +133,7 @@ const remerge: Bench = {
             }
             return performance.now() - t0
           },
-          async () => {
-            const t0 = performance.now()
-            for (let i = 0; i < N; i += SEGMENT) {
-              await raw.query(
-                `insert into plain select $1, * from unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[],
-                 $6::float8[], $7::float8[])`,
-                [round, ...columnParams(sliceSeries(data, i, i + SEGMENT))]
-              )
-            }
-            return performance.now() - t0
-          }
+          () => plainInsert(raw, round, data)
         )
         if (replaced !== ROUNDS * N) throw new Error(`replaced ${replaced} bars, expected ${ROUNDS * N}`)
         const back = await rt.runPromise(store.read("M", "1m"))
