@@ -5,6 +5,7 @@
  */
 import { Data, Effect } from "effect"
 import { printErr } from "./render.ts"
+import { API_ERROR_TAGS } from "../contract/envelope.ts"
 
 /** Bad usage noticed after parsing (e.g. --start after --end): exit 2 like a parse error. */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
@@ -39,17 +40,6 @@ export const unreachable = (target: string) => (e: unknown): ServerUnreachable |
   const code = causeCode(e["cause"])
   return code !== undefined && UNREACHABLE.has(code) ? new ServerUnreachable({ url: target, code }) : undefined
 }
-
-const API_ERRORS = new Set([
-  "BadRequest",
-  "Unauthorized",
-  "NotFoundError",
-  "Conflict",
-  "PayloadTooLarge",
-  "InternalError",
-  "GatewayError",
-  "GatewayUnavailable"
-])
 
 /** The IB code, request id and category of an error's details (and the symbol suggestions), if it came from IB. */
 export const ibLines = (details: Readonly<Record<string, unknown>> | null | undefined): ReadonlyArray<string> => {
@@ -109,7 +99,7 @@ export const describe = (
         code: 1
       }
   }
-  if (API_ERRORS.has(e._tag)) {
+  if (API_ERROR_TAGS.has(e._tag)) {
     const a = e as unknown as { code: string; message: string; details: Record<string, unknown> | null; _tag: string }
     const hint = a._tag === "Unauthorized" ? ["  The server needs a token: set KTRDR_API_TOKEN."] : []
     return { lines: [`Error: ${a.message} [${a.code}]`, ...ibLines(a.details), ...hint], code: 1 }

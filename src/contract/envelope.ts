@@ -58,6 +58,18 @@ export class InternalError extends Schema.TaggedError<InternalError>()("Internal
 export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayError", errorFields) {}
 export class GatewayUnavailable extends Schema.TaggedError<GatewayUnavailable>()("GatewayUnavailable", errorFields) {}
 
+/** The tags of the envelope's errors above: what a server answers with and a client recognises as the API's own. */
+export const API_ERROR_TAGS: ReadonlySet<string> = new Set([
+  "BadRequest",
+  "Unauthorized",
+  "NotFoundError",
+  "Conflict",
+  "PayloadTooLarge",
+  "InternalError",
+  "GatewayError",
+  "GatewayUnavailable"
+])
+
 export const BadRequestWire = enveloped(BadRequest, 400, "Bad input: a parameter, path or body was rejected")
 export const UnauthorizedWire = enveloped(Unauthorized, 401, "Missing or wrong bearer token")
 export const NotFoundWire = enveloped(NotFoundError, 404, "Unknown symbol, series, operation or path")

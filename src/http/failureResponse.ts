@@ -5,7 +5,7 @@
  */
 import { HttpApiError, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect } from "effect"
-import { type ApiError, type ErrorBody, failureBody, statusOf } from "../contract/envelope.ts"
+import { API_ERROR_TAGS, type ApiError, type ErrorBody, failureBody, statusOf } from "../contract/envelope.ts"
 
 const { HttpApiDecodeError } = HttpApiError
 type HttpApiDecodeError = HttpApiError.HttpApiDecodeError
@@ -31,21 +31,10 @@ const routeNotFound = (cause: Cause.Cause<unknown>) =>
     typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "RouteNotFound"
   )
 
-const API_ERRORS = new Set([
-  "BadRequest",
-  "Unauthorized",
-  "NotFoundError",
-  "Conflict",
-  "PayloadTooLarge",
-  "InternalError",
-  "GatewayError",
-  "GatewayUnavailable"
-])
-
 /** A typed API error from a handler or the auth middleware, sent as its envelope. */
 const apiError = (cause: Cause.Cause<unknown>): ApiError | undefined =>
   [...Cause.failures(cause)].find((e): e is ApiError =>
-    typeof e === "object" && e !== null && API_ERRORS.has((e as { _tag?: string })._tag ?? "")
+    typeof e === "object" && e !== null && API_ERROR_TAGS.has((e as { _tag?: string })._tag ?? "")
   )
 
 const LITERAL = /^Expected "([^"]*)", actual "([^"]*)"$/
