@@ -26,8 +26,6 @@ const POLL = Duration.millis(200)
 const START_WAIT = Duration.seconds(5)
 /** How long cancel waits for the executing runner to checkpoint and end the load. */
 const CANCEL_WAIT = Duration.seconds(120)
-/** Rows read for a listing; older ones are beyond any page a client asks for. */
-const LIST_WINDOW = 10_000
 
 const hex8 = () => randomBytes(4).toString("hex")
 
@@ -73,20 +71,19 @@ export const makeClusterOperations = Effect.gen(function*() {
     get: info,
     list: (q) =>
       Effect.gen(function*() {
+        // Every operation of this registry is a data load: another type matches nothing.
+        if (q.operationType !== undefined && q.operationType !== "data_load") {
+          const { active } = yield* die(table.page({ activeOnly: true, limit: 0, offset: 0 }))
+          return { items: [], total: 0, active } satisfies ListResult
+        }
         const now = yield* Clock.currentTimeMillis
-        const all = (yield* die(table.recent(LIST_WINDOW))).map((r) => snapshot(r, now))
-        const active = all.filter((o) => !isTerminal(o.status)).length
-        const matching = all.filter((o) =>
-          (q.status === undefined || o.status === q.status) &&
-          (q.operationType === undefined || o.operation_type === q.operationType) &&
-          (!q.activeOnly || !isTerminal(o.status))
-        )
-        const offset = q.offset ?? 0
-        return {
-          items: matching.slice(offset, offset + (q.limit ?? 100)),
-          total: matching.length,
-          active
-        } satisfies ListResult
+        const { active, rows, total } = yield* die(table.page({
+          status: q.status,
+          activeOnly: q.activeOnly === true,
+          limit: q.limit ?? 100,
+          offset: q.offset ?? 0
+        }))
+        return { items: rows.map((r) => snapshot(r, now)), total, active } satisfies ListResult
       }),
     cancel: (id, reason = null) =>
       Effect.gen(function*() {

@@ -133,12 +133,38 @@ export const makeOperationsTable = Effect.gen(function*() {
         sql.unsafe<RawRow>(`select ${COLUMNS} from ktrdr_operations where id = $1`, [id]),
         (rows) => rows.length === 0 ? Effect.succeed(null) : fromRaw(rows[0]!)
       ),
-    /** Newest first; at most `limit` rows (the registry filters and pages). */
-    recent: (limit: number) =>
-      Effect.flatMap(
-        sql.unsafe<RawRow>(`select ${COLUMNS} from ktrdr_operations order by created_ms desc, id limit $1`, [limit]),
-        (rows) => Effect.forEach(rows, fromRaw)
-      ),
+    /**
+     * One page of a listing, newest first, filtered in the database: the rows, how many match, and how many are
+     * pending or running over all.
+     */
+    page: (
+      q: {
+        readonly status?: string | undefined
+        readonly activeOnly: boolean
+        readonly limit: number
+        readonly offset: number
+      }
+    ) =>
+      Effect.gen(function*() {
+        const where = `($1::text is null or status = $1) and (not $2 or status in ('pending', 'running'))`
+        const params = [q.status ?? null, q.activeOnly]
+        const [counts] = yield* sql.unsafe<{ readonly total: string | number; readonly active: string | number }>(
+          `select count(*) filter (where ${where}) as total,
+                  count(*) filter (where status in ('pending', 'running')) as active
+           from ktrdr_operations`,
+          params
+        )
+        const rows = yield* sql.unsafe<RawRow>(
+          `select ${COLUMNS} from ktrdr_operations where ${where}
+           order by created_ms desc, id limit $3 offset $4`,
+          [...params, q.limit, q.offset]
+        )
+        return {
+          rows: yield* Effect.forEach(rows, fromRaw),
+          total: Number(counts?.total ?? 0),
+          active: Number(counts?.active ?? 0)
+        }
+      }),
     setInfo: (id: string, info: OperationInfo, startedMs?: number) =>
       sql.unsafe(
         `update ktrdr_operations set info = $2::jsonb, status = $3, updated_ms = $4,

@@ -273,6 +273,10 @@ describe("cluster mode", () => {
       }
       expect(byId.get(small.operation_id)?.status).toBe("completed")
       expect(byId.get(id)?.status).toBe("cancelled")
+    const cancelledOnly = await listOperations(second[0]!.baseUrl, { status: "cancelled" })
+    expect(cancelledOnly.data.map((o) => o.operation_id)).toContain(id)
+    expect(cancelledOnly.data.every((o) => o.status === "cancelled")).toBe(true)
+    expect((await listOperations(second[0]!.baseUrl, { status: "completed", limit: 1 })).data).toHaveLength(1)
       const resumed = await waitForOperation(second[1]!.baseUrl, running, { timeoutMs: 300_000, pollMs: 1000 })
       const retriedOp = await waitForOperation(second[2]!.baseUrl, retryId, { timeoutMs: 300_000, pollMs: 1000 })
       expect(retriedOp.status, JSON.stringify(retriedOp.error_message)).toBe("completed")
