@@ -79,6 +79,17 @@ const LAZY_BUILTINS = [
   "zlib"
 ]
 
+/** What the fast script and the bin launcher are: minified CommonJS for Node 20, with source maps. */
+const minifiedCjs = {
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "none"
+} as const
+
 /** The fast script: one CommonJS file (a code cache belongs to one script), named by its content hash. */
 const buildFast = async (stage: string): Promise<{ readonly file: string; readonly metafile: Metafile }> => {
   const result = await build({
@@ -87,13 +98,7 @@ const buildFast = async (stage: string): Promise<{ readonly file: string; readon
     outdir: stage,
     entryNames: "chunks/[name]-[hash]",
     outExtension: { ".js": ".cjs" },
-    bundle: true,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    minify: true,
-    sourcemap: "linked",
-    legalComments: "none",
+    ...minifiedCjs,
     external,
     plugins: [fullBundleOnly, lazyBuiltins(LAZY_BUILTINS), deepImports(root), lazyFormData],
     metafile: true,
@@ -116,13 +121,7 @@ const buildBin = async (stage: string, fastFile: string, esm: Metafile): Promise
     absWorkingDir: root,
     entryPoints: ["src/app/cliLauncherCjs.ts"],
     outfile: file,
-    bundle: true,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    minify: true,
-    sourcemap: "linked",
-    legalComments: "none",
+    ...minifiedCjs,
     banner: { js: "#!/usr/bin/env node" },
     define: {
       KTRDR_FAST_SCRIPT: JSON.stringify(`chunks/${basename(fastFile)}`),
