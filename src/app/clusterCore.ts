@@ -5,6 +5,7 @@
  * their entities; Operations is the table-backed registry whose loads are workflows. Every runner serves the whole API.
  */
 import { ClusterWorkflowEngine } from "@effect/cluster"
+import { SqlClient } from "@effect/sql"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { ConfigError, Effect, Layer, Option, Redacted } from "effect"
 import { ClusterGateways, GatewayLive } from "../cluster/GatewayEntity.ts"
@@ -14,6 +15,7 @@ import { clusterIbLayer } from "../cluster/ClusterIb.ts"
 import { LoadWorkflowLive } from "../cluster/LoadWorkflow.ts"
 import { startOneAtATime } from "../cluster/clusterStart.ts"
 import { OperationsTable } from "../cluster/operationsTable.ts"
+import { SeriesLockPool } from "../cluster/seriesLock.ts"
 import { DataManagerLive } from "../services/DataManager.ts"
 import { symbolCatalogLayer } from "../services/SymbolCatalog.ts"
 import { IbConfig } from "../layers/Config.ts"
@@ -40,6 +42,10 @@ export const clusterCoreLayer = (settings: ClusterSettings, url: Redacted.Redact
     bigintAsString: true
   })
   const storage = Layer.merge(pgBarStoreLayer(where), pgSymbolCacheLayer(where)).pipe(Layer.provide(storeDb))
+  // One connection per running load's series lock, apart from the cluster's pool (seriesLock.ts).
+  const lockPool = Layer.effect(SeriesLockPool, SqlClient.SqlClient).pipe(
+    Layer.provide(pgDatabase(url, { maxConnections: 32, applicationName: `ktrdr-locks-${host}:${port}` }))
+  )
   const gateways = Layer.effect(
     ClusterGateways,
     Effect.map(IbConfig, (ib) => ({
@@ -63,7 +69,7 @@ export const clusterCoreLayer = (settings: ClusterSettings, url: Redacted.Redact
     Layer.provideMerge(clusterIbLayer),
     Layer.provideMerge(gateways),
     Layer.provideMerge(engine),
-    Layer.provideMerge(storage),
+    Layer.provideMerge(Layer.merge(storage, lockPool)),
     Layer.provideMerge(Layer.merge(options.ibConfig ?? IbConfig.layer, dataConfig))
   )
 }

@@ -3,15 +3,21 @@
  * with that connection, so a runner that is killed mid-load frees its series at once, and the resumed load (on
  * another runner) takes it again. Asked with try-lock every quarter second rather than a blocking lock, so a waiting
  * load stays interruptible (cancel, shutdown).
+ *
+ * The connections come from a pool of their own: a runner with many loads must not starve the cluster's message
+ * storage, whose pool they would otherwise hold one connection each of.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect, Schedule } from "effect"
+import type { SqlClient } from "@effect/sql"
+import { Context, Effect, Schedule } from "effect"
+
+/** The pool series locks hold their connections from. */
+export class SeriesLockPool extends Context.Tag("ktrdr/SeriesLockPool")<SeriesLockPool, SqlClient.SqlClient>() {}
 
 const POLL = Schedule.spaced("250 millis")
 
 export const withSeriesLock = <A, E, R>(series: string, use: Effect.Effect<A, E, R>) =>
   Effect.scoped(Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const sql = yield* SeriesLockPool
     const conn = yield* sql.reserve
     const key = `ktrdr-load:${series}`
     const take = Effect.flatMap(
