@@ -5,7 +5,7 @@
  */
 import { Args, Options } from "@effect/cli"
 import { Config, Effect, Option, Schema } from "effect"
-import { TIMEFRAMES } from "../domain/Timeframe.ts"
+import { TIMEFRAME_IDS } from "../domain/timeframeIds.ts"
 import { DATE_PATTERN, dateMs, isCalendarDate, SYMBOL_PATTERN } from "./argRules.ts"
 import { UsageError } from "./errors.ts"
 
@@ -21,8 +21,6 @@ export const symbolArg = Args.text({ name: "SYMBOL" }).pipe(
   Args.withSchema(SymbolSchema),
   Args.withDescription("ticker, e.g. AAPL, EUR.USD, ES")
 )
-
-const TIMEFRAME_IDS = TIMEFRAMES.map((t) => t.id)
 
 /** Every timeframe the API serves, 1w and 1M included (KTRDR's CLI refused those two). */
 export const timeframeOption = Options.choice("timeframe", TIMEFRAME_IDS).pipe(

@@ -8,13 +8,7 @@ import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 import { ErrorBody, ErrorDetails, FailureEnvelope } from "./envelopeShape.ts"
 
-export {
-  Envelope,
-  ErrorBody,
-  ErrorDetails,
-  FailureEnvelope,
-  ok
-} from "./envelopeShape.ts"
+export { Envelope, ErrorBody, ErrorDetails, FailureEnvelope, ok } from "./envelopeShape.ts"
 
 const errorFields = { code: Schema.String, message: Schema.String, details: Schema.NullOr(ErrorDetails) }
 
