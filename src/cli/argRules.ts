@@ -1,7 +1,11 @@
 /**
- * What a symbol and a date on the command line must look like, without Effect: options.ts builds its schemas on
- * these, and the `data show` lane (showArgs.ts) accepts only what they accept, so the two cannot drift.
+ * What a symbol and a date on the command line must look like, and the default server, without Effect: options.ts
+ * builds its options on these, and the `data show` lane (showArgs.ts) accepts only what they accept, so the two
+ * cannot drift.
  */
+
+/** The server a command asks when neither --url nor KTRDR_API_URL names one. */
+export const DEFAULT_URL = "http://127.0.0.1:8000"
 
 /** Tickers as KTRDR's CLI accepted them (`AAPL`, `EUR.USD`, `BRK-B`), 1–32 characters. */
 export const SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$/

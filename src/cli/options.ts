@@ -6,7 +6,7 @@
 import { Args, Options } from "@effect/cli"
 import { Config, Effect, Option, Schema } from "effect"
 import { TIMEFRAME_IDS } from "../domain/timeframeIds.ts"
-import { DATE_PATTERN, dateMs, isCalendarDate, SYMBOL_PATTERN } from "./argRules.ts"
+import { DATE_PATTERN, dateMs, DEFAULT_URL, isCalendarDate, SYMBOL_PATTERN } from "./argRules.ts"
 import { UsageError } from "./errors.ts"
 
 /** Tickers as KTRDR's CLI accepted them (`AAPL`, `EUR.USD`, `BRK-B`), 1–32 characters. */
@@ -75,7 +75,7 @@ const UrlSchema = Schema.String.pipe(
   })
 )
 
-export const DEFAULT_URL = "http://127.0.0.1:8000"
+export { DEFAULT_URL } from "./argRules.ts"
 
 /**
  * How a command reaches the core: a server (`--url`, else KTRDR_API_URL, else 127.0.0.1:8000) or the

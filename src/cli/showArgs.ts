@@ -8,11 +8,8 @@
  * prints help, usage errors and their exit codes.
  */
 import { TIMEFRAME_IDS } from "../domain/timeframeIds.ts"
-import { DATE_PATTERN, dateMs, isCalendarDate, SYMBOL_PATTERN } from "./argRules.ts"
+import { DATE_PATTERN, dateMs, DEFAULT_URL, isCalendarDate, SYMBOL_PATTERN } from "./argRules.ts"
 import type { ShowFormat, ShowView } from "./showOutput.ts"
-
-/** The full program's default server (options.ts DEFAULT_URL; a test holds them equal). */
-export const LANE_DEFAULT_URL = "http://127.0.0.1:8000"
 
 export interface ShowRequest {
   readonly view: ShowView
@@ -112,7 +109,7 @@ export const parseShowArgs = (
   if (start !== undefined && end !== undefined && dateMs(start) > dateMs(end)) return decline("start after end")
   const format = text("format") ?? "table"
   if (!FORMATS.has(format)) return decline(`format '${format}'`)
-  const base = text("url") ?? env["KTRDR_API_URL"] ?? LANE_DEFAULT_URL
+  const base = text("url") ?? env["KTRDR_API_URL"] ?? DEFAULT_URL
   let server: URL
   try {
     server = new URL(base)
