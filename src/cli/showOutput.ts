@@ -4,6 +4,7 @@
  * through `showOutput` and `emit`, so their output cannot drift. The table is drawn by the caller's `drawTable`:
  * the lane passes one that draws only plain tables and declines the rest.
  */
+import { writeSync } from "node:fs"
 import type { OhlcvData } from "../contract/ohlcvAnswer.ts"
 import type { Column } from "./plainTable.ts"
 import { csv, fmtFixed, fmtInt, fmtTime } from "./textFormat.ts"
@@ -137,4 +138,27 @@ export const emit = (writes: ReadonlyArray<Write>): void => {
     else if (w.to === "out") process.stdout.write(w.text)
     else process.stderr.write(`${w.text}\n`)
   }
+}
+
+/**
+ * The same bytes as `emit`, written straight to the file descriptors: the lane's way. Making process.stdout (a
+ * stream over the pipe or terminal) cost ~4 ms of a ~40 ms `data show`. Should a write fail (a closed pipe, a
+ * non-blocking descriptor that is full), the rest goes through `emit`, as the full program writes it. Returns
+ * whether it did (the streams may then hold output to flush before exiting).
+ */
+export const emitDirect = (writes: ReadonlyArray<Write>): boolean => {
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!
+    const fd = w.to === "err" ? 2 : 1
+    const bytes = Buffer.from(w.to === "out" ? w.text : `${w.text}\n`, "utf8")
+    let done = 0
+    try {
+      while (done < bytes.length) done += writeSync(fd, bytes, done)
+    } catch {
+      if (done > 0) (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(done))
+      emit(writes.slice(done > 0 ? i + 1 : i))
+      return true
+    }
+  }
+  return false
 }
