@@ -5,9 +5,8 @@
  * symlink (as npm links a bin), from another directory. Goals: data show ≤ 2.0 × node, --version ≤ 1.5 ×.
  * Also measured, for comparison: the same command through the ES-module bundle alone (the launcher's
  * route for serve/sim/--embedded, and what every command ran before the code cache), and with the code
- * cache missing. Notes break the data-show time down with the bin's KTRDR_TIMING marks: Node's own boot
- * (the baseline), evaluating the script, argument parsing, loading and deriving the client, the
- * request, and rendering + exit.
+ * cache missing, and without the `data show` lane (KTRDR_NO_SHOW_LANE=1: the full program). Notes break the
+ * data-show time down with the bin's KTRDR_TIMING marks, through the lane and through the full program.
  *
  * What moved the figure (data show, same machine): unbundled tsx ≈ 2.3 s; ESM bundle with splitting
  * ≈ 0.50 s; + deep imports instead of barrels (the client chunk no longer carries Swagger UI's 1.9 MB)
@@ -23,6 +22,15 @@
  * contract's schemas were ~30 ms); plain ASCII tables are drawn without cli-table3's layout engine; the terminal
  * (and with it stdin) is made only for a prompt; the bin is a CommonJS launcher (an ES-module entry starts Node's
  * ES-module loader, ~5 ms); package.json's version is inlined instead of loaded as a module.
+ * Then (issue 15, the `data show` lane: 3.4–3.6 × → 1.55–1.65 ×, ~85 → ~39 ms, load average 3.8–4.6): `data show`
+ * first runs src/app/cliShow.ts, a 24 KB CommonJS script with its own code cache that evaluates neither Effect nor
+ * @effect/cli (the full program's script, its parse and its client were ~38 ms): it reads a plain subset of the
+ * command line, makes the GET over node:http, checks the body with plain shapes the build derives from the
+ * contract's schemas, prints through the full program's own output code, writes to the file descriptors (making
+ * process.stdout was ~4 ms) and declines everything else to the full program. effect/Schema in the lane, loaded
+ * while the server worked, was measured first: 2.1–2.2 × (its evaluation, ~6.5 ms with the code cache, outlasted
+ * the server's ~2 ms answer). What is left is mostly Node's: its boot (~17 ms to the first line of user code),
+ * node:http's first request (~5 ms to connect and send), and its exit.
  * Measured and not shipped: a V8 startup snapshot (`node --build-snapshot`, the command tree and client in
  * the heap, node:http made lazy since it cannot load in the builder): deserializing its 8.5 MB heap alone
  * cost 2.0 × node, `data show` 3.6–3.7 × against 4.0 × for the code cache at the time, and it needs a
