@@ -17,6 +17,7 @@ export class ByteWriter {
   protected buf: Uint8Array
   protected pos = 0
   private day = NaN
+  private readonly scratch = new Float64Array(1)
   private readonly dayBytes = new Uint8Array(10)
 
   constructor(capacity = 1 << 20) {
@@ -60,8 +61,9 @@ export class ByteWriter {
     this.buf[this.pos++] = PAIRS[(n << 1) + 1]!
   }
 
-  /** `YYYY-MM-DD`, `T` and `HH:MM:SS` of a UTC instant in years 0000–9999; returns the milliseconds left over. */
-  protected isoSecond(ms: number): number {
+  /** `YYYY-MM-DD`, `T` and `HH:MM:SS` of the UTC instant a[i] (epoch ms) in years 0000–9999; returns the milliseconds left over. */
+  protected isoSecond(a: Float64Array, i: number): number {
+    const ms = a[i]!
     const d = Math.floor(ms / DAY_MS)
     const day = this.dayBytes
     if (d !== this.day) { // bars of one day share their date bytes
@@ -102,9 +104,9 @@ export class ByteWriter {
     return t - sec * 1000
   }
 
-  /** `YYYY-MM-DDTHH:MM:SS[.fff]Z`: milliseconds only when the instant has them, so nothing is lost. */
-  isoUtc(ms: number): void {
-    const frac = this.isoSecond(ms)
+  /** a[i] as `YYYY-MM-DDTHH:MM:SS[.fff]Z`: milliseconds only when the instant has them, so nothing is lost. */
+  isoUtc(a: Float64Array, i: number): void {
+    const frac = this.isoSecond(a, i)
     if (frac !== 0) {
       this.byte(DOT)
       this.byte(ZERO + Math.floor(frac / 100))
@@ -113,9 +115,9 @@ export class ByteWriter {
     this.byte(90) // Z
   }
 
-  /** `YYYY-MM-DDTHH:MM:SS`: KTRDR's naive UTC wall clock (strftime `%Y-%m-%dT%H:%M:%S`), milliseconds dropped. */
-  naiveSecond(ms: number): void {
-    this.isoSecond(ms)
+  /** a[i] as `YYYY-MM-DDTHH:MM:SS`: KTRDR's naive UTC wall clock (strftime `%Y-%m-%dT%H:%M:%S`), milliseconds dropped. */
+  naiveSecond(a: Float64Array, i: number): void {
+    this.isoSecond(a, i)
   }
 
   /**
@@ -128,6 +130,16 @@ export class ByteWriter {
    * Anything else (exponents, longer fractions, huge values) goes through String(). Callers reserve 24 bytes.
    */
   number(x: number): void {
+    this.scratch[0] = x
+    this.numberAt(this.scratch, 0)
+  }
+
+  /**
+   * number(a[i]). The hot loops pass a column and a row, not the value: a double passed to a call V8 does not inline
+   * is boxed in a fresh heap object, ~100 MB of garbage per million rows.
+   */
+  numberAt(a: Float64Array, i: number): void {
+    const x = a[i]!
     const ax = x < 0 ? -x : x
     if (ax < CENTS_LIMIT) {
       if (x < 0) this.buf[this.pos++] = MINUS
@@ -226,14 +238,14 @@ export class ByteWriter {
     i: number,
     missing: string
   ): void {
-    this.priceThenComma(s.open[i]!, missing)
-    this.priceThenComma(s.high[i]!, missing)
-    this.priceThenComma(s.low[i]!, missing)
-    this.priceThenComma(s.close[i]!, missing)
+    this.priceThenComma(s.open, i, missing)
+    this.priceThenComma(s.high, i, missing)
+    this.priceThenComma(s.low, i, missing)
+    this.priceThenComma(s.close, i, missing)
   }
 
-  private priceThenComma(x: number, missing: string): void {
-    if (x === x) this.number(x)
+  private priceThenComma(a: Float64Array, i: number, missing: string): void {
+    if (a[i] === a[i]) this.numberAt(a, i)
     else this.ascii(missing)
     this.byte(COMMA)
   }
