@@ -61,7 +61,7 @@ export class ByteWriter {
     this.buf[this.pos++] = PAIRS[(n << 1) + 1]!
   }
 
-  /** `YYYY-MM-DD`, `T` and `HH:MM:SS` of the UTC instant a[i] (epoch ms) in years 0000–9999; returns the milliseconds left over. */
+  /** `YYYY-MM-DDTHH:MM:SS` of the UTC instant a[i] (epoch ms, years 0000–9999); returns the milliseconds left over. */
   protected isoSecond(a: Float64Array, i: number): number {
     const ms = a[i]!
     const d = Math.floor(ms / DAY_MS)
@@ -115,7 +115,7 @@ export class ByteWriter {
     this.byte(90) // Z
   }
 
-  /** a[i] as `YYYY-MM-DDTHH:MM:SS`: KTRDR's naive UTC wall clock (strftime `%Y-%m-%dT%H:%M:%S`), milliseconds dropped. */
+  /** a[i] as `YYYY-MM-DDTHH:MM:SS`: KTRDR's naive UTC wall clock (strftime `%Y-%m-%dT%H:%M:%S`), no milliseconds. */
   naiveSecond(a: Float64Array, i: number): void {
     this.isoSecond(a, i)
   }
