@@ -11,6 +11,7 @@
 import { Either } from "effect"
 import { type BarSeries, SeriesBuilder } from "./barSeries.ts"
 import { COMMA, CR, Failure, FieldReader, LF, QUOTE, show } from "./csvFields.ts"
+import { type PlainRowsState, readPlainRows } from "./csvPlainRows.ts"
 
 /** A parsed file, rows in file order; ordering defects are reported as data for QualityCheck, not repaired here. */
 export interface ParsedBarCsv extends BarSeries {
@@ -37,8 +38,11 @@ const ROLE_NAMES = new Map<string, number>([["open", OPEN], ["high", HIGH], ["lo
 const NAMES = ["time", "open", "high", "low", "close", "volume"]
 
 export class BarCsvParser extends FieldReader {
-  /** `capacity`: the rows expected (e.g. file size ÷ typical row length), so the columns rarely grow or trim. */
-  constructor(private readonly capacity = 1024) {
+  /**
+   * `capacity`: the rows expected (e.g. file size ÷ typical row length), so the columns rarely grow or trim.
+   * `plainLoop`: false reads every row through the general path (tests compare the two).
+   */
+  constructor(private readonly capacity = 1024, private readonly plainLoop = true) {
     super()
   }
 
@@ -49,9 +53,8 @@ export class BarCsvParser extends FieldReader {
   private indexHeader = ""
   private extraColumns: Array<string> = []
   private out: SeriesBuilder | undefined
-  private prev = -Infinity
-  private outOfOrder = 0
-  private duplicates = 0
+  /** Order counters and the last row's time, shared with the plain-row loop. */
+  private readonly order: PlainRowsState = { prev: -Infinity, outOfOrder: 0, duplicates: 0, rows: 0 }
   private missing = 0
 
   /**
@@ -66,6 +69,12 @@ export class BarCsvParser extends FieldReader {
     let start = 0
     try {
       while (start <= limit) {
+        if (this.standard && this.plainLoop) {
+          this.order.rows = 0
+          start = readPlainRows(b, start, limit, this.out!, this.order)
+          this.line += this.order.rows
+          if (start > limit) break
+        }
         const line = this.line
         this.p = start
         if (!this.record(limit, len)) {
@@ -88,8 +97,8 @@ export class BarCsvParser extends FieldReader {
     return Either.right({
       ...this.out!.finish(),
       indexHeader: this.indexHeader,
-      outOfOrder: this.outOfOrder,
-      duplicates: this.duplicates,
+      outOfOrder: this.order.outOfOrder,
+      duplicates: this.order.duplicates,
       missing: this.missing
     })
   }
@@ -182,9 +191,10 @@ export class BarCsvParser extends FieldReader {
     close: number,
     volume: number | null
   ): void {
-    if (time < this.prev) this.outOfOrder++
-    else if (time === this.prev) this.duplicates++
-    this.prev = time
+    const order = this.order
+    if (time < order.prev) order.outOfOrder++
+    else if (time === order.prev) order.duplicates++
+    order.prev = time
     if (this.rowMissing) this.missing++
     this.out!.push(time, open, high, low, close, volume ?? NaN)
     this.line++

@@ -28,11 +28,11 @@ export class RowEncoder extends ByteWriter {
     const { time, volume } = series
     for (let i = from; i < to; i++) {
       this.ensure(160)
-      this.isoUtc(time[i]!)
+      this.isoUtc(time, i)
       this.byte(COMMA)
       this.ohlcThenComma(series, i, "")
-      const v = volume[i]!
-      this.number(v === v ? v : -1)
+      if (volume[i] === volume[i]) this.numberAt(volume, i)
+      else this.ascii("-1") // absent
       if (withExtras) {
         for (const col of series.extras) {
           const text = quoteField(col[i] ?? "")

@@ -68,6 +68,11 @@ export class SeriesBuilder {
     this.extraCols = extraColumns.map(() => [])
   }
 
+  /** Rows the columns hold before they grow. */
+  get capacity(): number {
+    return this.cap
+  }
+
   /** Room for `n` more rows without another grow (a caller that knows the size avoids the doublings). */
   reserve(n: number): void {
     if (this.length + n > this.cap) this.resize(Math.max(this.length + n, this.cap * 2))

@@ -6,14 +6,19 @@
 import { civilFromDays, DAY_MS } from "./utcDays.ts"
 
 const DOT = 46, MINUS = 45, ZERO = 48, COLON = 58, COMMA = 44
-const POW10 = Array.from({ length: 9 }, (_, k) => 10 ** k)
+/** "00".."99" as byte pairs. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => ZERO + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)))
+/** Below this, round(|x|·100) is an int32 (and the integer part of |x| too). */
+const CENTS_LIMIT = 2 ** 31 / 100
+/** Below this, round(|x|·10^8) < 2^53 and doubles are far closer together than 10^-8. */
+const EIGHTS_LIMIT = 2 ** 21
 
 export class ByteWriter {
   protected buf: Uint8Array
   protected pos = 0
   private day = NaN
+  private readonly scratch = new Float64Array(1)
   private readonly dayBytes = new Uint8Array(10)
-  private readonly digits = new Uint8Array(24)
 
   constructor(capacity = 1 << 20) {
     this.buf = new Uint8Array(capacity)
@@ -50,36 +55,58 @@ export class ByteWriter {
     for (let k = 0; k < s.length; k++) this.buf[this.pos++] = s.charCodeAt(k)
   }
 
+  /** 0 ≤ n < 100 as two digits. */
   private two(n: number): void {
-    this.buf[this.pos++] = ZERO + Math.floor(n / 10)
-    this.buf[this.pos++] = ZERO + (n % 10)
+    this.buf[this.pos++] = PAIRS[n << 1]!
+    this.buf[this.pos++] = PAIRS[(n << 1) + 1]!
   }
 
-  /** `YYYY-MM-DD`, `T` and `HH:MM:SS` of a UTC instant in years 0000–9999; returns the milliseconds left over. */
-  protected isoSecond(ms: number): number {
+  /** `YYYY-MM-DDTHH:MM:SS` of the UTC instant a[i] (epoch ms, years 0000–9999); returns the milliseconds left over. */
+  protected isoSecond(a: Float64Array, i: number): number {
+    const ms = a[i]!
     const d = Math.floor(ms / DAY_MS)
+    const day = this.dayBytes
     if (d !== this.day) { // bars of one day share their date bytes
       this.day = d
       const [y, m, dd] = civilFromDays(d)
       const s = `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(dd).padStart(2, "0")}`
-      for (let k = 0; k < 10; k++) this.dayBytes[k] = s.charCodeAt(k)
+      for (let k = 0; k < 10; k++) day[k] = s.charCodeAt(k)
     }
-    this.buf.set(this.dayBytes, this.pos)
-    this.pos += 10
-    this.byte(84) // T
-    const t = ms - d * DAY_MS
-    const sec = Math.floor(t / 1000)
-    this.two(Math.floor(sec / 3600))
-    this.byte(COLON)
-    this.two(Math.floor(sec / 60) % 60)
-    this.byte(COLON)
-    this.two(sec % 60)
+    const b = this.buf
+    const p = this.pos
+    // ten single stores beat one TypedArray.set call at this size
+    b[p] = day[0]!
+    b[p + 1] = day[1]!
+    b[p + 2] = day[2]!
+    b[p + 3] = day[3]!
+    b[p + 4] = day[4]!
+    b[p + 5] = day[5]!
+    b[p + 6] = day[6]!
+    b[p + 7] = day[7]!
+    b[p + 8] = day[8]!
+    b[p + 9] = day[9]!
+    b[p + 10] = 84 // T
+    const t = ms - d * DAY_MS // 0 ≤ t < 86,400,000: int32 arithmetic from here on
+    const sec = (t / 1000) | 0
+    const h = (sec / 3600) | 0
+    const rest = sec - h * 3600
+    const mi = (rest / 60) | 0
+    const se = rest - mi * 60
+    b[p + 11] = PAIRS[h << 1]!
+    b[p + 12] = PAIRS[(h << 1) + 1]!
+    b[p + 13] = COLON
+    b[p + 14] = PAIRS[mi << 1]!
+    b[p + 15] = PAIRS[(mi << 1) + 1]!
+    b[p + 16] = COLON
+    b[p + 17] = PAIRS[se << 1]!
+    b[p + 18] = PAIRS[(se << 1) + 1]!
+    this.pos = p + 19
     return t - sec * 1000
   }
 
-  /** `YYYY-MM-DDTHH:MM:SS[.fff]Z`: milliseconds only when the instant has them, so nothing is lost. */
-  isoUtc(ms: number): void {
-    const frac = this.isoSecond(ms)
+  /** a[i] as `YYYY-MM-DDTHH:MM:SS[.fff]Z`: milliseconds only when the instant has them, so nothing is lost. */
+  isoUtc(a: Float64Array, i: number): void {
+    const frac = this.isoSecond(a, i)
     if (frac !== 0) {
       this.byte(DOT)
       this.byte(ZERO + Math.floor(frac / 100))
@@ -88,31 +115,113 @@ export class ByteWriter {
     this.byte(90) // Z
   }
 
-  /** `YYYY-MM-DDTHH:MM:SS`: KTRDR's naive UTC wall clock (strftime `%Y-%m-%dT%H:%M:%S`), milliseconds dropped. */
-  naiveSecond(ms: number): void {
-    this.isoSecond(ms)
+  /** a[i] as `YYYY-MM-DDTHH:MM:SS`: KTRDR's naive UTC wall clock (strftime `%Y-%m-%dT%H:%M:%S`), no milliseconds. */
+  naiveSecond(a: Float64Array, i: number): void {
+    this.isoSecond(a, i)
   }
 
   /**
-   * `String(x)` as bytes for a finite x. Fast path: the fewest fraction digits s ≤ 8 for which round(x·10^s)/10^s
-   * is x again. That decimal round-trips, and no shorter one can (it would have fewer fraction digits and been found
-   * first), so it is exactly the shortest form String() prints; anything else (exponents, long fractions) goes
-   * through String(). Callers reserve 24 bytes.
+   * `String(x)` as bytes for a finite x, the shortest decimal that reads back as x. Fast paths, each exact:
+   * - integers below 2^31 (volumes): digit pairs from a table, no float division;
+   * - multiples of 0.01 below 2^31/100 (most prices): k = round(|x|·100) reads back as x (k/100 === |x|), and as
+   *   doubles there are closer than 0.01 apart, no decimal with fewer digits reads back as x too — so k/100 with its
+   *   trailing zeros dropped is exactly what String() prints;
+   * - multiples of 10^-8 in [1e-6, 2^21) (forex, crypto): the same argument with k = round(|x|·10^8) < 2^53.
+   * Anything else (exponents, longer fractions, huge values) goes through String(). Callers reserve 24 bytes.
    */
   number(x: number): void {
+    this.scratch[0] = x
+    this.numberAt(this.scratch, 0)
+  }
+
+  /**
+   * number(a[i]). The hot loops pass a column and a row, not the value: a double passed to a call V8 does not inline
+   * is boxed in a fresh heap object, ~100 MB of garbage per million rows.
+   */
+  numberAt(a: Float64Array, i: number): void {
+    const x = a[i]!
     const ax = x < 0 ? -x : x
-    if (ax < 1e15 && (ax >= 1e-6 || ax === 0)) {
-      for (let s = 0; s <= 8; s++) {
-        const scale = POW10[s]!
-        const k = Math.round(ax * scale)
-        if (k / scale === ax && k <= Number.MAX_SAFE_INTEGER) {
-          if (x < 0) this.byte(MINUS)
-          this.decimal(k, s)
+    if (ax < CENTS_LIMIT) {
+      if (x < 0) this.buf[this.pos++] = MINUS
+      const k = Math.round(ax * 100)
+      if (k / 100 === ax) {
+        const q = (k / 100) | 0
+        const r = k - q * 100
+        this.uint31(q)
+        if (r !== 0) {
+          const t = (r / 10) | 0, u = r - t * 10
+          this.buf[this.pos++] = DOT
+          this.buf[this.pos++] = ZERO + t
+          if (u !== 0) this.buf[this.pos++] = ZERO + u
+        }
+        return
+      }
+      if (ax >= 1e-6 && ax < EIGHTS_LIMIT) {
+        const k8 = Math.round(ax * 1e8)
+        if (k8 / 1e8 === ax) {
+          const q = Math.floor(k8 / 1e8)
+          let f = k8 - q * 1e8 // 0 < f < 10^8 and not a multiple of 10^6 (x is no multiple of 0.01): 3–8 digits
+          let n = 8
+          while (f % 10 === 0) {
+            f = f / 10
+            n--
+          }
+          this.uint31(q)
+          this.buf[this.pos++] = DOT
+          const end = this.pos + n
+          for (let p = end - 1; p >= this.pos; p--) {
+            const d = f % 10
+            this.buf[p] = ZERO + d
+            f = (f - d) / 10
+          }
+          this.pos = end
           return
         }
       }
+      if (x < 0) this.pos-- // the general path writes its own sign
+    } else if (ax < 2 ** 31 && ax === Math.floor(ax)) { // integer volumes above the cents range
+      if (x < 0) this.buf[this.pos++] = MINUS
+      this.uint31(ax)
+      return
     }
     this.ascii(String(x))
+  }
+
+  /** 0 ≤ n < 2^31, an integer: its decimal digits, two at a time from the pair table. */
+  protected uint31(n: number): void {
+    const b = this.buf
+    const len = n < 10
+      ? 1
+      : n < 100
+      ? 2
+      : n < 1e3
+      ? 3
+      : n < 1e4
+      ? 4
+      : n < 1e5
+      ? 5
+      : n < 1e6
+      ? 6
+      : n < 1e7
+      ? 7
+      : n < 1e8
+      ? 8
+      : n < 1e9
+      ? 9
+      : 10
+    let p = this.pos + len
+    this.pos = p
+    while (n >= 100) {
+      const q = (n / 100) | 0
+      const r = (n - q * 100) << 1
+      b[--p] = PAIRS[r + 1]!
+      b[--p] = PAIRS[r]!
+      n = q
+    }
+    if (n >= 10) {
+      b[p - 1] = PAIRS[(n << 1) + 1]!
+      b[p - 2] = PAIRS[n << 1]!
+    } else b[p - 1] = ZERO + n
   }
 
   /**
@@ -129,31 +238,15 @@ export class ByteWriter {
     i: number,
     missing: string
   ): void {
-    this.priceThenComma(s.open[i]!, missing)
-    this.priceThenComma(s.high[i]!, missing)
-    this.priceThenComma(s.low[i]!, missing)
-    this.priceThenComma(s.close[i]!, missing)
+    this.priceThenComma(s.open, i, missing)
+    this.priceThenComma(s.high, i, missing)
+    this.priceThenComma(s.low, i, missing)
+    this.priceThenComma(s.close, i, missing)
   }
 
-  private priceThenComma(x: number, missing: string): void {
-    if (x === x) this.number(x)
+  private priceThenComma(a: Float64Array, i: number, missing: string): void {
+    if (a[i] === a[i]) this.numberAt(a, i)
     else this.ascii(missing)
     this.byte(COMMA)
-  }
-
-  /** k·10^-s in plain decimal notation, e.g. (20202, 2) → 202.02, (5, 3) → 0.005. */
-  private decimal(k: number, s: number): void {
-    const dg = this.digits
-    let n = 0
-    do {
-      const q = Math.floor(k / 10)
-      dg[n++] = ZERO + (k - q * 10)
-      k = q
-    } while (k > 0)
-    while (n <= s) dg[n++] = ZERO // at least one digit before the point
-    for (let j = n - 1; j >= 0; j--) {
-      if (j === s - 1) this.byte(DOT)
-      this.buf[this.pos++] = dg[j]!
-    }
   }
 }

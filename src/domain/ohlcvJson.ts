@@ -8,7 +8,7 @@
 import type { BarSeries } from "./barSeries.ts"
 import { ByteWriter } from "./byteWriter.ts"
 
-const COMMA = 44, QUOTE = 34, OPEN = 91, CLOSE = 93
+const COMMA = 44, QUOTE = 34, OPEN = 91, CLOSE = 93, ZERO = 48
 const NULL = "null"
 
 /** The rows of a series an answer holds: positions [from, to) of `index` when given, else rows [from, to). */
@@ -32,7 +32,7 @@ export class OhlcvJsonWriter extends ByteWriter {
       this.ensure(24)
       if (lead || k > a) this.byte(COMMA)
       this.byte(QUOTE)
-      this.naiveSecond(time[rowAt(sel, k)]!)
+      this.naiveSecond(time, rowAt(sel, k))
       this.byte(QUOTE)
     }
     return this.take()
@@ -48,8 +48,8 @@ export class OhlcvJsonWriter extends ByteWriter {
       if (lead || k > a) this.byte(COMMA)
       this.byte(OPEN)
       this.ohlcThenComma(series, i, NULL)
-      const v = volume[i]!
-      this.number(v > 0 ? v : 0) // NaN (absent) and negatives are 0, as KTRDR serves them
+      if (volume[i]! > 0) this.numberAt(volume, i)
+      else this.byte(ZERO) // NaN (absent) and negatives are 0, as KTRDR serves them
       this.byte(CLOSE)
     }
     return this.take()

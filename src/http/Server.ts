@@ -50,7 +50,9 @@ export const serverLayer = (options: ServerOptions = {}) =>
           )
         )
       }
-      const server: Server = createServer()
+      // A socket takes up to 1 MB before write() asks the streamed answer to wait for "drain": with Node's 16 KB,
+      // every ~200 KB piece of a large GET waited for the client to read it before the next was written.
+      const server: Server = createServer({ highWaterMark: 1 << 20 })
       server.keepAliveTimeout = 65_000
       const dropConnections = Layer.scopedDiscard(
         Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections()))
