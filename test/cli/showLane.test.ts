@@ -181,7 +181,8 @@ describe("ktrdr data show: the lane against the full program (built bin, real se
     let answered = 0
     await fc.assert(
       fc.asyncProperty(plainArgs, async (args) => {
-        const r = await compare({ args, url: "open" })
+        // Once more before failing: a loaded machine can drop a connection (the lane then declines, rightly).
+        const r = await compare({ args, url: "open" }).then((x) => (x.answered ? x : compare({ args, url: "open" })))
         if (r.answered) answered++
         else throw new Error(`the lane declined a plain line: ${args.join(" ")}\n${r.notes}`)
       }),
