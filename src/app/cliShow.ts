@@ -31,7 +31,13 @@ const mark = (name: string) => {
 }
 mark("lane-script")
 
+/** Ctrl-C or SIGTERM while the lane waits: the full program's exit codes (exit.ts: 130, 143), nothing printed. */
+const onSignal = (signal: NodeJS.Signals) => process.exit(signal === "SIGINT" ? 130 : 143)
+
 const declined = (reason: string): false => {
+  // The full program installs its own.
+  process.removeListener("SIGINT", onSignal)
+  process.removeListener("SIGTERM", onSignal)
   if (timing) process.stderr.write(`KTRDR_SHOW_LANE declined: ${reason}\n`)
   return false
 }
@@ -84,6 +90,8 @@ export const show = async (
   mark("parsed")
   if (parsed._tag === "Decline") return declined(parsed.reason)
   const { view } = parsed.request
+  process.once("SIGINT", onSignal)
+  process.once("SIGTERM", onSignal)
   const reply = await get(parsed.request, () => mark("sent"))
   mark("response")
   if (typeof reply === "string") return declined(reply)

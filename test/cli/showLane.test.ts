@@ -9,6 +9,8 @@
  */
 import fc from "fast-check"
 import { spawn } from "node:child_process"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -219,4 +221,37 @@ describe("ktrdr data show: the lane against the full program (built bin, real se
       expect(r.answered, `lane answered ${c.args.join(" ")} (${c.url}, token ${c.token})\n${r.notes}`).toBe(c.lane)
     }
   }, 300_000)
+
+  it("ends on Ctrl-C or SIGTERM while the server has not answered as the full program does (130, 143)", async () => {
+    // A server that takes the request and never answers; the signal is sent once the request has arrived.
+    const arrived: Array<() => void> = []
+    const stub = createServer(() => arrived.shift()?.())
+    await new Promise<void>((r) => stub.listen(0, "127.0.0.1", r))
+    const url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`
+    try {
+      for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        // One after the other: each waits for its own request.
+        const ends: Array<{ readonly code: number | null; readonly output: string }> = []
+        for (const noLane of ["0", "1"]) {
+          const request = new Promise<void>((r) => arrived.push(r))
+          const child = spawn(BIN, ["data", "show", "AAPL", "-t", "1h"], {
+            env: baseEnv({ KTRDR_API_URL: url, KTRDR_NO_SHOW_LANE: noLane }),
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let output = ""
+          child.stdout.on("data", (d: Buffer) => void (output += d.toString()))
+          child.stderr.on("data", (d: Buffer) => void (output += d.toString()))
+          await request
+          child.kill(signal)
+          const code = await new Promise<number | null>((r) => child.once("close", r))
+          ends.push({ code, output })
+        }
+        expect(ends[0], signal).toEqual(ends[1])
+        expect(ends[0]!.code).toBe(signal === "SIGINT" ? 130 : 143)
+      }
+    } finally {
+      stub.closeAllConnections()
+      stub.close()
+    }
+  }, 60_000)
 })
