@@ -11,7 +11,7 @@
  * layer's only requirement DataConfig lets any graph provide it.
  */
 import { readdir, stat } from "node:fs/promises"
-import { statSync } from "node:fs"
+import { statBatcher, statVersion } from "./statBatch.ts"
 import { join, resolve } from "node:path"
 import { Context, Effect, Either, Layer } from "effect"
 import type { ParsedBarCsv } from "../domain/barCsv.ts"
@@ -185,22 +185,13 @@ const make = Effect.gen(function*() {
     })
 
   /**
-   * The file's version. A synchronous stat on purpose: one ~7 µs syscall on a local disk, while the promise form
-   * costs a thread-pool round trip that profiling showed at ~15% of a cached HTTP answer's CPU time (it runs on every
-   * GET). A data directory on a slow network filesystem would make this the first thing to revisit.
+   * The file's version, by a synchronous stat (the promise form's thread-pool round trip was ~15% of a cached HTTP
+   * answer's CPU), taken once per event-loop turn for all who ask in that turn (statBatch.ts). A data directory on a
+   * slow network filesystem would make this the first thing to revisit.
    */
+  const statOnce = statBatcher((file) => statVersion(file, fingerprint, storageError(file)))
   const version: BarStoreShape["version"] = (series, timeframe) =>
-    Effect.flatMap(locate(series, timeframe), ({ file }) =>
-      Effect.suspend(() => {
-        try {
-          return Effect.succeed(fingerprint(statSync(file)))
-        } catch (e) {
-          const code = (e as { code?: string }).code
-          return code === "ENOENT" || code === "ENOTDIR"
-            ? Effect.succeed(undefined)
-            : Effect.fail(storageError(file)(e))
-        }
-      }))
+    Effect.flatMap(locate(series, timeframe), ({ file }) => statOnce(file))
 
   return BarStore.of({ read, range, merge, write, list, version })
 })
