@@ -22,7 +22,7 @@
  * contract's schemas were ~30 ms); plain ASCII tables are drawn without cli-table3's layout engine; the terminal
  * (and with it stdin) is made only for a prompt; the bin is a CommonJS launcher (an ES-module entry starts Node's
  * ES-module loader, ~5 ms); package.json's version is inlined instead of loaded as a module.
- * Then (issue 15, the `data show` lane: 3.4–3.6 × → 1.56–1.69 ×, ~82 → 36–44 ms, load average 4–7): `data show`
+ * Then (issue 15, the `data show` lane: 3.4–3.6 × → 1.56–1.71 ×, ~82 → 36–44 ms, load average 4–7): `data show`
  * first runs src/app/cliShow.ts, a 24 KB CommonJS script with its own code cache that evaluates neither Effect nor
  * @effect/cli (the full program's script, its parse and its client were ~38 ms): it reads a plain subset of the
  * command line, makes the GET over node:http, checks the body with plain shapes the build derives from the
