@@ -23,6 +23,9 @@ import type { AddressInfo } from "node:net"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pkg from "../package.json" with { type: "json" }
+import { FailureEnvelope } from "../src/contract/envelopeShape.ts"
+import { jsonShapeOf } from "../src/contract/jsonShapeOf.ts"
+import { BarsAnswer } from "../src/contract/ohlcvAnswer.ts"
 import { deepImports } from "./deepImports.ts"
 import { lazyBuiltins } from "./lazyBuiltins.ts"
 import { lazyFormData } from "./lazyFormData.ts"
@@ -90,17 +93,24 @@ const minifiedCjs = {
   legalComments: "none"
 } as const
 
-/** The fast script: one CommonJS file (a code cache belongs to one script), named by its content hash. */
-const buildFast = async (stage: string): Promise<{ readonly file: string; readonly metafile: Metafile }> => {
+/** One CommonJS script (a code cache belongs to one script), named by its content hash: chunks/<name>-<hash>.cjs. */
+const buildScript = async (
+  stage: string,
+  name: string,
+  entry: string,
+  plugins: ReadonlyArray<Plugin>,
+  define: Record<string, string> = {}
+): Promise<{ readonly file: string; readonly metafile: Metafile }> => {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { "cli-fast": "src/app/cliFast.ts" },
+    entryPoints: { [name]: entry },
     outdir: stage,
     entryNames: "chunks/[name]-[hash]",
     outExtension: { ".js": ".cjs" },
     ...minifiedCjs,
     external,
-    plugins: [fullBundleOnly, lazyBuiltins(LAZY_BUILTINS), deepImports(root), lazyFormData],
+    plugins: [...plugins],
+    define,
     metafile: true,
     logLevel: "warning"
   })
@@ -108,12 +118,31 @@ const buildFast = async (stage: string): Promise<{ readonly file: string; readon
   return { file: join(root, file), metafile: result.metafile }
 }
 
+/** The fast script: the whole program for every command that talks to a server. */
+const buildFast = (stage: string) =>
+  buildScript(stage, "cli-fast", "src/app/cliFast.ts", [
+    fullBundleOnly,
+    lazyBuiltins(LAZY_BUILTINS),
+    deepImports(root),
+    lazyFormData
+  ])
+
+/**
+ * The `data show` lane (src/app/cliShow.ts): no Effect at all. It checks answers with the shapes of the contract's
+ * schemas, derived here. node:http is required on first use, so a line the lane declines before any request does
+ * not pay for it.
+ */
+const buildShow = (stage: string) =>
+  buildScript(stage, "cli-show", "src/app/cliShow.ts", [lazyBuiltins(["http", ...LAZY_BUILTINS]), deepImports(root)], {
+    KTRDR_SHOW_SHAPES: JSON.stringify({ bars: jsonShapeOf(BarsAnswer.ast), failure: jsonShapeOf(FailureEnvelope.ast) })
+  })
+
 /**
  * The package's bin, dist/ktrdr.cjs: the launcher as a CommonJS script (an ES-module entry starts Node's
  * ES-module loader, ~5 ms of every command), importing the ES-module bundle's entry chunk by its name in
  * this build. Returns its path in the stage.
  */
-const buildBin = async (stage: string, fastFile: string, esm: Metafile): Promise<string> => {
+const buildBin = async (stage: string, fastFile: string, showFile: string, esm: Metafile): Promise<string> => {
   const entry = Object.entries(esm.outputs).find(([, o]) => o.entryPoint === "src/app/cliMain.ts")?.[0]
   if (entry === undefined) throw new Error("build-cli: no chunk for src/app/cliMain.ts in the ES-module build")
   const file = join(stage, "ktrdr.cjs")
@@ -125,6 +154,7 @@ const buildBin = async (stage: string, fastFile: string, esm: Metafile): Promise
     banner: { js: "#!/usr/bin/env node" },
     define: {
       KTRDR_FAST_SCRIPT: JSON.stringify(`chunks/${basename(fastFile)}`),
+      KTRDR_SHOW_SCRIPT: JSON.stringify(`chunks/${basename(showFile)}`),
       KTRDR_VERSION: JSON.stringify(version),
       KTRDR_ES_ENTRY: JSON.stringify(`chunks/${basename(entry)}`)
     },
@@ -170,7 +200,7 @@ const cannedBars = () => {
  * launcher writes the V8 code cache of everything the run compiled. A run that fails (the canned answer
  * no longer matching the contract) still leaves a cache, only a smaller one: the build warns.
  */
-const produceCodeCache = async (launcher: string, fastScript: string) => {
+const produceCodeCache = async (launcher: string, script: string, extraEnv: Record<string, string>) => {
   const body = JSON.stringify(cannedBars())
   const server = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(body)
@@ -181,14 +211,14 @@ const produceCodeCache = async (launcher: string, fastScript: string) => {
     const env: NodeJS.ProcessEnv = {}
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KTRDR_") && k !== "NODE_OPTIONS") env[k] = v
     const child = spawn(process.execPath, [launcher, "data", "show", "AAPL", "-t", "1h", "--url", url], {
-      env: { ...env, KTRDR_WRITE_CODE_CACHE: `${fastScript}.cache` },
+      env: { ...env, ...extraEnv, KTRDR_WRITE_CODE_CACHE: `${script}.cache` },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let err = ""
     child.stdout.resume()
     child.stderr.on("data", (d: Buffer) => void (err += d.toString()))
     const code = await new Promise<number | null>((r) => child.once("exit", r))
-    if (code !== 0) process.stderr.write(`build-cli: the code-cache run exited ${code}: ${err}\n`)
+    if (code !== 0) process.stderr.write(`build-cli: the code-cache run of ${script} exited ${code}: ${err}\n`)
   } finally {
     server.close()
   }
@@ -205,6 +235,7 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
   await mkdir(join(out, "chunks"), { recursive: true })
   try {
     const fast = await buildFast(stage)
+    const show = await buildShow(stage)
     const result = await build({
       absWorkingDir: root,
       entryPoints: { ktrdr: "src/app/cliLauncher.ts", index: "src/index.ts" },
@@ -225,6 +256,7 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
       banner: { js: banner },
       define: {
         KTRDR_FAST_SCRIPT: JSON.stringify(`chunks/${basename(fast.file)}`),
+        KTRDR_SHOW_SCRIPT: JSON.stringify(`chunks/${basename(show.file)}`),
         KTRDR_VERSION: JSON.stringify(version)
       },
       external,
@@ -233,8 +265,10 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
       logLevel: "warning"
     })
     await chmod(join(stage, "ktrdr.mjs"), 0o755)
-    const bin = await buildBin(stage, fast.file, result.metafile)
-    await produceCodeCache(bin, fast.file)
+    const bin = await buildBin(stage, fast.file, show.file, result.metafile)
+    // The full program's cache from a run that skips the lane; the lane's from a run it answers.
+    await produceCodeCache(bin, fast.file, { KTRDR_NO_SHOW_LANE: "1" })
+    await produceCodeCache(bin, show.file, {})
     const fresh = new Set(await readdir(join(stage, "chunks")))
     for (const f of fresh) await rename(join(stage, "chunks", f), join(out, "chunks", f))
     for (const entry of ["index.mjs", "ktrdr.mjs", "ktrdr.cjs"]) {
@@ -246,7 +280,7 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
       const p = join(out, "chunks", f)
       if (!fresh.has(f) && (await stat(p)).mtimeMs < hourAgo) await rm(p, { force: true })
     }
-    const outputs = { ...result.metafile.outputs, ...fast.metafile.outputs }
+    const outputs = { ...result.metafile.outputs, ...fast.metafile.outputs, ...show.metafile.outputs }
     if (options.analyze) {
       for (const [file, o] of Object.entries(outputs)) {
         if (file.endsWith(".map")) continue
@@ -254,10 +288,12 @@ export const buildCli = async (options: { readonly analyze?: boolean } = {}): Pr
           `${file.replace(`${stage.slice(root.length + 1)}/`, "dist/")}  ${(o.bytes / 1024).toFixed(0)} KiB\n`
         )
       }
-      const cache = fast.file.replace(stage, out) + ".cache"
-      process.stdout.write(`${cache.slice(root.length + 1)}  ${((await stat(cache)).size / 1024).toFixed(0)} KiB\n`)
+      for (const script of [fast.file, show.file]) {
+        const cache = script.replace(stage, out) + ".cache"
+        process.stdout.write(`${cache.slice(root.length + 1)}  ${((await stat(cache)).size / 1024).toFixed(0)} KiB\n`)
+      }
     }
-    return { inputs: { ...result.metafile.inputs, ...fast.metafile.inputs }, outputs }
+    return { inputs: { ...result.metafile.inputs, ...fast.metafile.inputs, ...show.metafile.inputs }, outputs }
   } finally {
     await rm(stage, { recursive: true, force: true })
   }

@@ -21,31 +21,14 @@ import {
   symbolArg,
   timeframeOption
 } from "./options.ts"
-import { csv, fmtFixed, fmtInt, fmtTime, grid, print, printErr, printJson, table } from "./render.ts"
+import { fmtInt, fmtTime, grid, print, printErr, printJson, table } from "./render.ts"
+import { barsOutput, emit, noData, notStoredOutput, type ShowView } from "./showOutput.ts"
 
 const rows = Options.integer("rows").pipe(
   Options.withAlias("r"),
   Options.withDefault(10),
   Options.withDescription("how many of the last bars to show (1–100000)  [default: 10]")
 )
-
-/** The answer for a series that is not stored at all, in each format (as for an empty range). */
-const notStored = (symbol: string, tf: string, format: "table" | "json" | "csv", datesGiven: boolean) =>
-  format === "table"
-    ? print(...noData(symbol, tf, datesGiven))
-    : Effect.zipRight(
-      printErr(...noData(symbol, tf, datesGiven)),
-      format === "json"
-        ? printJson({ symbol, timeframe: tf, total_rows: 0, displayed_rows: 0, metadata: null, data: [] })
-        : Effect.sync(() => void process.stdout.write(csv(["Date", "Open", "High", "Low", "Close", "Volume"], [])))
-    )
-
-const noData = (symbol: string, tf: string, datesGiven: boolean) => [
-  `ℹ️  No cached data found for ${symbol} (${tf})`,
-  datesGiven
-    ? "Try adjusting the date range, or load it with 'ktrdr data load'"
-    : `Try loading data first with 'ktrdr data load ${symbol} -t ${tf}'`
-]
 
 const show = Command.make(
   "show",
@@ -87,63 +70,19 @@ const show = Command.make(
         Effect.catchTag("NotFoundError", (e) => (e.code === "DATA-NotFound" ? Effect.succeed(Option.none()) : e))
       )
       mark("response")
-      const datesGiven = Option.isSome(o.start) || Option.isSome(o.end)
-      if (Option.isNone(r)) return yield* notStored(o.symbol.toUpperCase(), o.timeframe, o.format, datesGiven)
-      const d = r.value.data
-      const symbol = d.metadata.symbol
-      const total = d.metadata.total_count
-      const from = Math.max(0, d.dates.length - o.rows)
-      const bars = d.dates.slice(from).map((date, i) => ({ date, v: d.ohlcv[from + i] ?? [] }))
-      switch (o.format) {
-        case "json":
-          if (total === 0) yield* printErr(...noData(symbol, o.timeframe, datesGiven))
-          return yield* printJson({
-            symbol,
-            timeframe: o.timeframe,
-            total_rows: total,
-            displayed_rows: bars.length,
-            metadata: d.metadata,
-            data: bars.map(({ date, v }) => ({
-              index: fmtTime(date),
-              Open: v[0],
-              High: v[1],
-              Low: v[2],
-              Close: v[3],
-              Volume: v[4]
-            }))
-          })
-        case "csv":
-          if (total === 0) yield* printErr(...noData(symbol, o.timeframe, datesGiven))
-          return yield* Effect.sync(() =>
-            process.stdout.write(
-              csv(["Date", "Open", "High", "Low", "Close", "Volume"], bars.map(({ date, v }) => [fmtTime(date), ...v]))
-            )
-          )
-        case "table": {
-          if (total === 0) return yield* print(...noData(symbol, o.timeframe, datesGiven))
-          mark("render")
-          const filter = o.tradingHours
-            ? [`🕐 Filtered to trading hours only${o.includeExtended ? " (including extended hours)" : ""}`]
-            : []
-          return yield* print(
-            `📊 ${symbol} (${o.timeframe}) - Cached Data`,
-            `Total rows: ${fmtInt(total)} | Showing: ${fmtInt(bars.length)}`,
-            `Date range: ${fmtTime(d.metadata.range_start_date)} to ${fmtTime(d.metadata.end_date)} (UTC)`,
-            ...filter,
-            table(
-              [
-                { header: "Date" },
-                { header: "Open", align: "right" },
-                { header: "High", align: "right" },
-                { header: "Low", align: "right" },
-                { header: "Close", align: "right" },
-                { header: "Volume", align: "right" }
-              ],
-              bars.map(({ date, v }) => [fmtTime(date), ...v.slice(0, 4).map((x) => fmtFixed(x, 4)), fmtInt(v[4] ?? 0)])
-            )
-          )
-        }
+      const view: ShowView = {
+        symbol: o.symbol,
+        timeframe: o.timeframe,
+        rows: o.rows,
+        format: o.format,
+        tradingHours: o.tradingHours,
+        includeExtended: o.includeExtended,
+        datesGiven: Option.isSome(o.start) || Option.isSome(o.end)
       }
+      // The same output as the lane's (src/app/cliShow.ts), through the same code; any table is drawn here.
+      const writes = Option.isNone(r) ? notStoredOutput(view) : barsOutput(view, r.value.data, table)!
+      mark("render")
+      return yield* Effect.sync(() => emit(writes))
     })
 ).pipe(withClient, Command.withDescription("Show stored bars of a series (never calls IB)"))
 

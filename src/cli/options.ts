@@ -5,12 +5,13 @@
  */
 import { Args, Options } from "@effect/cli"
 import { Config, Effect, Option, Schema } from "effect"
-import { TIMEFRAMES } from "../domain/Timeframe.ts"
+import { TIMEFRAME_IDS } from "../domain/timeframeIds.ts"
+import { DATE_PATTERN, dateMs, DEFAULT_URL, isCalendarDate, SYMBOL_PATTERN } from "./argRules.ts"
 import { UsageError } from "./errors.ts"
 
 /** Tickers as KTRDR's CLI accepted them (`AAPL`, `EUR.USD`, `BRK-B`), 1–32 characters. */
 export const SymbolSchema = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$/, {
+  Schema.pattern(SYMBOL_PATTERN, {
     message: (issue) =>
       `SYMBOL '${String(issue.actual)}' is not a symbol: use 1–32 letters, digits, '.', '-' or '_' (e.g. AAPL, EUR.USD)`
   })
@@ -21,8 +22,6 @@ export const symbolArg = Args.text({ name: "SYMBOL" }).pipe(
   Args.withDescription("ticker, e.g. AAPL, EUR.USD, ES")
 )
 
-const TIMEFRAME_IDS = TIMEFRAMES.map((t) => t.id)
-
 /** Every timeframe the API serves, 1w and 1M included (KTRDR's CLI refused those two). */
 export const timeframeOption = Options.choice("timeframe", TIMEFRAME_IDS).pipe(
   Options.withAlias("t"),
@@ -30,17 +29,9 @@ export const timeframeOption = Options.choice("timeframe", TIMEFRAME_IDS).pipe(
   Options.withDescription("bar size  [default: 1d]")
 )
 
-/** The day exists (Date.parse takes 2024-02-30 as March 1st) and the time parses. */
-const isCalendarDate = (s: string): boolean => {
-  const [y, m, d] = [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))]
-  const day = new Date(Date.UTC(y, m - 1, d))
-  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d &&
-    !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s))
-}
-
 /** `YYYY-MM-DD` (00:00 UTC) or ISO 8601 with a time; a time without zone is UTC (as the API reads it). */
 export const DateSchema = Schema.String.pipe(
-  Schema.pattern(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, {
+  Schema.pattern(DATE_PATTERN, {
     message: (issue) => `'${String(issue.actual)}' is not a date: use YYYY-MM-DD (UTC) or ISO 8601, e.g. 2024-01-31`
   }),
   Schema.filter((s) =>
@@ -56,8 +47,7 @@ export const endOption = dateOption("end", "end date, YYYY-MM-DD (UTC) or ISO 86
 
 /** --start after --end is a usage error, found before any request. */
 export const checkRange = (start: Option.Option<string>, end: Option.Option<string>) => {
-  const ms = (s: string) => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)
-  return Option.isSome(start) && Option.isSome(end) && ms(start.value) > ms(end.value)
+  return Option.isSome(start) && Option.isSome(end) && dateMs(start.value) > dateMs(end.value)
     ? Effect.fail(new UsageError({ message: `--start (${start.value}) is after --end (${end.value})` }))
     : Effect.void
 }
@@ -85,7 +75,7 @@ const UrlSchema = Schema.String.pipe(
   })
 )
 
-export const DEFAULT_URL = "http://127.0.0.1:8000"
+export { DEFAULT_URL } from "./argRules.ts"
 
 /**
  * How a command reaches the core: a server (`--url`, else KTRDR_API_URL, else 127.0.0.1:8000) or the

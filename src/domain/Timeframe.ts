@@ -5,22 +5,9 @@
 import { Either } from "effect"
 import { InvalidInput } from "./dataErrors.ts"
 import type { BarKind } from "./IbHistoricalRules.ts"
+import type { TimeframeId } from "./timeframeIds.ts"
 
-export type TimeframeId =
-  | "1s"
-  | "5s"
-  | "15s"
-  | "30s"
-  | "1m"
-  | "5m"
-  | "15m"
-  | "30m"
-  | "1h"
-  | "2h"
-  | "4h"
-  | "1d"
-  | "1w"
-  | "1M"
+export type { TimeframeId } from "./timeframeIds.ts"
 
 export interface Timeframe {
   readonly id: TimeframeId

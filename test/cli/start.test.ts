@@ -1,9 +1,9 @@
 /**
  * How the bin starts (src/app/cliLaunch.ts; the package's bin dist/ktrdr.cjs, and dist/ktrdr.mjs): from
- * another directory through a symlink, as an installed bin is run; and with its code cache stale, foreign
- * or missing, or its fast script missing, the same output and exit codes as with everything in place —
- * only slower. A copy of dist/ is
- * tampered with, never dist/ itself (other test files run the bin at the same time).
+ * another directory through a symlink, as an installed bin is run; and with a code cache stale, foreign
+ * or missing, or a script missing — the `data show` lane's (cli-show) or the full program's (cli-fast) — the
+ * same output and exit codes as with everything in place: only slower. A copy of dist/ is tampered with, never
+ * dist/ itself (other test files run the bin at the same time).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { spawn } from "node:child_process"
@@ -71,7 +71,7 @@ const commands = (): ReadonlyArray<ReadonlyArray<string>> => [
 ]
 
 /** stderr without the KTRDR_TIMING diagnostics lines. */
-const plain = (r: Run) => ({ ...r, stderr: r.stderr.replace(/^KTRDR_(TIMING|CODE_CACHE) .*\n/gm, "") })
+const plain = (r: Run) => ({ ...r, stderr: r.stderr.replace(/^KTRDR_(TIMING|CODE_CACHE|SHOW_LANE) .*\n/gm, "") })
 
 /** A copy of the built launchers and chunks (no source maps) in `dir`; `bin` is the package's bin (ktrdr.cjs). */
 const copyDist = async (dir: string) => {
@@ -82,7 +82,8 @@ const copyDist = async (dir: string) => {
   }
   const launcher = await readFile(join(dir, "ktrdr.cjs"), "utf8")
   const fast = launcher.match(/chunks\/cli-fast-\w+\.cjs/)![0]
-  return { bin: join(dir, "ktrdr.cjs"), esm: join(dir, "ktrdr.mjs"), fast: join(dir, fast) }
+  const show = launcher.match(/chunks\/cli-show-\w+\.cjs/)![0]
+  return { bin: join(dir, "ktrdr.cjs"), esm: join(dir, "ktrdr.mjs"), fast: join(dir, fast), show: join(dir, show) }
 }
 
 /** The package's bin, as package.json names it (what npm links). */
@@ -104,10 +105,13 @@ describe("ktrdr bin start-up", () => {
     })
     expect(show.code).toBe(0)
     expect(show.stdout).toContain("No cached data found for AAPL (1h)")
-    expect(show.stderr).toContain("KTRDR_CODE_CACHE accepted")
+    expect(show.stderr).toContain("KTRDR_CODE_CACHE accepted (show)")
+    // The lane answered (the stub's DATA-NotFound): the full program was not loaded.
+    expect(show.stderr).toMatch(/^KTRDR_TIMING .*"lane":1/m)
+    expect(show.stderr).not.toContain("(fast)")
   })
 
-  it("gives the same output when the code cache is foreign, stale or missing, or the fast script is gone", async () => {
+  it("gives the same output when a code cache is foreign, stale or missing, or a script is gone", async () => {
     const reference = await copyDist(join(work!, "reference"))
     const expected = await Promise.all(commands().map((a) => run(reference.bin, a, work!).then(plain)))
     expect(expected.map((r) => r.code)).toEqual([0, 0, 2, 0, 0, 1])
@@ -116,26 +120,53 @@ describe("ktrdr bin start-up", () => {
       expect(plain(await run(reference.esm, args, work!)), `ktrdr.mjs ${args.join(" ")}`).toEqual(expected[i])
     }
 
-    const foreign = await copyDist(join(work!, "foreign"))
-    await writeFile(`${foreign.fast}.cache`, Buffer.alloc(4096, 7))
-    const stale = await copyDist(join(work!, "stale"))
-    // A cache made for other source text (V8 tells them apart by length; the build names both by the
-    // script's content hash, so a cache never meets another script of the same name).
-    await writeFile(stale.fast, `${await readFile(stale.fast, "utf8")}\n// rebuilt\n`)
-    const missing = await copyDist(join(work!, "missing"))
-    await rm(`${missing.fast}.cache`)
-    const noFast = await copyDist(join(work!, "no-fast"))
-    await rm(noFast.fast)
+    type Status = "accepted" | "rejected" | "no cache" | "no script"
+    /** A copy of dist/ with one script's cache foreign, stale or missing, or the script itself missing. */
+    const tampered = async (name: string, script: "fast" | "show", status: Status) => {
+      const copy = await copyDist(join(work!, name))
+      const file = copy[script]
+      if (status === "rejected" && name.startsWith("foreign")) await writeFile(`${file}.cache`, Buffer.alloc(4096, 7))
+      // A cache made for other source text (V8 tells them apart by length; the build names both by the
+      // script's content hash, so a cache never meets another script of the same name).
+      if (status === "rejected" && name.startsWith("stale")) {
+        await writeFile(file, `${await readFile(file, "utf8")}\n// rebuilt\n`)
+      }
+      if (status === "no cache") await rm(`${file}.cache`)
+      if (status === "no script") await rm(file)
+      return {
+        ...copy,
+        status: { fast: "accepted", show: "accepted", [script]: status } as Record<typeof script, Status>
+      }
+    }
+    const variants = [
+      await tampered("foreign-fast", "fast", "rejected"),
+      await tampered("stale-fast", "fast", "rejected"),
+      await tampered("missing-fast-cache", "fast", "no cache"),
+      await tampered("no-fast", "fast", "no script"),
+      await tampered("foreign-show", "show", "rejected"),
+      await tampered("stale-show", "show", "rejected"),
+      await tampered("missing-show-cache", "show", "no cache"),
+      await tampered("no-show", "show", "no script")
+    ]
+    /** The KTRDR_CODE_CACHE note for a script run in this status (none without a cache). */
+    const expectNote = (stderr: string, label: string, status: Status, where: string) => {
+      if (status === "accepted" || status === "rejected") {
+        expect(stderr, where).toContain(`KTRDR_CODE_CACHE ${status} (${label})`)
+      } else expect(stderr, where).not.toContain(`(${label})`)
+    }
 
-    for (
-      const [variant, status] of [[foreign, "rejected"], [stale, "rejected"], [missing, null], [noFast, null]] as const
-    ) {
+    for (const variant of variants) {
       for (const [i, args] of commands().entries()) {
         const r = await run(variant.bin, args, work!, { KTRDR_TIMING: "1" })
-        expect(plain(r), `${variant.bin} ${args.join(" ")}`).toEqual(expected[i])
-        if (args[0] === "data" && args.length > 3) {
-          if (status === null) expect(r.stderr).not.toContain("KTRDR_CODE_CACHE")
-          else expect(r.stderr).toContain(`KTRDR_CODE_CACHE ${status}`)
+        const where = `${variant.bin} ${args.join(" ")}`
+        expect(plain(r), where).toEqual(expected[i])
+        if (args[0] !== "data" || args.length <= 3) continue
+        if (args[1] === "show" && variant.status.show !== "no script") {
+          // The lane answers (the stub's DATA-NotFound), whatever its cache.
+          expectNote(r.stderr, "show", variant.status.show, where)
+          expect(r.stderr, where).toMatch(/^KTRDR_TIMING .*"lane":1/m)
+        } else {
+          expectNote(r.stderr, "fast", variant.status.fast, where)
         }
       }
     }
