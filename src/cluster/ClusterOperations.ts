@@ -16,7 +16,8 @@ import {
   OperationConflict,
   OperationNotFound,
   Operations,
-  type OperationsService
+  type OperationsService,
+  RetentionConfig
 } from "../services/Operations.ts"
 import { LoadWorkflow } from "./LoadWorkflow.ts"
 import { OperationsTable, type OperationRow } from "./operationsTable.ts"
@@ -52,12 +53,17 @@ export const makeClusterOperations = Effect.gen(function*() {
       Effect.catchIf((e): e is "not yet" => e === "not yet", () => Effect.succeed(Option.none<OperationRow>()))
     )
 
+  const retention = yield* RetentionConfig
+  /** Finished operations past KTRDR_OPERATIONS_TTL / _MAX_KEPT go, when a load starts or the list is read. */
+  const prune = Effect.flatMap(Clock.currentTimeMillis, (now) => die(table.prune(now, retention)))
+
   const launch = (
     req: OperationRow["request"],
     parameters: Record<string, unknown>,
     retryOf: string | null
   ) =>
     Effect.gen(function*() {
+      yield* prune
       const now = yield* Clock.currentTimeMillis
       const id = operationId("data_load", now, hex8(), retryOf !== null)
       yield* die(table.insert(id, req, parameters, newOperationInfo(id, req, parameters, retryOf, now)))
@@ -76,6 +82,7 @@ export const makeClusterOperations = Effect.gen(function*() {
           const { active } = yield* die(table.page({ activeOnly: true, limit: 0, offset: 0 }))
           return { items: [], total: 0, active } satisfies ListResult
         }
+        yield* prune
         const now = yield* Clock.currentTimeMillis
         const { active, rows, total } = yield* die(table.page({
           status: q.status,

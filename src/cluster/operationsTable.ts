@@ -10,7 +10,7 @@ import { IbError } from "../domain/errors.ts"
 import { CorruptData, InvalidInput, NotFound, StorageError } from "../domain/dataErrors.ts"
 import { UnknownSymbol } from "../domain/Instrument.ts"
 import type { LoadRequest } from "../domain/loadTypes.ts"
-import { OperationInfo } from "../domain/operation.ts"
+import { OperationInfo, type Retention } from "../domain/operation.ts"
 
 export const LoadErrorSchema = Schema.Union(InvalidInput, UnknownSymbol, IbError, NotFound, CorruptData, StorageError)
 
@@ -187,6 +187,25 @@ export const makeOperationsTable = Effect.gen(function*() {
           [id, reason, now()]
         ),
         (rows) => rows.length > 0
+      ),
+    /**
+     * Forgets finished operations as the in-process registry does (domain/operation.ts `expiredIds`): those that
+     * ended more than `ttlMs` ago, then the oldest beyond `maxTerminal`; pending and running ones are never dropped.
+     * A finished row's `updated_ms` is when it ended (nothing updates it after). Returns how many went.
+     */
+    prune: (nowMs: number, retention: Retention) =>
+      Effect.map(
+        sql.unsafe<{ readonly id: string }>(
+          `delete from ktrdr_operations where id in (
+             select id from (
+               select id, updated_ms, row_number() over (order by updated_ms desc, id) as k
+               from ktrdr_operations where status not in ('pending', 'running')
+             ) finished
+             where $1 - updated_ms > $2 or k > $3
+           ) returning id`,
+          [nowMs, retention.ttlMs, retention.maxTerminal]
+        ),
+        (rows) => rows.length
       ),
     cancelReason: (id: string) =>
       Effect.map(
