@@ -4,6 +4,7 @@
  * every runner. Starting a load writes its row and starts its workflow; the runner that owns the workflow runs it.
  * Cancel records the request in the row and waits until the executing runner has checkpointed and ended the load.
  */
+import { EntityAddress, EntityId, EntityType, MessageStorage, Sharding } from "@effect/cluster"
 import { Clock, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import { randomBytes } from "node:crypto"
 import type { LoadError, LoadResult } from "../domain/loadTypes.ts"
@@ -54,8 +55,30 @@ export const makeClusterOperations = Effect.gen(function*() {
     )
 
   const retention = yield* RetentionConfig
+  const storage = yield* MessageStorage.MessageStorage
+  const sharding = yield* Sharding.Sharding
+  /**
+   * A forgotten load's workflow messages and replies (its steps' results) go with it: @effect/cluster keeps every
+   * persisted message for good, and nothing reads a finished workflow's again.
+   */
+  const forgetWorkflow = (operationId: string) =>
+    Effect.gen(function*() {
+      const entityId = EntityId.make(yield* LoadWorkflow.executionId({ operationId }))
+      yield* storage.clearAddress(
+        EntityAddress.make({
+          shardId: sharding.getShardId(entityId, "default"),
+          entityType: `Workflow/${LoadWorkflow.name}` as EntityType.EntityType,
+          entityId
+        })
+      )
+    }).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning(`could not clear workflow messages of ${operationId}`, cause))
+    )
   /** Finished operations past KTRDR_OPERATIONS_TTL / _MAX_KEPT go, when a load starts or the list is read. */
-  const prune = Effect.flatMap(Clock.currentTimeMillis, (now) => die(table.prune(now, retention)))
+  const prune = Clock.currentTimeMillis.pipe(
+    Effect.flatMap((now) => die(table.prune(now, retention))),
+    Effect.flatMap((ids) => Effect.forEach(ids, forgetWorkflow, { discard: true }))
+  )
 
   const launch = (
     req: OperationRow["request"],

@@ -191,7 +191,7 @@ export const makeOperationsTable = Effect.gen(function*() {
     /**
      * Forgets finished operations as the in-process registry does (domain/operation.ts `expiredIds`): those that
      * ended more than `ttlMs` ago, then the oldest beyond `maxTerminal`; pending and running ones are never dropped.
-     * A finished row's `updated_ms` is when it ended (nothing updates it after). Returns how many went.
+     * A finished row's `updated_ms` is when it ended (nothing updates it after). Returns the ids that went.
      */
     prune: (nowMs: number, retention: Retention) =>
       Effect.map(
@@ -205,7 +205,7 @@ export const makeOperationsTable = Effect.gen(function*() {
            ) returning id`,
           [nowMs, retention.ttlMs, retention.maxTerminal]
         ),
-        (rows) => rows.length
+        (rows): ReadonlyArray<string> => rows.map((r) => r.id)
       ),
     cancelReason: (id: string) =>
       Effect.map(

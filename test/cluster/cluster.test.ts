@@ -4,7 +4,9 @@
  * server on its own simulator; the simulators' own request logs and session counters are the evidence of what the
  * gateways saw (fetched once, one session per client id).
  */
+import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { LoadWorkflow } from "../../src/cluster/LoadWorkflow.ts"
 import { startPgCluster, type PgCluster } from "../support/pgCluster.ts"
 import {
   cancelOperation,
@@ -320,4 +322,35 @@ describe("cluster mode", () => {
     expect(st.pacingViolations, "pacing violations seen by the gateway").toBe(0)
     await expectOneSessionPerClientId([sim])
   }, 600_000)
+  it("finished operations are forgotten by KTRDR_OPERATIONS_MAX_KEPT, their workflow messages with them", async () => {
+    pg ??= await startPgCluster()
+    const sim = await spawnSim({ label: "r-gw1" })
+    const cluster = await startCluster([sim], { pg, env: { KTRDR_OPERATIONS_MAX_KEPT: "1" } })
+    const runner = await cluster.start("r1")
+    await cluster.waitForSplit(1)
+    /** Rows @effect/cluster keeps for a load's workflow (its steps and their replies). */
+    const workflowRows = async (operationId: string) => {
+      const executionId = await Effect.runPromise(LoadWorkflow.executionId({ operationId }))
+      const r = await cluster.pg.query(
+        cluster.database,
+        `select (select count(*) from cluster_messages where entity_id = $1) as messages,
+                (select count(*) from cluster_replies where request_id in
+                   (select id from cluster_messages where entity_id = $1)) as replies`,
+        [executionId]
+      )
+      return { messages: Number(r.rows[0].messages), replies: Number(r.rows[0].replies) }
+    }
+    const first = await loadAndWait(runner.baseUrl, { symbol: "MSFT", timeframe: "1d", mode: "full", ...RANGE })
+    expect(first.status).toBe("completed")
+    const kept = await workflowRows(first.operation_id)
+    expect(kept.messages).toBeGreaterThan(0) // what a finished load leaves behind until it is forgotten
+    const second = await loadAndWait(runner.baseUrl, { symbol: "IBM", timeframe: "1d", mode: "full", ...RANGE })
+    expect(second.status).toBe("completed")
+    // reading the list applies the retention: two finished, one kept (the newest)
+    const listed = await listOperations(runner.baseUrl)
+    expect(listed.data.map((o) => o.operation_id)).toEqual([second.operation_id])
+    await expect(getOperation(runner.baseUrl, first.operation_id)).rejects.toThrow(/404|not found/i)
+    expect(await workflowRows(first.operation_id)).toEqual({ messages: 0, replies: 0 })
+    expect((await workflowRows(second.operation_id)).messages).toBeGreaterThan(0)
+  }, 300_000)
 })

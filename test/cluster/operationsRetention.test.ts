@@ -77,7 +77,7 @@ describe("ktrdr_operations retention", () => {
           const { now, retention } = at(Math.max(...ends), Math.min(...ends))
           const want = [...expiredIds(rows, now, retention)].sort()
           const table = yield* OperationsTable
-          const gone = yield* table.prune(now, retention)
+          const gone = (yield* table.prune(now, retention)).length
           const left = (yield* table.page({ activeOnly: false, limit: 100, offset: 0 })).rows.map((r) => r.id).sort()
           expect(gone).toBe(want.length)
           expect(left).toEqual(rows.map((r) => r.id).filter((id) => !want.includes(id)).sort())
