@@ -189,7 +189,7 @@ const make = Effect.gen(function*() {
    * answer's CPU), taken once per event-loop turn for all who ask in that turn (statBatch.ts). A data directory on a
    * slow network filesystem would make this the first thing to revisit.
    */
-  const statOnce = statBatcher((file) => statVersion(file, fingerprint, storageError(file)))
+  const statOnce = statBatcher((file) => statVersion(file, storageError(file)))
   const version: BarStoreShape["version"] = (series, timeframe) =>
     Effect.flatMap(locate(series, timeframe), ({ file }) => statOnce(file))
 

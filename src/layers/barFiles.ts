@@ -58,9 +58,11 @@ const openRead = (file: string, what: string) =>
     (fh) => Effect.promise(() => fh.close().catch(() => undefined))
   )
 
+/** What a file's version is made of (a Stats object has these). */
+export type FileStat = { readonly ino: number; readonly size: number; readonly mtimeMs: number }
+
 /** Identity of a file version: a rename swaps the inode, so this changes whenever the file is replaced. */
-export const fingerprint = (s: { ino: number; size: number; mtimeMs: number }): string =>
-  `${s.ino}:${s.size}:${s.mtimeMs}`
+export const fingerprint = (s: FileStat): string => `${s.ino}:${s.size}:${s.mtimeMs}`
 
 export interface ParsedFile {
   readonly parsed: ParsedBarCsv
@@ -128,8 +130,6 @@ const finished = (parser: BarCsvParser, rest: number, file: string, stat: FileSt
     ? Effect.fail(corrupt(file, done.left))
     : Effect.succeed({ parsed: done.right, fingerprint: fingerprint(stat) })
 }
-
-type FileStat = { ino: number; size: number; mtimeMs: number }
 
 /** The rest of a file one chunk at a time into one buffer that grows to hold the longest record. */
 const readSequentially = (

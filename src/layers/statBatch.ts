@@ -12,6 +12,7 @@
  */
 import { statSync } from "node:fs"
 import { Effect } from "effect"
+import { fingerprint } from "./barFiles.ts"
 
 export type StatResult<E> = Effect.Effect<string | undefined, E>
 
@@ -38,12 +39,8 @@ export const statBatcher = <E>(read: (file: string) => StatResult<E>) => {
     })
 }
 
-/** A file's version by a synchronous stat (see statBatcher for when it runs). */
-export const statVersion = <E>(
-  file: string,
-  fingerprint: (s: { ino: number; size: number; mtimeMs: number }) => string,
-  fail: (e: unknown) => E
-): StatResult<E> => {
+/** A file's version (barFiles.ts `fingerprint`) by a synchronous stat (see statBatcher for when it runs). */
+export const statVersion = <E>(file: string, fail: (e: unknown) => E): StatResult<E> => {
   try {
     return Effect.succeed(fingerprint(statSync(file)))
   } catch (e) {

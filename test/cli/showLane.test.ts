@@ -16,7 +16,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freePort } from "../support/freePort.ts"
-import { baseEnv, ensureBuilt, ktrdr, type Proc, removeDir, ROOT, spawnKtrdr } from "./support.ts"
+import { baseEnv, ensureBuilt, ktrdr, type Proc, removeDir, ROOT, runFile, spawnKtrdr } from "./support.ts"
 
 const BIN = join(ROOT, "dist", "ktrdr.cjs")
 const TOKEN = "s3cret-token"
@@ -62,22 +62,7 @@ afterAll(async () => {
   await Promise.all([removeDir(open?.dir), removeDir(guarded?.dir)])
 })
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
-  new Promise<Run>((resolve, reject) => {
-    const child = spawn(BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => void (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
-    child.once("error", reject)
-    child.once("close", (code) => resolve({ code, stdout, stderr }))
-  })
+const run = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => runFile(BIN, args, env)
 
 /** What a test sets: the server env var, a token, and the arguments after `data show`. */
 interface Case {

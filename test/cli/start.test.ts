@@ -6,13 +6,12 @@
  * dist/ itself (other test files run the bin at the same time).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { spawn } from "node:child_process"
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { baseEnv, ensureBuilt, removeDir, ROOT } from "./support.ts"
+import { baseEnv, ensureBuilt, removeDir, type Result, ROOT, runFile } from "./support.ts"
 
 let work: string | undefined
 let server: Server | undefined
@@ -42,23 +41,11 @@ afterAll(async () => {
   await removeDir(work)
 })
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+type Run = Result
 
 /** Runs `file` (a bin path, executed through its shebang) in `cwd`. */
 const run = (file: string, args: ReadonlyArray<string>, cwd: string, extra: Record<string, string> = {}) =>
-  new Promise<Run>((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env: baseEnv(extra), stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => void (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
-    child.once("error", reject)
-    child.once("close", (code) => resolve({ code, stdout, stderr }))
-  })
+  runFile(file, args, baseEnv(extra), cwd)
 
 /** Commands that need no real server, covering help, a usage error, a request and a failed connection. */
 const commands = (): ReadonlyArray<ReadonlyArray<string>> => [

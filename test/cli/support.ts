@@ -131,6 +131,23 @@ export interface Result {
   readonly stderr: string
 }
 
+/** An executable (a bin, run through its shebang) to completion, its output captured. */
+export const runFile = (
+  file: string,
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  cwd?: string
+): Promise<Result> =>
+  new Promise<Result>((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"], ...(cwd === undefined ? {} : { cwd }) })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => void (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()))
+    child.once("error", reject)
+    child.once("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
 /** One command to completion. */
 export const ktrdr = async (
   args: ReadonlyArray<string>,

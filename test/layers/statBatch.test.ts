@@ -6,8 +6,6 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { statBatcher, statVersion } from "../../src/layers/statBatch.ts"
 
-const fp = (s: { ino: number; size: number; mtimeMs: number }) => `${s.ino}:${s.size}:${s.mtimeMs}`
-
 describe("statBatcher", () => {
   it.effect("askers of one loop turn share one stat per file; the next turn stats again and sees a replacement", () =>
     Effect.gen(function*() {
@@ -18,7 +16,7 @@ describe("statBatcher", () => {
       const reads: Array<string> = []
       const ask = statBatcher((file) => {
         reads.push(file)
-        return statVersion(file, fp, (e) => String(e))
+        return statVersion(file, (e) => String(e))
       })
       const first = yield* Effect.all([ask(a), ask(a), ask(b), ask(a), ask(missing)], { concurrency: "unbounded" })
       expect(reads.sort()).toEqual([a, b, missing].sort())
@@ -42,7 +40,7 @@ describe("statBatcher", () => {
       yield* Effect.addFinalizer(() => Effect.promise(() => rm(dir, { recursive: true, force: true })))
       const a = join(dir, "A_1h.csv")
       yield* Effect.promise(() => writeFile(a, "a"))
-      const ask = statBatcher((file) => statVersion(file, fp, (e) => String(e)))
+      const ask = statBatcher((file) => statVersion(file, (e) => String(e)))
       const before = yield* ask(a)
       // the first asker registers, the file changes in the same turn, a second asker registers: one stat, after both
       const [early, late] = yield* Effect.all([

@@ -12,26 +12,12 @@ import {
 } from "../envelope.ts"
 import { BarsAnswer } from "../ohlcvAnswer.ts"
 import { BoolBody, BoolParam } from "../pyBool.ts"
+import { TIMEFRAME_IDS } from "../../domain/timeframeIds.ts"
 import { Auth } from "./auth.ts"
 
 export { BoolBody, BoolParam } from "../pyBool.ts"
 
-export const TimeframeId = Schema.Literal(
-  "1s",
-  "5s",
-  "15s",
-  "30s",
-  "1m",
-  "5m",
-  "15m",
-  "30m",
-  "1h",
-  "2h",
-  "4h",
-  "1d",
-  "1w",
-  "1M"
-)
+export const TimeframeId = Schema.Literal(...TIMEFRAME_IDS)
 export const LoadModeSchema = Schema.Literal("local", "tail", "backfill", "full")
 
 /**
